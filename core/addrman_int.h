@@ -1,0 +1,127 @@
+/*
+ * addrman_int.h - the address manager's insides, shared by addrman*.c only.
+ *
+ * Records ("entries") live in one array indexed by a 32-bit index that is
+ * stable while the entry lives (dead indexes are reused through a free
+ * list).  Everything else refers to entries by that index:
+ *   - the two tables (table.h) hold indexes in their slots;
+ *   - `endpoints` finds an entry by address + port;
+ *   - `rnd` lists every live index densely (e->rpos is the position), for
+ *     uniform sampling;
+ *   - `ids` lists (id, index) pairs in increasing id order, for lookup by
+ *     id (binary search) and stable listing; removal leaves a tombstone
+ *     that compaction sweeps out.
+ * Sources are interned (`srcs`): thousands of entries heard from one peer
+ * share one record.  Times are stored as unsigned 32-bit Unix seconds
+ * (good until 2106) to keep an entry near 120 bytes.
+ */
+#ifndef AM_ADDRMAN_INT_H
+#define AM_ADDRMAN_INT_H
+
+#include "addrman.h"
+#include "idxmap.h"
+#include "rng.h"
+#include "table.h"
+#include "timerq.h"
+
+enum {
+    F_LIVE = 1,      /* the record is in use */
+    F_BANNED = 2,    /* an active ban covers it */
+    F_COOLING = 4    /* failed, inside the retry time */
+};
+
+typedef struct entry {
+    am_addr addr;
+    uint32_t src;              /* index in srcs, AM_IDX_NONE: unknown */
+    uint32_t rpos;             /* position in rnd; next free when dead */
+    uint64_t id;
+    uint64_t services;
+    uint32_t time;
+    uint32_t last_try;
+    uint32_t last_success;
+    uint32_t last_count_attempt;
+    uint32_t last_connected;
+    uint32_t attempts;
+    uint8_t ref_count;         /* new slots held */
+    uint8_t in_tried;
+    uint8_t state;             /* am_state, never AM_STATE_BANNED */
+    uint8_t flags;
+    uint32_t loc[AM_MAX_NEW_REFS];  /* bucket << 6 | slot */
+} entry;
+
+typedef struct source {
+    am_addr host;              /* port 0 */
+    uint32_t refs;             /* entries pointing here; 0: free */
+    uint32_t next_free;        /* free list link while refs == 0 */
+} srcrec;
+
+typedef struct idrec {
+    uint64_t id;
+    uint32_t idx;              /* AM_IDX_NONE: removed */
+} idrec;
+
+struct am_man {
+    am_config cfg;
+    am_rng rng;
+    uint8_t key[16];
+
+    entry *e;
+    uint32_t e_cap, e_high, e_free;     /* e_free: head of free list */
+    size_t count;
+
+    srcrec *s;
+    uint32_t s_cap, s_high, s_free;
+    am_idxmap srcmap;
+
+    am_idxmap endpoints;
+    uint32_t *rnd;
+
+    idrec *ids;
+    size_t n_ids, n_dead_ids, ids_cap;
+    int ids_unsorted;
+    uint64_t next_id;
+
+    am_table tables[2];                 /* [0] new, [1] tried */
+
+    am_ban *bans;
+    size_t n_bans, bans_cap;
+    int64_t next_ban_expiry;            /* INT64_MAX: none */
+
+    am_timerq cooling;
+    size_t n_cooling;
+
+    uint64_t collisions[AM_MAX_COLLISIONS];
+    size_t n_collisions;
+
+    int64_t last_good;                  /* Core's m_last_good */
+
+    /* Counters by effective state, network and table. */
+    size_t by_state[AM_STATE_COUNT];
+    size_t by_net_table[AM_NET_MAX][2];
+};
+
+#define E(m, i) (&(m)->e[(i)])
+#define LOC_BUCKET(l) ((l) >> 6)
+#define LOC_SLOT(l) ((l) & 63u)
+#define LOC(b, s) (((uint32_t)(b) << 6) | (uint32_t)(s))
+
+/* addrman.c */
+int64_t am__now(am_man *m);
+void am__tick(am_man *m);
+int am__eligible(const entry *e);
+void am__to_peer(const am_man *m, const entry *e, am_peer *out);
+uint32_t am__find_id(am_man *m, uint64_t id);
+uint32_t am__find_endpoint(const am_man *m, const am_addr *a);
+void am__set_flag(am_man *m, entry *e, int flag, int on);
+uint32_t am__tried_bucket(const am_man *m, const am_addr *a);
+uint32_t am__new_bucket(const am_man *m, const am_addr *a, const am_addr *src);
+unsigned am__slot(const am_man *m, int tried, uint32_t bucket, const am_addr *a);
+const am_addr *am__source_of(const am_man *m, const entry *e);
+int am__terrible(const entry *e, int64_t now);
+void am__ids_compact(am_man *m);
+
+/* addrman_ban.c */
+int am__banned(am_man *m, const am_addr *a);
+void am__expire_bans(am_man *m, int64_t now);
+
+#endif
