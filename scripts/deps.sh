@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Install the Debian 12 packages addrmand needs, when they are missing.
+#   scripts/deps.sh          build and run the service
+#   scripts/deps.sh test     also build and run the tests
+# Uses sudo when not run as root.  Does nothing when all is there.
+set -euo pipefail
+
+pkgs=(gcc make cmake pkg-config libc6-dev libmicrohttpd-dev libjansson-dev libssl-dev)
+if [ "${1:-}" = test ]; then
+    pkgs+=(libcmocka-dev libcurl4-openssl-dev)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+        missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=()
+[ "$(id -u)" -ne 0 ] && sudo=(sudo)
+echo "deps: installing ${missing[*]}"
+"${sudo[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq \
+    --no-install-recommends "${missing[@]}"

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Install what is missing, then build and run every test twice: a normal
+# build with -Werror, and an AddressSanitizer + UBSan build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh test
+
+jobs=$(nproc 2>/dev/null || echo 2)
+
+run_suite() {
+    local dir=$1
+    shift
+    echo "=== build $dir ($*)"
+    cmake -S . -B "$dir" -DADDRMAND_WERROR=ON "$@" >/dev/null
+    cmake --build "$dir" -j"$jobs"
+    echo "=== test $dir"
+    (cd "$dir" && ctest --output-on-failure)
+}
+
+run_suite build/test -DCMAKE_BUILD_TYPE=RelWithDebInfo
+echo "=== core benchmark (quick smoke run)"
+build/test/bench/core_bench --quick
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+run_suite build/sanitize -DCMAKE_BUILD_TYPE=Debug -DADDRMAND_SANITIZE=address,undefined
