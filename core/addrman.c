@@ -481,10 +481,11 @@ static int reserve_entry(am_man *m)
 }
 
 /* A new record, not yet in any table. */
-static int entry_create(am_man *m, const am_addr *addr, const am_addr *src,
-                        uint64_t services, uint32_t time, uint32_t *out)
+static int entry_create(am_man *m, uint64_t id, const am_addr *addr,
+                        const am_addr *src, uint64_t services, uint32_t time,
+                        uint32_t *out)
 {
-    if (m->next_id > AM_ID_MAX)
+    if (id == 0 || id > AM_ID_MAX)
         return AM_ERR_FULL;
     int rc = reserve_entry(m);
     if (rc != AM_OK)
@@ -499,7 +500,7 @@ static int entry_create(am_man *m, const am_addr *addr, const am_addr *src,
     memset(e, 0, sizeof *e);
     e->addr = *addr;
     e->src = srci;
-    e->id = m->next_id;
+    e->id = id;
     e->services = services;
     e->time = time;
     e->state = AM_STATE_NEVER_TRIED;
@@ -516,7 +517,8 @@ static int entry_create(am_man *m, const am_addr *addr, const am_addr *src,
         m->e_free = next_free;
     else
         m->e_high++;
-    m->next_id++;
+    if (id >= m->next_id)
+        m->next_id = id + 1;
     e->rpos = (uint32_t)m->count;
     m->rnd[m->count++] = i;
     if (am__banned(m, addr))
@@ -735,7 +737,8 @@ int am_add(am_man *m, const am_addr *addr, const am_addr *source,
         return e ? AM_OK : AM_ERR_REJECTED;
 
     if (!e) {
-        int rc = entry_create(m, addr, source, services, t32(time - penalty), &i);
+        int rc = entry_create(m, m->next_id, addr, source, services,
+                              t32(time - penalty), &i);
         if (rc != AM_OK)
             return rc;
         e = E(m, i);
@@ -970,6 +973,104 @@ int am_set_services(am_man *m, uint64_t id, uint64_t services, am_peer *out)
     services_set(m, E(m, i), services);
     if (out)
         am__to_peer(m, E(m, i), out);
+    return AM_OK;
+}
+
+/* ------------------------------------------------------------ restore */
+
+/* Put a restored entry back where it was when the saved place is still its
+ * hashed place (same key) and free; 1 when it went into a table. */
+static int restore_place(am_man *m, entry *e, const am_place *pl)
+{
+    if (pl->in_tried) {
+        uint32_t b = am__tried_bucket(m, &e->addr);
+        unsigned s = am__slot(m, 1, b, &e->addr);
+        if (pl->n < 1 || pl->bucket[0] != b || pl->slot[0] != s ||
+            am_table_get(&m->tables[1], b, s) != AM_IDX_NONE)
+            return 0;
+        account(m, e, -1);
+        e->in_tried = 1;
+        e->loc[0] = LOC(b, s);
+        am_table_put(&m->tables[1], b, s, (uint32_t)(e - m->e));
+        if (am__eligible(e))
+            am_table_mark(&m->tables[1], b, s, e->addr.net, e->services, 1);
+        account(m, e, +1);
+        return 1;
+    }
+    for (uint32_t k = 0; k < pl->n && k < AM_MAX_NEW_REFS; k++) {
+        uint32_t b = pl->bucket[k];
+        if (b >= m->tables[0].nb || pl->slot[k] != am__slot(m, 0, b, &e->addr) ||
+            am_table_get(&m->tables[0], b, pl->slot[k]) != AM_IDX_NONE)
+            continue;
+        int dup = 0;
+        for (unsigned j = 0; j < e->ref_count; j++)
+            dup |= LOC_BUCKET(e->loc[j]) == b;
+        if (!dup)
+            new_slot_add(m, e, b, pl->slot[k]);
+    }
+    return e->ref_count > 0;
+}
+
+/* No usable saved place: tried peers to their tried slot when free, else
+ * the own new slot under the usual replacement rule. */
+static int restore_fresh(am_man *m, entry *e, int want_tried, int64_t now)
+{
+    if (want_tried) {
+        am_place pl;
+        pl.in_tried = 1;
+        pl.n = 1;
+        pl.bucket[0] = am__tried_bucket(m, &e->addr);
+        pl.slot[0] = am__slot(m, 1, pl.bucket[0], &e->addr);
+        if (restore_place(m, e, &pl))
+            return 1;
+    }
+    uint32_t b = am__new_bucket(m, &e->addr, am__source_of(m, e));
+    unsigned s = am__slot(m, 0, b, &e->addr);
+    uint32_t occ = am_table_get(&m->tables[0], b, s);
+    if (occ != AM_IDX_NONE) {
+        if (!may_replace(E(m, occ), 0, now))
+            return 0;
+        new_slot_evict(m, b, s);
+    }
+    new_slot_add(m, e, b, s);
+    return 1;
+}
+
+int am_restore(am_man *m, const am_peer *p, const am_place *place)
+{
+    if (!m || !p || p->id == 0 || p->id > AM_ID_MAX ||
+        (unsigned)p->state >= AM_STATE_COUNT)
+        return AM_ERR_INVAL;
+    if (am_net_len(p->addr.net) == 0 ||
+        (p->has_source && am_net_len(p->source.net) == 0))
+        return AM_ERR_ADDR;
+    am__tick(m);
+    if (!am_addr_is_routable(&p->addr))
+        return AM_ERR_UNROUTABLE;
+    if (am__find_id(m, p->id) != AM_IDX_NONE || am__find_endpoint(m, &p->addr) != AM_IDX_NONE)
+        return AM_ERR_EXISTS;
+
+    int64_t now = am__now(m);
+    uint32_t i;
+    int rc = entry_create(m, p->id, &p->addr, p->has_source ? &p->source : NULL,
+                          p->services, t32(p->time), &i);
+    if (rc != AM_OK)
+        return rc;
+    entry *e = E(m, i);
+    e->last_try = t32(p->last_try);
+    e->last_success = t32(p->last_success);
+    e->last_connected = t32(p->last_connected);
+    e->attempts = p->attempts;
+    set_stored_state(m, e, p->state == AM_STATE_BANNED ? AM_STATE_NEVER_TRIED : p->state);
+    if (!(place && restore_place(m, e, place)) &&
+        !restore_fresh(m, e, place ? place->in_tried : p->in_tried, now)) {
+        entry_delete(m, e);
+        return AM_ERR_REJECTED;
+    }
+    if (e->state == AM_STATE_FAILED && p->last_try + m->cfg.retry_time > now &&
+        m->cfg.retry_time > 0 &&
+        am_timerq_push(&m->cooling, p->last_try + m->cfg.retry_time, e->id) == 0)
+        am__set_flag(m, e, F_COOLING, 1);
     return AM_OK;
 }
 

@@ -187,6 +187,18 @@ int am_place_of(am_man *m, uint64_t id, am_place *out);
 int am_remove(am_man *m, uint64_t id);
 size_t am_size(const am_man *m);
 
+/*
+ * Put back a saved peer (persistence): its id, fields and stored state
+ * (AM_STATE_BANNED is read as never tried; bans are restored on their own).
+ * With `place` (optional) the peer goes back to the same slots when they are
+ * still its hashed slots (same key and table sizes) and free; otherwise, or
+ * without it, a tried peer goes to its tried slot when free, and any other
+ * to its own new slot under the usual replacement rule.  The id counter
+ * moves past p->id.  AM_ERR_EXISTS when the id or endpoint is known,
+ * AM_ERR_REJECTED when no slot would take it, AM_ERR_UNROUTABLE.
+ */
+int am_restore(am_man *m, const am_peer *p, const am_place *place);
+
 /* Selection. */
 typedef int (*am_skip_fn)(void *ctx, const am_peer *candidate);
 typedef struct am_select_opts {
