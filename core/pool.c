@@ -1,0 +1,625 @@
+/*
+ * pool.c - nodes, their connections and leases, and diverse selection.
+ *
+ * Each node keeps two small arrays (connections, leases) of "holds": a peer
+ * id with its network group packed into 64 bits.  A per-peer record, found
+ * through an idxmap, says which node leases the peer and how many nodes are
+ * connected to it, so the skip test during selection is O(1) for the
+ * cross-node rules; only the per-node rules look at that node's arrays,
+ * which are as long as the node's connection count.
+ */
+#include "pool.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "idxmap.h"
+
+#define MAX_NODES 10000
+#define NO_NODE (-1)
+
+typedef struct hold {
+    uint64_t peer;
+    uint64_t group;
+    int64_t until;              /* leases only */
+} hold;
+
+typedef struct holds {
+    hold *v;
+    size_t n, cap;
+} holds;
+
+typedef struct node {
+    char name[AM_NODE_NAME_MAX + 1];
+    int live;
+    int64_t last_seen;
+    uint64_t selects, handed;
+    holds conns, leases;
+} node;
+
+typedef struct prec {
+    uint64_t peer;
+    int32_t lease_node;         /* NO_NODE: not leased */
+    uint32_t n_conn;            /* nodes connected to it */
+    uint32_t next_free;
+} prec;
+
+struct am_pool {
+    am_pool_config cfg;
+    node *nodes;
+    size_t n_nodes, cap_nodes;  /* slots, live or not */
+    prec *recs;
+    uint32_t r_high, r_cap, r_free;
+    am_idxmap map;
+};
+
+/* ------------------------------------------------------------ helpers */
+
+static int64_t real_clock(void *ctx)
+{
+    (void)ctx;
+    return (int64_t)time(NULL);
+}
+
+static int64_t now_of(am_pool *p)
+{
+    return p->cfg.clock(p->cfg.clock_ctx);
+}
+
+static uint64_t mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+static uint64_t rec_hash(void *ctx, uint32_t idx)
+{
+    am_pool *p = ctx;
+    return mix64(p->recs[idx].peer);
+}
+
+static int rec_eq(void *ctx, uint32_t idx, const void *key)
+{
+    am_pool *p = ctx;
+    return p->recs[idx].peer == *(const uint64_t *)key;
+}
+
+/* A group's bytes (at most 8) packed into one integer: the class byte
+ * fixes the length, so distinct groups give distinct values. */
+static uint64_t group_key(const am_addr *a)
+{
+    uint8_t g[AM_GROUP_MAXLEN] = {0};
+    am_addr_group(a, g);
+    uint64_t k = 0;
+    for (int i = 0; i < AM_GROUP_MAXLEN; i++)
+        k = (k << 8) | g[i];
+    return k;
+}
+
+static hold *holds_find(holds *h, uint64_t peer)
+{
+    for (size_t i = 0; i < h->n; i++)
+        if (h->v[i].peer == peer)
+            return &h->v[i];
+    return NULL;
+}
+
+static int holds_add(holds *h, uint64_t peer, uint64_t group, int64_t until)
+{
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 8;
+        hold *v = realloc(h->v, cap * sizeof *v);
+        if (!v)
+            return AM_ERR_NOMEM;
+        h->v = v;
+        h->cap = cap;
+    }
+    h->v[h->n].peer = peer;
+    h->v[h->n].group = group;
+    h->v[h->n].until = until;
+    h->n++;
+    return AM_OK;
+}
+
+static void holds_del(holds *h, hold *x)
+{
+    *x = h->v[--h->n];
+}
+
+static int holds_has_group(const holds *h, uint64_t group)
+{
+    for (size_t i = 0; i < h->n; i++)
+        if (h->v[i].group == group)
+            return 1;
+    return 0;
+}
+
+/* ------------------------------------------------------- peer records */
+
+static prec *rec_find(am_pool *p, uint64_t peer)
+{
+    uint32_t i = am_idxmap_find(&p->map, mix64(peer), &peer);
+    return i == AM_IDX_NONE ? NULL : &p->recs[i];
+}
+
+static prec *rec_get(am_pool *p, uint64_t peer)
+{
+    prec *r = rec_find(p, peer);
+    if (r)
+        return r;
+    uint32_t i;
+    if (p->r_free != AM_IDX_NONE) {
+        i = p->r_free;
+        p->r_free = p->recs[i].next_free;
+    } else {
+        if (p->r_high == p->r_cap) {
+            uint32_t cap = p->r_cap ? p->r_cap * 2 : 64;
+            prec *v = realloc(p->recs, (size_t)cap * sizeof *v);
+            if (!v)
+                return NULL;
+            p->recs = v;
+            p->r_cap = cap;
+        }
+        i = p->r_high++;
+    }
+    r = &p->recs[i];
+    r->peer = peer;
+    r->lease_node = NO_NODE;
+    r->n_conn = 0;
+    if (am_idxmap_insert(&p->map, i) != 0) {
+        r->next_free = p->r_free;
+        p->r_free = i;
+        return NULL;
+    }
+    return r;
+}
+
+/* Free a record nobody holds any more. */
+static void rec_release(am_pool *p, prec *r)
+{
+    if (r->lease_node != NO_NODE || r->n_conn > 0)
+        return;
+    uint32_t i = (uint32_t)(r - p->recs);
+    am_idxmap_remove(&p->map, i);
+    r->next_free = p->r_free;
+    p->r_free = i;
+}
+
+/* ------------------------------------------------------------- nodes */
+
+int am_node_name_valid(const char *name)
+{
+    size_t n = 0;
+    if (!name)
+        return 0;
+    for (; name[n]; n++) {
+        char c = name[n];
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                 (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+        if (!ok || n >= AM_NODE_NAME_MAX)
+            return 0;
+    }
+    return n > 0;
+}
+
+static int node_find(am_pool *p, const char *name)
+{
+    for (size_t i = 0; i < p->n_nodes; i++)
+        if (p->nodes[i].live && strcmp(p->nodes[i].name, name) == 0)
+            return (int)i;
+    return NO_NODE;
+}
+
+static int node_get(am_pool *p, const char *name, int *out)
+{
+    int i = node_find(p, name);
+    if (i == NO_NODE) {
+        for (size_t k = 0; k < p->n_nodes && i == NO_NODE; k++)
+            if (!p->nodes[k].live)
+                i = (int)k;
+    }
+    if (i == NO_NODE) {
+        if (p->n_nodes >= MAX_NODES)
+            return AM_ERR_FULL;
+        if (p->n_nodes == p->cap_nodes) {
+            size_t cap = p->cap_nodes ? p->cap_nodes * 2 : 8;
+            node *v = realloc(p->nodes, cap * sizeof *v);
+            if (!v)
+                return AM_ERR_NOMEM;
+            p->nodes = v;
+            p->cap_nodes = cap;
+        }
+        i = (int)p->n_nodes++;
+        p->nodes[i].live = 0;
+    }
+    node *n = &p->nodes[i];
+    if (!n->live) {
+        memset(n, 0, sizeof *n);
+        snprintf(n->name, sizeof n->name, "%s", name);
+        n->live = 1;
+    }
+    n->last_seen = now_of(p);
+    *out = i;
+    return AM_OK;
+}
+
+static void lease_end(am_pool *p, int ni, hold *h)
+{
+    prec *r = rec_find(p, h->peer);
+    if (r && r->lease_node == ni) {
+        r->lease_node = NO_NODE;
+        rec_release(p, r);
+    }
+    holds_del(&p->nodes[ni].leases, h);
+}
+
+static void conn_end(am_pool *p, int ni, hold *h)
+{
+    prec *r = rec_find(p, h->peer);
+    if (r && r->n_conn > 0) {
+        r->n_conn--;
+        rec_release(p, r);
+    }
+    holds_del(&p->nodes[ni].conns, h);
+}
+
+static void node_drop(am_pool *p, int ni)
+{
+    node *n = &p->nodes[ni];
+    while (n->leases.n > 0)
+        lease_end(p, ni, &n->leases.v[n->leases.n - 1]);
+    while (n->conns.n > 0)
+        conn_end(p, ni, &n->conns.v[n->conns.n - 1]);
+    free(n->leases.v);
+    free(n->conns.v);
+    memset(n, 0, sizeof *n);
+}
+
+/* Expired leases end, silent nodes go. */
+static void tick(am_pool *p)
+{
+    int64_t now = now_of(p);
+    for (size_t i = 0; i < p->n_nodes; i++) {
+        node *n = &p->nodes[i];
+        if (!n->live)
+            continue;
+        if (now - n->last_seen >= p->cfg.node_timeout) {
+            node_drop(p, (int)i);
+            continue;
+        }
+        for (size_t k = n->leases.n; k-- > 0;)
+            if (n->leases.v[k].until <= now)
+                lease_end(p, (int)i, &n->leases.v[k]);
+    }
+}
+
+/* --------------------------------------------------------- lifecycle */
+
+void am_pool_config_default(am_pool_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->node_timeout = 900;
+}
+
+int am_pool_new(const am_pool_config *cfg, am_pool **out)
+{
+    am_pool_config def;
+    if (!cfg) {
+        am_pool_config_default(&def);
+        cfg = &def;
+    }
+    if (!out || cfg->node_timeout <= 0)
+        return AM_ERR_INVAL;
+    am_pool *p = calloc(1, sizeof *p);
+    if (!p)
+        return AM_ERR_NOMEM;
+    p->cfg = *cfg;
+    if (!p->cfg.clock)
+        p->cfg.clock = real_clock;
+    p->r_free = AM_IDX_NONE;
+    am_idxmap_init(&p->map, rec_hash, rec_eq, p);
+    *out = p;
+    return AM_OK;
+}
+
+void am_pool_free(am_pool *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->n_nodes; i++) {
+        free(p->nodes[i].conns.v);
+        free(p->nodes[i].leases.v);
+    }
+    free(p->nodes);
+    free(p->recs);
+    am_idxmap_free(&p->map);
+    free(p);
+}
+
+/* --------------------------------------------------------- selection */
+
+typedef struct pick_ctx {
+    am_pool *p;
+    int ni;
+    const am_pool_select_opts *o;
+    uint64_t ids[AM_POOL_MAX_COUNT];
+    uint64_t groups[AM_POOL_MAX_COUNT];
+    size_t n;
+} pick_ctx;
+
+static int pick_skip(void *ctx, const am_peer *cand)
+{
+    pick_ctx *c = ctx;
+    node *n = &c->p->nodes[c->ni];
+    for (size_t i = 0; i < c->n; i++)
+        if (c->ids[i] == cand->id)
+            return 1;
+    prec *r = rec_find(c->p, cand->id);
+    if (r && (r->lease_node != NO_NODE || (c->o->exclusive && r->n_conn > 0)))
+        return 1;
+    if (r && r->n_conn > 0 && holds_find(&n->conns, cand->id))
+        return 1;
+    if (!c->o->diverse)
+        return 0;
+    uint64_t g = group_key(&cand->addr);
+    for (size_t i = 0; i < c->n; i++)
+        if (c->groups[i] == g)
+            return 1;
+    return holds_has_group(&n->conns, g) || holds_has_group(&n->leases, g);
+}
+
+static int lease_take(am_pool *p, int ni, const am_peer *peer, int64_t until)
+{
+    prec *r = rec_get(p, peer->id);
+    if (!r)
+        return AM_ERR_NOMEM;
+    if (holds_add(&p->nodes[ni].leases, peer->id, group_key(&peer->addr), until) != AM_OK) {
+        rec_release(p, r);
+        return AM_ERR_NOMEM;
+    }
+    r->lease_node = ni;
+    return AM_OK;
+}
+
+int am_pool_select(am_pool *p, am_man *m, const am_pool_select_opts *o,
+                   am_peer *out, size_t *n_out)
+{
+    if (!p || !m || !o || !out || !n_out)
+        return AM_ERR_INVAL;
+    *n_out = 0;
+    const char *name = o->node ? o->node : "default";
+    if (!am_node_name_valid(name) || o->count < 1 || o->count > AM_POOL_MAX_COUNT ||
+        o->lease_seconds < 0)
+        return AM_ERR_INVAL;
+    tick(p);
+    pick_ctx *c = malloc(sizeof *c);
+    if (!c)
+        return AM_ERR_NOMEM;
+    int rc = node_get(p, name, &c->ni);
+    if (rc != AM_OK) {
+        free(c);
+        return rc;
+    }
+    c->p = p;
+    c->o = o;
+    c->n = 0;
+    am_select_opts so = o->base;
+    so.skip = pick_skip;
+    so.skip_ctx = c;
+    int64_t until = now_of(p) + o->lease_seconds;
+    while (c->n < o->count && rc == AM_OK) {
+        am_peer *peer = &out[c->n];
+        if (am_select(m, &so, peer) != AM_OK)
+            break;
+        if (o->lease_seconds > 0)
+            rc = lease_take(p, c->ni, peer, until);
+        c->ids[c->n] = peer->id;
+        c->groups[c->n] = group_key(&peer->addr);
+        c->n++;
+    }
+    node *n = &p->nodes[c->ni];
+    n->selects++;
+    n->handed += c->n;
+    *n_out = c->n;
+    free(c);
+    return rc;
+}
+
+/* ----------------------------------------------------------- reports */
+
+int am_pool_report(am_pool *p, const char *node_name, const am_peer *peer,
+                   am_state_op op)
+{
+    if (!p || !peer)
+        return AM_ERR_INVAL;
+    const char *name = node_name ? node_name : "default";
+    if (!am_node_name_valid(name))
+        return AM_ERR_INVAL;
+    tick(p);
+    int ni;
+    int rc = node_get(p, name, &ni);
+    if (rc != AM_OK)
+        return rc;
+    if (op != AM_OP_CONNECTED && op != AM_OP_DISCONNECTED && op != AM_OP_FAILED)
+        return AM_OK;
+    node *n = &p->nodes[ni];
+    hold *l = holds_find(&n->leases, peer->id);
+    if (l)
+        lease_end(p, ni, l);
+    hold *h = holds_find(&n->conns, peer->id);
+    if (op != AM_OP_CONNECTED) {
+        if (h)
+            conn_end(p, ni, h);
+        return AM_OK;
+    }
+    if (h)
+        return AM_OK;
+    prec *r = rec_get(p, peer->id);
+    if (!r)
+        return AM_ERR_NOMEM;
+    if (holds_add(&n->conns, peer->id, group_key(&peer->addr), 0) != AM_OK) {
+        rec_release(p, r);
+        return AM_ERR_NOMEM;
+    }
+    r->n_conn++;
+    return AM_OK;
+}
+
+void am_pool_forget_peer(am_pool *p, uint64_t peer_id)
+{
+    if (!p || !rec_find(p, peer_id))
+        return;
+    for (size_t i = 0; i < p->n_nodes; i++) {
+        node *n = &p->nodes[i];
+        if (!n->live)
+            continue;
+        hold *h = holds_find(&n->leases, peer_id);
+        if (h)
+            lease_end(p, (int)i, h);
+        h = holds_find(&n->conns, peer_id);
+        if (h)
+            conn_end(p, (int)i, h);
+    }
+}
+
+int am_pool_drop_node(am_pool *p, const char *name)
+{
+    if (!p || !name)
+        return AM_ERR_INVAL;
+    tick(p);
+    int ni = node_find(p, name);
+    if (ni == NO_NODE)
+        return AM_ERR_NOTFOUND;
+    node_drop(p, ni);
+    return AM_OK;
+}
+
+/* ---------------------------------------------------------- listings */
+
+size_t am_pool_node_count(am_pool *p)
+{
+    tick(p);
+    size_t n = 0;
+    for (size_t i = 0; i < p->n_nodes; i++)
+        n += p->nodes[i].live != 0;
+    return n;
+}
+
+static int info_cmp(const void *a, const void *b)
+{
+    return strcmp(((const am_node_info *)a)->name, ((const am_node_info *)b)->name);
+}
+
+int am_pool_nodes(am_pool *p, am_node_info *out, size_t cap, size_t *n_out)
+{
+    if (!p || !n_out || (cap > 0 && !out))
+        return AM_ERR_INVAL;
+    tick(p);
+    size_t n = 0;
+    for (size_t i = 0; i < p->n_nodes && n < cap; i++) {
+        const node *nd = &p->nodes[i];
+        if (!nd->live)
+            continue;
+        am_node_info *x = &out[n++];
+        memcpy(x->name, nd->name, sizeof x->name);
+        x->last_seen = nd->last_seen;
+        x->selects = nd->selects;
+        x->handed = nd->handed;
+        x->n_connected = nd->conns.n;
+        x->n_leased = nd->leases.n;
+    }
+    qsort(out, n, sizeof *out, info_cmp);
+    *n_out = n;
+    return AM_OK;
+}
+
+int am_pool_node_peers(am_pool *p, const char *name, int which, uint64_t *out,
+                       size_t cap, size_t *n_out)
+{
+    if (!p || !name || !n_out || (cap > 0 && !out))
+        return AM_ERR_INVAL;
+    tick(p);
+    int ni = node_find(p, name);
+    if (ni == NO_NODE)
+        return AM_ERR_NOTFOUND;
+    const holds *h = which ? &p->nodes[ni].leases : &p->nodes[ni].conns;
+    size_t n = h->n < cap ? h->n : cap;
+    for (size_t i = 0; i < n; i++)
+        out[i] = h->v[i].peer;
+    *n_out = n;
+    return AM_OK;
+}
+
+int am_pool_peer_holders(am_pool *p, uint64_t peer_id, const char **lease_node,
+                         size_t *n_connected)
+{
+    if (!p || !lease_node || !n_connected)
+        return AM_ERR_INVAL;
+    tick(p);
+    prec *r = rec_find(p, peer_id);
+    *lease_node = r && r->lease_node != NO_NODE ? p->nodes[r->lease_node].name : NULL;
+    *n_connected = r ? r->n_conn : 0;
+    return AM_OK;
+}
+
+/* ------------------------------------------------------------- check */
+
+static int fail(char *why, size_t len, const char *fmt, ...)
+{
+    if (why && len) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(why, len, fmt, ap);
+        va_end(ap);
+    }
+    return AM_ERR_INTERNAL;
+}
+
+/* Every hold of every node matches the per-peer records, both ways. */
+int am_pool_check(am_pool *p, char *why, size_t why_len)
+{
+    size_t leases = 0, conns = 0;
+    for (size_t i = 0; i < p->n_nodes; i++) {
+        const node *n = &p->nodes[i];
+        if (!n->live) {
+            if (n->leases.n || n->conns.n)
+                return fail(why, why_len, "dead node %zu holds peers", i);
+            continue;
+        }
+        for (size_t k = 0; k < n->leases.n; k++) {
+            prec *r = rec_find(p, n->leases.v[k].peer);
+            if (!r || r->lease_node != (int)i)
+                return fail(why, why_len, "node %s lease of %llu not recorded",
+                            n->name, (unsigned long long)n->leases.v[k].peer);
+            leases++;
+        }
+        for (size_t k = 0; k < n->conns.n; k++) {
+            if (!rec_find(p, n->conns.v[k].peer))
+                return fail(why, why_len, "node %s connection not recorded", n->name);
+            for (size_t j = 0; j < k; j++)
+                if (n->conns.v[j].peer == n->conns.v[k].peer)
+                    return fail(why, why_len, "node %s connected twice", n->name);
+            conns++;
+        }
+    }
+    size_t rec_leases = 0, rec_conns = 0;
+    for (size_t i = 0; i < p->map.cap; i++) {
+        uint32_t ri = p->map.slots[i];
+        if (ri == AM_IDX_NONE)
+            continue;
+        const prec *r = &p->recs[ri];
+        if (r->lease_node == NO_NODE && r->n_conn == 0)
+            return fail(why, why_len, "record of %llu holds nothing",
+                        (unsigned long long)r->peer);
+        rec_leases += r->lease_node != NO_NODE;
+        rec_conns += r->n_conn;
+    }
+    if (rec_leases != leases || rec_conns != conns)
+        return fail(why, why_len, "records count %zu leases %zu connections, nodes %zu and %zu",
+                    rec_leases, rec_conns, leases, conns);
+    return AM_OK;
+}

@@ -1,0 +1,396 @@
+/*
+ * test_pool.c - the shared pool: leases, per-node connections, diversity,
+ * node timeout; all with an injected clock.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "pool.h"
+
+static int64_t fake_now = 1700000000;
+
+static int64_t fake_clock(void *ctx)
+{
+    (void)ctx;
+    return fake_now;
+}
+
+typedef struct fixture {
+    am_man *m;
+    am_pool *p;
+} fixture;
+
+static am_addr v4(unsigned a, unsigned b, unsigned c, unsigned d)
+{
+    am_addr x;
+    memset(&x, 0, sizeof x);
+    x.net = AM_NET_IPV4;
+    x.bytes[0] = (uint8_t)a;
+    x.bytes[1] = (uint8_t)b;
+    x.bytes[2] = (uint8_t)c;
+    x.bytes[3] = (uint8_t)d;
+    x.port = 8333;
+    return x;
+}
+
+static void check_all(fixture *f)
+{
+    char why[256];
+    int rc = am_check(f->m, why, sizeof why);
+    if (rc != AM_OK)
+        fail_msg("am_check: %s", why);
+    rc = am_pool_check(f->p, why, sizeof why);
+    if (rc != AM_OK)
+        fail_msg("am_pool_check: %s", why);
+}
+
+/* A pool of `groups` /16 groups with `per_group` peers each. */
+static fixture *make(unsigned groups, unsigned per_group)
+{
+    fixture *f = test_malloc(sizeof *f);
+    am_config c;
+    am_config_default(&c);
+    c.seed = 7;
+    c.have_key = 1;
+    memset(c.key, 3, sizeof c.key);
+    c.clock = fake_clock;
+    assert_int_equal(am_new(&c, &f->m), AM_OK);
+    am_pool_config pc;
+    am_pool_config_default(&pc);
+    pc.clock = fake_clock;
+    assert_int_equal(am_pool_new(&pc, &f->p), AM_OK);
+    /* One source group per position k, so a group's peers spread over
+     * buckets; in big pools a few collide and are turned away. */
+    for (unsigned g = 0; g < groups; g++)
+        for (unsigned k = 0; k < per_group; k++) {
+            am_addr a = v4(20 + g / 200, g % 200, k / 200, 1 + k % 200);
+            am_addr src = v4(60 + k % 100, k / 100, 0, 1);
+            int is_new;
+            int rc = am_add(f->m, &a, &src, 1, 0, 0, &is_new, NULL);
+            assert_true(rc == AM_OK || rc == AM_ERR_REJECTED);
+        }
+    if (groups * per_group <= 60)
+        assert_int_equal(am_size(f->m), groups * per_group);
+    check_all(f);
+    return f;
+}
+
+static void destroy(fixture *f)
+{
+    am_pool_free(f->p);
+    am_free(f->m);
+    test_free(f);
+}
+
+static size_t pick(fixture *f, const char *node, unsigned count, int64_t lease,
+                   int exclusive, int diverse, am_peer *out)
+{
+    am_pool_select_opts o;
+    memset(&o, 0, sizeof o);
+    o.node = node;
+    o.count = count;
+    o.lease_seconds = lease;
+    o.exclusive = exclusive;
+    o.diverse = diverse;
+    size_t n = 0;
+    assert_int_equal(am_pool_select(f->p, f->m, &o, out, &n), AM_OK);
+    check_all(f);
+    return n;
+}
+
+static void report(fixture *f, const char *node, const am_peer *peer, am_state_op op)
+{
+    am_peer upd;
+    assert_int_equal(am_set_state(f->m, peer->id, op, &upd), AM_OK);
+    assert_int_equal(am_pool_report(f->p, node, &upd, op), AM_OK);
+    check_all(f);
+}
+
+static void test_node_names_are_validated(void **state)
+{
+    (void)state;
+    assert_true(am_node_name_valid("node-1.a_b"));
+    assert_false(am_node_name_valid(""));
+    assert_false(am_node_name_valid("bad name"));
+    assert_false(am_node_name_valid("slash/"));
+    char longname[70];
+    memset(longname, 'a', 64);
+    longname[64] = '\0';
+    assert_true(am_node_name_valid(longname));
+    longname[64] = 'a';
+    longname[65] = '\0';
+    assert_false(am_node_name_valid(longname));
+}
+
+static void test_leased_peer_is_not_handed_to_another_node(void **state)
+{
+    (void)state;
+    fixture *f = make(1, 1);
+    am_peer a[4];
+    assert_int_equal(pick(f, "A", 1, 120, 0, 1, a), 1);
+    assert_int_equal(pick(f, "B", 1, 120, 0, 1, a + 1), 0);
+    const char *holder;
+    size_t nconn;
+    assert_int_equal(am_pool_peer_holders(f->p, a[0].id, &holder, &nconn), AM_OK);
+    assert_string_equal(holder, "A");
+    destroy(f);
+}
+
+static void test_lease_expires_after_its_seconds(void **state)
+{
+    (void)state;
+    fixture *f = make(1, 1);
+    am_peer a[2];
+    assert_int_equal(pick(f, "A", 1, 120, 0, 1, a), 1);
+    fake_now += 119;
+    assert_int_equal(pick(f, "B", 1, 120, 0, 1, a + 1), 0);
+    fake_now += 1;
+    assert_int_equal(pick(f, "B", 1, 120, 0, 1, a + 1), 1);
+    assert_int_equal(a[1].id, a[0].id);
+    destroy(f);
+}
+
+static void test_zero_lease_is_a_pure_read(void **state)
+{
+    (void)state;
+    fixture *f = make(1, 1);
+    am_peer a[2];
+    assert_int_equal(pick(f, "A", 1, 0, 0, 1, a), 1);
+    assert_int_equal(pick(f, "B", 1, 0, 0, 1, a + 1), 1);
+    size_t n;
+    uint64_t ids[4];
+    assert_int_equal(am_pool_node_peers(f->p, "A", 1, ids, 4, &n), AM_OK);
+    assert_int_equal(n, 0);
+    destroy(f);
+}
+
+static void lease_released_by(am_state_op op)
+{
+    fixture *f = make(1, 1);
+    am_peer a[2];
+    assert_int_equal(pick(f, "A", 1, 120, 0, 1, a), 1);
+    report(f, "A", &a[0], op);
+    size_t n;
+    uint64_t ids[4];
+    assert_int_equal(am_pool_node_peers(f->p, "A", 1, ids, 4, &n), AM_OK);
+    assert_int_equal(n, 0);
+    /* B may have it now (a failed peer rests for the retry time first). */
+    if (op == AM_OP_FAILED)
+        fake_now += 600;
+    assert_int_equal(pick(f, "B", 1, 120, 0, 1, a + 1), 1);
+    destroy(f);
+}
+
+static void test_connected_report_ends_lease(void **state)
+{
+    (void)state;
+    lease_released_by(AM_OP_CONNECTED);
+}
+
+static void test_failed_report_ends_lease(void **state)
+{
+    (void)state;
+    lease_released_by(AM_OP_FAILED);
+}
+
+static void test_disconnected_report_ends_lease(void **state)
+{
+    (void)state;
+    lease_released_by(AM_OP_DISCONNECTED);
+}
+
+static void test_connected_peer_never_selected_for_same_node(void **state)
+{
+    (void)state;
+    fixture *f = make(1, 1);
+    am_peer a[2];
+    assert_int_equal(pick(f, "A", 1, 120, 0, 1, a), 1);
+    report(f, "A", &a[0], AM_OP_CONNECTED);
+    assert_int_equal(pick(f, "A", 1, 120, 0, 0, a + 1), 0);
+    report(f, "A", &a[0], AM_OP_DISCONNECTED);
+    assert_int_equal(pick(f, "A", 1, 120, 0, 0, a + 1), 1);
+    destroy(f);
+}
+
+static void test_connected_peer_still_candidate_for_other_node(void **state)
+{
+    (void)state;
+    fixture *f = make(1, 1);
+    am_peer a[2];
+    assert_int_equal(pick(f, "A", 1, 120, 0, 1, a), 1);
+    report(f, "A", &a[0], AM_OP_CONNECTED);
+    assert_int_equal(pick(f, "B", 1, 120, 0, 1, a + 1), 1);
+    assert_int_equal(a[1].id, a[0].id);
+    destroy(f);
+}
+
+static void test_exclusive_leaves_out_peers_connected_anywhere(void **state)
+{
+    (void)state;
+    fixture *f = make(1, 2);
+    am_peer a[3];
+    assert_int_equal(pick(f, "A", 1, 120, 0, 0, a), 1);
+    report(f, "A", &a[0], AM_OP_CONNECTED);
+    assert_int_equal(pick(f, "B", 2, 0, 1, 0, a + 1), 1);
+    assert_int_not_equal(a[1].id, a[0].id);
+    destroy(f);
+}
+
+static void test_diverse_with_few_groups_returns_fewer(void **state)
+{
+    (void)state;
+    fixture *f = make(3, 20);
+    am_peer a[8];
+    size_t n = pick(f, "A", 8, 120, 0, 1, a);
+    assert_int_equal(n, 3);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < i; j++)
+            assert_false(a[i].addr.bytes[0] == a[j].addr.bytes[0] &&
+                         a[i].addr.bytes[1] == a[j].addr.bytes[1]);
+    /* The node's leases count: no new group is left for it. */
+    assert_int_equal(pick(f, "A", 1, 120, 0, 1, a), 0);
+    /* Without diversity the same node still gets peers. */
+    assert_int_equal(pick(f, "A", 8, 120, 0, 0, a), 8);
+    destroy(f);
+}
+
+static void test_diverse_with_many_groups_returns_all_distinct(void **state)
+{
+    (void)state;
+    fixture *f = make(400, 5);
+    am_peer a[64];
+    size_t n = pick(f, "A", 64, 120, 0, 1, a);
+    assert_int_equal(n, 64);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < i; j++)
+            assert_false(a[i].addr.bytes[0] == a[j].addr.bytes[0] &&
+                         a[i].addr.bytes[1] == a[j].addr.bytes[1]);
+    destroy(f);
+}
+
+static void test_silent_node_is_dropped_with_its_leases(void **state)
+{
+    (void)state;
+    fixture *f = make(1, 2);
+    am_peer a[3];
+    assert_int_equal(pick(f, "A", 1, 3600, 0, 0, a), 1);
+    report(f, "A", &a[0], AM_OP_CONNECTED);
+    assert_int_equal(pick(f, "A", 1, 3600, 0, 0, a + 1), 1);
+    assert_int_equal(am_pool_node_count(f->p), 1);
+    fake_now += 899;
+    assert_int_equal(am_pool_node_count(f->p), 1);
+    fake_now += 1;
+    assert_int_equal(am_pool_node_count(f->p), 0);
+    check_all(f);
+    const char *holder;
+    size_t nconn;
+    assert_int_equal(am_pool_peer_holders(f->p, a[1].id, &holder, &nconn), AM_OK);
+    assert_null(holder);
+    /* The peers stay tried in the pool. */
+    am_peer p;
+    assert_int_equal(am_get(f->m, a[0].id, &p), AM_OK);
+    assert_int_equal(p.in_tried, 1);
+    destroy(f);
+}
+
+static void test_drop_node_ends_leases_and_connections(void **state)
+{
+    (void)state;
+    fixture *f = make(2, 1);
+    am_peer a[2];
+    assert_int_equal(pick(f, "A", 2, 120, 0, 0, a), 2);
+    report(f, "A", &a[0], AM_OP_CONNECTED);
+    assert_int_equal(am_pool_drop_node(f->p, "A"), AM_OK);
+    assert_int_equal(am_pool_drop_node(f->p, "A"), AM_ERR_NOTFOUND);
+    check_all(f);
+    am_peer b[2];
+    assert_int_equal(pick(f, "B", 2, 120, 1, 0, b), 2);
+    destroy(f);
+}
+
+static void test_forgotten_peer_leaves_every_node(void **state)
+{
+    (void)state;
+    fixture *f = make(1, 1);
+    am_peer a[1];
+    assert_int_equal(pick(f, "A", 1, 120, 0, 0, a), 1);
+    assert_int_equal(am_remove(f->m, a[0].id), AM_OK);
+    am_pool_forget_peer(f->p, a[0].id);
+    check_all(f);
+    size_t n;
+    uint64_t ids[2];
+    assert_int_equal(am_pool_node_peers(f->p, "A", 1, ids, 2, &n), AM_OK);
+    assert_int_equal(n, 0);
+    destroy(f);
+}
+
+static void test_nodes_listing_counts_selects(void **state)
+{
+    (void)state;
+    fixture *f = make(10, 1);
+    am_peer a[4];
+    pick(f, "b-node", 2, 120, 0, 1, a);
+    pick(f, "a-node", 1, 0, 0, 1, a);
+    pick(f, "a-node", 1, 0, 0, 1, a);
+    am_node_info info[4];
+    size_t n;
+    assert_int_equal(am_pool_nodes(f->p, info, 4, &n), AM_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(info[0].name, "a-node");
+    assert_int_equal(info[0].selects, 2);
+    assert_int_equal(info[0].n_leased, 0);
+    assert_string_equal(info[1].name, "b-node");
+    assert_int_equal(info[1].handed, 2);
+    assert_int_equal(info[1].n_leased, 2);
+    assert_int_equal(info[1].last_seen, fake_now);
+    destroy(f);
+}
+
+static void test_bad_requests_are_refused(void **state)
+{
+    (void)state;
+    fixture *f = make(1, 1);
+    am_peer a[1];
+    am_pool_select_opts o;
+    memset(&o, 0, sizeof o);
+    size_t n;
+    o.count = 0;
+    assert_int_equal(am_pool_select(f->p, f->m, &o, a, &n), AM_ERR_INVAL);
+    o.count = 1;
+    o.node = "no spaces";
+    assert_int_equal(am_pool_select(f->p, f->m, &o, a, &n), AM_ERR_INVAL);
+    o.node = NULL;
+    o.lease_seconds = -1;
+    assert_int_equal(am_pool_select(f->p, f->m, &o, a, &n), AM_ERR_INVAL);
+    destroy(f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_node_names_are_validated),
+        cmocka_unit_test(test_leased_peer_is_not_handed_to_another_node),
+        cmocka_unit_test(test_lease_expires_after_its_seconds),
+        cmocka_unit_test(test_zero_lease_is_a_pure_read),
+        cmocka_unit_test(test_connected_report_ends_lease),
+        cmocka_unit_test(test_failed_report_ends_lease),
+        cmocka_unit_test(test_disconnected_report_ends_lease),
+        cmocka_unit_test(test_connected_peer_never_selected_for_same_node),
+        cmocka_unit_test(test_connected_peer_still_candidate_for_other_node),
+        cmocka_unit_test(test_exclusive_leaves_out_peers_connected_anywhere),
+        cmocka_unit_test(test_diverse_with_few_groups_returns_fewer),
+        cmocka_unit_test(test_diverse_with_many_groups_returns_all_distinct),
+        cmocka_unit_test(test_silent_node_is_dropped_with_its_leases),
+        cmocka_unit_test(test_drop_node_ends_leases_and_connections),
+        cmocka_unit_test(test_forgotten_peer_leaves_every_node),
+        cmocka_unit_test(test_nodes_listing_counts_selects),
+        cmocka_unit_test(test_bad_requests_are_refused),
+    };
+    return cmocka_run_group_tests_name("pool", tests, NULL, NULL);
+}
