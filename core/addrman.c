@@ -186,6 +186,7 @@ void am_config_default(am_config *cfg)
     cfg->new_buckets = 1024;
     cfg->tried_buckets = 256;
     cfg->retry_time = 600;
+    cfg->new_group_cap = 256;
 }
 
 static int pow2_ok(uint32_t n)
@@ -227,6 +228,7 @@ int am_new(const am_config *cfg, am_man **out)
     am_idxmap_init(&m->endpoints, endpoint_hash_idx, endpoint_eq, m);
     am_idxmap_init(&m->srcmap, source_hash_idx, source_eq, m);
     am_timerq_init(&m->cooling);
+    am_counter_init(&m->new_groups);
     if (am_table_init(&m->tables[0], cfg->new_buckets) != 0 ||
         am_table_init(&m->tables[1], cfg->tried_buckets) != 0) {
         am_free(m);
@@ -245,6 +247,7 @@ void am_free(am_man *m)
     am_idxmap_free(&m->endpoints);
     am_idxmap_free(&m->srcmap);
     am_timerq_free(&m->cooling);
+    am_counter_free(&m->new_groups);
     free(m->e);
     free(m->s);
     free(m->rnd);
@@ -537,6 +540,18 @@ static void collision_forget(am_man *m, uint64_t id)
         }
 }
 
+/* The network group as one integer: the class byte fixes the length, so
+ * distinct groups give distinct values. */
+uint64_t am__group_key(const am_addr *a)
+{
+    uint8_t g[AM_GROUP_MAXLEN] = {0};
+    am_addr_group(a, g);
+    uint64_t k = 0;
+    for (int i = 0; i < AM_GROUP_MAXLEN; i++)
+        k = (k << 8) | g[i];
+    return k;
+}
+
 /* Take the entry out of one new slot. */
 static void new_slot_drop(am_man *m, entry *e, unsigned k)
 {
@@ -546,10 +561,16 @@ static void new_slot_drop(am_man *m, entry *e, unsigned k)
                       e->services, 0);
     am_table_clear(&m->tables[0], LOC_BUCKET(l), LOC_SLOT(l));
     e->loc[k] = e->loc[--e->ref_count];
+    if (e->ref_count == 0)
+        am_counter_dec(&m->new_groups, am__group_key(&e->addr));
 }
 
 static void new_slot_add(am_man *m, entry *e, uint32_t b, unsigned s)
 {
+    /* Should the count fail for want of memory, the group is merely
+     * under-counted: the cap errs on the open side. */
+    if (e->ref_count == 0)
+        (void)am_counter_inc(&m->new_groups, am__group_key(&e->addr));
     am_table_put(&m->tables[0], b, s, (uint32_t)(e - m->e));
     if (am__eligible(e))
         am_table_mark(&m->tables[0], b, s, e->addr.net, e->services, 1);
@@ -727,6 +748,9 @@ int am_add(am_man *m, const am_addr *addr, const am_addr *source,
             return AM_OK;
     }
 
+    if (!e && m->cfg.new_group_cap &&
+        am_counter_get(&m->new_groups, am__group_key(addr)) >= m->cfg.new_group_cap)
+        return AM_ERR_REJECTED;
     uint32_t b = am__new_bucket(m, addr, src);
     unsigned s = am__slot(m, 0, b, addr);
     uint32_t occ = am_table_get(&m->tables[0], b, s);
@@ -1192,5 +1216,6 @@ void am_stats_get(am_man *m, am_stats *st)
     st->bans = m->n_bans;
     st->collisions = m->n_collisions;
     st->cooling = m->n_cooling;
+    st->new_groups = am_counter_size(&m->new_groups);
     st->next_id = m->next_id;
 }

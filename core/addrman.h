@@ -30,6 +30,14 @@
  * candidate quickly, an exact pass over the table's buckets (bounded by the
  * table size, not the peer count) decides.
  *
+ * Group cap.  Core lets one address group fill a slot in every new bucket
+ * it is announced into, and an attacker with many sources reaches a third
+ * of selections with addresses from a single /16.  We also cap how many
+ * new-table entries one network group may hold (new_group_cap): past it,
+ * new addresses of that group are turned away (AM_ERR_REJECTED).  The cost
+ * falls on honest nodes crowded into one large hosting network: beyond
+ * the cap, their addresses wait until others of the group leave the table.
+ *
  * Peer state (Floresta's): never_tried, tried, connected, failed; "banned"
  * is reported whenever an active ban covers the address.  See am_set_state.
  *
@@ -65,6 +73,8 @@ typedef struct am_config {
     uint32_t new_buckets;     /* power of two, 1..AM_MAX_BUCKETS; default 1024 */
     uint32_t tried_buckets;   /* power of two, 1..AM_MAX_BUCKETS; default 256 */
     int64_t retry_time;       /* seconds a failed peer rests; default 600 */
+    uint32_t new_group_cap;   /* most new-table entries of one network group;
+                                 0 = no cap; default 256 (see below) */
     int have_key;             /* 0: draw a random key */
     uint8_t key[16];          /* the bucketing secret when have_key */
     uint64_t seed;            /* RNG seed; 0: seed from getrandom() */
@@ -134,6 +144,7 @@ typedef struct am_stats {
     size_t bans;
     size_t collisions;
     size_t cooling;                         /* failed, inside the retry time */
+    size_t new_groups;                      /* network groups in the new table */
     uint64_t next_id;
 } am_stats;
 

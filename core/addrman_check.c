@@ -239,6 +239,32 @@ static int check_sources(checker *c)
     return rc;
 }
 
+/* Recount the new-table entries of every group. */
+static int check_groups(checker *c)
+{
+    am_man *m = c->m;
+    am_counter want;
+    am_counter_init(&want);
+    int rc = AM_OK;
+    for (size_t k = 0; k < m->count && rc == AM_OK; k++) {
+        const entry *e = E(m, m->rnd[k]);
+        if (!e->in_tried && am_counter_inc(&want, am__group_key(&e->addr)) != 0)
+            rc = AM_ERR_NOMEM;
+    }
+    if (rc == AM_OK && am_counter_size(&want) != am_counter_size(&m->new_groups))
+        rc = fail(c, "%zu groups in the new table, counter has %zu",
+                  am_counter_size(&want), am_counter_size(&m->new_groups));
+    for (uint32_t i = 0; i < want.high && rc == AM_OK; i++) {
+        const am_counter_rec *r = &want.recs[i];
+        if (r->count && am_counter_get(&m->new_groups, r->key) != r->count)
+            rc = fail(c, "group %016llx: %u new entries, counter says %u",
+                      (unsigned long long)r->key, r->count,
+                      am_counter_get(&m->new_groups, r->key));
+    }
+    am_counter_free(&want);
+    return rc;
+}
+
 static int check_misc(checker *c)
 {
     am_man *m = c->m;
@@ -273,7 +299,8 @@ int am_check(am_man *m, char *why, size_t why_len)
     int rc;
     if ((rc = check_ids(&c)) != AM_OK || (rc = check_entries(&c)) != AM_OK ||
         (rc = check_table(&c, 0)) != AM_OK || (rc = check_table(&c, 1)) != AM_OK ||
-        (rc = check_sources(&c)) != AM_OK || (rc = check_misc(&c)) != AM_OK)
+        (rc = check_sources(&c)) != AM_OK || (rc = check_groups(&c)) != AM_OK ||
+        (rc = check_misc(&c)) != AM_OK)
         return rc;
     return AM_OK;
 }

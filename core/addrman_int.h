@@ -19,6 +19,7 @@
 #define AM_ADDRMAN_INT_H
 
 #include "addrman.h"
+#include "counter.h"
 #include "idxmap.h"
 #include "rng.h"
 #include "table.h"
@@ -94,6 +95,7 @@ struct am_man {
     size_t n_collisions;
 
     int64_t last_good;                  /* Core's m_last_good */
+    am_counter new_groups;              /* new-table entries per group */
 
     /* Counters by effective state, network and table. */
     size_t by_state[AM_STATE_COUNT];
@@ -118,6 +120,7 @@ uint32_t am__new_bucket(const am_man *m, const am_addr *a, const am_addr *src);
 unsigned am__slot(const am_man *m, int tried, uint32_t bucket, const am_addr *a);
 const am_addr *am__source_of(const am_man *m, const entry *e);
 int am__terrible(const entry *e, int64_t now);
+uint64_t am__group_key(const am_addr *a);
 void am__ids_compact(am_man *m);
 
 /* addrman_ban.c */
