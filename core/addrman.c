@@ -540,18 +540,6 @@ static void collision_forget(am_man *m, uint64_t id)
         }
 }
 
-/* The network group as one integer: the class byte fixes the length, so
- * distinct groups give distinct values. */
-uint64_t am__group_key(const am_addr *a)
-{
-    uint8_t g[AM_GROUP_MAXLEN] = {0};
-    am_addr_group(a, g);
-    uint64_t k = 0;
-    for (int i = 0; i < AM_GROUP_MAXLEN; i++)
-        k = (k << 8) | g[i];
-    return k;
-}
-
 /* Take the entry out of one new slot. */
 static void new_slot_drop(am_man *m, entry *e, unsigned k)
 {
@@ -562,7 +550,7 @@ static void new_slot_drop(am_man *m, entry *e, unsigned k)
     am_table_clear(&m->tables[0], LOC_BUCKET(l), LOC_SLOT(l));
     e->loc[k] = e->loc[--e->ref_count];
     if (e->ref_count == 0)
-        am_counter_dec(&m->new_groups, am__group_key(&e->addr));
+        am_counter_dec(&m->new_groups, am_addr_group_key(&e->addr));
 }
 
 static void new_slot_add(am_man *m, entry *e, uint32_t b, unsigned s)
@@ -570,7 +558,7 @@ static void new_slot_add(am_man *m, entry *e, uint32_t b, unsigned s)
     /* Should the count fail for want of memory, the group is merely
      * under-counted: the cap errs on the open side. */
     if (e->ref_count == 0)
-        (void)am_counter_inc(&m->new_groups, am__group_key(&e->addr));
+        (void)am_counter_inc(&m->new_groups, am_addr_group_key(&e->addr));
     am_table_put(&m->tables[0], b, s, (uint32_t)(e - m->e));
     if (am__eligible(e))
         am_table_mark(&m->tables[0], b, s, e->addr.net, e->services, 1);
@@ -749,7 +737,7 @@ int am_add(am_man *m, const am_addr *addr, const am_addr *source,
     }
 
     if (!e && m->cfg.new_group_cap &&
-        am_counter_get(&m->new_groups, am__group_key(addr)) >= m->cfg.new_group_cap)
+        am_counter_get(&m->new_groups, am_addr_group_key(addr)) >= m->cfg.new_group_cap)
         return AM_ERR_REJECTED;
     uint32_t b = am__new_bucket(m, addr, src);
     unsigned s = am__slot(m, 0, b, addr);

@@ -248,7 +248,7 @@ static int check_groups(checker *c)
     int rc = AM_OK;
     for (size_t k = 0; k < m->count && rc == AM_OK; k++) {
         const entry *e = E(m, m->rnd[k]);
-        if (!e->in_tried && am_counter_inc(&want, am__group_key(&e->addr)) != 0)
+        if (!e->in_tried && am_counter_inc(&want, am_addr_group_key(&e->addr)) != 0)
             rc = AM_ERR_NOMEM;
     }
     if (rc == AM_OK && am_counter_size(&want) != am_counter_size(&m->new_groups))

@@ -120,7 +120,6 @@ uint32_t am__new_bucket(const am_man *m, const am_addr *a, const am_addr *src);
 unsigned am__slot(const am_man *m, int tried, uint32_t bucket, const am_addr *a);
 const am_addr *am__source_of(const am_man *m, const entry *e);
 int am__terrible(const entry *e, int64_t now);
-uint64_t am__group_key(const am_addr *a);
 void am__ids_compact(am_man *m);
 
 /* addrman_ban.c */

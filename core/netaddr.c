@@ -1050,3 +1050,13 @@ int am_subnet_contains(const am_subnet *s, const am_addr *a)
     }
     return 1;
 }
+
+uint64_t am_addr_group_key(const am_addr *a)
+{
+    uint8_t g[AM_GROUP_MAXLEN] = {0};
+    am_addr_group(a, g);
+    uint64_t k = 0;
+    for (int i = 0; i < AM_GROUP_MAXLEN; i++)
+        k = (k << 8) | g[i];
+    return k;
+}

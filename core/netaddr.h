@@ -121,6 +121,9 @@ int am_addr_is_routable(const am_addr *a);
  * The port never plays a part.
  */
 size_t am_addr_group(const am_addr *a, uint8_t out[AM_GROUP_MAXLEN]);
+/* The group as one integer (its bytes, zero-padded, big-endian): the class
+ * byte fixes the length, so distinct groups give distinct keys. */
+uint64_t am_addr_group_key(const am_addr *a);
 
 /*
  * A ban target: a single address, an IPv4/IPv6 subnet in CIDR form, or one

@@ -88,18 +88,6 @@ static int rec_eq(void *ctx, uint32_t idx, const void *key)
     return p->recs[idx].peer == *(const uint64_t *)key;
 }
 
-/* A group's bytes (at most 8) packed into one integer: the class byte
- * fixes the length, so distinct groups give distinct values. */
-static uint64_t group_key(const am_addr *a)
-{
-    uint8_t g[AM_GROUP_MAXLEN] = {0};
-    am_addr_group(a, g);
-    uint64_t k = 0;
-    for (int i = 0; i < AM_GROUP_MAXLEN; i++)
-        k = (k << 8) | g[i];
-    return k;
-}
-
 static hold *holds_find(holds *h, uint64_t peer)
 {
     for (size_t i = 0; i < h->n; i++)
@@ -365,7 +353,7 @@ static int pick_skip(void *ctx, const am_peer *cand)
         return 1;
     if (!c->o->diverse)
         return 0;
-    uint64_t g = group_key(&cand->addr);
+    uint64_t g = am_addr_group_key(&cand->addr);
     for (size_t i = 0; i < c->n; i++)
         if (c->groups[i] == g)
             return 1;
@@ -377,7 +365,7 @@ static int lease_take(am_pool *p, int ni, const am_peer *peer, int64_t until)
     prec *r = rec_get(p, peer->id);
     if (!r)
         return AM_ERR_NOMEM;
-    if (holds_add(&p->nodes[ni].leases, peer->id, group_key(&peer->addr), until) != AM_OK) {
+    if (holds_add(&p->nodes[ni].leases, peer->id, am_addr_group_key(&peer->addr), until) != AM_OK) {
         rec_release(p, r);
         return AM_ERR_NOMEM;
     }
@@ -418,7 +406,7 @@ int am_pool_select(am_pool *p, am_man *m, const am_pool_select_opts *o,
         if (o->lease_seconds > 0)
             rc = lease_take(p, c->ni, peer, until);
         c->ids[c->n] = peer->id;
-        c->groups[c->n] = group_key(&peer->addr);
+        c->groups[c->n] = am_addr_group_key(&peer->addr);
         c->n++;
     }
     node *n = &p->nodes[c->ni];
@@ -461,7 +449,7 @@ int am_pool_report(am_pool *p, const char *node_name, const am_peer *peer,
     prec *r = rec_get(p, peer->id);
     if (!r)
         return AM_ERR_NOMEM;
-    if (holds_add(&n->conns, peer->id, group_key(&peer->addr), 0) != AM_OK) {
+    if (holds_add(&n->conns, peer->id, am_addr_group_key(&peer->addr), 0) != AM_OK) {
         rec_release(p, r);
         return AM_ERR_NOMEM;
     }
