@@ -1,0 +1,431 @@
+/*
+ * core_bench.c - the workload of Bitcoin Core's src/bench/addrman.cpp on the
+ * addrmand core, plus memory per address and select time against table
+ * fill.  One line per case: "<case> <ns per op> ns/op <ops>".
+ *
+ *   core_bench [--quick]     --quick: few repetitions (CI smoke run, < 5 s)
+ *
+ * Key, seed and clock are fixed, so every run does the same work.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "addrman.h"
+
+#define NUM_SOURCES 64
+#define ADDRS_PER_SOURCE 256
+#define NUM_ADDRS (NUM_SOURCES * ADDRS_PER_SOURCE)
+#define BENCH_NOW INT64_C(1700000000)
+#define NODE_NETWORK 1u
+
+static int64_t g_now = BENCH_NOW;
+static int g_quick;
+
+static am_addr g_sources[NUM_SOURCES];
+static am_addr g_addrs[NUM_ADDRS];   /* g_addrs[s * 256 + i] from source s */
+static uint64_t g_ids[NUM_ADDRS];
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+static void die(const char *what, int rc)
+{
+    fprintf(stderr, "core_bench: %s: %s\n", what, am_strerror(rc));
+    exit(1);
+}
+
+static double now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static void report(const char *name, double ns, uint64_t ops)
+{
+    printf("%s %.1f ns/op %llu\n", name, ns / (double)ops,
+           (unsigned long long)ops);
+    fflush(stdout);
+}
+
+static int64_t bench_clock(void *ctx)
+{
+    return *(const int64_t *)ctx;
+}
+
+static uint64_t rng_next(uint64_t *s)
+{
+    uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+static int v4_routable(uint32_t ip)
+{
+    unsigned a = ip >> 24, b = (ip >> 16) & 255, c = (ip >> 8) & 255;
+    if (a == 0 || a == 10 || a == 127 || a >= 224)
+        return 0;
+    if ((a == 100 && (b & 0xc0) == 64) || (a == 169 && b == 254))
+        return 0;
+    if ((a == 172 && (b & 0xf0) == 16) || (a == 192 && b == 168))
+        return 0;
+    if (a == 198 && (b & 0xfe) == 18)
+        return 0;
+    return !((a == 192 && b == 0) || (a == 198 && b == 51 && c == 100) ||
+             (a == 203 && b == 0 && c == 113));
+}
+
+static am_addr random_v4(uint64_t *rng, uint16_t port)
+{
+    am_addr a;
+    uint32_t ip;
+    do
+        ip = (uint32_t)rng_next(rng);
+    while (!v4_routable(ip));
+    memset(&a, 0, sizeof a);
+    a.net = AM_NET_IPV4;
+    a.port = port;
+    a.bytes[0] = (uint8_t)(ip >> 24);
+    a.bytes[1] = (uint8_t)(ip >> 16);
+    a.bytes[2] = (uint8_t)(ip >> 8);
+    a.bytes[3] = (uint8_t)ip;
+    return a;
+}
+
+static am_addr random_i2p(uint64_t *rng)
+{
+    uint8_t bytes[32];
+    am_addr a;
+    for (int i = 0; i < 32; i += 8) {
+        uint64_t r = rng_next(rng);
+        memcpy(bytes + i, &r, 8);
+    }
+    int rc = am_addr_from_bytes(&a, AM_NET_I2P, bytes, sizeof bytes, 0);
+    if (rc != AM_OK)
+        die("am_addr_from_bytes(I2P)", rc);
+    return a;
+}
+
+static am_man *new_man(uint32_t new_buckets, uint32_t tried_buckets)
+{
+    am_config cfg;
+    am_man *m = NULL;
+    am_config_default(&cfg);
+    cfg.new_buckets = new_buckets;
+    cfg.tried_buckets = tried_buckets;
+    cfg.have_key = 1;
+    for (int i = 0; i < 16; i++)
+        cfg.key[i] = (uint8_t)(i * 29 + 3);
+    cfg.seed = UINT64_C(0xb3e7c0de);
+    cfg.clock = bench_clock;
+    cfg.clock_ctx = &g_now;
+    int rc = am_new(&cfg, &m);
+    if (rc != AM_OK)
+        die("am_new", rc);
+    return m;
+}
+
+/* Core's CreateAddresses: 64 sources x 256 addresses, the first one I2P (so
+ * that it is added into an empty table and surely stored). */
+static void create_addresses(void)
+{
+    uint64_t rng = 42;
+    for (int s = 0; s < NUM_SOURCES; s++) {
+        g_sources[s] = random_v4(&rng, 0);
+        for (int i = 0; i < ADDRS_PER_SOURCE; i++)
+            g_addrs[s * ADDRS_PER_SOURCE + i] = random_v4(&rng, 8333);
+    }
+    g_addrs[0] = random_i2p(&rng);
+}
+
+/* Add the 16 384 addresses; returns how many were stored (ids in g_ids). */
+static size_t fill(am_man *m)
+{
+    size_t stored = 0;
+    for (int k = 0; k < NUM_ADDRS; k++) {
+        int is_new;
+        uint64_t id = 0;
+        int rc = am_add(m, &g_addrs[k], &g_sources[k / ADDRS_PER_SOURCE],
+                        NODE_NETWORK, 0, 0, &is_new, &id);
+        if (rc != AM_OK && rc != AM_ERR_REJECTED)
+            die("am_add", rc);
+        g_ids[k] = rc == AM_OK ? id : 0;
+        stored += rc == AM_OK;
+    }
+    return stored;
+}
+
+static size_t reps(size_t full, size_t quick)
+{
+    return g_quick ? quick : full;
+}
+
+/* ---- Core's cases ------------------------------------------------------------ */
+
+static void bench_add(void)
+{
+    size_t n = reps(20, 2);
+    double t0 = now_ns();
+    for (size_t r = 0; r < n; r++) {
+        am_man *m = new_man(1024, 256);
+        fill(m);
+        am_free(m);
+    }
+    report("add", now_ns() - t0, (uint64_t)(n * NUM_ADDRS));
+}
+
+static void bench_select_loop(const char *name, am_man *m,
+                              const am_select_opts *o, size_t n)
+{
+    am_peer p;
+    double t0 = now_ns();
+    for (size_t i = 0; i < n; i++) {
+        int rc = am_select(m, o, &p);
+        if (rc != AM_OK)
+            die(name, rc);
+        if (o->networks != 0 && !(o->networks & (1u << p.addr.net)))
+            die(name, AM_ERR_INTERNAL);
+    }
+    report(name, now_ns() - t0, (uint64_t)n);
+}
+
+static void bench_selects(am_man *m)
+{
+    am_select_opts o;
+    memset(&o, 0, sizeof o);
+    bench_select_loop("select", m, &o, reps(2000000, 100000));
+    o.networks = 1u << AM_NET_I2P;
+    bench_select_loop("select_network", m, &o, reps(200000, 20000));
+}
+
+static void bench_select_almost_empty(void)
+{
+    am_man *m = new_man(1024, 256);
+    int is_new;
+    int rc = am_add(m, &g_addrs[NUM_ADDRS - 1], NULL, 0, 0, 0, &is_new, NULL);
+    if (rc != AM_OK)
+        die("am_add", rc);
+    am_select_opts o;
+    memset(&o, 0, sizeof o);
+    bench_select_loop("select_almost_empty", m, &o, reps(1000000, 50000));
+    am_free(m);
+}
+
+static void bench_getaddr(am_man *m)
+{
+    am_peer *out = malloc(2500 * sizeof *out);
+    size_t n = reps(2000, 100), got = 0;
+    if (out == NULL)
+        die("malloc", AM_ERR_NOMEM);
+    double t0 = now_ns();
+    for (size_t i = 0; i < n; i++) {
+        int rc = am_sample(m, 2500, 23, 0, 0, out, &got);
+        if (rc != AM_OK)
+            die("am_sample", rc);
+    }
+    report("getaddr", now_ns() - t0, (uint64_t)n);
+    printf("# getaddr: %zu addresses a call from %zu stored\n", got, am_size(m));
+    free(out);
+}
+
+/* Core's AddrManAddThenGood: the timed run adds every address then marks
+ * each stored one good; reported per address. */
+static void bench_good(void)
+{
+    size_t n = reps(10, 1);
+    double t0 = now_ns();
+    for (size_t r = 0; r < n; r++) {
+        am_man *m = new_man(1024, 256);
+        fill(m);
+        for (int k = 0; k < NUM_ADDRS; k++) {
+            if (g_ids[k] == 0)
+                continue;
+            int rc = am_set_state(m, g_ids[k], AM_OP_TRIED, NULL);
+            if (rc != AM_OK)
+                die("am_set_state", rc);
+        }
+        am_free(m);
+    }
+    report("good", now_ns() - t0, (uint64_t)(n * NUM_ADDRS));
+}
+
+/* ---- memory ---------------------------------------------------------------------- */
+
+static long vm_rss_kb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = -1;
+    if (f == NULL)
+        return -1;
+    while (fgets(line, sizeof line, f) != NULL)
+        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+            break;
+    fclose(f);
+    return kb;
+}
+
+/* `n` addresses from `nsrc` sources, made before anything is measured. */
+static void make_bulk(am_addr *addrs, size_t n, am_addr *srcs, size_t nsrc,
+                      uint64_t seed)
+{
+    uint64_t rng = seed;
+    for (size_t i = 0; i < nsrc; i++)
+        srcs[i] = random_v4(&rng, 0);
+    for (size_t i = 0; i < n; i++)
+        addrs[i] = random_v4(&rng, 8333);
+}
+
+static size_t add_bulk(am_man *m, const am_addr *addrs, size_t n,
+                       const am_addr *srcs, size_t nsrc)
+{
+    size_t stored = 0;
+    for (size_t i = 0; i < n; i++) {
+        int is_new = 0;
+        int rc = am_add(m, &addrs[i], &srcs[i % nsrc], NODE_NETWORK, 0, 0,
+                        &is_new, NULL);
+        if (rc != AM_OK && rc != AM_ERR_REJECTED)
+            die("am_add", rc);
+        stored += rc == AM_OK && is_new;
+    }
+    return stored;
+}
+
+static char g_memory_report[256];
+
+/* Run first, before other allocations could be reused without showing in
+ * VmRSS; the lines are printed later, in the documented order. */
+static void measure_memory(void)
+{
+    enum { N = 100000, NSRC = 1000 };
+    am_addr *addrs = malloc(N * sizeof *addrs);
+    am_addr *srcs = malloc(NSRC * sizeof *srcs);
+    if (addrs == NULL || srcs == NULL)
+        die("malloc", AM_ERR_NOMEM);
+    make_bulk(addrs, N, srcs, NSRC, 7);
+    long before = vm_rss_kb();
+    am_man *m = new_man(4096, 1024);
+    size_t stored = add_bulk(m, addrs, N, srcs, NSRC);
+    long after = vm_rss_kb();
+    double per = stored == 0 || before < 0 || after < 0
+                     ? -1.0
+                     : (double)(after - before) * 1024.0 / (double)stored;
+    snprintf(g_memory_report, sizeof g_memory_report,
+             "memory %.1f bytes/addr %d\n"
+             "# memory: %zu of %d stored, VmRSS %ld -> %ld kB\n",
+             per, N, stored, N, before, after);
+    am_free(m);
+    free(addrs);
+    free(srcs);
+}
+
+/* ---- select time against fill ------------------------------------------------------ */
+
+static double g_flat[4];
+
+static int count_candidate(void *ctx, const am_peer *candidate)
+{
+    (void)candidate;
+    ++*(uint64_t *)ctx;
+    return 0;
+}
+
+/* How many candidates one select hands to the skip callback: the work per
+ * select apart from cache misses. */
+static double candidates_per_select(am_man *m)
+{
+    uint64_t calls = 0;
+    size_t n = 20000;
+    am_select_opts o;
+    am_peer p;
+    memset(&o, 0, sizeof o);
+    o.skip = count_candidate;
+    o.skip_ctx = &calls;
+    for (size_t i = 0; i < n; i++)
+        if (am_select(m, &o, &p) != AM_OK)
+            die("am_select", AM_ERR_NOTFOUND);
+    return (double)calls / (double)n;
+}
+
+static void bench_select_at(am_man *m, size_t *have, am_addr *addrs,
+                            size_t target, const am_addr *srcs, size_t nsrc,
+                            int idx)
+{
+    char name[32];
+    add_bulk(m, addrs + *have, target - *have, srcs, nsrc);
+    *have = target;
+    am_select_opts o;
+    memset(&o, 0, sizeof o);
+    size_t n = reps(1000000, 50000);
+    am_peer p;
+    double t0 = now_ns();
+    for (size_t i = 0; i < n; i++) {
+        int rc = am_select(m, &o, &p);
+        if (rc != AM_OK)
+            die("am_select", rc);
+    }
+    double ns = now_ns() - t0;
+    g_flat[idx] = ns / (double)n;
+    snprintf(name, sizeof name, "select_at_%zu", target);
+    report(name, ns, (uint64_t)n);
+    printf("# select_at_%zu: %zu stored, %.2f candidates looked at a select\n",
+           target, am_size(m), candidates_per_select(m));
+}
+
+static void bench_select_flatness(void)
+{
+    enum { NSRC = 10000 };
+    size_t top = 1000000;
+    am_addr *addrs = malloc(top * sizeof *addrs);
+    am_addr *srcs = malloc(NSRC * sizeof *srcs);
+    if (addrs == NULL || srcs == NULL)
+        die("malloc", AM_ERR_NOMEM);
+    make_bulk(addrs, top, srcs, NSRC, 99);
+    am_man *m = new_man(16384, 4096);
+    size_t have = 0;
+    int idx = 0;
+    for (size_t target = 1000; target <= top; target *= 10)
+        bench_select_at(m, &have, addrs, target, srcs, NSRC, idx++);
+    double lo = g_flat[0], hi = g_flat[0];
+    for (int i = 1; i < idx; i++) {
+        lo = g_flat[i] < lo ? g_flat[i] : lo;
+        hi = g_flat[i] > hi ? g_flat[i] : hi;
+    }
+    printf("# select flatness: max/min %.2f over %d sizes\n", hi / lo, idx);
+    am_free(m);
+    free(addrs);
+    free(srcs);
+}
+
+int main(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--quick") == 0) {
+            g_quick = 1;
+        } else {
+            fprintf(stderr, "usage: %s [--quick]\n", argv[0]);
+            return 2;
+        }
+    }
+    measure_memory();
+    create_addresses();
+    bench_add();
+    am_man *full = new_man(1024, 256);
+    size_t stored = fill(full);
+    printf("# full table: %zu of %d stored\n", stored, NUM_ADDRS);
+    bench_selects(full);
+    bench_select_almost_empty();
+    bench_getaddr(full);
+    am_free(full);
+    bench_good();
+    fputs(g_memory_report, stdout);
+    bench_select_flatness();
+    printf("# targets: add <= 500 ns/addr, select <= 150 ns, select_network "
+           "and select_almost_empty <= 2000 ns, getaddr <= 130000 ns, good <= "
+           "1500 ns/addr, memory < 200 B/addr, select flat within 2x from 1k "
+           "to 1M\n");
+    return 0;
+}
