@@ -130,25 +130,26 @@ unsigned am__slot(const am_man *m, int tried, uint32_t bucket, const am_addr *a)
 }
 
 /* Endpoint map: entries keyed by address + port. */
-static uint64_t endpoint_hash(const am_man *m, const am_addr *a)
+/* 32 bits are plenty for a map index and fit in the entry's padding. */
+static uint32_t endpoint_hash(const am_man *m, const am_addr *a)
 {
     uint8_t buf[64];
     size_t n = 0;
     buf[n++] = 'E';
     n = put_endpoint(buf, n, a, 1);
-    return hash_buf(m, buf, n);
+    return (uint32_t)hash_buf(m, buf, n);
 }
 
 static uint64_t endpoint_hash_idx(void *ctx, uint32_t idx)
 {
     am_man *m = ctx;
-    return endpoint_hash(m, &m->e[idx].addr);
+    return E(m, idx)->ep_hash;
 }
 
 static int endpoint_eq(void *ctx, uint32_t idx, const void *key)
 {
     am_man *m = ctx;
-    return am_addr_eq(&m->e[idx].addr, key);
+    return am_addr_eq(&E(m, idx)->addr, key);
 }
 
 uint32_t am__find_endpoint(const am_man *m, const am_addr *a)
@@ -221,7 +222,7 @@ int am_new(const am_config *cfg, am_man **out)
     }
     am_rng_seed(&m->rng, seed);
 
-    m->e_free = m->s_free = AM_IDX_NONE;
+    m->e_free = m->s_free = m->last_src = AM_IDX_NONE;
     m->next_id = 1;
     m->last_good = 1;
     m->next_ban_expiry = INT64_MAX;
@@ -248,7 +249,9 @@ void am_free(am_man *m)
     am_idxmap_free(&m->srcmap);
     am_timerq_free(&m->cooling);
     am_counter_free(&m->new_groups);
-    free(m->e);
+    for (uint32_t c = 0; c < m->n_chunks; c++)
+        free(m->chunks[c]);
+    free(m->chunks);
     free(m->s);
     free(m->rnd);
     free(m->ids);
@@ -277,10 +280,12 @@ static int source_ref(am_man *m, const am_addr *src, uint32_t *out)
 {
     am_addr host = *src;
     host.port = 0;
-    uint32_t i = am_idxmap_find(&m->srcmap, source_hash(m, &host), &host);
+    uint32_t i = m->last_src;
+    if (i == AM_IDX_NONE || m->s[i].refs == 0 || !am_addr_host_eq(&m->s[i].host, &host))
+        i = am_idxmap_find(&m->srcmap, source_hash(m, &host), &host);
     if (i != AM_IDX_NONE) {
         m->s[i].refs++;
-        *out = i;
+        *out = m->last_src = i;
         return AM_OK;
     }
     if (m->s_free != AM_IDX_NONE) {
@@ -305,7 +310,7 @@ static int source_ref(am_man *m, const am_addr *src, uint32_t *out)
         m->s_free = i;
         return AM_ERR_NOMEM;
     }
-    *out = i;
+    *out = m->last_src = i;
     return AM_OK;
 }
 
@@ -402,7 +407,9 @@ static int ids_append(am_man *m, uint64_t id, uint32_t idx)
             m->ids_cap = cap;
         }
     }
-    if (m->n_ids > 0 && m->ids[m->n_ids - 1].id > id)
+    /* >=: the last record may be the tombstone of this very id (a peer
+     * removed and restored), which lookups must not find first. */
+    if (m->n_ids > 0 && m->ids[m->n_ids - 1].id >= id)
         m->ids_unsorted = 1;
     m->ids[m->n_ids].id = id;
     m->ids[m->n_ids].idx = idx;
@@ -466,27 +473,29 @@ static void ids_kill(am_man *m, uint64_t id)
 /* Make room for one more entry in every per-entry array. */
 static int reserve_entry(am_man *m)
 {
-    if (m->e_free != AM_IDX_NONE || m->e_high < m->e_cap)
+    uint32_t cap = m->n_chunks * AM_CHUNK;
+    if (m->e_free != AM_IDX_NONE || m->e_high < cap)
         return AM_OK;
-    if (m->e_cap >= UINT32_MAX / 2)
+    if (cap >= UINT32_MAX / 2)
         return AM_ERR_FULL;
-    uint32_t cap = m->e_cap ? m->e_cap * 2 : 1024;
-    entry *e = realloc(m->e, (size_t)cap * sizeof *e);
-    if (!e)
+    entry **chunks = realloc(m->chunks, (m->n_chunks + 1) * sizeof *chunks);
+    if (!chunks)
         return AM_ERR_NOMEM;
-    m->e = e;
-    uint32_t *rnd = realloc(m->rnd, (size_t)cap * sizeof *rnd);
+    m->chunks = chunks;
+    uint32_t *rnd = realloc(m->rnd, (size_t)(cap + AM_CHUNK) * sizeof *rnd);
     if (!rnd)
         return AM_ERR_NOMEM;
     m->rnd = rnd;
-    m->e_cap = cap;
+    if (!(m->chunks[m->n_chunks] = malloc(AM_CHUNK * sizeof(entry))))
+        return AM_ERR_NOMEM;
+    m->n_chunks++;
     return AM_OK;
 }
 
 /* A new record, not yet in any table. */
 static int entry_create(am_man *m, uint64_t id, const am_addr *addr,
-                        const am_addr *src, uint64_t services, uint32_t time,
-                        uint32_t *out)
+                        uint32_t ep_hash, const am_addr *src,
+                        uint64_t services, uint32_t time, uint32_t *out)
 {
     if (id == 0 || id > AM_ID_MAX)
         return AM_ERR_FULL;
@@ -503,12 +512,13 @@ static int entry_create(am_man *m, uint64_t id, const am_addr *addr,
     memset(e, 0, sizeof *e);
     e->addr = *addr;
     e->src = srci;
+    e->ep_hash = ep_hash;
     e->id = id;
     e->services = services;
     e->time = time;
     e->state = AM_STATE_NEVER_TRIED;
     e->flags = F_LIVE;
-    if (am_idxmap_insert(&m->endpoints, i) != 0 ||
+    if (am_idxmap_insert_hashed(&m->endpoints, i, ep_hash) != 0 ||
         ids_append(m, e->id, i) != AM_OK) {
         am_idxmap_remove(&m->endpoints, i);
         source_unref(m, srci);
@@ -559,7 +569,7 @@ static void new_slot_add(am_man *m, entry *e, uint32_t b, unsigned s)
      * under-counted: the cap errs on the open side. */
     if (e->ref_count == 0)
         (void)am_counter_inc(&m->new_groups, am_addr_group_key(&e->addr));
-    am_table_put(&m->tables[0], b, s, (uint32_t)(e - m->e));
+    am_table_put(&m->tables[0], b, s, IDX(m, e));
     if (am__eligible(e))
         am_table_mark(&m->tables[0], b, s, e->addr.net, e->services, 1);
     e->loc[e->ref_count++] = LOC(b, s);
@@ -576,7 +586,7 @@ static void tried_slot_drop(am_man *m, entry *e)
 
 static void entry_delete(am_man *m, entry *e)
 {
-    uint32_t i = (uint32_t)(e - m->e);
+    uint32_t i = IDX(m, e);
     if (e->in_tried)
         tried_slot_drop(m, e);
     while (e->ref_count > 0)
@@ -589,7 +599,7 @@ static void entry_delete(am_man *m, entry *e)
     ids_kill(m, e->id);
     uint32_t last = m->rnd[--m->count];
     m->rnd[e->rpos] = last;
-    m->e[last].rpos = e->rpos;
+    E(m, last)->rpos = e->rpos;
     source_unref(m, e->src);
     e->flags = 0;
     e->rpos = m->e_free;
@@ -642,7 +652,7 @@ int am_peer_is_terrible(const am_peer *p, int64_t now)
 /* --------------------------------------------------------------- tick */
 
 /* Time-driven state: expired bans and retry waits that are over. */
-void am__tick(am_man *m)
+int64_t am__tick(am_man *m)
 {
     int64_t now = am__now(m);
     if (now >= m->next_ban_expiry)
@@ -657,6 +667,7 @@ void am__tick(am_man *m)
             (int64_t)e->last_try + m->cfg.retry_time <= now)
             am__set_flag(m, e, F_COOLING, 0);
     }
+    return now;
 }
 
 /* ---------------------------------------------------------------- add */
@@ -713,23 +724,22 @@ int am_add(am_man *m, const am_addr *addr, const am_addr *source,
     *is_new = 0;
     if (am_net_len(addr->net) == 0 || (source && am_net_len(source->net) == 0))
         return AM_ERR_ADDR;
-    am__tick(m);
+    int64_t now = am__tick(m);
     if (!am_addr_is_routable(addr))
         return AM_ERR_UNROUTABLE;
     if (am__banned(m, addr))
         return AM_ERR_BANNED;
 
-    int64_t now = am__now(m);
     int self = !source || am_addr_host_eq(addr, source);
     if (self || penalty < 0)
         penalty = 0;
     time = add_time(time, now);
     const am_addr *src = source ? source : addr;
 
-    uint32_t i = am__find_endpoint(m, addr);
+    uint32_t ep_hash = endpoint_hash(m, addr);
+    uint32_t i = am_idxmap_find(&m->endpoints, ep_hash, addr);
     entry *e = i == AM_IDX_NONE ? NULL : E(m, i);
     if (e) {
-        *is_new = 0;
         if (id_out)
             *id_out = e->id;
         if (!refresh_known(m, e, services, time, penalty, now))
@@ -749,7 +759,7 @@ int am_add(am_man *m, const am_addr *addr, const am_addr *source,
         return e ? AM_OK : AM_ERR_REJECTED;
 
     if (!e) {
-        int rc = entry_create(m, m->next_id, addr, source, services,
+        int rc = entry_create(m, m->next_id, addr, ep_hash, source, services,
                               t32(time - penalty), &i);
         if (rc != AM_OK)
             return rc;
@@ -801,7 +811,7 @@ static void make_tried(am_man *m, entry *e)
     account(m, e, -1);
     e->in_tried = 1;
     e->loc[0] = LOC(b, s);
-    am_table_put(&m->tables[1], b, s, (uint32_t)(e - m->e));
+    am_table_put(&m->tables[1], b, s, IDX(m, e));
     if (am__eligible(e))
         am_table_mark(&m->tables[1], b, s, e->addr.net, e->services, 1);
     account(m, e, +1);
@@ -1003,7 +1013,7 @@ static int restore_place(am_man *m, entry *e, const am_place *pl)
         account(m, e, -1);
         e->in_tried = 1;
         e->loc[0] = LOC(b, s);
-        am_table_put(&m->tables[1], b, s, (uint32_t)(e - m->e));
+        am_table_put(&m->tables[1], b, s, IDX(m, e));
         if (am__eligible(e))
             am_table_mark(&m->tables[1], b, s, e->addr.net, e->services, 1);
         account(m, e, +1);
@@ -1064,8 +1074,9 @@ int am_restore(am_man *m, const am_peer *p, const am_place *place)
 
     int64_t now = am__now(m);
     uint32_t i;
-    int rc = entry_create(m, p->id, &p->addr, p->has_source ? &p->source : NULL,
-                          p->services, t32(p->time), &i);
+    int rc = entry_create(m, p->id, &p->addr, endpoint_hash(m, &p->addr),
+                          p->has_source ? &p->source : NULL, p->services,
+                          t32(p->time), &i);
     if (rc != AM_OK)
         return rc;
     entry *e = E(m, i);

@@ -19,6 +19,8 @@ static int ban_active(const am_ban *b, int64_t now)
 
 int am__banned(am_man *m, const am_addr *a)
 {
+    if (m->n_bans == 0)
+        return 0;
     int64_t now = am__now(m);
     for (size_t i = 0; i < m->n_bans; i++)
         if (ban_active(&m->bans[i], now) && am_subnet_contains(&m->bans[i].target, a))

@@ -117,7 +117,7 @@ static int check_entries(checker *c)
         return fail(c, "endpoint map holds %zu, entries %zu", m->endpoints.n, m->count);
     size_t live = 0;
     for (uint32_t i = 0; i < m->e_high; i++)
-        live += (m->e[i].flags & F_LIVE) != 0;
+        live += (E(m, i)->flags & F_LIVE) != 0;
     if (live != m->count)
         return fail(c, "%zu live records, %zu listed", live, m->count);
     return AM_OK;
@@ -177,13 +177,14 @@ static int check_table(checker *c, int tried)
         uint32_t nonzero = 0;
         for (uint32_t b = 0; b < t->nb; b++) {
             size_t at = (size_t)k * t->nb + b;
+            uint32_t pos = am_table_list_pos(t, k, b);
             if (t->mask[at] == 0) {
-                if (t->lpos[at] != AM_IDX_NONE)
+                if (pos != AM_IDX_NONE)
                     rc = fail(c, "table %d key %d: empty bucket %u listed", tried, k, b);
                 continue;
             }
             nonzero++;
-            if (t->lpos[at] >= t->nlist[k] || am_table_list_at(t, k, t->lpos[at]) != b)
+            if (pos == AM_IDX_NONE)
                 rc = fail(c, "table %d key %d: bucket %u not listed", tried, k, b);
         }
         if (rc == AM_OK && nonzero != t->nlist[k])

@@ -1,9 +1,10 @@
 /*
  * addrman_int.h - the address manager's insides, shared by addrman*.c only.
  *
- * Records ("entries") live in one array indexed by a 32-bit index that is
- * stable while the entry lives (dead indexes are reused through a free
- * list).  Everything else refers to entries by that index:
+ * Records ("entries") live in fixed-size chunks, addressed by a 32-bit
+ * index that is stable while the entry lives (dead indexes are reused
+ * through a free list); chunks never move, so growing the pool never copies
+ * records.  Everything else refers to entries by that index:
  *   - the two tables (table.h) hold indexes in their slots;
  *   - `endpoints` finds an entry by address + port;
  *   - `rnd` lists every live index densely (e->rpos is the position), for
@@ -35,6 +36,8 @@ typedef struct entry {
     am_addr addr;
     uint32_t src;              /* index in srcs, AM_IDX_NONE: unknown */
     uint32_t rpos;             /* position in rnd; next free when dead */
+    uint32_t ep_hash;          /* endpoint hash (low bits), so the endpoint
+                                  map grows without hashing again */
     uint64_t id;
     uint64_t services;
     uint32_t time;
@@ -66,13 +69,16 @@ struct am_man {
     am_rng rng;
     uint8_t key[16];
 
-    entry *e;
-    uint32_t e_cap, e_high, e_free;     /* e_free: head of free list */
+    entry **chunks;
+    uint32_t n_chunks;
+    uint32_t e_high, e_free;            /* e_free: head of free list */
     size_t count;
 
     srcrec *s;
     uint32_t s_cap, s_high, s_free;
     am_idxmap srcmap;
+    uint32_t last_src;                  /* source of the last add: batches
+                                           from one source skip the lookup */
 
     am_idxmap endpoints;
     uint32_t *rnd;
@@ -102,14 +108,18 @@ struct am_man {
     size_t by_net_table[AM_NET_MAX][2];
 };
 
-#define E(m, i) (&(m)->e[(i)])
+#define AM_CHUNK_BITS 12
+#define AM_CHUNK (1u << AM_CHUNK_BITS)
+#define E(m, i) (&(m)->chunks[(i) >> AM_CHUNK_BITS][(i) & (AM_CHUNK - 1)])
+/* The index of a live entry (its place in rnd names it). */
+#define IDX(m, e) ((m)->rnd[(e)->rpos])
 #define LOC_BUCKET(l) ((l) >> 6)
 #define LOC_SLOT(l) ((l) & 63u)
 #define LOC(b, s) (((uint32_t)(b) << 6) | (uint32_t)(s))
 
 /* addrman.c */
 int64_t am__now(am_man *m);
-void am__tick(am_man *m);
+int64_t am__tick(am_man *m);   /* returns now */
 int am__eligible(const entry *e);
 void am__to_peer(const am_man *m, const entry *e, am_peer *out);
 uint32_t am__find_id(am_man *m, uint64_t id);

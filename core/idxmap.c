@@ -60,13 +60,18 @@ static int grow(am_idxmap *map)
     return 0;
 }
 
-int am_idxmap_insert(am_idxmap *map, uint32_t idx)
+int am_idxmap_insert_hashed(am_idxmap *map, uint32_t idx, uint64_t hash)
 {
     if ((map->n + 1) * 4 > map->cap * 3 && grow(map) != 0)
         return -1;
-    place(map->slots, map->cap - 1, map->hash(map->ctx, idx), idx);
+    place(map->slots, map->cap - 1, hash, idx);
     map->n++;
     return 0;
+}
+
+int am_idxmap_insert(am_idxmap *map, uint32_t idx)
+{
+    return am_idxmap_insert_hashed(map, idx, map->hash(map->ctx, idx));
 }
 
 int am_idxmap_remove(am_idxmap *map, uint32_t idx)

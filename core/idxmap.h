@@ -36,6 +36,8 @@ void am_idxmap_free(am_idxmap *map);
 uint32_t am_idxmap_find(const am_idxmap *map, uint64_t hash, const void *key);
 /* Insert idx (not present yet); 0, or -1 when memory runs out. */
 int am_idxmap_insert(am_idxmap *map, uint32_t idx);
+/* The same when the caller already knows idx's hash (saves hashing twice). */
+int am_idxmap_insert_hashed(am_idxmap *map, uint32_t idx, uint64_t hash);
 /* Remove idx; 0, or -1 when it is not there. */
 int am_idxmap_remove(am_idxmap *map, uint32_t idx);
 

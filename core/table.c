@@ -13,16 +13,14 @@ int am_table_init(am_table *t, uint32_t nb)
     t->slots = malloc((size_t)nb * AM_TABLE_SLOTS * sizeof *t->slots);
     t->occ = calloc(nb, sizeof *t->occ);
     t->mask = calloc(keyed, sizeof *t->mask);
-    t->list = malloc(keyed * sizeof *t->list);
-    t->lpos = malloc(keyed * sizeof *t->lpos);
+    t->list = calloc(keyed, sizeof *t->list);
+    t->lpos = calloc(keyed, sizeof *t->lpos);
     if (!t->slots || !t->occ || !t->mask || !t->list || !t->lpos) {
         am_table_free(t);
         return -1;
     }
     for (size_t i = 0; i < (size_t)nb * AM_TABLE_SLOTS; i++)
         t->slots[i] = AM_IDX_NONE;
-    for (size_t i = 0; i < keyed; i++)
-        t->lpos[i] = AM_IDX_NONE;
     return 0;
 }
 
@@ -62,8 +60,8 @@ static void key_set(am_table *t, int key, uint32_t b, uint64_t bit)
     size_t base = (size_t)key * t->nb;
     if (t->mask[base + b] == 0) {
         uint32_t n = t->nlist[key]++;
-        t->list[base + n] = b;
-        t->lpos[base + b] = n;
+        t->list[base + n] = (uint16_t)b;
+        t->lpos[base + b] = (uint16_t)n;
     }
     t->mask[base + b] |= bit;
 }
@@ -73,11 +71,10 @@ static void key_clear(am_table *t, int key, uint32_t b, uint64_t bit)
     size_t base = (size_t)key * t->nb;
     t->mask[base + b] &= ~bit;
     if (t->mask[base + b] == 0) {
-        uint32_t pos = t->lpos[base + b];
-        uint32_t last = t->list[base + --t->nlist[key]];
+        uint16_t pos = t->lpos[base + b];
+        uint16_t last = t->list[base + --t->nlist[key]];
         t->list[base + pos] = last;
         t->lpos[base + last] = pos;
-        t->lpos[base + b] = AM_IDX_NONE;
     }
 }
 

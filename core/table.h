@@ -10,6 +10,11 @@
  *   - per key, the dense list of buckets whose mask is non-zero, with each
  *     bucket's position in it, so a random non-empty bucket for any key is
  *     one array read away.
+ * Memory: the per-key arrays are allocated zeroed and a list is a sparse
+ * set (a bucket is listed when list[lpos[b]] == b below the length), so
+ * they need no initial fill and the pages of keys no entry has (most of
+ * the 64 service bits) are never touched and cost no resident memory.
+ * Bucket indexes and positions are 16-bit: at most 65536 buckets.
  * Which records are eligible is the owner's business: it calls
  * am_table_mark(..., 1) when a record in a slot becomes eligible (or is put
  * there eligible) and am_table_mark(..., 0) before it stops being so.
@@ -32,8 +37,8 @@ typedef struct am_table {
     uint32_t *slots;              /* nb * 64 */
     uint64_t *occ;                /* nb */
     uint64_t *mask;               /* AM_KEY_COUNT * nb */
-    uint32_t *list;               /* AM_KEY_COUNT * nb */
-    uint32_t *lpos;               /* AM_KEY_COUNT * nb */
+    uint16_t *list;               /* AM_KEY_COUNT * nb */
+    uint16_t *lpos;               /* AM_KEY_COUNT * nb */
     uint32_t nlist[AM_KEY_COUNT];
     uint32_t used_buckets;
     size_t used_slots;
@@ -54,6 +59,13 @@ static inline uint64_t am_table_mask(const am_table *t, int key, uint32_t b)
 static inline uint32_t am_table_list_at(const am_table *t, int key, uint32_t i)
 {
     return t->list[(size_t)key * t->nb + i];
+}
+/* Position of bucket b in key's list, or AM_IDX_NONE when not listed. */
+static inline uint32_t am_table_list_pos(const am_table *t, int key, uint32_t b)
+{
+    size_t base = (size_t)key * t->nb;
+    uint32_t pos = t->lpos[base + b];
+    return pos < t->nlist[key] && t->list[base + pos] == b ? pos : AM_IDX_NONE;
 }
 
 /* Put idx in an empty slot / empty a slot (occupancy only). */
