@@ -379,9 +379,13 @@ void am__to_peer(const am_man *m, const entry *e, am_peer *out)
     memset(out, 0, sizeof *out);
     out->id = e->id;
     out->addr = e->addr;
-    out->has_source = e->src != AM_IDX_NONE;
-    if (out->has_source)
+    out->has_source = e->src != AM_IDX_NONE || (e->flags & F_SELF_SRC);
+    if (e->src != AM_IDX_NONE) {
         out->source = m->s[e->src].host;
+    } else if (e->flags & F_SELF_SRC) {
+        out->source = e->addr;
+        out->source.port = 0;
+    }
     out->services = e->services;
     out->state = effective_state(e);
     out->in_tried = e->in_tried;
@@ -502,8 +506,10 @@ static int entry_create(am_man *m, uint64_t id, const am_addr *addr,
     int rc = reserve_entry(m);
     if (rc != AM_OK)
         return rc;
+    /* Most peers are their own source: flag them rather than intern. */
+    int self = src && am_addr_host_eq(src, addr);
     uint32_t srci = AM_IDX_NONE;
-    if (src && (rc = source_ref(m, src, &srci)) != AM_OK)
+    if (src && !self && (rc = source_ref(m, src, &srci)) != AM_OK)
         return rc;
     int reused = m->e_free != AM_IDX_NONE;
     uint32_t i = reused ? m->e_free : m->e_high;
@@ -517,7 +523,7 @@ static int entry_create(am_man *m, uint64_t id, const am_addr *addr,
     e->services = services;
     e->time = time;
     e->state = AM_STATE_NEVER_TRIED;
-    e->flags = F_LIVE;
+    e->flags = F_LIVE | (self ? F_SELF_SRC : 0);
     if (am_idxmap_insert_hashed(&m->endpoints, i, ep_hash) != 0 ||
         ids_append(m, e->id, i) != AM_OK) {
         am_idxmap_remove(&m->endpoints, i);
@@ -759,7 +765,7 @@ int am_add(am_man *m, const am_addr *addr, const am_addr *source,
         return e ? AM_OK : AM_ERR_REJECTED;
 
     if (!e) {
-        int rc = entry_create(m, m->next_id, addr, ep_hash, source, services,
+        int rc = entry_create(m, m->next_id, addr, ep_hash, src, services,
                               t32(time - penalty), &i);
         if (rc != AM_OK)
             return rc;

@@ -104,7 +104,8 @@ typedef enum am_state_op {
 typedef struct am_peer {
     uint64_t id;
     am_addr addr;               /* with port */
-    am_addr source;             /* host only (port 0) */
+    am_addr source;             /* host only (port 0); the peer itself when
+                                   it was added without a source */
     int has_source;             /* 0: source unknown (e.g. imported) */
     uint64_t services;
     am_state state;             /* AM_STATE_BANNED when a ban covers it */

@@ -169,7 +169,8 @@ int am_ban_list(am_man *m, am_ban *out, size_t cap, size_t *n_out)
         return AM_ERR_INVAL;
     am__tick(m);
     size_t n = m->n_bans < cap ? m->n_bans : cap;
-    memcpy(out, m->bans, n * sizeof *out);
+    if (n > 0)
+        memcpy(out, m->bans, n * sizeof *out);
     *n_out = n;
     return AM_OK;
 }

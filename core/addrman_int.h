@@ -29,12 +29,14 @@
 enum {
     F_LIVE = 1,      /* the record is in use */
     F_BANNED = 2,    /* an active ban covers it */
-    F_COOLING = 4    /* failed, inside the retry time */
+    F_COOLING = 4,   /* failed, inside the retry time */
+    F_SELF_SRC = 8   /* its own source (src is AM_IDX_NONE) */
 };
 
 typedef struct entry {
     am_addr addr;
-    uint32_t src;              /* index in srcs, AM_IDX_NONE: unknown */
+    uint32_t src;              /* index in srcs, AM_IDX_NONE: itself
+                                  (F_SELF_SRC) or unknown */
     uint32_t rpos;             /* position in rnd; next free when dead */
     uint32_t ep_hash;          /* endpoint hash (low bits), so the endpoint
                                   map grows without hashing again */

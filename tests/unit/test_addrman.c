@@ -1026,10 +1026,33 @@ static void test_is_terrible_follows_core_rules(void **state)
     assert_false(am_peer_is_terrible(&p, now));
 }
 
+/* Regression: a peer added without a source was reported with no source,
+ * though the contract says it is its own source. */
+static void test_add_without_source_reports_itself_as_source(void **state)
+{
+    (void)state;
+    am_man *m = t_man(1024, 256);
+    am_addr a = t_v4(23, 1, 2, 3, T_PORT), src = t_v4(44, 5, 6, 7, 0);
+    am_addr b = t_v4(23, 9, 2, 3, T_PORT);
+    am_peer p;
+    ASSERT_RC(t_try_add(m, a, NULL, 1, 0, NULL), AM_OK);
+    ASSERT_RC(am_find(m, &a, &p), AM_OK);
+    assert_int_equal(p.has_source, 1);
+    assert_true(am_addr_host_eq(&p.source, &a));
+    assert_int_equal(p.source.port, 0);
+    ASSERT_RC(t_try_add(m, b, &src, 1, 0, NULL), AM_OK);
+    ASSERT_RC(am_find(m, &b, &p), AM_OK);
+    assert_int_equal(p.has_source, 1);
+    assert_true(am_addr_host_eq(&p.source, &src));
+    CHECK(m);
+    am_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_new_rejects_table_sizes_outside_contract),
+        cmocka_unit_test(test_add_without_source_reports_itself_as_source),
         cmocka_unit_test(test_new_accepts_smallest_and_largest_tables),
         cmocka_unit_test(test_config_default_matches_documented_values),
         cmocka_unit_test(test_new_reports_key_clock_and_empty_tables),

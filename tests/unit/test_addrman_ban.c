@@ -414,9 +414,22 @@ static void test_unbanned_tried_peer_is_selectable_again(void **state)
     am_free(m);
 }
 
+/* Regression: listing an empty ban list passed NULL to memcpy (UBSan). */
+static void test_ban_list_when_empty_returns_nothing(void **state)
+{
+    (void)state;
+    am_man *m = t_man(1024, 256);
+    am_ban out[2];
+    size_t n = 99;
+    ASSERT_RC(am_ban_list(m, out, 2, &n), AM_OK);
+    assert_int_equal(n, 0);
+    am_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ban_list_when_empty_returns_nothing),
         cmocka_unit_test(test_ban_single_address_marks_only_that_host),
         cmocka_unit_test(test_ban_ipv4_subnet_covers_only_its_range),
         cmocka_unit_test(test_ban_ipv4_subnet_text_with_host_bits_is_normalised),
