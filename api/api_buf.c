@@ -1,0 +1,116 @@
+#include "api_buf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "am_error.h"
+
+void api_buf_init(api_buf *b)
+{
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+    b->failed = 0;
+}
+
+void api_buf_free(api_buf *b)
+{
+    free(b->data);
+    api_buf_init(b);
+}
+
+/* Make room for `extra` more bytes plus the NUL. */
+static int buf_reserve(api_buf *b, size_t extra)
+{
+    size_t need, cap;
+    char *p;
+
+    if (b->failed)
+        return -1;
+    if (extra > (size_t)-1 - b->len - 1)
+        goto fail;
+    need = b->len + extra + 1;
+    if (need <= b->cap)
+        return 0;
+    cap = b->cap ? b->cap : 256;
+    while (cap < need)
+        cap = cap > (size_t)-1 / 2 ? need : cap * 2;
+    p = realloc(b->data, cap);
+    if (p == NULL)
+        goto fail;
+    b->data = p;
+    b->cap = cap;
+    return 0;
+fail:
+    b->failed = 1;
+    return -1;
+}
+
+void api_buf_put(api_buf *b, const void *p, size_t n)
+{
+    if (buf_reserve(b, n) != 0)
+        return;
+    if (n > 0)
+        memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+void api_buf_puts(api_buf *b, const char *s)
+{
+    api_buf_put(b, s, strlen(s));
+}
+
+void api_buf_putc(api_buf *b, char c)
+{
+    api_buf_put(b, &c, 1);
+}
+
+void api_buf_vprintf(api_buf *b, const char *fmt, va_list ap)
+{
+    va_list again;
+    int n;
+
+    va_copy(again, ap);
+    n = vsnprintf(NULL, 0, fmt, again);
+    va_end(again);
+    if (n < 0) {
+        b->failed = 1;
+        return;
+    }
+    if (buf_reserve(b, (size_t)n) != 0)
+        return;
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    b->len += (size_t)n;
+}
+
+void api_buf_printf(api_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    api_buf_vprintf(b, fmt, ap);
+    va_end(ap);
+}
+
+int api_buf_take(api_buf *b, char **out, size_t *len)
+{
+    *out = NULL;
+    *len = 0;
+    if (b->failed) {
+        api_buf_free(b);
+        return AM_ERR_NOMEM;
+    }
+    if (b->data == NULL) {
+        /* Always hand out a real string, even for an empty body. */
+        b->data = malloc(1);
+        if (b->data == NULL)
+            return AM_ERR_NOMEM;
+        b->data[0] = '\0';
+    }
+    *out = b->data;
+    *len = b->len;
+    api_buf_init(b);
+    return AM_OK;
+}

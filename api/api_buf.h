@@ -1,0 +1,38 @@
+/*
+ * api_buf.h - a growable byte buffer for building response bodies.
+ *
+ * Appends never fail visibly: an allocation failure makes the buffer
+ * "failed", later appends are ignored, and api_buf_take() reports
+ * AM_ERR_NOMEM.  That keeps the code that writes a body free of error
+ * checks after every piece.  The contents are always NUL-terminated.
+ */
+#ifndef API_BUF_H
+#define API_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+typedef struct api_buf {
+    char *data;      /* NULL until the first append */
+    size_t len;      /* bytes written, NUL excluded */
+    size_t cap;      /* bytes allocated */
+    int failed;      /* an allocation failed: the contents are incomplete */
+} api_buf;
+
+void api_buf_init(api_buf *b);
+void api_buf_free(api_buf *b);
+
+void api_buf_put(api_buf *b, const void *p, size_t n);
+void api_buf_puts(api_buf *b, const char *s);
+void api_buf_putc(api_buf *b, char c);
+void api_buf_printf(api_buf *b, const char *fmt, ...);
+void api_buf_vprintf(api_buf *b, const char *fmt, va_list ap);
+
+/*
+ * Hand the contents over: *out gets the malloc'd NUL-terminated string
+ * (free() it), *len its length.  AM_OK, or AM_ERR_NOMEM when any append
+ * failed (then *out is NULL).  The buffer is empty afterwards.
+ */
+int api_buf_take(api_buf *b, char **out, size_t *len);
+
+#endif

@@ -1,0 +1,229 @@
+/*
+ * api_info.c - the routes about the service itself: /healthz, /readyz,
+ * /metrics, /openapi.yaml, /v1/stats and the debug check.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api_handlers.h"
+#include "api_peer.h"
+
+/* Generated at build time from openapi.yaml (cmake/embed.cmake). */
+extern const unsigned char api_openapi_data[];
+extern const size_t api_openapi_size;
+
+const char *api_openapi(size_t *len)
+{
+    *len = api_openapi_size;
+    return (const char *)api_openapi_data;
+}
+
+int api_h_healthz(api_call *c, api_err *err)
+{
+    api_jw w;
+
+    api_jw_init(&w);
+    api_jw_object(&w);
+    api_jw_kstr(&w, "status", "ok");
+    api_jw_object_end(&w);
+    return api_reply_json(c, 200, &w, err);
+}
+
+/* Why the data directory cannot be used, or 0 when it can. */
+static int datadir_problem(const char *dir, api_err *err)
+{
+    char reason[128];
+    struct stat st;
+    int e;
+
+    if (dir == NULL)
+        return api_fail(err, API_NOT_READY, "no data directory is configured");
+    if (stat(dir, &st) != 0)
+        e = errno;
+    else if (!S_ISDIR(st.st_mode))
+        e = ENOTDIR;
+    else if (access(dir, W_OK | X_OK) != 0)
+        e = errno;
+    else
+        return 0;
+    if (strerror_r(e, reason, sizeof reason) != 0)
+        snprintf(reason, sizeof reason, "error %d", e);
+    return api_fail(err, API_NOT_READY, "data directory '%s' is not usable: %s",
+                    dir, reason);
+}
+
+int api_h_readyz(api_call *c, api_err *err)
+{
+    api_jw w;
+
+    if (datadir_problem(c->ctx->datadir, err) != 0)
+        return -1;
+    api_jw_init(&w);
+    api_jw_object(&w);
+    api_jw_kstr(&w, "status", "ready");
+    api_jw_object_end(&w);
+    return api_reply_json(c, 200, &w, err);
+}
+
+int api_h_openapi(api_call *c, api_err *err)
+{
+    size_t len;
+    const char *text = api_openapi(&len);
+    api_buf b;
+
+    api_buf_init(&b);
+    api_buf_put(&b, text, len);
+    return api_reply_text(c, 200, "application/yaml", &b, err);
+}
+
+int api_h_debug_check(api_call *c, api_err *err)
+{
+    char why[256] = "";
+    api_jw w;
+    int rc;
+
+    api_lock(c->ctx);
+    rc = am_check(c->ctx->core, why, sizeof why);
+    api_unlock(c->ctx);
+    if (rc != AM_OK)
+        return api_fail(err, API_INTERNAL, "invariant broken: %s", why);
+    api_jw_init(&w);
+    api_jw_object(&w);
+    api_jw_kbool(&w, "ok", 1);
+    api_jw_object_end(&w);
+    return api_reply_json(c, 200, &w, err);
+}
+
+static void stats_get(api_ctx *ctx, am_stats *st)
+{
+    api_lock(ctx);
+    am_stats_get(ctx->core, st);
+    api_unlock(ctx);
+}
+
+/* ---- /v1/stats ------------------------------------------------------- */
+
+static void write_table(api_jw *w, const am_stats *st, int t)
+{
+    api_jw_key(w, t ? "tried" : "new");
+    api_jw_object(w);
+    api_jw_ku64(w, "peers", st->by_table[t]);
+    api_jw_ku64(w, "buckets", st->buckets[t]);
+    api_jw_ku64(w, "buckets_used", st->buckets_used[t]);
+    api_jw_ku64(w, "slots", (uint64_t)st->buckets[t] * AM_BUCKET_SIZE);
+    api_jw_ku64(w, "slots_used", st->slots_used[t]);
+    api_jw_object_end(w);
+}
+
+static void write_networks(api_jw *w, const am_stats *st)
+{
+    int net;
+
+    api_jw_key(w, "networks");
+    api_jw_object(w);
+    for (net = 0; net < AM_NET_MAX; net++) {
+        if (am_net_name(net) == NULL)
+            continue;
+        api_jw_key(w, am_net_name(net));
+        api_jw_object(w);
+        api_jw_ku64(w, "total", st->by_net[net]);
+        api_jw_ku64(w, "new", st->by_net_table[net][0]);
+        api_jw_ku64(w, "tried", st->by_net_table[net][1]);
+        api_jw_object_end(w);
+    }
+    api_jw_object_end(w);
+}
+
+int api_h_stats(api_call *c, api_err *err)
+{
+    am_stats st;
+    api_jw w;
+    int s;
+
+    stats_get(c->ctx, &st);
+    api_jw_init(&w);
+    api_jw_object(&w);
+    api_jw_ku64(&w, "peers", st.total);
+    api_jw_key(&w, "states");
+    api_jw_object(&w);
+    for (s = 0; s < AM_STATE_COUNT; s++)
+        api_jw_ku64(&w, api_state_name((am_state)s), st.by_state[s]);
+    api_jw_object_end(&w);
+    write_networks(&w, &st);
+    api_jw_key(&w, "tables");
+    api_jw_object(&w);
+    write_table(&w, &st, 0);
+    write_table(&w, &st, 1);
+    api_jw_object_end(&w);
+    api_jw_ku64(&w, "capacity",
+                ((uint64_t)st.buckets[0] + st.buckets[1]) * AM_BUCKET_SIZE);
+    api_jw_ku64(&w, "bans", st.bans);
+    api_jw_ku64(&w, "collisions", st.collisions);
+    api_jw_ku64(&w, "cooling", st.cooling);
+    api_jw_ku64(&w, "next_id", st.next_id);
+    api_jw_object_end(&w);
+    return api_reply_json(c, 200, &w, err);
+}
+
+/* ---- /metrics -------------------------------------------------------- */
+
+static void gauge_head(api_buf *b, const char *name, const char *help)
+{
+    api_buf_printf(b, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+}
+
+static void write_pool(api_buf *b, const am_stats *st)
+{
+    int net, t, s;
+
+    gauge_head(b, "addrmand_peers", "Peers known, by table and network.");
+    for (t = 0; t < 2; t++)
+        for (net = 0; net < AM_NET_MAX; net++)
+            if (am_net_name(net) != NULL)
+                api_buf_printf(b, "addrmand_peers{table=\"%s\",network=\"%s\"} %zu\n",
+                               api_table_name(t), am_net_name(net),
+                               st->by_net_table[net][t]);
+    gauge_head(b, "addrmand_peers_by_state", "Peers known, by state.");
+    for (s = 0; s < AM_STATE_COUNT; s++)
+        api_buf_printf(b, "addrmand_peers_by_state{state=\"%s\"} %zu\n",
+                       api_state_name((am_state)s), st->by_state[s]);
+    gauge_head(b, "addrmand_table_slots", "Slots of a table (its capacity).");
+    for (t = 0; t < 2; t++)
+        api_buf_printf(b, "addrmand_table_slots{table=\"%s\"} %llu\n",
+                       api_table_name(t),
+                       (unsigned long long)st->buckets[t] * AM_BUCKET_SIZE);
+    gauge_head(b, "addrmand_table_slots_used", "Occupied slots of a table.");
+    for (t = 0; t < 2; t++)
+        api_buf_printf(b, "addrmand_table_slots_used{table=\"%s\"} %zu\n",
+                       api_table_name(t), st->slots_used[t]);
+    gauge_head(b, "addrmand_table_buckets_used",
+               "Buckets of a table holding at least one peer.");
+    for (t = 0; t < 2; t++)
+        api_buf_printf(b, "addrmand_table_buckets_used{table=\"%s\"} %u\n",
+                       api_table_name(t), (unsigned)st->buckets_used[t]);
+    gauge_head(b, "addrmand_bans", "Active bans.");
+    api_buf_printf(b, "addrmand_bans %zu\n", st->bans);
+    gauge_head(b, "addrmand_collisions",
+               "Pending tried-table collisions (test-before-evict).");
+    api_buf_printf(b, "addrmand_collisions %zu\n", st->collisions);
+    gauge_head(b, "addrmand_peers_cooling",
+               "Failed peers resting for the retry time.");
+    api_buf_printf(b, "addrmand_peers_cooling %zu\n", st->cooling);
+}
+
+int api_h_metrics(api_call *c, api_err *err)
+{
+    am_stats st;
+    api_buf b;
+
+    stats_get(c->ctx, &st);
+    api_buf_init(&b);
+    api_metrics_write(c->ctx->metrics, &b);
+    write_pool(&b, &st);
+    return api_reply_text(c, 200, "text/plain; version=0.0.4; charset=utf-8",
+                          &b, err);
+}

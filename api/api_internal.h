@@ -1,0 +1,56 @@
+/*
+ * api_internal.h - what the modules of api/ share: the context, the call
+ * being answered, the lock and the reply helpers.  Not for transports.
+ */
+#ifndef API_INTERNAL_H
+#define API_INTERNAL_H
+
+#include <jansson.h>
+#include <pthread.h>
+
+#include "api.h"
+#include "api_buf.h"
+#include "api_err.h"
+#include "api_jw.h"
+#include "api_metrics.h"
+#include "api_router.h"
+#include "api_url.h"
+
+struct api_ctx {
+    am_man *core;
+    pthread_mutex_t lock;            /* held around every core call */
+    int have_token;
+    unsigned char token_digest[32];  /* SHA-256 of the token */
+    char *datadir;
+    size_t max_body;
+    int enable_debug;
+    const api_route *routes;
+    size_t n_routes;
+    size_t *route_label;             /* route index -> metrics label */
+    const char **labels;             /* distinct patterns */
+    size_t n_labels;
+    api_metrics *metrics;
+};
+
+/* The request being answered, as a handler sees it. */
+typedef struct api_call {
+    api_ctx *ctx;
+    const api_request *req;
+    const char *param;          /* decoded path parameter, NULL if none */
+    api_query *query;
+    json_t *body;               /* JSON routes: the body object */
+    api_response *resp;
+} api_call;
+
+void api_lock(api_ctx *ctx);
+void api_unlock(api_ctx *ctx);
+
+/* Finish the response with the JSON of `w` (taken); 0, or -1 internal. */
+int api_reply_json(api_call *c, int status, api_jw *w, api_err *err);
+/* Finish the response with text of `b` (taken). */
+int api_reply_text(api_call *c, int status, const char *content_type,
+                   api_buf *b, api_err *err);
+/* A response without a body (204). */
+int api_reply_empty(api_call *c, int status);
+
+#endif

@@ -1,0 +1,252 @@
+#include "api_peer.h"
+
+#include <string.h>
+
+#include "api_json.h"
+#include "netaddr.h"
+
+static const char *const state_names[AM_STATE_COUNT] = {
+    [AM_STATE_NEVER_TRIED] = "never_tried",
+    [AM_STATE_TRIED] = "tried",
+    [AM_STATE_CONNECTED] = "connected",
+    [AM_STATE_FAILED] = "failed",
+    [AM_STATE_BANNED] = "banned",
+};
+
+static const struct {
+    const char *name;
+    am_state_op op;
+} state_ops[] = {
+    {"connected", AM_OP_CONNECTED},
+    {"tried", AM_OP_TRIED},
+    {"failed", AM_OP_FAILED},
+    {"never_tried", AM_OP_NEVER_TRIED},
+    {"disconnected", AM_OP_DISCONNECTED},
+};
+
+const char *api_state_name(am_state state)
+{
+    if ((unsigned)state >= AM_STATE_COUNT)
+        return "unknown";
+    return state_names[state];
+}
+
+int api_state_from_name(const char *name, am_state *out)
+{
+    int s;
+
+    for (s = 0; s < AM_STATE_COUNT; s++) {
+        if (strcmp(name, state_names[s]) == 0) {
+            *out = (am_state)s;
+            return AM_OK;
+        }
+    }
+    return AM_ERR_INVAL;
+}
+
+int api_state_op_from_name(const char *name, am_state_op *out)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof state_ops / sizeof state_ops[0]; i++) {
+        if (strcmp(name, state_ops[i].name) == 0) {
+            *out = state_ops[i].op;
+            return AM_OK;
+        }
+    }
+    return AM_ERR_INVAL;
+}
+
+const char *api_table_name(int in_tried)
+{
+    return in_tried ? "tried" : "new";
+}
+
+int api_table_from_name(const char *name, int *in_tried)
+{
+    if (strcmp(name, "new") == 0)
+        *in_tried = 0;
+    else if (strcmp(name, "tried") == 0)
+        *in_tried = 1;
+    else
+        return AM_ERR_INVAL;
+    return AM_OK;
+}
+
+int api_network_bit(const char *name, uint32_t *bit, api_err *err)
+{
+    int net;
+
+    if (am_net_from_name(name, &net) != AM_OK)
+        return api_fail(err, API_BAD_REQUEST,
+                        "unknown network '%s' (ipv4, ipv6, torv3, i2p, cjdns)",
+                        name);
+    *bit = UINT32_C(1) << net;
+    return 0;
+}
+
+int api_state_bit(const char *name, uint32_t *bit, api_err *err)
+{
+    am_state state;
+
+    if (api_state_from_name(name, &state) != AM_OK)
+        return api_fail(err, API_BAD_REQUEST,
+                        "unknown state '%s' (never_tried, tried, connected, "
+                        "failed, banned)", name);
+    *bit = UINT32_C(1) << state;
+    return 0;
+}
+
+int api_name_list(const char *csv, api_name_bit_fn fn, uint32_t *mask,
+                  api_err *err)
+{
+    char name[32];
+
+    for (;;) {
+        size_t len = strcspn(csv, ",");
+        uint32_t bit;
+
+        if (len >= sizeof name) {
+            memcpy(name, csv, sizeof name - 1);
+            name[sizeof name - 1] = '\0';
+        } else {
+            memcpy(name, csv, len);
+            name[len] = '\0';
+        }
+        /* An over-long name is cut, which no known name survives. */
+        if (fn(name, &bit, err) != 0)
+            return -1;
+        *mask |= bit;
+        if (csv[len] == '\0')
+            return 0;
+        csv += len + 1;
+    }
+}
+
+/* Canonical host text; a core that cannot format its own address is a bug,
+ * shown rather than hidden. */
+static void write_host(api_jw *w, const am_addr *a)
+{
+    char text[AM_ADDR_STRLEN];
+
+    if (am_addr_format(a, text, sizeof text) != AM_OK)
+        strcpy(text, "?");
+    api_jw_str(w, text);
+}
+
+static void write_network(api_jw *w, const am_addr *a)
+{
+    const char *net = am_net_name(a->net);
+
+    api_jw_str(w, net ? net : "unknown");
+}
+
+void api_peer_write(api_jw *w, const am_peer *p)
+{
+    api_jw_object(w);
+    api_jw_ku64(w, "id", p->id);
+    api_jw_key(w, "address");
+    write_host(w, &p->addr);
+    api_jw_key(w, "network");
+    write_network(w, &p->addr);
+    api_jw_ku64(w, "port", p->addr.port);
+    api_jw_ku64(w, "services", p->services);
+    api_jw_kstr(w, "state", api_state_name(p->state));
+    api_jw_kstr(w, "table", api_table_name(p->in_tried));
+    api_jw_ki64(w, "time", p->time);
+    api_jw_ki64(w, "last_connected", p->last_connected);
+    api_jw_ki64(w, "last_try", p->last_try);
+    api_jw_ki64(w, "last_success", p->last_success);
+    api_jw_ku64(w, "attempts", p->attempts);
+    api_jw_key(w, "source");
+    if (p->has_source)
+        write_host(w, &p->source);
+    else
+        api_jw_null(w);
+    api_jw_object_end(w);
+}
+
+void api_relay_write(api_jw *w, const am_peer *p)
+{
+    api_jw_object(w);
+    api_jw_key(w, "address");
+    write_host(w, &p->addr);
+    api_jw_key(w, "network");
+    write_network(w, &p->addr);
+    api_jw_ku64(w, "port", p->addr.port);
+    api_jw_ku64(w, "services", p->services);
+    api_jw_ki64(w, "time", p->time);
+    api_jw_object_end(w);
+}
+
+int api_addr_parse(const char *text, uint16_t default_port, const char *what,
+                   am_addr *out, api_err *err)
+{
+    int rc = am_addr_parse(out, text, default_port);
+
+    if (rc != AM_OK)
+        return api_fail(err, API_INVALID_ADDRESS, "%s '%s' is not valid: %s",
+                        what, text, am_strerror(rc));
+    return 0;
+}
+
+/* Does the text carry its own port?  Parse it with two defaults: only a
+ * port written in the text survives both. */
+static int has_own_port(const char *text)
+{
+    am_addr a, b;
+
+    if (am_addr_parse(&a, text, 0) != AM_OK ||
+        am_addr_parse(&b, text, 1) != AM_OK)
+        return 0;
+    return a.port == b.port;
+}
+
+int api_peer_in_parse(const json_t *entry, api_peer_in *out, api_err *err)
+{
+    const char *text;
+    uint64_t port = API_DEFAULT_PORT;
+    int has_port;
+
+    if (!json_is_object(entry))
+        return api_fail(err, API_BAD_REQUEST, "a peer entry must be an object");
+    memset(out, 0, sizeof *out);
+    /* No length limit here: am_addr_parse refuses long text as invalid. */
+    switch (api_json_get_str(entry, "address", (size_t)-1, &text, err)) {
+    case 0:
+        return api_fail(err, API_BAD_REQUEST, "address is required");
+    case -1:
+        return -1;
+    default:
+        break;
+    }
+    has_port = api_json_get_u64(entry, "port", 0, 65535, &port, err);
+    if (has_port < 0)
+        return -1;
+    if (api_addr_parse(text, (uint16_t)port, "address", &out->addr, err) != 0)
+        return -1;
+    if (has_port && has_own_port(text) && out->addr.port != port)
+        return api_fail(err, API_BAD_REQUEST,
+                        "address '%s' and port %u name different ports", text,
+                        (unsigned)port);
+    if (api_json_get_u64(entry, "services", 0, UINT64_MAX, &out->services,
+                         err) < 0 ||
+        api_json_get_i64(entry, "time", -API_TIME_LIMIT, API_TIME_LIMIT,
+                         &out->time, err) < 0)
+        return -1;
+    return 0;
+}
+
+int api_get_node(const json_t *body, const char **node, api_err *err)
+{
+    static const char allowed[] = "abcdefghijklmnopqrstuvwxyz"
+                                  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-";
+    int rc = api_json_get_str(body, "node", 64, node, err);
+
+    if (rc <= 0)
+        return rc;
+    if ((*node)[0] == '\0' || (*node)[strspn(*node, allowed)] != '\0')
+        return api_fail(err, API_BAD_REQUEST,
+                        "node must be 1 to 64 characters of A-Z a-z 0-9 . _ -");
+    return 1;
+}

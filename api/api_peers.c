@@ -1,0 +1,479 @@
+/*
+ * api_peers.c - adding peers (JSON and addrv2), listing them, one peer:
+ * get, delete, state and services.
+ *
+ * Adding works in chunks: a chunk of entries is validated without the
+ * lock, added under one lock (so a large batch does not hold the core for
+ * long at a time, nor pay a lock per entry), then reported in entry order.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "addrv2.h"
+#include "api_handlers.h"
+#include "api_json.h"
+#include "api_peer.h"
+
+#define ADD_CHUNK 64
+#define LIST_DEFAULT 100
+#define LIST_MAX 10000
+
+/* ---- adding ---------------------------------------------------------- */
+
+typedef struct add_item {
+    am_addr addr;
+    uint64_t services;
+    int64_t time;
+    int skip;           /* 1: counted as ignored, no core call */
+    int failed;         /* 1: reported as error `perr` */
+    api_err perr;
+    int rc;             /* am_add's answer */
+    int is_new;
+} add_item;
+
+typedef struct add_batch {
+    size_t n;
+    add_item item[ADD_CHUNK];
+} add_batch;
+
+typedef struct add_tally {
+    uint64_t added, updated, ignored;
+    api_jw errors;      /* the "errors" array, built as entries come */
+} add_tally;
+
+static void tally_init(add_tally *t)
+{
+    t->added = t->updated = t->ignored = 0;
+    api_jw_init(&t->errors);
+    api_jw_array(&t->errors);
+}
+
+static void tally_error(add_tally *t, size_t index, const api_err *e)
+{
+    api_jw_object(&t->errors);
+    api_jw_ku64(&t->errors, "index", index);
+    api_jw_kstr(&t->errors, "code", api_code_name(e->code));
+    api_jw_kstr(&t->errors, "message", e->msg);
+    api_jw_object_end(&t->errors);
+}
+
+static void tally_item(add_tally *t, size_t index, const add_item *it)
+{
+    api_err e;
+
+    if (it->failed) {
+        tally_error(t, index, &it->perr);
+        return;
+    }
+    if (it->skip) {
+        t->ignored++;
+        return;
+    }
+    switch (it->rc) {
+    case AM_OK:
+        if (it->is_new)
+            t->added++;
+        else
+            t->updated++;
+        break;
+    case AM_ERR_UNROUTABLE:
+    case AM_ERR_BANNED:
+    case AM_ERR_REJECTED:
+        t->ignored++;
+        break;
+    default:
+        api_fail_core(&e, it->rc, "cannot add the address");
+        tally_error(t, index, &e);
+        break;
+    }
+}
+
+/*
+ * Add the valid items of a chunk under one lock, then report them.  Without
+ * a source each peer is its own source (API.md); it is passed explicitly so
+ * that the core records it and the peer shows it, keeping "source": null
+ * for peers whose source is truly unknown (imported ones).
+ */
+static void batch_run(api_ctx *ctx, add_batch *b, const am_addr *source,
+                      size_t base, add_tally *t)
+{
+    am_addr self;
+    size_t i;
+
+    api_lock(ctx);
+    for (i = 0; i < b->n; i++) {
+        add_item *it = &b->item[i];
+
+        if (it->failed || it->skip)
+            continue;
+        self = it->addr;
+        self.port = 0;
+        it->rc = am_add(ctx->core, &it->addr, source ? source : &self,
+                        it->services, it->time, 0, &it->is_new, NULL);
+    }
+    api_unlock(ctx);
+    for (i = 0; i < b->n; i++)
+        tally_item(t, base + i, &b->item[i]);
+    b->n = 0;
+}
+
+static int tally_reply(api_call *c, add_tally *t, api_err *err)
+{
+    char *errors;
+    size_t len;
+    api_jw w;
+
+    api_jw_array_end(&t->errors);
+    if (api_jw_take(&t->errors, &errors, &len) != AM_OK)
+        return api_fail(err, API_INTERNAL, "out of memory");
+    api_jw_init(&w);
+    api_jw_object(&w);
+    api_jw_ku64(&w, "added", t->added);
+    api_jw_ku64(&w, "updated", t->updated);
+    api_jw_ku64(&w, "ignored", t->ignored);
+    api_jw_key(&w, "errors");
+    api_jw_raw(&w, errors, len);
+    api_jw_object_end(&w);
+    free(errors);
+    return api_reply_json(c, 200, &w, err);
+}
+
+/* A source is a host; a port given with it is dropped. */
+static int parse_source(const char *text, am_addr *out, api_err *err)
+{
+    if (api_addr_parse(text, 0, "source", out, err) != 0)
+        return -1;
+    out->port = 0;
+    return 0;
+}
+
+static void item_from_json(add_item *it, const json_t *entry)
+{
+    api_peer_in in;
+
+    memset(it, 0, sizeof *it);
+    if (api_peer_in_parse(entry, &in, &it->perr) != 0) {
+        it->failed = 1;
+        return;
+    }
+    it->addr = in.addr;
+    it->services = in.services;
+    it->time = in.time;
+}
+
+int api_h_peers_add(api_call *c, api_err *err)
+{
+    const char *src_text;
+    am_addr source;
+    const am_addr *src = NULL;
+    json_t *peers;
+    add_batch *b;
+    add_tally t;
+    size_t i, n;
+    int rc;
+
+    rc = api_json_get_str(c->body, "source", (size_t)-1, &src_text, err);
+    if (rc < 0 || (rc > 0 && parse_source(src_text, &source, err) != 0))
+        return -1;
+    if (rc > 0)
+        src = &source;
+    rc = api_json_get_array(c->body, "peers", &peers, err);
+    if (rc <= 0)
+        return rc < 0 ? -1 : api_fail(err, API_BAD_REQUEST, "peers is required");
+    b = malloc(sizeof *b);
+    if (b == NULL)
+        return api_fail(err, API_INTERNAL, "out of memory");
+    b->n = 0;
+    tally_init(&t);
+    n = json_array_size(peers);
+    for (i = 0; i < n; i++) {
+        item_from_json(&b->item[b->n++], json_array_get(peers, i));
+        if (b->n == ADD_CHUNK || i + 1 == n)
+            batch_run(c->ctx, b, src, i + 1 - b->n, &t);
+    }
+    free(b);
+    return tally_reply(c, &t, err);
+}
+
+/* An addrv2 entry: unknown networks and Tor v2 are skipped on purpose
+ * (BIP155 says to ignore them), other unusable entries are errors. */
+static void item_from_addrv2(add_item *it, const am_addrv2_entry *e)
+{
+    memset(it, 0, sizeof *it);
+    if (e->status == AM_OK) {
+        it->addr = e->addr;
+        it->services = e->services;
+        it->time = e->time;
+    } else if (e->status == AM_ERR_UNKNOWN_NET || e->status == AM_ERR_TORV2) {
+        it->skip = 1;
+    } else {
+        it->failed = 1;
+        api_fail(&it->perr, API_INVALID_ADDRESS,
+                 "entry with network id %u: %s", (unsigned)e->net_id,
+                 am_strerror(e->status));
+    }
+}
+
+static int decode_addrv2(const api_request *req, am_addrv2_entry **out,
+                         size_t *n, api_err *err)
+{
+    int rc;
+
+    *out = malloc(AM_ADDRV2_MAX_ENTRIES * sizeof **out);
+    if (*out == NULL)
+        return api_fail(err, API_INTERNAL, "out of memory");
+    rc = am_addrv2_decode(req->body, req->body_len, *out,
+                          AM_ADDRV2_MAX_ENTRIES, n);
+    if (rc != AM_OK) {
+        free(*out);
+        *out = NULL;
+        return api_fail(err, API_BAD_REQUEST, "invalid addrv2 payload: %s",
+                        am_strerror(rc));
+    }
+    return 0;
+}
+
+int api_h_peers_addrv2(api_call *c, api_err *err)
+{
+    const char *src_text = api_query_get(c->query, "source");
+    am_addrv2_entry *entries;
+    am_addr source;
+    add_batch *b;
+    add_tally t;
+    size_t i, n;
+
+    if (src_text != NULL && parse_source(src_text, &source, err) != 0)
+        return -1;
+    if (decode_addrv2(c->req, &entries, &n, err) != 0)
+        return -1;
+    b = malloc(sizeof *b);
+    if (b == NULL) {
+        free(entries);
+        return api_fail(err, API_INTERNAL, "out of memory");
+    }
+    b->n = 0;
+    tally_init(&t);
+    for (i = 0; i < n; i++) {
+        item_from_addrv2(&b->item[b->n++], &entries[i]);
+        if (b->n == ADD_CHUNK || i + 1 == n)
+            batch_run(c->ctx, b, src_text ? &source : NULL, i + 1 - b->n, &t);
+    }
+    free(b);
+    free(entries);
+    return tally_reply(c, &t, err);
+}
+
+/* ---- listing --------------------------------------------------------- */
+
+typedef struct list_args {
+    am_filter filter;
+    uint64_t after;
+    uint64_t limit;
+} list_args;
+
+static int list_parse(const api_query *q, list_args *a, api_err *err)
+{
+    const char *v;
+
+    memset(a, 0, sizeof *a);
+    a->filter.table = -1;
+    a->limit = LIST_DEFAULT;
+    if ((v = api_query_get(q, "state")) != NULL &&
+        api_name_list(v, api_state_bit, &a->filter.states, err) != 0)
+        return -1;
+    if ((v = api_query_get(q, "network")) != NULL &&
+        api_name_list(v, api_network_bit, &a->filter.networks, err) != 0)
+        return -1;
+    if ((v = api_query_get(q, "table")) != NULL &&
+        api_table_from_name(v, &a->filter.table) != AM_OK)
+        return api_fail(err, API_BAD_REQUEST,
+                        "unknown table '%s' (new, tried)", v);
+    if ((v = api_query_get(q, "services")) != NULL &&
+        api_parse_u64(v, "services", 0, UINT64_MAX, &a->filter.services,
+                      err) != 0)
+        return -1;
+    if ((v = api_query_get(q, "limit")) != NULL &&
+        api_parse_u64(v, "limit", 1, LIST_MAX, &a->limit, err) != 0)
+        return -1;
+    if ((v = api_query_get(q, "after")) != NULL &&
+        api_parse_u64(v, "after", 0, UINT64_MAX, &a->after, err) != 0)
+        return -1;
+    return 0;
+}
+
+int api_h_peers_list(api_call *c, api_err *err)
+{
+    list_args a;
+    am_peer *peers;
+    uint64_t next = 0;
+    size_t i, n = 0;
+    api_jw w;
+    int rc;
+
+    if (list_parse(c->query, &a, err) != 0)
+        return -1;
+    peers = malloc((size_t)a.limit * sizeof *peers);
+    if (peers == NULL)
+        return api_fail(err, API_INTERNAL, "out of memory");
+    api_lock(c->ctx);
+    rc = am_list(c->ctx->core, &a.filter, a.after, peers, (size_t)a.limit, &n,
+                 &next);
+    api_unlock(c->ctx);
+    if (rc != AM_OK) {
+        free(peers);
+        return api_fail_core(err, rc, "cannot list peers");
+    }
+    api_jw_init(&w);
+    api_jw_object(&w);
+    api_jw_key(&w, "peers");
+    api_jw_array(&w);
+    for (i = 0; i < n; i++)
+        api_peer_write(&w, &peers[i]);
+    api_jw_array_end(&w);
+    api_jw_key(&w, "next");
+    if (next != 0)
+        api_jw_u64(&w, next);
+    else
+        api_jw_null(&w);
+    api_jw_object_end(&w);
+    free(peers);
+    return api_reply_json(c, 200, &w, err);
+}
+
+/* ---- one peer -------------------------------------------------------- */
+
+/* How a path names a peer: its id (all digits) or its endpoint. */
+typedef struct peer_ref {
+    int by_id;
+    uint64_t id;        /* 0 when out of range: such a peer never exists */
+    am_addr endpoint;
+} peer_ref;
+
+static int peer_ref_parse(const char *text, peer_ref *ref, api_err *err)
+{
+    memset(ref, 0, sizeof *ref);
+    if (text[strspn(text, "0123456789")] == '\0') {
+        api_err ignored;
+
+        ref->by_id = 1;
+        if (api_parse_u64(text, "id", 1, AM_ID_MAX, &ref->id, &ignored) != 0)
+            ref->id = 0;
+        return 0;
+    }
+    if (am_addr_parse(&ref->endpoint, text, API_DEFAULT_PORT) != AM_OK)
+        return api_fail(err, API_INVALID_ADDRESS,
+                        "'%s' is neither a peer id nor a host:port", text);
+    return 0;
+}
+
+/* Call with the lock held. */
+static int peer_ref_find(api_ctx *ctx, const peer_ref *ref, am_peer *out)
+{
+    if (ref->by_id)
+        return ref->id ? am_get(ctx->core, ref->id, out) : AM_ERR_NOTFOUND;
+    return am_find(ctx->core, &ref->endpoint, out);
+}
+
+static int peer_not_found(api_call *c, int rc, api_err *err)
+{
+    if (rc == AM_ERR_NOTFOUND)
+        return api_fail(err, API_NOT_FOUND, "no peer '%s'", c->param);
+    return api_fail_core(err, rc, "peer lookup failed");
+}
+
+static int reply_peer(api_call *c, const am_peer *p, api_err *err)
+{
+    api_jw w;
+
+    api_jw_init(&w);
+    api_peer_write(&w, p);
+    return api_reply_json(c, 200, &w, err);
+}
+
+int api_h_peer_get(api_call *c, api_err *err)
+{
+    peer_ref ref;
+    am_peer p;
+    int rc;
+
+    if (peer_ref_parse(c->param, &ref, err) != 0)
+        return -1;
+    api_lock(c->ctx);
+    rc = peer_ref_find(c->ctx, &ref, &p);
+    api_unlock(c->ctx);
+    if (rc != AM_OK)
+        return peer_not_found(c, rc, err);
+    return reply_peer(c, &p, err);
+}
+
+int api_h_peer_delete(api_call *c, api_err *err)
+{
+    peer_ref ref;
+    am_peer p;
+    int rc;
+
+    if (peer_ref_parse(c->param, &ref, err) != 0)
+        return -1;
+    api_lock(c->ctx);
+    rc = peer_ref_find(c->ctx, &ref, &p);
+    if (rc == AM_OK)
+        rc = am_remove(c->ctx->core, p.id);
+    api_unlock(c->ctx);
+    if (rc != AM_OK)
+        return peer_not_found(c, rc, err);
+    return api_reply_empty(c, 204);
+}
+
+int api_h_peer_state(api_call *c, api_err *err)
+{
+    const char *name, *node;
+    am_state_op op;
+    peer_ref ref;
+    am_peer p;
+    int rc;
+
+    if (peer_ref_parse(c->param, &ref, err) != 0 ||
+        api_get_node(c->body, &node, err) < 0)
+        return -1;
+    rc = api_json_get_str(c->body, "state", 32, &name, err);
+    if (rc < 0)
+        return -1;
+    if (rc == 0)
+        return api_fail(err, API_BAD_REQUEST, "state is required");
+    if (api_state_op_from_name(name, &op) != AM_OK)
+        return api_fail(err, API_BAD_REQUEST,
+                        "unknown state '%s' (connected, tried, failed, "
+                        "never_tried, disconnected)", name);
+    api_lock(c->ctx);
+    rc = peer_ref_find(c->ctx, &ref, &p);
+    if (rc == AM_OK)
+        rc = am_set_state(c->ctx->core, p.id, op, &p);
+    api_unlock(c->ctx);
+    if (rc != AM_OK)
+        return peer_not_found(c, rc, err);
+    return reply_peer(c, &p, err);
+}
+
+int api_h_peer_services(api_call *c, api_err *err)
+{
+    uint64_t services;
+    peer_ref ref;
+    am_peer p;
+    int rc;
+
+    if (peer_ref_parse(c->param, &ref, err) != 0)
+        return -1;
+    rc = api_json_get_u64(c->body, "services", 0, UINT64_MAX, &services, err);
+    if (rc < 0)
+        return -1;
+    if (rc == 0)
+        return api_fail(err, API_BAD_REQUEST, "services is required");
+    api_lock(c->ctx);
+    rc = peer_ref_find(c->ctx, &ref, &p);
+    if (rc == AM_OK)
+        rc = am_set_services(c->ctx->core, p.id, services, &p);
+    api_unlock(c->ctx);
+    if (rc != AM_OK)
+        return peer_not_found(c, rc, err);
+    return reply_peer(c, &p, err);
+}

@@ -1,0 +1,393 @@
+#include "srv_config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#define MAX_THREADS 1024
+#define MAX_BODY_LIMIT ((size_t)1 << 30)
+#define MAX_CONNECTIONS 1000000
+#define MAX_TIMEOUT 86400
+#define MAX_RETRY (INT64_C(365) * 86400)
+#define MAX_BUCKETS 65536
+
+typedef int (*setter_fn)(srv_config *cfg, const char *value, char *err,
+                         size_t err_len);
+
+typedef struct srv_option {
+    const char *name;       /* without "--" */
+    const char *arg;        /* NULL: a flag */
+    const char *def;        /* default as shown by --help */
+    const char *help;
+    setter_fn set;
+} srv_option;
+
+static int fail(char *err, size_t len, const char *what, const char *value,
+                const char *expected)
+{
+    snprintf(err, len, "%s: expected %s, got '%s'", what, expected, value);
+    return -1;
+}
+
+static int parse_uint(const char *s, uint64_t max, uint64_t *out)
+{
+    uint64_t v = 0;
+
+    if (*s == '\0')
+        return -1;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return -1;
+        v = v * 10 + (uint64_t)(*s - '0');
+        if (v > max)
+            return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int set_listen(srv_config *cfg, const char *v, char *err, size_t len)
+{
+    char host[256], port[16];
+
+    if (srv_split_hostport(v, host, sizeof host, port, sizeof port) != 0)
+        return fail(err, len, "listen", v, "HOST:PORT or [IPV6]:PORT");
+    cfg->listen = v;
+    return 0;
+}
+
+static int set_datadir(srv_config *cfg, const char *v, char *err, size_t len)
+{
+    if (*v == '\0')
+        return fail(err, len, "datadir", v, "a directory");
+    cfg->datadir = v;
+    return 0;
+}
+
+static int set_token(srv_config *cfg, const char *v, char *err, size_t len)
+{
+    (void)err;
+    (void)len;
+    cfg->api_token = v;
+    return 0;
+}
+
+static int set_threads(srv_config *cfg, const char *v, char *err, size_t len)
+{
+    uint64_t n;
+
+    if (parse_uint(v, MAX_THREADS, &n) != 0 || n == 0)
+        return fail(err, len, "threads", v, "an integer from 1 to 1024");
+    cfg->threads = (unsigned)n;
+    return 0;
+}
+
+/* Bytes, with an optional binary suffix: 16777216, 16M, 16MiB, 512k. */
+static int set_max_body(srv_config *cfg, const char *v, char *err, size_t len)
+{
+    static const struct { const char *suffix; unsigned shift; } units[] = {
+        {"", 0}, {"k", 10}, {"K", 10}, {"KiB", 10}, {"m", 20}, {"M", 20},
+        {"MiB", 20}, {"g", 30}, {"G", 30}, {"GiB", 30}};
+    size_t digits = strspn(v, "0123456789"), i;
+    char num[24];
+    uint64_t n;
+
+    for (i = 0; i < sizeof units / sizeof units[0]; i++) {
+        if (digits == 0 || digits >= sizeof num ||
+            strcmp(v + digits, units[i].suffix) != 0)
+            continue;
+        memcpy(num, v, digits);
+        num[digits] = '\0';
+        if (parse_uint(num, MAX_BODY_LIMIT >> units[i].shift, &n) != 0 || n == 0)
+            break;
+        cfg->max_body = (size_t)n << units[i].shift;
+        return 0;
+    }
+    return fail(err, len, "max-body", v,
+                "a size from 1 byte to 1GiB (e.g. 16MiB, 512k, 65536)");
+}
+
+static int set_max_connections(srv_config *cfg, const char *v, char *err,
+                               size_t len)
+{
+    uint64_t n;
+
+    if (parse_uint(v, MAX_CONNECTIONS, &n) != 0 || n == 0)
+        return fail(err, len, "max-connections", v,
+                    "an integer from 1 to 1000000");
+    cfg->max_connections = (unsigned)n;
+    return 0;
+}
+
+static int set_timeout(srv_config *cfg, const char *v, char *err, size_t len)
+{
+    uint64_t n;
+
+    if (parse_uint(v, MAX_TIMEOUT, &n) != 0)
+        return fail(err, len, "connection-timeout", v,
+                    "seconds from 0 (never) to 86400");
+    cfg->connection_timeout = (unsigned)n;
+    return 0;
+}
+
+static int set_log_level(srv_config *cfg, const char *v, char *err, size_t len)
+{
+    if (srv_log_level_parse(v, &cfg->log_level) != 0)
+        return fail(err, len, "log-level", v, "error, warn, info or debug");
+    return 0;
+}
+
+static int parse_buckets(const char *v, uint32_t *out)
+{
+    uint64_t n;
+
+    if (parse_uint(v, MAX_BUCKETS, &n) != 0 || n == 0 || (n & (n - 1)) != 0)
+        return -1;
+    *out = (uint32_t)n;
+    return 0;
+}
+
+static int set_new_buckets(srv_config *cfg, const char *v, char *err,
+                           size_t len)
+{
+    if (parse_buckets(v, &cfg->new_buckets) != 0)
+        return fail(err, len, "new-buckets", v, "a power of two from 1 to 65536");
+    return 0;
+}
+
+static int set_tried_buckets(srv_config *cfg, const char *v, char *err,
+                             size_t len)
+{
+    if (parse_buckets(v, &cfg->tried_buckets) != 0)
+        return fail(err, len, "tried-buckets", v,
+                    "a power of two from 1 to 65536");
+    return 0;
+}
+
+static int set_retry(srv_config *cfg, const char *v, char *err, size_t len)
+{
+    uint64_t n;
+
+    if (parse_uint(v, (uint64_t)MAX_RETRY, &n) != 0)
+        return fail(err, len, "retry-time", v, "seconds from 0 to 31536000");
+    cfg->retry_time = (int64_t)n;
+    return 0;
+}
+
+static int parse_bool(const char *v, int *out)
+{
+    static const char *const yes[] = {"1", "true", "yes", "on"};
+    static const char *const no[] = {"0", "false", "no", "off", ""};
+    size_t i;
+
+    for (i = 0; i < sizeof yes / sizeof yes[0]; i++) {
+        if (strcasecmp(v, yes[i]) == 0) {
+            *out = 1;
+            return 0;
+        }
+    }
+    for (i = 0; i < sizeof no / sizeof no[0]; i++) {
+        if (strcasecmp(v, no[i]) == 0) {
+            *out = 0;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int set_debug(srv_config *cfg, const char *v, char *err, size_t len)
+{
+    if (parse_bool(v, &cfg->enable_debug) != 0)
+        return fail(err, len, "enable-debug", v, "1/0, true/false, yes/no, on/off");
+    return 0;
+}
+
+static const srv_option options[] = {
+    {"listen", "ADDR", "127.0.0.1:8380",
+     "address and port to serve HTTP on; [::]:8380 for IPv6", set_listen},
+    {"datadir", "DIR", "./addrmand-data",
+     "data directory, created if missing (/readyz checks it)", set_datadir},
+    {"api-token", "TOKEN", "(none)",
+     "require 'Authorization: Bearer TOKEN' on /v1/...", set_token},
+    {"threads", "N", "number of cores", "HTTP worker threads", set_threads},
+    {"max-body", "SIZE", "16MiB",
+     "largest request body (bytes, or with k/M/G suffix)", set_max_body},
+    {"max-connections", "N", "1024", "concurrent connections",
+     set_max_connections},
+    {"connection-timeout", "SECONDS", "60",
+     "close a connection idle this long (0: never)", set_timeout},
+    {"log-level", "LEVEL", "info", "error, warn, info or debug", set_log_level},
+    {"new-buckets", "N", "1024", "buckets of the new table (power of two)",
+     set_new_buckets},
+    {"tried-buckets", "N", "256", "buckets of the tried table (power of two)",
+     set_tried_buckets},
+    {"retry-time", "SECONDS", "600", "how long a failed peer rests",
+     set_retry},
+    {"enable-debug", NULL, "off",
+     "serve GET /debug/check (consistency check, for tests)", set_debug},
+};
+#define N_OPTIONS (sizeof options / sizeof options[0])
+
+/* "api-token" -> "ADDRMAND_API_TOKEN" */
+static void env_name(const char *opt, char *out, size_t len)
+{
+    size_t n = (size_t)snprintf(out, len, "ADDRMAND_");
+    for (; *opt && n + 1 < len; opt++)
+        out[n++] = *opt == '-' ? '_' : (char)(*opt >= 'a' && *opt <= 'z'
+                                              ? *opt - 'a' + 'A' : *opt);
+    out[n] = '\0';
+}
+
+static void set_defaults(srv_config *cfg)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+    memset(cfg, 0, sizeof *cfg);
+    cfg->listen = "127.0.0.1:8380";
+    cfg->datadir = "./addrmand-data";
+    cfg->api_token = "";
+    cfg->threads = cores < 1 ? 1 : cores > MAX_THREADS ? MAX_THREADS
+                                                       : (unsigned)cores;
+    cfg->max_body = (size_t)16 << 20;
+    cfg->max_connections = 1024;
+    cfg->connection_timeout = 60;
+    cfg->log_level = SRV_INFO;
+    cfg->new_buckets = 1024;
+    cfg->tried_buckets = 256;
+    cfg->retry_time = 600;
+}
+
+static int load_env(srv_config *cfg, char *err, size_t len)
+{
+    char name[64], msg[256];
+    size_t i;
+
+    for (i = 0; i < N_OPTIONS; i++) {
+        const char *v;
+
+        env_name(options[i].name, name, sizeof name);
+        v = getenv(name);
+        if (v == NULL)
+            continue;
+        if (options[i].set(cfg, v, msg, sizeof msg) != 0) {
+            snprintf(err, len, "%s (from %s)", msg, name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static const srv_option *find_option(const char *name, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < N_OPTIONS; i++)
+        if (strlen(options[i].name) == len &&
+            memcmp(options[i].name, name, len) == 0)
+            return &options[i];
+    return NULL;
+}
+
+/* One "--name[=value]" at argv[*i]; may take argv[*i + 1] as the value. */
+static int load_arg(srv_config *cfg, int argc, char **argv, int *i, char *err,
+                    size_t len)
+{
+    const char *arg = argv[*i] + 2, *eq = strchr(arg, '=');
+    size_t nlen = eq ? (size_t)(eq - arg) : strlen(arg);
+    const srv_option *opt = find_option(arg, nlen);
+    const char *value = eq ? eq + 1 : NULL;
+
+    if (opt == NULL) {
+        snprintf(err, len, "unknown option '%s'", argv[*i]);
+        return -1;
+    }
+    if (opt->arg == NULL)
+        return value ? opt->set(cfg, value, err, len) : opt->set(cfg, "1", err, len);
+    if (value == NULL) {
+        if (*i + 1 >= argc) {
+            snprintf(err, len, "option '--%s' needs a value", opt->name);
+            return -1;
+        }
+        value = argv[++*i];
+    }
+    return opt->set(cfg, value, err, len);
+}
+
+int srv_config_load(srv_config *cfg, int argc, char **argv, char *err,
+                    size_t err_len)
+{
+    int i;
+
+    set_defaults(cfg);
+    if (load_env(cfg, err, err_len) != 0)
+        return -1;
+    for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            cfg->show_help = 1;
+        } else if (strcmp(argv[i], "--version") == 0) {
+            cfg->show_version = 1;
+        } else if (strncmp(argv[i], "--", 2) == 0 && argv[i][2] != '\0') {
+            if (load_arg(cfg, argc, argv, &i, err, err_len) != 0)
+                return -1;
+        } else {
+            snprintf(err, err_len, "unexpected argument '%s'", argv[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void srv_config_usage(FILE *out)
+{
+    char env[64], left[64];
+    size_t i;
+
+    fprintf(out,
+            "Usage: addrmand [OPTIONS]\n"
+            "       addrmand healthcheck [--url URL]\n"
+            "\n"
+            "Bitcoin peer address manager, served over HTTP/JSON.\n"
+            "Every option can also be set by its environment variable;\n"
+            "the command line wins.\n\nOptions:\n");
+    for (i = 0; i < N_OPTIONS; i++) {
+        env_name(options[i].name, env, sizeof env);
+        snprintf(left, sizeof left, "--%s%s%s", options[i].name,
+                 options[i].arg ? " " : "", options[i].arg ? options[i].arg : "");
+        fprintf(out, "  %-30s %s\n  %-30s [env %s, default %s]\n", left,
+                options[i].help, "", env, options[i].def);
+    }
+    fprintf(out, "  %-30s %s\n  %-30s %s\n", "--help", "show this and exit",
+            "--version", "show the version and exit");
+    fprintf(out,
+            "\nhealthcheck: exit 0 when GET /healthz answers 200.  URL defaults\n"
+            "to http://<ADDRMAND_LISTEN or 127.0.0.1:8380>/healthz.\n");
+}
+
+int srv_split_hostport(const char *text, char *host, size_t host_len,
+                       char *port, size_t port_len)
+{
+    const char *colon, *host_start = text, *host_end;
+
+    if (text[0] == '[') {
+        host_end = strchr(text, ']');
+        if (host_end == NULL || host_end[1] != ':')
+            return -1;
+        host_start = text + 1;
+        colon = host_end + 1;
+    } else {
+        colon = strrchr(text, ':');
+        if (colon == NULL || memchr(text, ':', (size_t)(colon - text)) != NULL)
+            return -1;      /* bare IPv6 needs brackets */
+        host_end = colon;
+    }
+    if (host_end == host_start || (size_t)(host_end - host_start) >= host_len ||
+        colon[1] == '\0' || strlen(colon + 1) >= port_len ||
+        strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
+        atol(colon + 1) > 65535)
+        return -1;
+    memcpy(host, host_start, (size_t)(host_end - host_start));
+    host[host_end - host_start] = '\0';
+    strcpy(port, colon + 1);
+    return 0;
+}

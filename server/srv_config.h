@@ -1,0 +1,54 @@
+/*
+ * srv_config.h - the daemon's options, from the command line and the
+ * environment.
+ *
+ * Every option --NAME has an environment variable ADDRMAND_NAME (dashes
+ * become underscores, upper case).  Precedence: built-in default, then the
+ * environment, then the command line.  Values: "--name value" or
+ * "--name=value"; flags take no value on the command line and 1/0,
+ * true/false, yes/no or on/off in the environment.  srv_config_usage()
+ * prints every option with its variable and default.
+ */
+#ifndef SRV_CONFIG_H
+#define SRV_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "srv_log.h"
+
+typedef struct srv_config {
+    const char *listen;           /* "host:port", "[v6]:port" */
+    const char *datadir;
+    const char *api_token;        /* "" = no auth */
+    unsigned threads;
+    size_t max_body;
+    unsigned max_connections;
+    unsigned connection_timeout;  /* seconds idle; 0 = never */
+    srv_level log_level;
+    uint32_t new_buckets;
+    uint32_t tried_buckets;
+    int64_t retry_time;
+    int enable_debug;
+    int show_help;
+    int show_version;
+} srv_config;
+
+/*
+ * Fill cfg from the defaults, the environment and argv (argv[0] is the
+ * program).  0, or -1 with a message in err.  Strings point into argv or
+ * the environment.
+ */
+int srv_config_load(srv_config *cfg, int argc, char **argv, char *err,
+                    size_t err_len);
+void srv_config_usage(FILE *out);
+
+/*
+ * Split "host:port" or "[v6host]:port" into host and port text.  0, or -1
+ * when the form is wrong or a part does not fit.
+ */
+int srv_split_hostport(const char *text, char *host, size_t host_len,
+                       char *port, size_t port_len);
+
+#endif
