@@ -1,0 +1,216 @@
+/*
+ * api_btcd.c - btcd's peers.json (see api_btcd.h).
+ */
+#include "api_btcd.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_jload.h"
+
+#define WHY_MAX 128
+#define U32_TIME INT64_C(4294967295)
+
+/* The tried endpoints, sorted, for lookups by address. */
+typedef struct tried_set {
+    am_addr *a;
+    size_t n, cap;
+} tried_set;
+
+static int addr_cmp(const void *x, const void *y)
+{
+    return memcmp(x, y, sizeof(am_addr));
+}
+
+static int tried_add(tried_set *t, const am_addr *a)
+{
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 256;
+        am_addr *p = realloc(t->a, cap * sizeof *p);
+        if (p == NULL)
+            return AM_ERR_NOMEM;
+        t->a = p;
+        t->cap = cap;
+    }
+    t->a[t->n++] = *a;
+    return AM_OK;
+}
+
+/* Every parsable key of TriedBuckets; the others cannot match anyway. */
+static int tried_read(const json_t *buckets, tried_set *t)
+{
+    size_t i, j;
+    const json_t *b, *k;
+    am_addr a;
+
+    json_array_foreach(buckets, i, b) {
+        json_array_foreach(b, j, k) {
+            const char *s = api_jstr(k);
+            if (s == NULL || am_addr_parse(&a, s, 8333) != AM_OK)
+                continue;
+            if (tried_add(t, &a) != AM_OK)
+                return AM_ERR_NOMEM;
+        }
+    }
+    /* am_addr is a plain value with zeroed padding: memcmp orders it. */
+    if (t->n > 1)
+        qsort(t->a, t->n, sizeof *t->a, addr_cmp);
+    return AM_OK;
+}
+
+static int tried_has(const tried_set *t, const am_addr *a)
+{
+    return t->n > 0 && bsearch(a, t->a, t->n, sizeof *t->a, addr_cmp) != NULL;
+}
+
+/* A Go time: 0 for never (zero time or 0), else 1..2^32-1 seconds. */
+static int get_time(const json_t *e, const char *key, int64_t *out,
+                    char *why)
+{
+    const json_t *v = json_object_get(e, key);
+    int64_t t = 0;
+
+    *out = 0;
+    if (v == NULL)
+        return 0;
+    if (api_jnum_i64(v, INT64_MIN, INT64_MAX, &t) != AM_OK ||
+        (t != API_BTCD_ZERO_TIME && (t < 0 || t > U32_TIME))) {
+        snprintf(why, WHY_MAX, "\"%s\" is not a time", key);
+        return -1;
+    }
+    *out = t == API_BTCD_ZERO_TIME ? 0 : t;
+    return 0;
+}
+
+static int get_u64(const json_t *e, const char *key, uint64_t max,
+                   uint64_t *out, char *why)
+{
+    const json_t *v = json_object_get(e, key);
+
+    *out = 0;
+    if (v == NULL || api_jnum_u64(v, 0, max, out) == AM_OK)
+        return 0;
+    snprintf(why, WHY_MAX, "\"%s\" is not an integer 0..%llu", key,
+             (unsigned long long)max);
+    return -1;
+}
+
+static void set_state(api_rec *rec, int tried)
+{
+    if (tried) {
+        rec->state = AM_STATE_TRIED;
+        rec->in_tried = 1;
+    } else if (rec->attempts > 0 && rec->last_try > rec->last_success) {
+        rec->state = AM_STATE_FAILED;
+    } else {
+        rec->state = AM_STATE_NEVER_TRIED;
+    }
+}
+
+/* One entry: 1 usable, 0 skipped, -1 error with why (*code). */
+static int read_entry(const json_t *e, const tried_set *tried, api_rec *rec,
+                      char *why, api_code *code)
+{
+    const char *addr = api_jstr(json_object_get(e, "Addr"));
+    const char *src = api_jstr(json_object_get(e, "Src"));
+    uint64_t attempts, services;
+    int rc;
+
+    *code = API_BAD_REQUEST;
+    if (!json_is_object(e)) {
+        snprintf(why, WHY_MAX, "the entry is not an object");
+        return -1;
+    }
+    if (addr == NULL) {
+        snprintf(why, WHY_MAX, "\"Addr\" is missing or not a string");
+        return -1;
+    }
+    rc = am_addr_parse(&rec->addr, addr, 8333);
+    if (rc == AM_ERR_TORV2 || rc == AM_ERR_UNKNOWN_NET)
+        return 0;
+    if (rc != AM_OK) {
+        *code = API_INVALID_ADDRESS;
+        snprintf(why, WHY_MAX, "invalid address \"%.60s\"", addr);
+        return -1;
+    }
+    if (get_u64(e, "Attempts", UINT32_MAX, &attempts, why) ||
+        get_u64(e, "Services", UINT64_MAX, &services, why) ||
+        get_time(e, "TimeStamp", &rec->time, why) ||
+        get_time(e, "LastAttempt", &rec->last_try, why) ||
+        get_time(e, "LastSuccess", &rec->last_success, why))
+        return -1;
+    /* A source that is no address (a Tor v2 one) is merely unknown. */
+    rec->has_source = src != NULL && am_addr_parse(&rec->source, src, 0) == 0;
+    rec->source.port = 0;
+    rec->attempts = (uint32_t)attempts;
+    rec->services = services;
+    set_state(rec, tried_has(tried, &rec->addr));
+    return 1;
+}
+
+static int read_entries(const json_t *list, const tried_set *tried,
+                        api_doc *doc, api_merge_result *r)
+{
+    char why[WHY_MAX];
+    api_code code;
+
+    doc->entries = json_array_size(list);
+    for (size_t i = 0; i < doc->entries; i++) {
+        api_rec *rec = api_doc_push(doc, i);
+        if (rec == NULL)
+            return AM_ERR_NOMEM;
+        int rc = read_entry(json_array_get(list, i), tried, rec, why, &code);
+        if (rc == 1)
+            continue;
+        doc->n--;
+        if (rc == 0)
+            r->ignored++;
+        else
+            api_merge_error_add(r, i, code, "%s", why);
+    }
+    return AM_OK;
+}
+
+int api_btcd_read(const char *text, size_t len, api_doc *doc,
+                  api_merge_result *r)
+{
+    json_t *root;
+    char why[WHY_MAX];
+    tried_set tried = {NULL, 0, 0};
+    int rc = api_jload(text, len, &root, why, sizeof why);
+
+    if (rc != AM_OK) {
+        api_merge_unreadable(r, "%s", why);
+        return rc;
+    }
+    const json_t *list = json_object_get(root, "Addresses");
+    const json_t *tb = json_object_get(root, "TriedBuckets");
+    if (!json_is_object(root) || !json_is_array(list) ||
+        (tb != NULL && !json_is_array(tb) && !json_is_null(tb))) {
+        json_decref(root);
+        api_merge_unreadable(r, "not a btcd peers.json (an object with an "
+                                "\"Addresses\" array)");
+        return AM_ERR_MALFORMED;
+    }
+    rc = tried_read(tb, &tried);
+    if (rc == AM_OK)
+        rc = read_entries(list, &tried, doc, r);
+    free(tried.a);
+    json_decref(root);
+    return rc;
+}
+
+int api_btcd_merge(am_man *m, const char *text, size_t len,
+                   const api_merge_opts *opts, api_merge_result *r)
+{
+    api_doc doc;
+    int rc;
+
+    api_doc_init(&doc);
+    rc = api_btcd_read(text, len, &doc, r);
+    if (rc == AM_OK)
+        rc = api_merge_doc(m, &doc, opts, r);
+    api_doc_free(&doc);
+    return rc;
+}

@@ -1,0 +1,610 @@
+/*
+ * api_floresta.c - Floresta's file format (see api_floresta.h).
+ */
+#include "api_floresta.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addrman_persist.h"
+#include "api_jload.h"
+
+#define U32_TIME UINT64_C(4294967295)   /* the core keeps u32 seconds */
+#define WHY_MAX 128
+
+/* ============================================================== reading */
+
+/*
+ * Member `key` of obj as an integer in [0, max].  1 when present and valid,
+ * 0 when absent (or null, when null_ok), -1 with why.
+ */
+static int get_uint(const json_t *obj, const char *key, uint64_t max,
+                    uint64_t *out, char *why)
+{
+    const json_t *v = json_object_get(obj, key);
+
+    if (v == NULL)
+        return 0;
+    switch (api_jnum_u64(v, 0, max, out)) {
+    case AM_OK:
+        return 1;
+    case AM_ERR_RANGE:
+        snprintf(why, WHY_MAX, "\"%s\" is out of range (0..%llu)", key,
+                 (unsigned long long)max);
+        return -1;
+    default:
+        snprintf(why, WHY_MAX, "\"%s\" is not an unsigned integer", key);
+        return -1;
+    }
+}
+
+/* A required member: absent is an error too. */
+static int need_uint(const json_t *obj, const char *key, uint64_t max,
+                     uint64_t *out, char *why)
+{
+    int rc = get_uint(obj, key, max, out, why);
+
+    if (rc == 0)
+        snprintf(why, WHY_MAX, "\"%s\" is missing", key);
+    return rc == 1 ? 0 : -1;
+}
+
+/* [32 integers 0..255] as a Tor v3 or I2P address. */
+static int read_key_bytes(const json_t *arr, int net, am_addr *out,
+                          char *why)
+{
+    uint8_t bytes[AM_ADDR_MAXLEN];
+    size_t n = json_array_size(arr);
+    uint64_t b;
+
+    if (!json_is_array(arr) || n != am_net_len(net)) {
+        snprintf(why, WHY_MAX, "\"address\" of %s needs %zu byte values",
+                 am_net_name(net), am_net_len(net));
+        return AM_ERR_MALFORMED;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (api_jnum_u64(json_array_get(arr, i), 0, 255, &b) != AM_OK) {
+            snprintf(why, WHY_MAX, "\"address\" byte %zu is not 0..255", i);
+            return AM_ERR_MALFORMED;
+        }
+        bytes[i] = (uint8_t)b;
+    }
+    return am_addr_from_bytes(out, net, bytes, n, 0);
+}
+
+/* Text of a V4 / V6 / Cjdns variant; `want` is the network it must give
+ * (0: IPv6 text, which may also read as IPv4-mapped or CJDNS). */
+static int read_text_addr(const json_t *v, int want, am_addr *out,
+                          char *why)
+{
+    const char *s = api_jstr(v);
+    int rc;
+
+    if (s == NULL) {
+        snprintf(why, WHY_MAX, "\"address\" text is not a string");
+        return AM_ERR_MALFORMED;
+    }
+    rc = am_addr_parse_host(out, s);
+    if (rc == AM_OK && want != 0 && out->net != want)
+        rc = AM_ERR_ADDR;
+    if (rc == AM_OK && want == 0 && out->net != AM_NET_IPV6 &&
+        out->net != AM_NET_IPV4 && out->net != AM_NET_CJDNS)
+        rc = AM_ERR_ADDR;
+    if (rc != AM_OK && rc != AM_ERR_TORV2)
+        snprintf(why, WHY_MAX, "invalid address \"%.60s\"", s);
+    return rc;
+}
+
+/*
+ * The "address" member.  AM_OK; AM_ERR_TORV2 or AM_ERR_UNKNOWN_NET for an
+ * entry to skip; another code with why.
+ */
+static int read_address(const json_t *obj, am_addr *out, char *why)
+{
+    const json_t *a = json_object_get(obj, "address");
+    const char *variant;
+    const json_t *v;
+
+    if (a == NULL) {
+        snprintf(why, WHY_MAX, "\"address\" is missing");
+        return AM_ERR_MALFORMED;
+    }
+    if (!json_is_object(a) || json_object_size(a) != 1) {
+        snprintf(why, WHY_MAX, "\"address\" is not a one-key object");
+        return AM_ERR_MALFORMED;
+    }
+    json_object_foreach((json_t *)a, variant, v) {
+        if (strcmp(variant, "V4") == 0)
+            return read_text_addr(v, AM_NET_IPV4, out, why);
+        if (strcmp(variant, "V6") == 0)
+            return read_text_addr(v, 0, out, why);
+        if (strcmp(variant, "Cjdns") == 0)
+            return read_text_addr(v, AM_NET_CJDNS, out, why);
+        if (strcmp(variant, "OnionV3") == 0)
+            return read_key_bytes(v, AM_NET_TORV3, out, why);
+        if (strcmp(variant, "I2p") == 0)
+            return read_key_bytes(v, AM_NET_I2P, out, why);
+        if (strcmp(variant, "OnionV2") == 0)
+            return AM_ERR_TORV2;
+    }
+    return AM_ERR_UNKNOWN_NET;
+}
+
+/*
+ * Floresta's "state".  *kind: 'N' NeverTried, 'C' Connected, 'T' Tried,
+ * 'B' Banned, 'F' Failed; *t the value of the tagged forms.
+ */
+static int read_fstate(const json_t *obj, char *kind, uint64_t *t, char *why)
+{
+    static const struct {
+        const char *name;
+        char kind;
+        uint64_t max;
+    } tags[] = {
+        {"Tried", 'T', U32_TIME},
+        {"Failed", 'F', U32_TIME},
+        {"Banned", 'B', (uint64_t)INT64_MAX},
+    };
+    const json_t *s = json_object_get(obj, "state");
+    const char *str = api_jstr(s);
+
+    *t = 0;
+    if (s == NULL) {
+        snprintf(why, WHY_MAX, "\"state\" is missing");
+        return -1;
+    }
+    if (str != NULL && (strcmp(str, "NeverTried") == 0 ||
+                        strcmp(str, "Connected") == 0)) {
+        *kind = str[0];
+        return 0;
+    }
+    if (json_is_object(s) && json_object_size(s) == 1) {
+        for (size_t i = 0; i < sizeof tags / sizeof tags[0]; i++) {
+            if (json_object_get(s, tags[i].name) == NULL)
+                continue;
+            *kind = tags[i].kind;
+            return need_uint(s, tags[i].name, tags[i].max, t, why);
+        }
+    }
+    snprintf(why, WHY_MAX, "\"state\" is not one of Floresta's states");
+    return -1;
+}
+
+static int am_state_from_name(const char *s, am_state *out)
+{
+    static const char *const names[] = {"never_tried", "tried", "connected",
+                                        "failed"};
+
+    for (int i = 0; i < 4; i++)
+        if (s != NULL && strcmp(s, names[i]) == 0) {
+            *out = (am_state)i;
+            return 0;
+        }
+    return -1;
+}
+
+/* "place": [[bucket, slot], ...]; 1 when present and well-formed. */
+static int read_place(const json_t *obj, am_place *pl, char *why)
+{
+    const json_t *a = json_object_get(obj, "place");
+    size_t n = json_array_size(a);
+    uint64_t b, s;
+
+    if (a == NULL)
+        return 0;
+    if (!json_is_array(a) || n < 1 || n > AM_MAX_NEW_REFS)
+        goto bad;
+    memset(pl, 0, sizeof *pl);
+    for (size_t i = 0; i < n; i++) {
+        const json_t *pair = json_array_get(a, i);
+        if (!json_is_array(pair) || json_array_size(pair) != 2 ||
+            api_jnum_u64(json_array_get(pair, 0), 0, AM_MAX_BUCKETS - 1, &b) ||
+            api_jnum_u64(json_array_get(pair, 1), 0, AM_BUCKET_SIZE - 1, &s))
+            goto bad;
+        pl->bucket[i] = (uint32_t)b;
+        pl->slot[i] = (uint32_t)s;
+    }
+    pl->n = (uint32_t)n;
+    return 1;
+bad:
+    snprintf(why, WHY_MAX, "\"place\" is not a list of 1..%d [bucket, slot]",
+             AM_MAX_NEW_REFS);
+    return -1;
+}
+
+/* Our own keys.  1: all there (rec->ours), 0: not all there (a foreign
+ * entry), -1 with why: one of them is malformed. */
+static int read_ours(const json_t *obj, api_rec *rec, char *why)
+{
+    uint64_t v[4];
+    static const char *const tkeys[] = {"time", "last_try", "last_success"};
+    const json_t *src = json_object_get(obj, "source");
+    const json_t *tbl = json_object_get(obj, "table");
+    const json_t *st = json_object_get(obj, "am_state");
+    int got = 0, rc;
+    am_state state = AM_STATE_NEVER_TRIED;
+    am_place pl;
+
+    for (int i = 0; i < 3; i++) {
+        if ((rc = get_uint(obj, tkeys[i], U32_TIME, &v[i], why)) < 0)
+            return -1;
+        got += rc;
+    }
+    if ((rc = get_uint(obj, "attempts", UINT32_MAX, &v[3], why)) < 0)
+        return -1;
+    got += rc;
+    if (src != NULL && !json_is_null(src)) {
+        const char *s = api_jstr(src);
+        if (s == NULL || am_addr_parse_host(&rec->source, s) != AM_OK) {
+            snprintf(why, WHY_MAX, "\"source\" is not an address");
+            return -1;
+        }
+        rec->has_source = 1;
+    }
+    if (tbl != NULL) {
+        const char *s = api_jstr(tbl);
+        if (s == NULL || (strcmp(s, "new") != 0 && strcmp(s, "tried") != 0)) {
+            snprintf(why, WHY_MAX, "\"table\" is not \"new\" or \"tried\"");
+            return -1;
+        }
+        rec->in_tried = strcmp(s, "tried") == 0;
+        got++;
+    }
+    if (st != NULL) {
+        if (am_state_from_name(api_jstr(st), &state) != 0) {
+            snprintf(why, WHY_MAX, "\"am_state\" is not a peer state");
+            return -1;
+        }
+        got++;
+    }
+    if ((rc = read_place(obj, &pl, why)) < 0)
+        return -1;
+    got += rc;
+    if (got < 7 || rec->id == 0 || rec->id > AM_ID_MAX)
+        return 0;
+    rec->ours = 1;
+    rec->time = (int64_t)v[0];
+    rec->last_try = (int64_t)v[1];
+    rec->last_success = (int64_t)v[2];
+    rec->attempts = (uint32_t)v[3];
+    rec->state = state;
+    /* A place that contradicts the table is dropped, not trusted: the core
+     * then finds the peer a slot of its own. */
+    pl.in_tried = rec->in_tried;
+    rec->has_place = !(rec->in_tried && pl.n != 1);
+    if (rec->has_place)
+        rec->place = pl;
+    return 1;
+}
+
+/* Floresta's state as ours, for an entry without our keys. */
+static void apply_fstate(api_rec *rec, char kind, uint64_t t)
+{
+    int64_t lc = rec->last_connected;
+
+    rec->state = AM_STATE_NEVER_TRIED;
+    rec->time = lc;
+    switch (kind) {
+    case 'T':
+    case 'C':
+        rec->state = AM_STATE_TRIED;
+        rec->in_tried = 1;
+        rec->last_success = rec->last_try = t != 0 ? (int64_t)t : lc;
+        break;
+    case 'F':
+        rec->state = AM_STATE_FAILED;
+        rec->last_try = (int64_t)t;
+        rec->attempts = 1;
+        break;
+    case 'B':
+        rec->ban_until = (int64_t)t;
+        break;
+    default:
+        break;
+    }
+}
+
+/* One entry: 1 usable (rec filled), 0 skipped, -1 error (why). */
+static int read_entry(const json_t *e, api_rec *rec, char *why)
+{
+    uint64_t port, services, lc, t;
+    char kind;
+    int rc;
+
+    if (!json_is_object(e)) {
+        snprintf(why, WHY_MAX, "the entry is not an object");
+        return -1;
+    }
+    rc = read_address(e, &rec->addr, why);
+    if (rc == AM_ERR_TORV2 || rc == AM_ERR_UNKNOWN_NET)
+        return 0;
+    if (rc != AM_OK)
+        return -1;
+    if (need_uint(e, "port", 65535, &port, why) ||
+        need_uint(e, "services", UINT64_MAX, &services, why) ||
+        need_uint(e, "last_connected", U32_TIME, &lc, why) ||
+        read_fstate(e, &kind, &t, why) ||
+        get_uint(e, "id", UINT64_MAX, &rec->id, why) < 0)
+        return -1;
+    rec->addr.port = (uint16_t)port;
+    rec->services = services;
+    rec->last_connected = (int64_t)lc;
+    rc = read_ours(e, rec, why);
+    if (rc < 0)
+        return -1;
+    if (rc == 0) {
+        rec->has_source = 0;
+        rec->in_tried = 0;
+        apply_fstate(rec, kind, t);
+    }
+    return 1;
+}
+
+static api_code code_of_why(const char *why)
+{
+    return strncmp(why, "invalid address", 15) == 0 ? API_INVALID_ADDRESS
+                                                    : API_BAD_REQUEST;
+}
+
+int api_floresta_read(const char *text, size_t len, api_doc *doc,
+                      api_merge_result *r)
+{
+    json_t *root;
+    char why[WHY_MAX];
+    int rc = api_jload(text, len, &root, why, sizeof why);
+
+    if (rc != AM_OK) {
+        api_merge_unreadable(r, "%s", why);
+        return rc;
+    }
+    if (!json_is_array(root)) {
+        json_decref(root);
+        api_merge_unreadable(r, "not a JSON array of peers");
+        return AM_ERR_MALFORMED;
+    }
+    doc->entries = json_array_size(root);
+    for (size_t i = 0; i < doc->entries; i++) {
+        api_rec *rec = api_doc_push(doc, i);
+        if (rec == NULL) {
+            json_decref(root);
+            return AM_ERR_NOMEM;
+        }
+        why[0] = '\0';
+        rc = read_entry(json_array_get(root, i), rec, why);
+        if (rc == 1)
+            continue;
+        doc->n--;
+        if (rc == 0)
+            r->ignored++;
+        else
+            api_merge_error_add(r, i, code_of_why(why), "%s", why);
+    }
+    json_decref(root);
+    return AM_OK;
+}
+
+int api_floresta_merge(am_man *m, const char *text, size_t len,
+                       const api_merge_opts *opts, api_merge_result *r)
+{
+    api_doc doc;
+    int rc;
+
+    api_doc_init(&doc);
+    rc = api_floresta_read(text, len, &doc, r);
+    if (rc == AM_OK)
+        rc = api_merge_doc(m, &doc, opts, r);
+    api_doc_free(&doc);
+    return rc;
+}
+
+/* ============================================================== writing */
+
+typedef struct writer {
+    api_jw w;
+    am_man *m;
+    am_ban *bans;       /* active bans, for a banned peer's "until" */
+    size_t n_bans;
+    size_t count;
+} writer;
+
+static const char *const our_state_names[] = {"never_tried", "tried",
+                                              "connected", "failed"};
+
+static int64_t ban_until_of(const writer *wr, const am_addr *a)
+{
+    int64_t until = 0;
+
+    for (size_t i = 0; i < wr->n_bans; i++)
+        if (am_subnet_contains(&wr->bans[i].target, a) &&
+            wr->bans[i].until > until)
+            until = wr->bans[i].until;
+    return until;
+}
+
+static void write_address(api_jw *w, const am_addr *a)
+{
+    char host[AM_ADDR_STRLEN];
+    size_t len = am_net_len(a->net);
+
+    api_jw_key(w, "address");
+    api_jw_object(w);
+    switch (a->net) {
+    case AM_NET_TORV3:
+    case AM_NET_I2P:
+        api_jw_key(w, a->net == AM_NET_TORV3 ? "OnionV3" : "I2p");
+        api_jw_array(w);
+        for (size_t i = 0; i < len; i++)
+            api_jw_u64(w, a->bytes[i]);
+        api_jw_array_end(w);
+        break;
+    default:
+        if (am_addr_format(a, host, sizeof host) != AM_OK)
+            host[0] = '\0';
+        api_jw_kstr(w, a->net == AM_NET_IPV4    ? "V4"
+                       : a->net == AM_NET_CJDNS ? "Cjdns"
+                                                : "V6",
+                    host);
+        break;
+    }
+    api_jw_object_end(w);
+}
+
+static void write_fstate(writer *wr, const am_peer *p)
+{
+    api_jw *w = &wr->w;
+
+    api_jw_key(w, "state");
+    switch (p->state) {
+    case AM_STATE_NEVER_TRIED:
+        api_jw_str(w, "NeverTried");
+        return;
+    case AM_STATE_CONNECTED:
+        api_jw_str(w, "Connected");
+        return;
+    default:
+        break;
+    }
+    api_jw_object(w);
+    if (p->state == AM_STATE_TRIED)
+        api_jw_ki64(w, "Tried", p->last_success);
+    else if (p->state == AM_STATE_FAILED)
+        api_jw_ki64(w, "Failed", p->last_try);
+    else
+        api_jw_ki64(w, "Banned", ban_until_of(wr, &p->addr));
+    api_jw_object_end(w);
+}
+
+static void write_ours(writer *wr, const am_peer *p, const am_place *pl,
+                       am_state stored)
+{
+    api_jw *w = &wr->w;
+    char host[AM_ADDR_STRLEN];
+
+    api_jw_key(w, "source");
+    if (p->has_source && am_addr_format(&p->source, host, sizeof host) == 0)
+        api_jw_str(w, host);
+    else
+        api_jw_null(w);
+    api_jw_kstr(w, "table", p->in_tried ? "tried" : "new");
+    api_jw_key(w, "place");
+    api_jw_array(w);
+    for (uint32_t i = 0; i < pl->n; i++) {
+        api_jw_array(w);
+        api_jw_u64(w, pl->bucket[i]);
+        api_jw_u64(w, pl->slot[i]);
+        api_jw_array_end(w);
+    }
+    api_jw_array_end(w);
+    api_jw_ki64(w, "time", p->time);
+    api_jw_ki64(w, "last_try", p->last_try);
+    api_jw_ki64(w, "last_success", p->last_success);
+    api_jw_ku64(w, "attempts", p->attempts);
+    api_jw_kstr(w, "am_state", our_state_names[stored]);
+}
+
+/* One entry on a line of its own ("[\n" e ",\n" e "\n]\n"). */
+static int write_entry(writer *wr, const am_peer *p)
+{
+    api_jw *w = &wr->w;
+    am_place pl;
+    am_state stored;
+    int rc;
+
+    if ((rc = am_place_of(wr->m, p->id, &pl)) != AM_OK ||
+        (rc = am_stored_state(wr->m, p->id, &stored)) != AM_OK)
+        return rc;
+    if ((unsigned)stored >= AM_STATE_BANNED)
+        stored = AM_STATE_NEVER_TRIED;
+    api_buf_puts(&w->buf, wr->count ? ",\n" : "\n");
+    /* The separators above are ours: keep the writer from adding commas
+     * between top-level values. */
+    w->has_items = 0;
+    api_jw_object(w);
+    write_address(w, &p->addr);
+    api_jw_ki64(w, "last_connected", p->last_connected);
+    write_fstate(wr, p);
+    api_jw_ku64(w, "services", p->services);
+    api_jw_ku64(w, "port", p->addr.port);
+    api_jw_ku64(w, "id", p->id);
+    write_ours(wr, p, &pl, stored);
+    api_jw_object_end(w);
+    wr->count++;
+    return AM_OK;
+}
+
+static int writer_init(writer *wr, am_man *m)
+{
+    size_t cap = am_ban_count(m);
+
+    memset(wr, 0, sizeof *wr);
+    wr->m = m;
+    api_jw_init(&wr->w);
+    if (cap > 0) {
+        wr->bans = malloc(cap * sizeof *wr->bans);
+        if (wr->bans == NULL)
+            return AM_ERR_NOMEM;
+        am_ban_list(m, wr->bans, cap, &wr->n_bans);
+    }
+    api_buf_putc(&wr->w.buf, '[');
+    return AM_OK;
+}
+
+static int writer_finish(writer *wr, int rc, char **out, size_t *len)
+{
+    *out = NULL;
+    *len = 0;
+    free(wr->bans);
+    if (rc == AM_OK) {
+        api_buf_puts(&wr->w.buf, wr->count ? "\n]\n" : "]\n");
+        return api_buf_take(&wr->w.buf, out, len);
+    }
+    api_jw_free(&wr->w);
+    return rc;
+}
+
+#define PAGE 256
+
+int api_floresta_export(am_man *m, char **out, size_t *len, size_t *count)
+{
+    writer wr;
+    am_peer *page = malloc(PAGE * sizeof *page);
+    uint64_t after = 0, next;
+    size_t n;
+    int rc = page ? writer_init(&wr, m) : AM_ERR_NOMEM;
+
+    if (page == NULL) {
+        *out = NULL;
+        *len = 0;
+        return rc;
+    }
+    while (rc == AM_OK) {
+        rc = am_list(m, NULL, after, page, PAGE, &n, &next);
+        for (size_t i = 0; rc == AM_OK && i < n; i++)
+            rc = write_entry(&wr, &page[i]);
+        if (rc != AM_OK || next == 0)
+            break;
+        after = next;
+    }
+    free(page);
+    if (count)
+        *count = wr.count;
+    return writer_finish(&wr, rc, out, len);
+}
+
+int api_floresta_anchors(am_man *m, const uint64_t *ids, size_t n,
+                         char **out, size_t *len, size_t *missing)
+{
+    writer wr;
+    am_peer p;
+    int rc = writer_init(&wr, m);
+
+    for (size_t i = 0; rc == AM_OK && i < n; i++) {
+        rc = am_get(m, ids[i], &p);
+        if (rc == AM_ERR_NOTFOUND && missing)
+            *missing = i;
+        if (rc == AM_OK)
+            rc = write_entry(&wr, &p);
+    }
+    return writer_finish(&wr, rc, out, len);
+}

@@ -1,0 +1,288 @@
+/*
+ * api_merge.c - applying read peer records to the core (see api_merge.h).
+ */
+#include "api_merge.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define OLD_TIME_FLOOR 100000000
+#define MAX_FUTURE 600
+#define BOGUS_TIME_AGE (5 * 86400)
+
+/* ---------------------------------------------------------------- docs */
+
+void api_doc_init(api_doc *d)
+{
+    memset(d, 0, sizeof *d);
+}
+
+void api_doc_free(api_doc *d)
+{
+    free(d->recs);
+    api_doc_init(d);
+}
+
+api_rec *api_doc_push(api_doc *d, size_t index)
+{
+    if (d->n == d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 64;
+        api_rec *recs = realloc(d->recs, cap * sizeof *recs);
+        if (recs == NULL)
+            return NULL;
+        d->recs = recs;
+        d->cap = cap;
+    }
+    api_rec *r = &d->recs[d->n++];
+    memset(r, 0, sizeof *r);
+    r->index = index;
+    return r;
+}
+
+/* -------------------------------------------------------------- results */
+
+void api_merge_result_init(api_merge_result *r)
+{
+    memset(r, 0, sizeof *r);
+}
+
+void api_merge_result_free(api_merge_result *r)
+{
+    free(r->errors);
+    api_merge_result_init(r);
+}
+
+void api_merge_error_add(api_merge_result *r, size_t index, api_code code,
+                         const char *fmt, ...)
+{
+    va_list ap;
+
+    r->n_errors++;
+    if (r->errors_kept == API_MERGE_MAX_ERRORS)
+        return;
+    if (r->errors_kept == r->errors_cap) {
+        size_t cap = r->errors_cap ? r->errors_cap * 2 : 16;
+        api_merge_error *e = realloc(r->errors, cap * sizeof *e);
+        if (e == NULL)
+            return;     /* counted, not detailed: the answer stays valid */
+        r->errors = e;
+        r->errors_cap = cap;
+    }
+    api_merge_error *e = &r->errors[r->errors_kept++];
+    e->index = index;
+    e->code = code;
+    va_start(ap, fmt);
+    vsnprintf(e->message, sizeof e->message, fmt, ap);
+    va_end(ap);
+}
+
+void api_merge_unreadable(api_merge_result *r, const char *fmt, ...)
+{
+    va_list ap;
+
+    r->unreadable = 1;
+    va_start(ap, fmt);
+    vsnprintf(r->why, sizeof r->why, fmt, ap);
+    va_end(ap);
+}
+
+void api_merge_result_write(api_jw *w, const api_merge_result *r)
+{
+    api_jw_object(w);
+    api_jw_ku64(w, "added", r->added);
+    api_jw_ku64(w, "updated", r->updated);
+    api_jw_ku64(w, "ignored", r->ignored);
+    api_jw_key(w, "errors");
+    api_jw_array(w);
+    for (size_t i = 0; i < r->errors_kept; i++) {
+        api_jw_object(w);
+        api_jw_ku64(w, "index", r->errors[i].index);
+        api_jw_kstr(w, "code", api_code_name(r->errors[i].code));
+        api_jw_kstr(w, "message", r->errors[i].message);
+        api_jw_object_end(w);
+    }
+    api_jw_array_end(w);
+    api_jw_object_end(w);
+}
+
+/* ---------------------------------------------------------------- merge */
+
+int64_t api_merge_fix_time(int64_t time, int64_t now)
+{
+    if (time <= OLD_TIME_FLOOR || time > now + MAX_FUTURE)
+        return now - BOGUS_TIME_AGE;
+    return time;
+}
+
+static int changed(const api_merge_opts *o, am_man *m, uint64_t id,
+                   const am_ban *ban)
+{
+    return o->on_change ? o->on_change(o->ctx, m, id, ban) : AM_OK;
+}
+
+/* Floresta's Banned(t) with t ahead: ban that one address until t. */
+static int merge_ban(am_man *m, const api_rec *rec, const api_merge_opts *o,
+                     api_merge_result *r)
+{
+    am_subnet t;
+    am_ban ban;
+
+    r->ignored++;
+    if (am_is_banned(m, &rec->addr))
+        return AM_OK;       /* already covered: never shorten a longer ban */
+    memset(&t, 0, sizeof t);
+    t.base = rec->addr;
+    t.base.port = 0;
+    t.prefix = (uint16_t)(8 * am_net_len(rec->addr.net));
+    if (am_ban_add(m, &t, rec->ban_until, API_BAN_REASON_IMPORTED, &ban) !=
+        AM_OK)
+        return AM_OK;
+    r->bans++;
+    return changed(o, m, 0, &ban);
+}
+
+static void merge_failed(api_merge_result *r, const api_rec *rec, int rc,
+                         const char *what)
+{
+    char ep[AM_ADDR_STRLEN];
+
+    if (am_addr_format_endpoint(&rec->addr, ep, sizeof ep) != AM_OK)
+        snprintf(ep, sizeof ep, "?");
+    api_merge_error_add(r, rec->index, API_BAD_REQUEST, "%s %s: %s", what, ep,
+                        am_strerror(rc));
+}
+
+/* A known endpoint: Core's add on a known address. */
+static int merge_known(am_man *m, const api_rec *rec, int64_t time,
+                       const api_merge_opts *o, api_merge_result *r)
+{
+    int is_new = 0;
+    uint64_t id = 0;
+    int rc = am_add(m, &rec->addr, rec->has_source ? &rec->source : NULL,
+                    rec->services, time, 0, &is_new, &id);
+
+    switch (rc) {
+    case AM_OK:
+        r->updated++;
+        return changed(o, m, id, NULL);
+    case AM_ERR_BANNED:
+    case AM_ERR_REJECTED:
+    case AM_ERR_UNROUTABLE:
+        r->ignored++;
+        return AM_OK;
+    case AM_ERR_NOMEM:
+        return rc;
+    default:
+        merge_failed(r, rec, rc, "cannot update");
+        return AM_OK;
+    }
+}
+
+static void rec_to_peer(const api_rec *rec, int64_t time, am_peer *p)
+{
+    memset(p, 0, sizeof *p);
+    p->addr = rec->addr;
+    p->has_source = rec->has_source;
+    if (rec->has_source)
+        p->source = rec->source;
+    p->services = rec->services;
+    p->state = rec->state;
+    p->in_tried = rec->in_tried;
+    p->time = time;
+    p->last_connected = rec->last_connected;
+    p->last_try = rec->last_try;
+    p->last_success = rec->last_success;
+    p->attempts = rec->attempts;
+}
+
+/* A new endpoint: restore it, with its own id and slots when it is ours. */
+static int merge_new(am_man *m, const api_rec *rec, int64_t time,
+                     const api_merge_opts *o, api_merge_result *r)
+{
+    am_peer p, other;
+    am_stats st;
+    const am_place *place = NULL;
+
+    rec_to_peer(rec, time, &p);
+    am_stats_get(m, &st);
+    /* A saved id is kept when restoring our snapshot, or when this pool
+     * never used it: a free id below the counter belonged to a peer that
+     * was forgotten, and ids are never reused. */
+    if (rec->ours && (o->snapshot || rec->id >= st.next_id) &&
+        am_get(m, rec->id, &other) == AM_ERR_NOTFOUND) {
+        p.id = rec->id;
+    } else {
+        p.id = st.next_id;
+        if (p.id > AM_ID_MAX) {
+            merge_failed(r, rec, AM_ERR_FULL, "cannot add");
+            return AM_OK;
+        }
+    }
+    /* The core takes saved slots only when they are still this peer's
+     * hashed slots (same key and sizes) and free. */
+    if (rec->ours && rec->has_place)
+        place = &rec->place;
+    int rc = am_restore(m, &p, place);
+    switch (rc) {
+    case AM_OK:
+        r->added++;
+        return changed(o, m, p.id, NULL);
+    case AM_ERR_REJECTED:
+    case AM_ERR_UNROUTABLE:
+    case AM_ERR_EXISTS:
+        r->ignored++;
+        return AM_OK;
+    case AM_ERR_NOMEM:
+        return rc;
+    default:
+        merge_failed(r, rec, rc, "cannot add");
+        return AM_OK;
+    }
+}
+
+static int merge_one(am_man *m, const api_rec *rec, const api_merge_opts *o,
+                     api_merge_result *r)
+{
+    int64_t now = am_now(m);
+    int keep_banned = o->snapshot && rec->ours;
+    int64_t time = rec->ours && rec->time > 0
+                       ? rec->time : api_merge_fix_time(rec->time, now);
+    am_peer known;
+
+    if (!am_addr_is_routable(&rec->addr)) {
+        r->ignored++;
+        return AM_OK;
+    }
+    if (rec->ban_until > now && !rec->ours)
+        return merge_ban(m, rec, o, r);
+    if (am_find(m, &rec->addr, &known) == AM_OK)
+        return merge_known(m, rec, time, o, r);
+    if (!keep_banned && am_is_banned(m, &rec->addr)) {
+        r->ignored++;
+        return AM_OK;
+    }
+    return merge_new(m, rec, time, o, r);
+}
+
+int api_merge_doc(am_man *m, const api_doc *d, const api_merge_opts *opts,
+                  api_merge_result *r)
+{
+    api_merge_opts none;
+
+    if (opts == NULL) {
+        memset(&none, 0, sizeof none);
+        opts = &none;
+    }
+    for (size_t i = 0; i < d->n; i++) {
+        const api_rec *rec = &d->recs[i];
+        if ((opts->pass == API_MERGE_OURS && !rec->ours) ||
+            (opts->pass == API_MERGE_FOREIGN && rec->ours))
+            continue;
+        int rc = merge_one(m, rec, opts, r);
+        if (rc != AM_OK)
+            return rc;
+    }
+    return AM_OK;
+}

@@ -1,0 +1,143 @@
+/*
+ * api_merge.h - applying peer records read from a file to the core.
+ *
+ * The Floresta and btcd readers (api_floresta.h, api_btcd.h) turn a
+ * document into an api_doc: one api_rec per usable entry, each with its
+ * index in the file.  api_merge_doc() applies them with the rules of
+ * POST /v1/peers, and fills an api_merge_result with the same shape as that
+ * answer: added / updated / ignored and errors by index.
+ *
+ * Rules for one record:
+ *   - a known endpoint is refreshed with am_add (time, services OR-ed):
+ *     "updated";
+ *   - a new endpoint is put back with am_restore, so that its state,
+ *     attempts, times and table survive (am_add would forget them):
+ *       * "ours" (the entry carries addrmand's own keys): with its saved id
+ *         when that id is free and, outside a snapshot restore, was never
+ *         used by this pool (>= the id counter: ids are never reused), and
+ *         with its saved slots (am_place); the core checks the slots are
+ *         still its hashed slots and free;
+ *       * otherwise with a fresh id and no place: a tried record goes to its
+ *         tried slot when free, anything else to its own new slot;
+ *     "added";
+ *   - unroutable, banned (unless restoring our own snapshot), turned away by
+ *     the tables: "ignored";
+ *   - ban_until in the future (Floresta's {"Banned": t}): the single address
+ *     is banned until then (reason "imported") and the entry is "ignored".
+ * Times of foreign records follow the adding rule of API.md: a time of 0,
+ * <= 100000000 or over 10 minutes ahead is stored as now - 5 days.
+ *
+ * THREADS: api_merge_doc() uses the core: call it under the core lock.
+ * Parsing (the readers) needs no lock.
+ */
+#ifndef API_MERGE_H
+#define API_MERGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addrman.h"
+#include "api_err.h"
+#include "api_jw.h"
+
+#define API_MERGE_MAX_ERRORS 1000       /* detailed errors kept; all counted */
+#define API_MERGE_MSG_MAX 160
+#define API_BAN_REASON_IMPORTED "imported"
+
+typedef struct api_rec {
+    size_t index;               /* position of the entry in its document */
+    am_addr addr;               /* with its port */
+    int has_source;
+    am_addr source;             /* host only */
+    uint64_t services;
+    am_state state;             /* never_tried, tried, connected or failed */
+    int in_tried;               /* wants the tried table */
+    int64_t time;
+    int64_t last_connected;
+    int64_t last_try;
+    int64_t last_success;
+    uint32_t attempts;
+    int64_t ban_until;          /* Floresta's Banned(t); 0: none */
+    int ours;                   /* id (and place when has_place) are ours */
+    uint64_t id;
+    int has_place;
+    am_place place;
+} api_rec;
+
+typedef struct api_doc {
+    api_rec *recs;
+    size_t n, cap;
+    size_t entries;             /* entries in the document, usable or not */
+} api_doc;
+
+void api_doc_init(api_doc *d);
+void api_doc_free(api_doc *d);
+/* A zeroed record appended to d (index set); NULL when memory runs out. */
+api_rec *api_doc_push(api_doc *d, size_t index);
+
+typedef struct api_merge_error {
+    size_t index;
+    api_code code;              /* bad_request or invalid_address */
+    char message[API_MERGE_MSG_MAX];
+} api_merge_error;
+
+typedef struct api_merge_result {
+    size_t added, updated, ignored;
+    size_t bans;                /* bans made from Banned entries */
+    size_t n_errors;            /* all errors, detailed or not */
+    api_merge_error *errors;    /* the first API_MERGE_MAX_ERRORS */
+    size_t errors_kept, errors_cap;
+    int unreadable;             /* the document as a whole could not be read */
+    char why[API_MERGE_MSG_MAX];/* ... and why */
+} api_merge_result;
+
+void api_merge_result_init(api_merge_result *r);
+void api_merge_result_free(api_merge_result *r);
+/* Record an error of entry `index` (printf-style message). */
+void api_merge_error_add(api_merge_result *r, size_t index, api_code code,
+                         const char *fmt, ...);
+/* The document is unreadable as a whole. */
+void api_merge_unreadable(api_merge_result *r, const char *fmt, ...);
+
+/* The answer of POST /v1/peers: {"added", "updated", "ignored", "errors"}
+ * (the errors kept; index, code, message). */
+void api_merge_result_write(api_jw *w, const api_merge_result *r);
+
+/*
+ * Called after each change a merge makes, while the core lock is held, so
+ * that the store can journal it: a peer that was added or updated (`id`,
+ * ban NULL), or a ban that was made (`ban`).  A non-zero return (AM_ERR_IO
+ * when the journal cannot be written) stops the merge with that code.
+ */
+typedef int (*api_change_fn)(void *ctx, am_man *m, uint64_t id,
+                             const am_ban *ban);
+
+/* Which records a merge applies (start-up restores our own records,
+ * replays the journal, and only then gives foreign records fresh ids, so
+ * that they cannot take an id the journal speaks of). */
+typedef enum api_merge_pass {
+    API_MERGE_ALL = 0,
+    API_MERGE_OURS = 1,
+    API_MERGE_FOREIGN = 2
+} api_merge_pass;
+
+typedef struct api_merge_opts {
+    int snapshot;               /* restoring our own snapshot at startup:
+                                 * saved peers come back even when banned */
+    api_change_fn on_change;    /* optional */
+    void *ctx;
+    api_merge_pass pass;
+} api_merge_opts;
+
+/*
+ * Apply every record of d (in order).  AM_OK (the counts and errors are in
+ * r), or the error of on_change / AM_ERR_NOMEM, which stops the merge (the
+ * records before stay applied).  Under the core lock.
+ */
+int api_merge_doc(am_man *m, const api_doc *d, const api_merge_opts *opts,
+                  api_merge_result *r);
+
+/* The adding rule for a foreign time (see above). */
+int64_t api_merge_fix_time(int64_t time, int64_t now);
+
+#endif

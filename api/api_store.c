@@ -1,0 +1,999 @@
+/*
+ * api_store.c - the data directory (see api_store.h).
+ */
+#include "api_store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addrman_persist.h"
+#include "api_bansfile.h"
+#include "api_floresta.h"
+#include "api_fsio.h"
+#include "api_journal.h"
+#include "api_meta.h"
+
+#define WHY 256
+#define JOURNAL_PREFIX "journal."
+
+struct api_store {
+    char *dir;                  /* realpath */
+    int dirfd, lockfd;
+    api_store_opts opts;
+    api_meta meta;
+    int meta_ok;                /* addrmand.json was read, not created */
+    size_t config_corrupt;      /* files set aside before the load */
+    int configured, loaded;
+
+    pthread_mutex_t mu;         /* journal, stats, last problem */
+    int jfd;                    /* current journal, -1: none */
+    uint64_t gen;               /* its generation */
+    int jbroken;                /* a failed append could not be undone */
+    api_buf pending;            /* encoded records not yet written */
+    size_t pending_records;
+    int batch;
+    api_store_stats st;
+    char problem[WHY * 2];
+
+    pthread_mutex_t save_mu;    /* one snapshot commit at a time */
+    uint64_t committed_gen;
+};
+
+struct api_snapshot {
+    uint64_t gen;
+    size_t count;
+    char *peers, *bans, *meta;
+    size_t peers_len, bans_len, meta_len;
+};
+
+/* ------------------------------------------------------------ problems */
+
+static void log_line(api_store *s, const char *msg)
+{
+    if (s->opts.log)
+        s->opts.log(s->opts.log_ctx, msg);
+    else
+        fprintf(stderr, "addrmand: %s: %s\n", s->dir, msg);
+}
+
+/* Report a problem of the directory (takes the store's mutex). */
+static void report(api_store *s, int corrupt, const char *fmt, ...)
+{
+    char msg[WHY * 2];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    pthread_mutex_lock(&s->mu);
+    if (corrupt)
+        s->st.corrupt_files++;
+    snprintf(s->problem, sizeof s->problem, "%s", msg);
+    pthread_mutex_unlock(&s->mu);
+    log_line(s, msg);           /* outside the mutex: the callback is free */
+}
+
+/* A file that cannot be read: rename it aside, never overwrite it. */
+static void set_aside(api_store *s, const char *name, const char *reason,
+                      api_store_report *rep)
+{
+    char aside[API_FS_NAME_MAX + 64], why[WHY];
+    size_t nl = strlen(name);
+
+    /* Reasons from api_fs_read start with the name already. */
+    if (strncmp(reason, name, nl) == 0 && strncmp(reason + nl, ": ", 2) == 0)
+        reason += nl + 2;
+    if (api_fs_set_aside(s->dirfd, name, (int64_t)time(NULL), aside,
+                         sizeof aside, why, sizeof why) == AM_OK)
+        report(s, 1, "%s: %s; renamed to %s", name, reason, aside);
+    else
+        report(s, 1, "%s: %s; %s", name, reason, why);
+    if (rep)
+        rep->corrupt++;
+}
+
+/* ------------------------------------------------------------ opening */
+
+void api_store_opts_default(api_store_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->max_file = API_STORE_MAX_FILE;
+}
+
+/* mkdir -p, mode 0700 for what we create. */
+static int make_dirs(const char *dir)
+{
+    char path[PATH_MAX];
+    size_t n = strlen(dir);
+
+    if (n == 0 || n >= sizeof path)
+        return -1;
+    memcpy(path, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (path[i] != '/' && path[i] != '\0')
+            continue;
+        char c = path[i];
+        path[i] = '\0';
+        if (mkdir(path, 0700) != 0 && errno != EEXIST)
+            return -1;
+        path[i] = c;
+    }
+    return 0;
+}
+
+/* Temporary files a crash left behind (".<name>.tmp-<pid>-<n>"). */
+static void remove_stale_temps(api_store *s)
+{
+    DIR *d = opendir(s->dir);
+    struct dirent *de;
+
+    if (d == NULL)
+        return;
+    while ((de = readdir(d)) != NULL)
+        if (de->d_name[0] == '.' && strstr(de->d_name, ".tmp-") != NULL)
+            unlinkat(s->dirfd, de->d_name, 0);
+    closedir(d);
+}
+
+static int check_writable(api_store *s, char *why, size_t wl)
+{
+    char probe[64];
+    int fd;
+
+    snprintf(probe, sizeof probe, ".addrmand-probe.tmp-%ld", (long)getpid());
+    fd = openat(s->dirfd, probe, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                0600);
+    if (fd < 0) {
+        snprintf(why, wl, "%s is not writable: %s", s->dir, strerror(errno));
+        return AM_ERR_IO;
+    }
+    close(fd);
+    unlinkat(s->dirfd, probe, 0);
+    return AM_OK;
+}
+
+static int lock_dir(api_store *s, char *why, size_t wl)
+{
+    s->lockfd = openat(s->dirfd, API_STORE_LOCK,
+                       O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (s->lockfd < 0) {
+        snprintf(why, wl, "cannot open %s/%s: %s", s->dir, API_STORE_LOCK,
+                 strerror(errno));
+        return AM_ERR_IO;
+    }
+    if (flock(s->lockfd, LOCK_EX | LOCK_NB) != 0) {
+        int busy = errno == EWOULDBLOCK;
+        snprintf(why, wl, "%s %s", s->dir,
+                 busy ? "is in use by another addrmand"
+                      : "cannot be locked");
+        return busy ? AM_ERR_EXISTS : AM_ERR_IO;
+    }
+    return AM_OK;
+}
+
+int api_store_open(const char *dir, const api_store_opts *opts,
+                   api_store **out, char *why, size_t why_len)
+{
+    api_store *s;
+    int rc;
+
+    *out = NULL;
+    if (dir == NULL || make_dirs(dir) != 0) {
+        snprintf(why, why_len, "cannot create the data directory %s: %s",
+                 dir ? dir : "(none)", strerror(errno));
+        return AM_ERR_IO;
+    }
+    s = calloc(1, sizeof *s);
+    if (s == NULL) {
+        snprintf(why, why_len, "out of memory");
+        return AM_ERR_NOMEM;
+    }
+    s->dirfd = s->lockfd = s->jfd = -1;
+    if (opts)
+        s->opts = *opts;
+    else
+        api_store_opts_default(&s->opts);
+    if (s->opts.max_file == 0)
+        s->opts.max_file = API_STORE_MAX_FILE;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->save_mu, NULL);
+    api_buf_init(&s->pending);
+    s->dir = realpath(dir, NULL);
+    if (s->dir == NULL ||
+        (s->dirfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+        snprintf(why, why_len, "%s is not a usable directory: %s", dir,
+                 strerror(errno));
+        rc = AM_ERR_IO;
+        goto fail;
+    }
+    if ((rc = check_writable(s, why, why_len)) != AM_OK ||
+        (rc = lock_dir(s, why, why_len)) != AM_OK)
+        goto fail;
+    remove_stale_temps(s);
+    *out = s;
+    return AM_OK;
+fail:
+    api_store_close(s);
+    return rc;
+}
+
+static int flush_locked(api_store *s);
+
+void api_store_close(api_store *s)
+{
+    if (s == NULL)
+        return;
+    pthread_mutex_lock(&s->mu);
+    flush_locked(s);
+    if (s->jfd >= 0)
+        close(s->jfd);
+    pthread_mutex_unlock(&s->mu);
+    if (s->lockfd >= 0)
+        close(s->lockfd);       /* releases the flock */
+    if (s->dirfd >= 0)
+        close(s->dirfd);
+    api_buf_free(&s->pending);
+    pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->save_mu);
+    free(s->dir);
+    free(s);
+}
+
+const char *api_store_dir(const api_store *s)
+{
+    return s->dir;
+}
+
+/* --------------------------------------------------------------- meta */
+
+static int fresh_key(uint8_t key[16])
+{
+    size_t got = 0;
+
+    while (got < 16) {
+        ssize_t n = getrandom(key + got, 16 - got, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return AM_ERR_IO;
+        got += (size_t)n;
+    }
+    return AM_OK;
+}
+
+static int write_meta(api_store *s, const api_meta *m)
+{
+    char why[WHY];
+    size_t len;
+    char *text = api_meta_text(m, &len);
+    int rc;
+
+    if (text == NULL)
+        return AM_ERR_NOMEM;
+    rc = api_fs_write_atomic(s->dirfd, API_STORE_META, text, len, why,
+                             sizeof why);
+    free(text);
+    if (rc != AM_OK)
+        report(s, 0, "%s", why);
+    return rc;
+}
+
+int api_store_config(api_store *s, am_config *cfg)
+{
+    char *text = NULL, why[WHY];
+    size_t len;
+    int rc = api_fs_read(s->dirfd, s->dir, API_STORE_META, s->opts.max_file,
+                         &text, &len, why, sizeof why);
+
+    if (rc == AM_OK) {
+        rc = api_meta_parse(text, len, &s->meta, why, sizeof why);
+        free(text);
+    }
+    s->meta_ok = rc == AM_OK;
+    if (rc != AM_OK && rc != AM_ERR_NOTFOUND) {
+        set_aside(s, API_STORE_META, why, NULL);
+        s->config_corrupt++;
+    }
+    if (!s->meta_ok) {
+        /* A new secret, on disk before any peer is placed with it. */
+        memset(&s->meta, 0, sizeof s->meta);
+        if (fresh_key(s->meta.key) != AM_OK)
+            return AM_ERR_IO;
+        s->meta.new_buckets =
+            api_meta_size_ok(cfg->new_buckets) ? cfg->new_buckets : 1024;
+        s->meta.tried_buckets =
+            api_meta_size_ok(cfg->tried_buckets) ? cfg->tried_buckets : 256;
+        s->meta.next_id = 1;
+        if ((rc = write_meta(s, &s->meta)) != AM_OK)
+            return AM_ERR_IO;
+    }
+    if (!s->opts.keep_sizes) {
+        cfg->new_buckets = s->meta.new_buckets;
+        cfg->tried_buckets = s->meta.tried_buckets;
+    }
+    cfg->have_key = 1;
+    memcpy(cfg->key, s->meta.key, sizeof cfg->key);
+    s->configured = 1;
+    return AM_OK;
+}
+
+/* ---------------------------------------------------------------- bans */
+
+static void load_bans(api_store *s, am_man *m, api_store_report *rep)
+{
+    char *text = NULL, why[WHY];
+    size_t len, errors = 0;
+    int rc = api_fs_read(s->dirfd, s->dir, API_STORE_BANS, s->opts.max_file,
+                         &text, &len, why, sizeof why);
+
+    if (rc == AM_ERR_NOTFOUND)
+        return;
+    if (rc == AM_OK) {
+        rc = api_bans_load(m, text, len, &errors, why, sizeof why);
+        free(text);
+    }
+    rep->entry_errors += errors;
+    if (rc != AM_OK)
+        set_aside(s, API_STORE_BANS, why, rep);
+}
+
+/* --------------------------------------------------------------- peers */
+
+/*
+ * peers.json, in two passes around the journal replay: our own records
+ * first (their ids and slots), the foreign ones (a Floresta file put in
+ * place) after it, with fresh ids the journal cannot have used.
+ */
+static int read_peers(api_store *s, api_doc *doc, api_merge_result *r,
+                      api_store_report *rep)
+{
+    char *text = NULL, why[WHY];
+    size_t len;
+    int rc = api_fs_read(s->dirfd, s->dir, API_STORE_PEERS, s->opts.max_file,
+                         &text, &len, why, sizeof why);
+
+    if (rc == AM_ERR_NOTFOUND)
+        return AM_OK;
+    if (rc != AM_OK) {
+        set_aside(s, API_STORE_PEERS, why, rep);
+        return rc == AM_ERR_NOMEM ? rc : AM_OK;
+    }
+    rc = api_floresta_read(text, len, doc, r);
+    free(text);
+    rep->entry_errors += r->n_errors;
+    if (r->unreadable) {
+        set_aside(s, API_STORE_PEERS, r->why, rep);
+    } else if (r->n_errors > 0) {
+        snprintf(why, sizeof why, "%zu unreadable entries (first: entry %zu: "
+                 "%s)", r->n_errors, r->errors_kept ? r->errors[0].index : 0,
+                 r->errors_kept ? r->errors[0].message : "?");
+        set_aside(s, API_STORE_PEERS, why, rep);
+    }
+    return rc == AM_ERR_NOMEM ? rc : AM_OK;
+}
+
+static int merge_peers(am_man *m, const api_doc *doc, api_merge_pass pass,
+                       api_merge_result *r)
+{
+    api_merge_opts opts = {1, NULL, NULL, pass};
+
+    return api_merge_doc(m, doc, &opts, r);
+}
+
+/* ------------------------------------------------------------ journals */
+
+static void journal_name(char *buf, size_t len, uint64_t gen)
+{
+    snprintf(buf, len, JOURNAL_PREFIX "%" PRIu64, gen);
+}
+
+/* "journal.<decimal>" exactly: 1 with *gen. */
+static int journal_gen_of(const char *name, uint64_t *gen)
+{
+    size_t pl = strlen(JOURNAL_PREFIX);
+    uint64_t v = 0;
+    const char *p = name + pl;
+
+    if (strncmp(name, JOURNAL_PREFIX, pl) != 0 || *p == '\0')
+        return 0;
+    for (; *p; p++) {
+        if (*p < '0' || *p > '9' || v > (UINT64_MAX - 9) / 10)
+            return 0;
+        v = v * 10 + (uint64_t)(*p - '0');
+    }
+    *gen = v;
+    return 1;
+}
+
+static int u64_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The generations of the journal files, ascending (*gens malloc'd). */
+static int list_journals(api_store *s, uint64_t **gens, size_t *n)
+{
+    DIR *d = opendir(s->dir);
+    struct dirent *de;
+    size_t cap = 0;
+    uint64_t g, *p;
+
+    *gens = NULL;
+    *n = 0;
+    if (d == NULL)
+        return AM_ERR_IO;
+    while ((de = readdir(d)) != NULL) {
+        if (!journal_gen_of(de->d_name, &g))
+            continue;
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 8;
+            p = realloc(*gens, cap * sizeof *p);
+            if (p == NULL) {
+                closedir(d);
+                return AM_ERR_NOMEM;
+            }
+            *gens = p;
+        }
+        (*gens)[(*n)++] = g;
+    }
+    closedir(d);
+    if (*n > 1)
+        qsort(*gens, *n, sizeof **gens, u64_cmp);
+    return AM_OK;
+}
+
+static void cut_torn_tail(api_store *s, const char *name, size_t good_end,
+                          size_t len)
+{
+    int fd = openat(s->dirfd, name, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+
+    if (fd < 0 || ftruncate(fd, (off_t)good_end) != 0 || fsync(fd) != 0)
+        report(s, 0, "%s: cannot cut the torn tail: %s", name,
+               strerror(errno));
+    else
+        report(s, 0, "%s: torn tail of %zu bytes at offset %zu cut off", name,
+               len - good_end, good_end);
+    if (fd >= 0)
+        close(fd);
+}
+
+/* Replay one journal file; torn tails are cut, broken files set aside with
+ * their good part written back. */
+static int replay_file(api_store *s, am_man *m, uint64_t gen, int valid,
+                       api_store_report *rep)
+{
+    char name[64], why[WHY], *data = NULL;
+    size_t len;
+    api_replay rp;
+    int rc;
+
+    journal_name(name, sizeof name, gen);
+    rc = api_fs_read(s->dirfd, s->dir, name, SIZE_MAX / 2, &data, &len, why,
+                     sizeof why);
+    if (rc != AM_OK) {
+        if (rc != AM_ERR_NOTFOUND)
+            set_aside(s, name, why, rep);
+        return rc == AM_ERR_NOMEM ? rc : AM_OK;
+    }
+    rc = api_journal_replay(m, (const uint8_t *)data, len, valid, &rp);
+    rep->journal_records += rp.records;
+    rep->journal_failed += rp.failed;
+    if (rc == AM_ERR_MALFORMED) {
+        set_aside(s, name, "not a journal (bad header)", rep);
+    } else if (rc == AM_OK && rp.status == API_JREAD_TORN) {
+        rep->torn = 1;
+        cut_torn_tail(s, name, rp.good_end, len);
+    } else if (rc == AM_OK && rp.status == API_JREAD_CORRUPT) {
+        snprintf(why, sizeof why, "broken record at offset %zu (%zu whole "
+                 "records before it kept)", rp.good_end, rp.records);
+        set_aside(s, name, why, rep);
+        if (api_fs_write_atomic(s->dirfd, name, data, rp.good_end, why,
+                                sizeof why) != AM_OK)
+            report(s, 0, "%s", why);
+    }
+    free(data);
+    return rc == AM_ERR_NOMEM ? rc : AM_OK;
+}
+
+static int replay_journals(api_store *s, am_man *m, int valid,
+                           api_store_report *rep)
+{
+    uint64_t *gens;
+    size_t n;
+    int rc = list_journals(s, &gens, &n);
+
+    s->gen = s->meta.gen;
+    for (size_t i = 0; rc == AM_OK && i < n; i++) {
+        if (gens[i] < s->meta.gen)
+            continue;       /* a snapshot holds it; its delete was cut short */
+        rc = replay_file(s, m, gens[i], valid, rep);
+        s->gen = gens[i];
+    }
+    free(gens);
+    return rc;
+}
+
+static void delete_journals_before(api_store *s, uint64_t gen)
+{
+    uint64_t *gens;
+    size_t n;
+    char name[64];
+
+    if (list_journals(s, &gens, &n) != AM_OK)
+        return;
+    for (size_t i = 0; i < n && gens[i] < gen; i++) {
+        journal_name(name, sizeof name, gens[i]);
+        unlinkat(s->dirfd, name, 0);
+    }
+    free(gens);
+    api_fs_sync_dir(s->dirfd);
+}
+
+/* --------------------------------------------------------------- load */
+
+/* Were the saved slots made with this core's key and table sizes? */
+static int places_valid(api_store *s, am_man *m)
+{
+    uint8_t key[16];
+    am_stats st;
+
+    if (!s->meta_ok)
+        return 0;
+    am_get_key(m, key);
+    am_stats_get(m, &st);
+    return memcmp(key, s->meta.key, 16) == 0 &&
+           st.buckets[0] == s->meta.new_buckets &&
+           st.buckets[1] == s->meta.tried_buckets;
+}
+
+/* bans.json, peers.json and the journals, in the order that keeps ids
+ * right (see read_peers). */
+static int load_files(api_store *s, am_man *m, api_store_report *rep)
+{
+    int valid = places_valid(s, m);
+    api_doc doc;
+    api_merge_result r;
+    int rc;
+
+    api_doc_init(&doc);
+    api_merge_result_init(&r);
+    load_bans(s, m, rep);
+    rc = read_peers(s, &doc, &r, rep);
+    if (rc == AM_OK)
+        rc = merge_peers(m, &doc, API_MERGE_OURS, &r);
+    am_id_floor(m, s->meta.next_id);
+    if (rc == AM_OK)
+        rc = replay_journals(s, m, valid, rep);
+    if (rc == AM_OK)
+        rc = merge_peers(m, &doc, API_MERGE_FOREIGN, &r);
+    rep->peers_read = r.added;
+    rep->peers_ignored = r.ignored;
+    api_doc_free(&doc);
+    api_merge_result_free(&r);
+    return rc;
+}
+
+int api_store_load(api_store *s, am_man *m, api_store_report *rep)
+{
+    api_store_report local;
+    int rc;
+
+    if (rep == NULL)
+        rep = &local;
+    memset(rep, 0, sizeof *rep);
+    if (!s->configured || s->loaded)
+        return AM_ERR_INVAL;
+    rep->corrupt = s->config_corrupt;
+    if ((rc = load_files(s, m, rep)) != AM_OK)
+        return rc;
+    s->committed_gen = s->meta.gen;
+    s->loaded = 1;
+    /* A fresh snapshot: the journals replayed above are folded in, files
+     * set aside are replaced, and appends start in a new journal.  Only a
+     * journal that cannot be opened stops the start. */
+    rep->saved = api_store_save(s, m, NULL) == AM_OK;
+    pthread_mutex_lock(&s->mu);
+    rc = s->jfd >= 0 ? AM_OK : AM_ERR_IO;
+    pthread_mutex_unlock(&s->mu);
+    rep->peers = am_size(m);
+    rep->bans = am_ban_count(m);
+    if (rc != AM_OK)
+        s->loaded = 0;
+    return rc;
+}
+
+/* ------------------------------------------------------------ journal */
+
+/* Write the pending records.  Under s->mu. */
+static int flush_locked(api_store *s)
+{
+    int rc = AM_OK;
+
+    if (s->pending.len == 0 && !s->pending.failed)
+        return AM_OK;
+    if (s->pending.failed || s->jfd < 0 || s->jbroken) {
+        rc = s->pending.failed ? AM_ERR_NOMEM : AM_ERR_IO;
+    } else {
+        rc = api_journal_write(s->jfd, s->pending.data, s->pending.len,
+                               s->opts.fsync_always);
+        if (rc != AM_OK &&
+            ftruncate(s->jfd, (off_t)s->st.journal_bytes) != 0)
+            s->jbroken = 1;     /* a partial record stays: stop appending */
+    }
+    if (rc == AM_OK) {
+        s->st.journal_bytes += s->pending.len;
+        s->st.journal_records += s->pending_records;
+    } else {
+        s->st.journal_failures++;
+    }
+    api_buf_free(&s->pending);
+    s->pending_records = 0;
+    return rc;
+}
+
+static int append(api_store *s, const api_jrec *r)
+{
+    int rc = AM_OK;
+
+    pthread_mutex_lock(&s->mu);
+    if (s->jfd < 0 || s->jbroken) {
+        s->st.journal_failures++;
+        rc = s->jfd < 0 && !s->loaded ? AM_ERR_INVAL : AM_ERR_IO;
+    } else {
+        api_journal_encode(&s->pending, r);
+        s->pending_records++;
+        if (s->batch == 0)
+            rc = flush_locked(s);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+int api_store_journal_peer(api_store *s, am_man *m, uint64_t id)
+{
+    api_jrec r;
+    int rc = api_jrec_peer(m, id, &r);
+
+    if (rc == AM_ERR_NOTFOUND)
+        api_jrec_remove(id, &r);
+    else if (rc != AM_OK)
+        return rc;
+    return append(s, &r);
+}
+
+int api_store_journal_remove(api_store *s, uint64_t id)
+{
+    api_jrec r;
+
+    api_jrec_remove(id, &r);
+    return append(s, &r);
+}
+
+int api_store_journal_ban(api_store *s, const am_ban *ban)
+{
+    api_jrec r;
+
+    api_jrec_ban(ban, &r);
+    return append(s, &r);
+}
+
+int api_store_journal_unban(api_store *s, const am_subnet *target)
+{
+    api_jrec r;
+
+    api_jrec_unban(target, &r);
+    return append(s, &r);
+}
+
+int api_store_journal_unban_all(api_store *s)
+{
+    api_jrec r;
+
+    api_jrec_unban_all(&r);
+    return append(s, &r);
+}
+
+void api_store_batch_begin(api_store *s)
+{
+    pthread_mutex_lock(&s->mu);
+    s->batch++;
+    pthread_mutex_unlock(&s->mu);
+}
+
+int api_store_batch_end(api_store *s)
+{
+    int rc = AM_OK;
+
+    pthread_mutex_lock(&s->mu);
+    if (s->batch > 0 && --s->batch == 0)
+        rc = flush_locked(s);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+void api_store_watch_begin(am_man *m, api_store_watch *w)
+{
+    w->n = am_collision_ids(m, w->ids);
+}
+
+int api_store_watch_end(api_store *s, am_man *m, const api_store_watch *w)
+{
+    am_peer p;
+    int rc = AM_OK;
+
+    /* A newcomer that is in tried now was moved by a resolution; one still
+     * waiting, or kept out, has not changed. */
+    for (size_t i = 0; i < w->n && rc == AM_OK; i++)
+        if (am_get(m, w->ids[i], &p) == AM_OK && p.in_tried)
+            rc = api_store_journal_peer(s, m, w->ids[i]);
+    return rc;
+}
+
+int api_store_on_change(void *store, am_man *m, uint64_t id,
+                        const am_ban *ban)
+{
+    api_store *s = store;
+
+    return ban ? api_store_journal_ban(s, ban)
+               : api_store_journal_peer(s, m, id);
+}
+
+/* ----------------------------------------------------------- snapshot */
+
+/* Appends go to journal.<gen> from now on.  Under s->mu. */
+static int rotate_locked(api_store *s, uint64_t gen)
+{
+    char name[64];
+    int fd;
+
+    /* Records of a batch in progress are in the snapshot being built, but
+     * must stay in the old journal too in case that snapshot fails. */
+    flush_locked(s);
+    journal_name(name, sizeof name, gen);
+    fd = openat(s->dirfd, name,
+                O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return AM_ERR_IO;
+    if (api_journal_write(fd, API_JOURNAL_MAGIC, API_JOURNAL_HDR,
+                          s->opts.fsync_always) != AM_OK ||
+        (s->opts.fsync_always && api_fs_sync_dir(s->dirfd) != AM_OK)) {
+        close(fd);
+        unlinkat(s->dirfd, name, 0);
+        return AM_ERR_IO;
+    }
+    if (s->jfd >= 0)
+        close(s->jfd);
+    s->jfd = fd;
+    s->gen = gen;
+    s->jbroken = 0;
+    s->st.generation = gen;
+    s->st.journal_bytes = API_JOURNAL_HDR;
+    s->st.journal_records = 0;
+    return AM_OK;
+}
+
+static void snapshot_free(api_snapshot *snap)
+{
+    if (snap == NULL)
+        return;
+    free(snap->peers);
+    free(snap->bans);
+    free(snap->meta);
+    free(snap);
+}
+
+static void save_failed(api_store *s, const char *why)
+{
+    pthread_mutex_lock(&s->mu);
+    s->st.save_failures++;
+    pthread_mutex_unlock(&s->mu);
+    report(s, 0, "snapshot failed: %s", why);
+}
+
+int api_store_snapshot_begin(api_store *s, am_man *m, api_snapshot **out)
+{
+    api_snapshot *snap = calloc(1, sizeof *snap);
+    am_stats st;
+    api_meta mt;
+    int rc;
+
+    *out = NULL;
+    if (snap == NULL)
+        return AM_ERR_NOMEM;
+    rc = api_floresta_export(m, &snap->peers, &snap->peers_len, &snap->count);
+    if (rc == AM_OK)
+        rc = api_bans_text(m, &snap->bans, &snap->bans_len);
+    if (rc == AM_OK) {
+        pthread_mutex_lock(&s->mu);
+        rc = rotate_locked(s, s->gen + 1);
+        snap->gen = s->gen;
+        pthread_mutex_unlock(&s->mu);
+    }
+    if (rc == AM_OK) {
+        am_stats_get(m, &st);
+        am_get_key(m, mt.key);
+        mt.new_buckets = st.buckets[0];
+        mt.tried_buckets = st.buckets[1];
+        mt.next_id = st.next_id;
+        mt.gen = snap->gen;
+        snap->meta = api_meta_text(&mt, &snap->meta_len);
+        if (snap->meta == NULL)
+            rc = AM_ERR_NOMEM;
+    }
+    if (rc != AM_OK) {
+        snapshot_free(snap);
+        save_failed(s, rc == AM_ERR_IO ? "cannot start a new journal"
+                                       : "out of memory");
+        return rc;
+    }
+    *out = snap;
+    return AM_OK;
+}
+
+static int write_snapshot(api_store *s, const api_snapshot *snap, char *why)
+{
+    int rc = api_fs_write_atomic(s->dirfd, API_STORE_BANS, snap->bans,
+                                 snap->bans_len, why, WHY);
+
+    if (rc == AM_OK)
+        rc = api_fs_write_atomic(s->dirfd, API_STORE_PEERS, snap->peers,
+                                 snap->peers_len, why, WHY);
+    /* Last: the metadata names the journal the snapshot continues in. */
+    if (rc == AM_OK)
+        rc = api_fs_write_atomic(s->dirfd, API_STORE_META, snap->meta,
+                                 snap->meta_len, why, WHY);
+    return rc;
+}
+
+int api_store_snapshot_commit(api_store *s, api_snapshot *snap,
+                              size_t *peers)
+{
+    char why[WHY];
+    int rc = AM_OK;
+
+    if (snap == NULL)
+        return AM_ERR_INVAL;
+    if (peers)
+        *peers = snap->count;
+    pthread_mutex_lock(&s->save_mu);
+    if (snap->gen > s->committed_gen) {
+        rc = write_snapshot(s, snap, why);
+        if (rc == AM_OK) {
+            s->committed_gen = snap->gen;
+            delete_journals_before(s, snap->gen);
+        }
+    }
+    pthread_mutex_unlock(&s->save_mu);
+    if (rc != AM_OK) {
+        save_failed(s, why);
+    } else {
+        pthread_mutex_lock(&s->mu);
+        s->st.saves++;
+        s->st.last_save = (int64_t)time(NULL);
+        s->st.last_peers = snap->count;
+        pthread_mutex_unlock(&s->mu);
+    }
+    snapshot_free(snap);
+    return rc;
+}
+
+int api_store_save(api_store *s, am_man *m, size_t *peers)
+{
+    api_snapshot *snap;
+    int rc = api_store_snapshot_begin(s, m, &snap);
+
+    if (rc != AM_OK)
+        return rc;
+    return api_store_snapshot_commit(s, snap, peers);
+}
+
+/* -------------------------------------------------------------- files */
+
+int api_store_read_file(api_store *s, const char *name, char **out,
+                        size_t *len, char *why, size_t why_len)
+{
+    return api_fs_read(s->dirfd, s->dir, name, s->opts.max_file, out, len,
+                       why, why_len);
+}
+
+/* Files the store writes itself: nobody else may replace them. */
+static int is_own_file(const char *name)
+{
+    uint64_t g;
+
+    return strcmp(name, API_STORE_PEERS) == 0 ||
+           strcmp(name, API_STORE_BANS) == 0 ||
+           strcmp(name, API_STORE_META) == 0 ||
+           strcmp(name, API_STORE_LOCK) == 0 || journal_gen_of(name, &g);
+}
+
+int api_store_write_file(api_store *s, const char *name, const void *data,
+                         size_t len, char *why, size_t why_len)
+{
+    int rc = api_fs_check_name(name, why, why_len);
+
+    if (rc != AM_OK)
+        return rc;
+    if (is_own_file(name)) {
+        snprintf(why, why_len, "%s is written by snapshots only", name);
+        return AM_ERR_INVAL;
+    }
+    return api_fs_write_atomic(s->dirfd, name, data, len, why, why_len);
+}
+
+int api_store_load_file(api_store *s, am_man *m, const char *name,
+                        api_merge_result *r)
+{
+    char why[WHY], *text = NULL;
+    size_t len;
+    api_merge_opts opts = {0, api_store_on_change, s, API_MERGE_ALL};
+    int rc = api_fs_read(s->dirfd, s->dir, name, s->opts.max_file, &text,
+                         &len, why, sizeof why);
+
+    if (rc != AM_OK) {
+        /* Not renamed: the name may be anything the client sent (a
+         * directory of the user's), only content problems set a file
+         * aside. */
+        api_merge_unreadable(r, "%s", why);
+        return rc;
+    }
+    api_store_batch_begin(s);
+    rc = api_floresta_merge(m, text, len, &opts, r);
+    int brc = api_store_batch_end(s);
+    free(text);
+    if (r->unreadable) {
+        set_aside(s, name, r->why, NULL);
+    } else if (r->n_errors > 0) {
+        snprintf(why, sizeof why, "%zu unreadable entries (first: entry %zu: "
+                 "%s)", r->n_errors, r->errors_kept ? r->errors[0].index : 0,
+                 r->errors_kept ? r->errors[0].message : "?");
+        set_aside(s, name, why, NULL);
+    }
+    return rc != AM_OK ? rc : brc;
+}
+
+/* -------------------------------------------------------------- stats */
+
+void api_store_stats_get(api_store *s, api_store_stats *out)
+{
+    pthread_mutex_lock(&s->mu);
+    *out = s->st;
+    pthread_mutex_unlock(&s->mu);
+}
+
+int api_store_ready(api_store *s, char *why, size_t why_len)
+{
+    int ok = 0;
+
+    pthread_mutex_lock(&s->mu);
+    if (!s->loaded)
+        snprintf(why, why_len, "the data directory is not loaded yet");
+    else if (s->jfd < 0 || s->jbroken)
+        snprintf(why, why_len, "the journal cannot be written");
+    else if (faccessat(s->dirfd, ".", W_OK, 0) != 0)
+        snprintf(why, why_len, "%s is not writable", s->dir);
+    else
+        ok = 1;
+    pthread_mutex_unlock(&s->mu);
+    return ok;
+}
+
+void api_store_last_problem(api_store *s, char *buf, size_t len)
+{
+    pthread_mutex_lock(&s->mu);
+    snprintf(buf, len, "%s", s->problem);
+    pthread_mutex_unlock(&s->mu);
+}
