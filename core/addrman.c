@@ -565,16 +565,14 @@ static void new_slot_drop(am_man *m, entry *e, unsigned k)
                       e->services, 0);
     am_table_clear(&m->tables[0], LOC_BUCKET(l), LOC_SLOT(l));
     e->loc[k] = e->loc[--e->ref_count];
-    if (e->ref_count == 0)
-        am_counter_dec(&m->new_groups, am_addr_group_key(&e->addr));
+    am_counter_dec(&m->new_groups, am_addr_group_key(&e->addr));
 }
 
 static void new_slot_add(am_man *m, entry *e, uint32_t b, unsigned s)
 {
     /* Should the count fail for want of memory, the group is merely
      * under-counted: the cap errs on the open side. */
-    if (e->ref_count == 0)
-        (void)am_counter_inc(&m->new_groups, am_addr_group_key(&e->addr));
+    (void)am_counter_inc(&m->new_groups, am_addr_group_key(&e->addr));
     am_table_put(&m->tables[0], b, s, IDX(m, e));
     if (am__eligible(e))
         am_table_mark(&m->tables[0], b, s, e->addr.net, e->services, 1);
@@ -752,9 +750,11 @@ int am_add(am_man *m, const am_addr *addr, const am_addr *source,
             return AM_OK;
     }
 
-    if (!e && m->cfg.new_group_cap &&
+    /* The cap counts slots, not addresses: re-announcing the same
+     * addresses from many sources must not multiply a group's share. */
+    if (m->cfg.new_group_cap &&
         am_counter_get(&m->new_groups, am_addr_group_key(addr)) >= m->cfg.new_group_cap)
-        return AM_ERR_REJECTED;
+        return e ? AM_OK : AM_ERR_REJECTED;
     uint32_t b = am__new_bucket(m, addr, src);
     unsigned s = am__slot(m, 0, b, addr);
     uint32_t occ = am_table_get(&m->tables[0], b, s);
@@ -1182,7 +1182,9 @@ int am_list(am_man *m, const am_filter *f, uint64_t after, am_peer *out,
     am__tick(m);
     size_t n = 0;
     *next = 0;
-    for (size_t i = ids_lower_bound(m, after + 1); i < m->n_ids; i++) {
+    /* No id is above UINT64_MAX (after + 1 would wrap to the first). */
+    for (size_t i = after == UINT64_MAX ? m->n_ids : ids_lower_bound(m, after + 1);
+         i < m->n_ids; i++) {
         if (m->ids[i].idx == AM_IDX_NONE)
             continue;
         const entry *e = E(m, m->ids[i].idx);

@@ -33,8 +33,10 @@
  * Group cap.  Core lets one address group fill a slot in every new bucket
  * it is announced into, and an attacker with many sources reaches a third
  * of selections with addresses from a single /16.  We also cap how many
- * new-table entries one network group may hold (new_group_cap): past it,
- * new addresses of that group are turned away (AM_ERR_REJECTED).  The cost
+ * new-table slots one network group may hold (new_group_cap): past it,
+ * new addresses of that group are turned away (AM_ERR_REJECTED) and known
+ * ones gain no further slot.  Slots, not addresses, are counted, so
+ * re-announcing a few addresses from many sources cannot multiply them.  The cost
  * falls on honest nodes crowded into one large hosting network: beyond
  * the cap, their addresses wait until others of the group leave the table.
  *
@@ -73,7 +75,7 @@ typedef struct am_config {
     uint32_t new_buckets;     /* power of two, 1..AM_MAX_BUCKETS; default 1024 */
     uint32_t tried_buckets;   /* power of two, 1..AM_MAX_BUCKETS; default 256 */
     int64_t retry_time;       /* seconds a failed peer rests; default 600 */
-    uint32_t new_group_cap;   /* most new-table entries of one network group;
+    uint32_t new_group_cap;   /* most new-table slots of one network group;
                                  0 = no cap; default 256 (see below) */
     int have_key;             /* 0: draw a random key */
     uint8_t key[16];          /* the bucketing secret when have_key */

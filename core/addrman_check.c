@@ -240,7 +240,7 @@ static int check_sources(checker *c)
     return rc;
 }
 
-/* Recount the new-table entries of every group. */
+/* Recount the new-table slots of every group. */
 static int check_groups(checker *c)
 {
     am_man *m = c->m;
@@ -249,8 +249,9 @@ static int check_groups(checker *c)
     int rc = AM_OK;
     for (size_t k = 0; k < m->count && rc == AM_OK; k++) {
         const entry *e = E(m, m->rnd[k]);
-        if (!e->in_tried && am_counter_inc(&want, am_addr_group_key(&e->addr)) != 0)
-            rc = AM_ERR_NOMEM;
+        for (unsigned r = 0; !e->in_tried && r < e->ref_count && rc == AM_OK; r++)
+            if (am_counter_inc(&want, am_addr_group_key(&e->addr)) != 0)
+                rc = AM_ERR_NOMEM;
     }
     if (rc == AM_OK && am_counter_size(&want) != am_counter_size(&m->new_groups))
         rc = fail(c, "%zu groups in the new table, counter has %zu",
@@ -258,7 +259,7 @@ static int check_groups(checker *c)
     for (uint32_t i = 0; i < want.high && rc == AM_OK; i++) {
         const am_counter_rec *r = &want.recs[i];
         if (r->count && am_counter_get(&m->new_groups, r->key) != r->count)
-            rc = fail(c, "group %016llx: %u new entries, counter says %u",
+            rc = fail(c, "group %016llx: %u new slots, counter says %u",
                       (unsigned long long)r->key, r->count,
                       am_counter_get(&m->new_groups, r->key));
     }
@@ -297,6 +298,9 @@ int am_check(am_man *m, char *why, size_t why_len)
         why[0] = '\0';
     if (!m)
         return AM_ERR_INVAL;
+    /* Bring time-driven state (expired bans, finished retry waits) up to
+     * the clock first: the flags follow the ban list as of the last call. */
+    am__tick(m);
     int rc;
     if ((rc = check_ids(&c)) != AM_OK || (rc = check_entries(&c)) != AM_OK ||
         (rc = check_table(&c, 0)) != AM_OK || (rc = check_table(&c, 1)) != AM_OK ||

@@ -541,9 +541,78 @@ static void test_removing_multi_slot_peer_frees_every_slot(void **state)
     am_free(m);
 }
 
+/* Sum of the new slots held by the peers of one IPv4 /16. */
+static unsigned group_slots(am_man *m, unsigned a, unsigned b)
+{
+    am_peer page[256];
+    size_t n;
+    uint64_t next = 0;
+    unsigned slots = 0;
+    do {
+        ASSERT_RC(am_list(m, NULL, next, page, 256, &n, &next), AM_OK);
+        for (size_t i = 0; i < n; i++)
+            if (page[i].addr.bytes[0] == a && page[i].addr.bytes[1] == b)
+                slots += page[i].ref_count;
+    } while (next != 0);
+    return slots;
+}
+
+static void test_group_cap_turns_away_addresses_past_the_cap(void **state)
+{
+    (void)state;
+    am_config cfg;
+    t_config(&cfg, 1024, 256);
+    cfg.new_group_cap = 40;
+    am_man *m = t_man_cfg(&cfg);
+    unsigned stored = 0, rejected = 0;
+    for (unsigned i = 0; i < 200; i++) {
+        am_addr a = t_v4(31, 7, i / 200, 1 + i % 200, T_PORT);
+        am_addr src = t_v4(60 + i % 100, i / 100, 0, 1, 0);
+        int rc = t_try_add(m, a, &src, 1, 0, NULL);
+        if (rc == AM_OK)
+            stored++;
+        else if (rc == AM_ERR_REJECTED)
+            rejected++;
+    }
+    assert_true(stored <= 40);
+    assert_true(rejected >= 160);
+    assert_true(group_slots(m, 31, 7) <= 40);
+    /* Another group is not affected. */
+    am_addr other = t_v4(32, 7, 0, 1, T_PORT);
+    ASSERT_RC(t_try_add(m, other, NULL, 1, 0, NULL), AM_OK);
+    CHECK(m);
+    am_free(m);
+}
+
+/* Regression (found by bench/eclipse scenario 5): the cap counted
+ * addresses, so re-announcing capped addresses from many sources gave
+ * them up to 8 slots each.  Slots are what the cap counts now. */
+static void test_group_cap_counts_slots_not_addresses(void **state)
+{
+    (void)state;
+    am_config cfg;
+    t_config(&cfg, 1024, 256);
+    cfg.new_group_cap = 32;
+    am_man *m = t_man_cfg(&cfg);
+    for (int round = 0; round < 40; round++) {
+        for (unsigned i = 0; i < 32; i++) {
+            am_addr a = t_v4(31, 9, 0, 1 + i, T_PORT);
+            am_addr src = t_v4(70 + (unsigned)round, 1 + i, 0, 1, 0);
+            int rc = t_try_add(m, a, &src, 1, T_START - 3600 + round * 60, NULL);
+            assert_true(rc == AM_OK || rc == AM_ERR_REJECTED);
+        }
+        t_advance(60);
+    }
+    assert_true(group_slots(m, 31, 9) <= 32);
+    CHECK(m);
+    am_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_group_cap_turns_away_addresses_past_the_cap),
+        cmocka_unit_test(test_group_cap_counts_slots_not_addresses),
         cmocka_unit_test(test_one_source_group_reaches_at_most_64_new_buckets),
         cmocka_unit_test(test_one_address_group_reaches_at_most_8_tried_buckets),
         cmocka_unit_test(test_address_never_sits_in_more_than_8_new_slots),
