@@ -19,6 +19,30 @@ void api_config_default(api_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->max_body = API_DEFAULT_MAX_BODY;
+    cfg->node_timeout = API_DEFAULT_NODE_TIMEOUT;
+    cfg->default_lease = API_DEFAULT_LEASE;
+    cfg->max_lease = API_DEFAULT_MAX_LEASE;
+}
+
+/* The pool reads the core's clock, so that leases, node timeouts and the
+ * core's retry times agree (and a test clock moves them all). */
+static int64_t pool_clock(void *core)
+{
+    return am_now(core);
+}
+
+static int open_pool(api_ctx *ctx, const api_config *cfg)
+{
+    am_pool_config pc;
+
+    am_pool_config_default(&pc);
+    if (cfg->node_timeout > 0)
+        pc.node_timeout = cfg->node_timeout;
+    pc.clock = pool_clock;
+    pc.clock_ctx = cfg->core;
+    ctx->default_lease = cfg->default_lease;
+    ctx->max_lease = cfg->max_lease;
+    return am_pool_new(&pc, &ctx->pool);
 }
 
 /* The distinct patterns become the metrics' route labels. */
@@ -57,7 +81,8 @@ int api_new(const api_config *cfg, api_ctx **out)
     int rc;
 
     *out = NULL;
-    if (cfg == NULL || cfg->core == NULL)
+    if (cfg == NULL || cfg->core == NULL || cfg->default_lease < 0 ||
+        cfg->max_lease < cfg->default_lease)
         return AM_ERR_INVAL;
     ctx = calloc(1, sizeof *ctx);
     if (ctx == NULL)
@@ -69,8 +94,11 @@ int api_new(const api_config *cfg, api_ctx **out)
     ctx->core = cfg->core;
     ctx->max_body = cfg->max_body ? cfg->max_body : API_DEFAULT_MAX_BODY;
     ctx->enable_debug = cfg->enable_debug;
+    ctx->store = cfg->store;
     ctx->routes = api_route_table(&ctx->n_routes);
     rc = build_labels(ctx);
+    if (rc == AM_OK)
+        rc = open_pool(ctx, cfg);
     if (rc == AM_OK && cfg->api_token != NULL && cfg->api_token[0] != '\0') {
         ctx->have_token = 1;
         rc = digest(cfg->api_token, strlen(cfg->api_token),
@@ -94,6 +122,7 @@ void api_free(api_ctx *ctx)
     if (ctx == NULL)
         return;
     api_metrics_free(ctx->metrics);
+    am_pool_free(ctx->pool);
     free(ctx->labels);
     free(ctx->route_label);
     free(ctx->datadir);

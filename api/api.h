@@ -8,10 +8,12 @@
  * API does its own percent-decoding, routing, auth, validation, error
  * bodies and metrics, so every transport behaves the same.
  *
- * The core (am_man) is borrowed.  api_handle() may run on many threads at
- * once: every core call holds the context's one mutex for the call itself,
- * never while JSON is parsed or written.  Nothing else may use the core
- * while the context is alive.
+ * The core (am_man) is borrowed.  The context keeps beside it the shared
+ * pool's runtime state (am_pool: per-node connections and leases, never
+ * saved) and reads the time from the core's clock.  api_handle() may run on
+ * many threads at once: every core and pool call holds the context's one
+ * mutex for the call itself, never while JSON is parsed or written.
+ * Nothing else may use the core while the context is alive.
  *
  * Request rules: see api/openapi.yaml.  In short: unknown JSON members are
  * ignored; unknown or repeated query parameters are refused (400); a
@@ -28,6 +30,9 @@
 #include "addrman.h"
 
 #define API_DEFAULT_MAX_BODY ((size_t)16 << 20)
+#define API_DEFAULT_NODE_TIMEOUT 900
+#define API_DEFAULT_LEASE 120
+#define API_DEFAULT_MAX_LEASE 3600
 #define API_MAX_HEADERS 4
 #define API_HEADER_VALUE_MAX 96
 
@@ -38,7 +43,13 @@ typedef struct api_config {
     const char *api_token;   /* NULL or "": /v1 needs no token (copied) */
     const char *datadir;     /* /readyz checks it; NULL: never ready (copied) */
     size_t max_body;         /* bytes; default API_DEFAULT_MAX_BODY */
-    int enable_debug;        /* serve GET /debug/check */
+    int enable_debug;        /* serve GET /debug/check, /debug/place/{peer} */
+    int64_t node_timeout;    /* seconds a silent node is kept; 0: 900 */
+    int64_t default_lease;   /* lease_seconds of a select naming none */
+    int64_t max_lease;       /* larger lease_seconds are 400 */
+    struct api_store *store; /* the data directory (api_store.h), loaded;
+                              * borrowed.  NULL: nothing is saved, the file
+                              * routes answer 503 */
 } api_config;
 
 typedef struct api_request {
@@ -67,9 +78,12 @@ typedef struct api_response {
     const char *route;          /* the route pattern, or "unmatched" */
 } api_response;
 
-/* Defaults: max_body API_DEFAULT_MAX_BODY, everything else zero. */
+/* Defaults: max_body API_DEFAULT_MAX_BODY, node_timeout
+ * API_DEFAULT_NODE_TIMEOUT, default_lease API_DEFAULT_LEASE, max_lease
+ * API_DEFAULT_MAX_LEASE, everything else zero. */
 void api_config_default(api_config *cfg);
-/* AM_OK, AM_ERR_INVAL (no core) or AM_ERR_NOMEM. */
+/* AM_OK, AM_ERR_INVAL (no core, a negative lease, default_lease above
+ * max_lease) or AM_ERR_NOMEM. */
 int api_new(const api_config *cfg, api_ctx **out);
 void api_free(api_ctx *ctx);
 
@@ -80,6 +94,15 @@ void api_free(api_ctx *ctx);
  */
 int api_handle(api_ctx *ctx, const api_request *req, api_response *resp);
 void api_response_free(api_response *resp);
+
+/*
+ * Write a snapshot of the data directory now: the texts are built under the
+ * context's mutex, the files written after it is released.  For the save
+ * timer and shutdown; *peers (optional) gets the peer count.  AM_OK,
+ * AM_ERR_INVAL without a store, or the store's error (logged and counted
+ * by the store).
+ */
+int api_save(api_ctx *ctx, size_t *peers);
 
 /* The OpenAPI document, embedded at build time (served as /openapi.yaml). */
 const char *api_openapi(size_t *len);

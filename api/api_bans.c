@@ -67,16 +67,20 @@ int api_h_bans_add(api_call *c, api_err *err)
     ban_args a;
     am_ban ban;
     api_jw w;
-    int rc;
+    int rc, jrc = AM_OK;
 
     if (ban_parse(c->body, &a, err) != 0)
         return -1;
     api_lock(c->ctx);
     rc = am_ban_add(c->ctx->core, &a.target, am_now(c->ctx->core) + a.duration,
                     a.reason, &ban);
+    if (rc == AM_OK)
+        jrc = api_j_ban(c->ctx, &ban);
     api_unlock(c->ctx);
     if (rc != AM_OK)
         return api_fail_core(err, rc, "cannot add the ban");
+    if (jrc != AM_OK)
+        return api_fail_journal(err, jrc, "the ban");
     api_jw_init(&w);
     write_ban(&w, &ban);
     return api_reply_json(c, 201, &w, err);
@@ -113,26 +117,34 @@ int api_h_bans_list(api_call *c, api_err *err)
 
 int api_h_bans_clear(api_call *c, api_err *err)
 {
-    (void)err;
+    int jrc;
+
     api_lock(c->ctx);
     am_ban_clear(c->ctx->core);
+    jrc = api_j_unban_all(c->ctx);
     api_unlock(c->ctx);
+    if (jrc != AM_OK)
+        return api_fail_journal(err, jrc, "lifting the bans");
     return api_reply_empty(c, 204);
 }
 
 int api_h_ban_delete(api_call *c, api_err *err)
 {
     am_subnet target;
-    int rc;
+    int rc, jrc = AM_OK;
 
     if (parse_target(c->param, &target, err) != 0)
         return -1;
     api_lock(c->ctx);
     rc = am_ban_remove(c->ctx->core, &target);
+    if (rc == AM_OK)
+        jrc = api_j_unban(c->ctx, &target);
     api_unlock(c->ctx);
     if (rc == AM_ERR_NOTFOUND)
         return api_fail(err, API_NOT_FOUND, "no ban on '%s'", c->param);
     if (rc != AM_OK)
         return api_fail_core(err, rc, "cannot lift the ban");
+    if (jrc != AM_OK)
+        return api_fail_journal(err, jrc, "lifting the ban");
     return api_reply_empty(c, 204);
 }

@@ -8,25 +8,33 @@
 #include <string.h>
 
 #include "addrman_persist.h"
-#include "api_jload.h"
+#include "api_jfast.h"
 
 #define U32_TIME UINT64_C(4294967295)   /* the core keeps u32 seconds */
 #define WHY_MAX 128
+#define RESERVE_MAX ((size_t)1 << 20)
 
 /* ============================================================== reading */
+
+/* Entries are read with api_jfast (one at a time, no DOM of the whole
+ * document: a 100 000-peer peers.json loads in a fraction of a second). */
+static int is_type(const api_jf *v, api_jf_type t)
+{
+    return v != NULL && v->type == t;
+}
 
 /*
  * Member `key` of obj as an integer in [0, max].  1 when present and valid,
  * 0 when absent (or null, when null_ok), -1 with why.
  */
-static int get_uint(const json_t *obj, const char *key, uint64_t max,
+static int get_uint(const api_jf *obj, const char *key, uint64_t max,
                     uint64_t *out, char *why)
 {
-    const json_t *v = json_object_get(obj, key);
+    const api_jf *v = api_jf_get(obj, key);
 
     if (v == NULL)
         return 0;
-    switch (api_jnum_u64(v, 0, max, out)) {
+    switch (api_jf_u64(v, 0, max, out)) {
     case AM_OK:
         return 1;
     case AM_ERR_RANGE:
@@ -40,7 +48,7 @@ static int get_uint(const json_t *obj, const char *key, uint64_t max,
 }
 
 /* A required member: absent is an error too. */
-static int need_uint(const json_t *obj, const char *key, uint64_t max,
+static int need_uint(const api_jf *obj, const char *key, uint64_t max,
                      uint64_t *out, char *why)
 {
     int rc = get_uint(obj, key, max, out, why);
@@ -51,20 +59,20 @@ static int need_uint(const json_t *obj, const char *key, uint64_t max,
 }
 
 /* [32 integers 0..255] as a Tor v3 or I2P address. */
-static int read_key_bytes(const json_t *arr, int net, am_addr *out,
+static int read_key_bytes(const api_jf *arr, int net, am_addr *out,
                           char *why)
 {
     uint8_t bytes[AM_ADDR_MAXLEN];
-    size_t n = json_array_size(arr);
+    size_t n = api_jf_size(arr), i = 0;
     uint64_t b;
 
-    if (!json_is_array(arr) || n != am_net_len(net)) {
+    if (is_type(arr, API_JF_ARR) == 0 || n != am_net_len(net)) {
         snprintf(why, WHY_MAX, "\"address\" of %s needs %zu byte values",
                  am_net_name(net), am_net_len(net));
         return AM_ERR_MALFORMED;
     }
-    for (size_t i = 0; i < n; i++) {
-        if (api_jnum_u64(json_array_get(arr, i), 0, 255, &b) != AM_OK) {
+    for (const api_jf *e = arr->child; e != NULL; e = e->next, i++) {
+        if (api_jf_u64(e, 0, 255, &b) != AM_OK) {
             snprintf(why, WHY_MAX, "\"address\" byte %zu is not 0..255", i);
             return AM_ERR_MALFORMED;
         }
@@ -75,10 +83,10 @@ static int read_key_bytes(const json_t *arr, int net, am_addr *out,
 
 /* Text of a V4 / V6 / Cjdns variant; `want` is the network it must give
  * (0: IPv6 text, which may also read as IPv4-mapped or CJDNS). */
-static int read_text_addr(const json_t *v, int want, am_addr *out,
+static int read_text_addr(const api_jf *v, int want, am_addr *out,
                           char *why)
 {
-    const char *s = api_jstr(v);
+    const char *s = api_jf_str(v);
     int rc;
 
     if (s == NULL) {
@@ -100,34 +108,35 @@ static int read_text_addr(const json_t *v, int want, am_addr *out,
  * The "address" member.  AM_OK; AM_ERR_TORV2 or AM_ERR_UNKNOWN_NET for an
  * entry to skip; another code with why.
  */
-static int read_address(const json_t *obj, am_addr *out, char *why)
+static int read_address(const api_jf *obj, am_addr *out, char *why)
 {
-    const json_t *a = json_object_get(obj, "address");
+    const api_jf *a = api_jf_get(obj, "address");
     const char *variant;
-    const json_t *v;
+    const api_jf *v;
 
     if (a == NULL) {
         snprintf(why, WHY_MAX, "\"address\" is missing");
         return AM_ERR_MALFORMED;
     }
-    if (!json_is_object(a) || json_object_size(a) != 1) {
+    if (!is_type(a, API_JF_OBJ) || api_jf_size(a) != 1) {
         snprintf(why, WHY_MAX, "\"address\" is not a one-key object");
         return AM_ERR_MALFORMED;
     }
-    json_object_foreach((json_t *)a, variant, v) {
-        if (strcmp(variant, "V4") == 0)
-            return read_text_addr(v, AM_NET_IPV4, out, why);
-        if (strcmp(variant, "V6") == 0)
-            return read_text_addr(v, 0, out, why);
-        if (strcmp(variant, "Cjdns") == 0)
-            return read_text_addr(v, AM_NET_CJDNS, out, why);
-        if (strcmp(variant, "OnionV3") == 0)
-            return read_key_bytes(v, AM_NET_TORV3, out, why);
-        if (strcmp(variant, "I2p") == 0)
-            return read_key_bytes(v, AM_NET_I2P, out, why);
-        if (strcmp(variant, "OnionV2") == 0)
-            return AM_ERR_TORV2;
-    }
+    /* One distinct key; when repeated, its last value counts. */
+    variant = a->child->key;
+    v = api_jf_get(a, variant);
+    if (strcmp(variant, "V4") == 0)
+        return read_text_addr(v, AM_NET_IPV4, out, why);
+    if (strcmp(variant, "V6") == 0)
+        return read_text_addr(v, 0, out, why);
+    if (strcmp(variant, "Cjdns") == 0)
+        return read_text_addr(v, AM_NET_CJDNS, out, why);
+    if (strcmp(variant, "OnionV3") == 0)
+        return read_key_bytes(v, AM_NET_TORV3, out, why);
+    if (strcmp(variant, "I2p") == 0)
+        return read_key_bytes(v, AM_NET_I2P, out, why);
+    if (strcmp(variant, "OnionV2") == 0)
+        return AM_ERR_TORV2;
     return AM_ERR_UNKNOWN_NET;
 }
 
@@ -135,7 +144,7 @@ static int read_address(const json_t *obj, am_addr *out, char *why)
  * Floresta's "state".  *kind: 'N' NeverTried, 'C' Connected, 'T' Tried,
  * 'B' Banned, 'F' Failed; *t the value of the tagged forms.
  */
-static int read_fstate(const json_t *obj, char *kind, uint64_t *t, char *why)
+static int read_fstate(const api_jf *obj, char *kind, uint64_t *t, char *why)
 {
     static const struct {
         const char *name;
@@ -146,8 +155,8 @@ static int read_fstate(const json_t *obj, char *kind, uint64_t *t, char *why)
         {"Failed", 'F', U32_TIME},
         {"Banned", 'B', (uint64_t)INT64_MAX},
     };
-    const json_t *s = json_object_get(obj, "state");
-    const char *str = api_jstr(s);
+    const api_jf *s = api_jf_get(obj, "state");
+    const char *str = api_jf_str(s);
 
     *t = 0;
     if (s == NULL) {
@@ -159,9 +168,9 @@ static int read_fstate(const json_t *obj, char *kind, uint64_t *t, char *why)
         *kind = str[0];
         return 0;
     }
-    if (json_is_object(s) && json_object_size(s) == 1) {
+    if (is_type(s, API_JF_OBJ) && api_jf_size(s) == 1) {
         for (size_t i = 0; i < sizeof tags / sizeof tags[0]; i++) {
-            if (json_object_get(s, tags[i].name) == NULL)
+            if (api_jf_get(s, tags[i].name) == NULL)
                 continue;
             *kind = tags[i].kind;
             return need_uint(s, tags[i].name, tags[i].max, t, why);
@@ -185,25 +194,24 @@ static int am_state_from_name(const char *s, am_state *out)
 }
 
 /* "place": [[bucket, slot], ...]; 1 when present and well-formed. */
-static int read_place(const json_t *obj, am_place *pl, char *why)
+static int read_place(const api_jf *obj, am_place *pl, char *why)
 {
-    const json_t *a = json_object_get(obj, "place");
-    size_t n = json_array_size(a);
+    const api_jf *a = api_jf_get(obj, "place");
+    size_t n = api_jf_size(a), i = 0;
     uint64_t b, s;
 
     if (a == NULL)
         return 0;
-    if (!json_is_array(a) || n < 1 || n > AM_MAX_NEW_REFS)
+    if (!is_type(a, API_JF_ARR) || n < 1 || n > AM_MAX_NEW_REFS)
         goto bad;
     memset(pl, 0, sizeof *pl);
-    for (size_t i = 0; i < n; i++) {
-        const json_t *pair = json_array_get(a, i);
-        if (!json_is_array(pair) || json_array_size(pair) != 2 ||
-            api_jnum_u64(json_array_get(pair, 0), 0, AM_MAX_BUCKETS - 1, &b) ||
-            api_jnum_u64(json_array_get(pair, 1), 0, AM_BUCKET_SIZE - 1, &s))
+    for (const api_jf *pair = a->child; pair != NULL; pair = pair->next) {
+        if (!is_type(pair, API_JF_ARR) || api_jf_size(pair) != 2 ||
+            api_jf_u64(pair->child, 0, AM_MAX_BUCKETS - 1, &b) ||
+            api_jf_u64(pair->child->next, 0, AM_BUCKET_SIZE - 1, &s))
             goto bad;
         pl->bucket[i] = (uint32_t)b;
-        pl->slot[i] = (uint32_t)s;
+        pl->slot[i++] = (uint32_t)s;
     }
     pl->n = (uint32_t)n;
     return 1;
@@ -215,13 +223,13 @@ bad:
 
 /* Our own keys.  1: all there (rec->ours), 0: not all there (a foreign
  * entry), -1 with why: one of them is malformed. */
-static int read_ours(const json_t *obj, api_rec *rec, char *why)
+static int read_ours(const api_jf *obj, api_rec *rec, char *why)
 {
     uint64_t v[4];
     static const char *const tkeys[] = {"time", "last_try", "last_success"};
-    const json_t *src = json_object_get(obj, "source");
-    const json_t *tbl = json_object_get(obj, "table");
-    const json_t *st = json_object_get(obj, "am_state");
+    const api_jf *src = api_jf_get(obj, "source");
+    const api_jf *tbl = api_jf_get(obj, "table");
+    const api_jf *st = api_jf_get(obj, "am_state");
     int got = 0, rc;
     am_state state = AM_STATE_NEVER_TRIED;
     am_place pl;
@@ -234,8 +242,8 @@ static int read_ours(const json_t *obj, api_rec *rec, char *why)
     if ((rc = get_uint(obj, "attempts", UINT32_MAX, &v[3], why)) < 0)
         return -1;
     got += rc;
-    if (src != NULL && !json_is_null(src)) {
-        const char *s = api_jstr(src);
+    if (src != NULL && !is_type(src, API_JF_NULL)) {
+        const char *s = api_jf_str(src);
         if (s == NULL || am_addr_parse_host(&rec->source, s) != AM_OK) {
             snprintf(why, WHY_MAX, "\"source\" is not an address");
             return -1;
@@ -243,7 +251,7 @@ static int read_ours(const json_t *obj, api_rec *rec, char *why)
         rec->has_source = 1;
     }
     if (tbl != NULL) {
-        const char *s = api_jstr(tbl);
+        const char *s = api_jf_str(tbl);
         if (s == NULL || (strcmp(s, "new") != 0 && strcmp(s, "tried") != 0)) {
             snprintf(why, WHY_MAX, "\"table\" is not \"new\" or \"tried\"");
             return -1;
@@ -252,7 +260,7 @@ static int read_ours(const json_t *obj, api_rec *rec, char *why)
         got++;
     }
     if (st != NULL) {
-        if (am_state_from_name(api_jstr(st), &state) != 0) {
+        if (am_state_from_name(api_jf_str(st), &state) != 0) {
             snprintf(why, WHY_MAX, "\"am_state\" is not a peer state");
             return -1;
         }
@@ -306,13 +314,13 @@ static void apply_fstate(api_rec *rec, char kind, uint64_t t)
 }
 
 /* One entry: 1 usable (rec filled), 0 skipped, -1 error (why). */
-static int read_entry(const json_t *e, api_rec *rec, char *why)
+static int read_entry(const api_jf *e, api_rec *rec, char *why)
 {
     uint64_t port, services, lc, t;
     char kind;
     int rc;
 
-    if (!json_is_object(e)) {
+    if (!is_type(e, API_JF_OBJ)) {
         snprintf(why, WHY_MAX, "the entry is not an object");
         return -1;
     }
@@ -347,41 +355,71 @@ static api_code code_of_why(const char *why)
                                                     : API_BAD_REQUEST;
 }
 
+/* One element of the document into the next record of doc. */
+static int read_one(const api_jf *e, size_t i, api_doc *doc,
+                    api_merge_result *r)
+{
+    api_rec *rec = api_doc_push(doc, i);
+    char why[WHY_MAX];
+    int rc;
+
+    if (rec == NULL)
+        return AM_ERR_NOMEM;
+    why[0] = '\0';
+    rc = read_entry(e, rec, why);
+    if (rc == 1)
+        return AM_OK;
+    doc->n--;
+    if (rc == 0)
+        r->ignored++;
+    else
+        api_merge_error_add(r, i, code_of_why(why), "%s", why);
+    return AM_OK;
+}
+
+/* A document found unreadable half way: nothing of it counts. */
+static void forget_entries(api_doc *doc, api_merge_result *r,
+                           const api_merge_result *before)
+{
+    doc->n = 0;
+    doc->entries = 0;
+    r->ignored = before->ignored;
+    r->n_errors = before->n_errors;
+    r->errors_kept = before->errors_kept;
+}
+
 int api_floresta_read(const char *text, size_t len, api_doc *doc,
                       api_merge_result *r)
 {
-    json_t *root;
+    api_merge_result before = *r;
+    api_jf_reader *rd;
+    const api_jf *e;
     char why[WHY_MAX];
-    int rc = api_jload(text, len, &root, why, sizeof why);
+    size_t i = 0;
+    int rc = api_jf_open(text, len, &rd, why, sizeof why);
 
     if (rc != AM_OK) {
+        api_merge_unreadable(r, "%s", rc == AM_ERR_INVAL
+                                          ? "not a JSON array of peers" : why);
+        return rc == AM_ERR_INVAL ? AM_ERR_MALFORMED : rc;
+    }
+    /* Our entries are some 260 bytes: one allocation for the whole file
+     * rather than a dozen copies as it grows (a hint, capped; growth still
+     * works). */
+    api_doc_reserve(doc, doc->n + (len / 200 < RESERVE_MAX ? len / 200
+                                                           : RESERVE_MAX));
+    while ((rc = api_jf_next(rd, &e, why, sizeof why)) == 1) {
+        if ((rc = read_one(e, i++, doc, r)) != AM_OK)
+            break;
+    }
+    api_jf_close(rd);
+    doc->entries = i;
+    if (rc == AM_OK)            /* api_jf_next's 0: the end of the array */
+        return AM_OK;
+    forget_entries(doc, r, &before);
+    if (rc == AM_ERR_MALFORMED)
         api_merge_unreadable(r, "%s", why);
-        return rc;
-    }
-    if (!json_is_array(root)) {
-        json_decref(root);
-        api_merge_unreadable(r, "not a JSON array of peers");
-        return AM_ERR_MALFORMED;
-    }
-    doc->entries = json_array_size(root);
-    for (size_t i = 0; i < doc->entries; i++) {
-        api_rec *rec = api_doc_push(doc, i);
-        if (rec == NULL) {
-            json_decref(root);
-            return AM_ERR_NOMEM;
-        }
-        why[0] = '\0';
-        rc = read_entry(json_array_get(root, i), rec, why);
-        if (rc == 1)
-            continue;
-        doc->n--;
-        if (rc == 0)
-            r->ignored++;
-        else
-            api_merge_error_add(r, i, code_of_why(why), "%s", why);
-    }
-    json_decref(root);
-    return AM_OK;
+    return rc;
 }
 
 int api_floresta_merge(am_man *m, const char *text, size_t len,

@@ -58,10 +58,13 @@ static int datadir_problem(const char *dir, api_err *err)
 
 int api_h_readyz(api_call *c, api_err *err)
 {
+    char why[256];
     api_jw w;
 
     if (datadir_problem(c->ctx->datadir, err) != 0)
         return -1;
+    if (api_files_not_ready(c->ctx, why, sizeof why))
+        return api_fail(err, API_NOT_READY, "%s", why);
     api_jw_init(&w);
     api_jw_object(&w);
     api_jw_kstr(&w, "status", "ready");
@@ -88,6 +91,8 @@ int api_h_debug_check(api_call *c, api_err *err)
 
     api_lock(c->ctx);
     rc = am_check(c->ctx->core, why, sizeof why);
+    if (rc == AM_OK)
+        rc = am_pool_check(c->ctx->pool, why, sizeof why);
     api_unlock(c->ctx);
     if (rc != AM_OK)
         return api_fail(err, API_INTERNAL, "invariant broken: %s", why);
@@ -165,6 +170,8 @@ int api_h_stats(api_call *c, api_err *err)
     api_jw_ku64(&w, "collisions", st.collisions);
     api_jw_ku64(&w, "cooling", st.cooling);
     api_jw_ku64(&w, "next_id", st.next_id);
+    api_nodes_stats(c->ctx, &w);
+    api_files_stats(c->ctx, &w);
     api_jw_object_end(&w);
     return api_reply_json(c, 200, &w, err);
 }
@@ -224,6 +231,8 @@ int api_h_metrics(api_call *c, api_err *err)
     api_buf_init(&b);
     api_metrics_write(c->ctx->metrics, &b);
     write_pool(&b, &st);
+    api_nodes_metrics(c->ctx, &b);
+    api_files_metrics(c->ctx, &b);
     return api_reply_text(c, 200, "text/plain; version=0.0.4; charset=utf-8",
                           &b, err);
 }

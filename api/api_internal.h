@@ -15,10 +15,14 @@
 #include "api_metrics.h"
 #include "api_router.h"
 #include "api_url.h"
+#include "pool.h"
 
 struct api_ctx {
     am_man *core;
-    pthread_mutex_t lock;            /* held around every core call */
+    am_pool *pool;                   /* nodes, connections, leases */
+    pthread_mutex_t lock;            /* held around every core/pool call */
+    int64_t default_lease, max_lease;
+    struct api_store *store;         /* NULL: nothing is saved */
     int have_token;
     unsigned char token_digest[32];  /* SHA-256 of the token */
     char *datadir;

@@ -1,7 +1,5 @@
 #include "api_jw.h"
 
-#include <inttypes.h>
-#include <stdio.h>
 #include <string.h>
 
 void api_jw_init(api_jw *w)
@@ -153,22 +151,36 @@ void api_jw_key(api_jw *w, const char *key)
     w->after_key = 1;
 }
 
+/* The decimal digits of v at the end of buf[24]; their start.  (snprintf
+ * was a tenth of the time of writing a large peers.json.) */
+static char *digits_of(uint64_t v, char buf[24])
+{
+    char *p = buf + 24;
+
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    return p;
+}
+
 void api_jw_u64(api_jw *w, uint64_t v)
 {
-    char num[24];
+    char num[24], *p = digits_of(v, num);
 
     jw_sep(w);
-    snprintf(num, sizeof num, "%" PRIu64, v);
-    api_buf_puts(&w->buf, num);
+    api_buf_put(&w->buf, p, (size_t)(num + sizeof num - p));
 }
 
 void api_jw_i64(api_jw *w, int64_t v)
 {
-    char num[24];
+    uint64_t mag = v < 0 ? UINT64_C(0) - (uint64_t)v : (uint64_t)v;
+    char num[24], *p = digits_of(mag, num);
 
+    if (v < 0)
+        *--p = '-';
     jw_sep(w);
-    snprintf(num, sizeof num, "%" PRId64, v);
-    api_buf_puts(&w->buf, num);
+    api_buf_put(&w->buf, p, (size_t)(num + sizeof num - p));
 }
 
 void api_jw_bool(api_jw *w, int v)

@@ -4,6 +4,7 @@
 #include "api_merge.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,22 @@ void api_doc_free(api_doc *d)
 {
     free(d->recs);
     api_doc_init(d);
+}
+
+int api_doc_reserve(api_doc *d, size_t n)
+{
+    api_rec *recs;
+
+    if (n <= d->cap)
+        return AM_OK;
+    if (n > SIZE_MAX / sizeof *recs)
+        return AM_ERR_NOMEM;
+    recs = realloc(d->recs, n * sizeof *recs);
+    if (recs == NULL)
+        return AM_ERR_NOMEM;
+    d->recs = recs;
+    d->cap = n;
+    return AM_OK;
 }
 
 api_rec *api_doc_push(api_doc *d, size_t index)
@@ -247,7 +264,9 @@ static int merge_one(am_man *m, const api_rec *rec, const api_merge_opts *o,
 {
     int64_t now = am_now(m);
     int keep_banned = o->snapshot && rec->ours;
-    int64_t time = rec->ours && rec->time > 0
+    /* Our own entries carry their exact time, 0 included (a terrible
+     * peer must stay terrible across a restart). */
+    int64_t time = rec->ours && rec->time >= 0
                        ? rec->time : api_merge_fix_time(rec->time, now);
     am_peer known;
 

@@ -72,6 +72,9 @@ typedef struct api_doc {
 
 void api_doc_init(api_doc *d);
 void api_doc_free(api_doc *d);
+/* Room for n records in all (a hint: AM_OK or AM_ERR_NOMEM, d unchanged
+ * on failure). */
+int api_doc_reserve(api_doc *d, size_t n);
 /* A zeroed record appended to d (index set); NULL when memory runs out. */
 api_rec *api_doc_push(api_doc *d, size_t index);
 

@@ -37,7 +37,7 @@ static int hex_key(const char *s, uint8_t key[16])
 
 static const char *check(const json_t *root, api_meta *m)
 {
-    uint64_t fmt, nb, tb;
+    uint64_t fmt, nb, tb, saved;
 
     if (!json_is_object(root))
         return "not a JSON object";
@@ -59,6 +59,11 @@ static const char *check(const json_t *root, api_meta *m)
         return "\"journal\" is missing or not an integer";
     m->new_buckets = (uint32_t)nb;
     m->tried_buckets = (uint32_t)tb;
+    /* Informative: a bad value is no reason to distrust the rest. */
+    if (api_jnum_u64(json_object_get(root, "saved"), 0, INT64_MAX,
+                     &saved) != AM_OK)
+        saved = 0;
+    m->saved = (int64_t)saved;
     return NULL;
 }
 

@@ -24,6 +24,7 @@ typedef struct api_meta {
     uint32_t new_buckets, tried_buckets;
     uint64_t next_id;           /* 1..AM_ID_MAX + 1 */
     uint64_t gen;               /* journal the snapshot continues in */
+    int64_t saved;              /* when it was written (0: not told) */
 } api_meta;
 
 /* A table size the core accepts: a power of two 1..AM_MAX_BUCKETS. */

@@ -39,11 +39,13 @@ typedef struct add_batch {
 typedef struct add_tally {
     uint64_t added, updated, ignored;
     api_jw errors;      /* the "errors" array, built as entries come */
+    int journal_rc;     /* the first journal failure: the request ends */
 } add_tally;
 
 static void tally_init(add_tally *t)
 {
     t->added = t->updated = t->ignored = 0;
+    t->journal_rc = AM_OK;
     api_jw_init(&t->errors);
     api_jw_array(&t->errors);
 }
@@ -92,15 +94,19 @@ static void tally_item(add_tally *t, size_t index, const add_item *it)
  * Add the valid items of a chunk under one lock, then report them.  Without
  * a source each peer is its own source (API.md); it is passed explicitly so
  * that the core records it and the peer shows it, keeping "source": null
- * for peers whose source is truly unknown (imported ones).
+ * for peers whose source is truly unknown (imported ones).  Every peer
+ * added or refreshed is journalled in the same lock hold, in one write.
  */
 static void batch_run(api_ctx *ctx, add_batch *b, const am_addr *source,
                       size_t base, add_tally *t)
 {
     am_addr self;
+    uint64_t id;
     size_t i;
+    int jrc = AM_OK;
 
     api_lock(ctx);
+    api_j_batch_begin(ctx);
     for (i = 0; i < b->n; i++) {
         add_item *it = &b->item[i];
 
@@ -109,9 +115,15 @@ static void batch_run(api_ctx *ctx, add_batch *b, const am_addr *source,
         self = it->addr;
         self.port = 0;
         it->rc = am_add(ctx->core, &it->addr, source ? source : &self,
-                        it->services, it->time, 0, &it->is_new, NULL);
+                        it->services, it->time, 0, &it->is_new, &id);
+        if (it->rc == AM_OK && jrc == AM_OK)
+            jrc = api_j_peer(ctx, id);
     }
+    if (api_j_batch_end(ctx) != AM_OK && jrc == AM_OK)
+        jrc = AM_ERR_IO;
     api_unlock(ctx);
+    if (t->journal_rc == AM_OK)
+        t->journal_rc = jrc;
     for (i = 0; i < b->n; i++)
         tally_item(t, base + i, &b->item[i]);
     b->n = 0;
@@ -123,6 +135,10 @@ static int tally_reply(api_call *c, add_tally *t, api_err *err)
     size_t len;
     api_jw w;
 
+    if (t->journal_rc != AM_OK) {
+        api_jw_free(&t->errors);
+        return api_fail_journal(err, t->journal_rc, "adding the peers");
+    }
     api_jw_array_end(&t->errors);
     if (api_jw_take(&t->errors, &errors, &len) != AM_OK)
         return api_fail(err, API_INTERNAL, "out of memory");
@@ -186,7 +202,9 @@ int api_h_peers_add(api_call *c, api_err *err)
     b->n = 0;
     tally_init(&t);
     n = json_array_size(peers);
-    for (i = 0; i < n; i++) {
+    /* A journal failure ends the request: what follows would not be
+     * durable either. */
+    for (i = 0; i < n && t.journal_rc == AM_OK; i++) {
         item_from_json(&b->item[b->n++], json_array_get(peers, i));
         if (b->n == ADD_CHUNK || i + 1 == n)
             batch_run(c->ctx, b, src, i + 1 - b->n, &t);
@@ -253,7 +271,7 @@ int api_h_peers_addrv2(api_call *c, api_err *err)
     }
     b->n = 0;
     tally_init(&t);
-    for (i = 0; i < n; i++) {
+    for (i = 0; i < n && t.journal_rc == AM_OK; i++) {
         item_from_addrv2(&b->item[b->n++], &entries[i]);
         if (b->n == ADD_CHUNK || i + 1 == n)
             batch_run(c->ctx, b, src_text ? &source : NULL, i + 1 - b->n, &t);
@@ -410,7 +428,7 @@ int api_h_peer_delete(api_call *c, api_err *err)
 {
     peer_ref ref;
     am_peer p;
-    int rc;
+    int rc, jrc = AM_OK;
 
     if (peer_ref_parse(c->param, &ref, err) != 0)
         return -1;
@@ -418,19 +436,25 @@ int api_h_peer_delete(api_call *c, api_err *err)
     rc = peer_ref_find(c->ctx, &ref, &p);
     if (rc == AM_OK)
         rc = am_remove(c->ctx->core, p.id);
+    if (rc == AM_OK) {
+        am_pool_forget_peer(c->ctx->pool, p.id);
+        jrc = api_j_remove(c->ctx, p.id);
+    }
     api_unlock(c->ctx);
     if (rc != AM_OK)
         return peer_not_found(c, rc, err);
+    if (jrc != AM_OK)
+        return api_fail_journal(err, jrc, "the removal");
     return api_reply_empty(c, 204);
 }
 
 int api_h_peer_state(api_call *c, api_err *err)
 {
-    const char *name, *node;
+    const char *name, *node = NULL;
     am_state_op op;
     peer_ref ref;
     am_peer p;
-    int rc;
+    int rc, prc = AM_OK, jrc = AM_OK;
 
     if (peer_ref_parse(c->param, &ref, err) != 0 ||
         api_get_node(c->body, &node, err) < 0)
@@ -447,10 +471,18 @@ int api_h_peer_state(api_call *c, api_err *err)
     api_lock(c->ctx);
     rc = peer_ref_find(c->ctx, &ref, &p);
     if (rc == AM_OK)
-        rc = am_set_state(c->ctx->core, p.id, op, &p);
+        rc = api_set_state_j(c->ctx, p.id, op, &p, &jrc);
+    /* The same lock: no select may see the core's new state with the
+     * node's old connections and leases. */
+    if (rc == AM_OK)
+        prc = am_pool_report(c->ctx->pool, node, &p, op);
     api_unlock(c->ctx);
     if (rc != AM_OK)
         return peer_not_found(c, rc, err);
+    if (jrc != AM_OK)
+        return api_fail_journal(err, jrc, "the state change");
+    if (prc != AM_OK)
+        return api_fail_pool(err, prc, "recording the node's report failed");
     return reply_peer(c, &p, err);
 }
 
@@ -459,7 +491,7 @@ int api_h_peer_services(api_call *c, api_err *err)
     uint64_t services;
     peer_ref ref;
     am_peer p;
-    int rc;
+    int rc, jrc = AM_OK;
 
     if (peer_ref_parse(c->param, &ref, err) != 0)
         return -1;
@@ -472,8 +504,12 @@ int api_h_peer_services(api_call *c, api_err *err)
     rc = peer_ref_find(c->ctx, &ref, &p);
     if (rc == AM_OK)
         rc = am_set_services(c->ctx->core, p.id, services, &p);
+    if (rc == AM_OK)
+        jrc = api_j_peer(c->ctx, p.id);
     api_unlock(c->ctx);
     if (rc != AM_OK)
         return peer_not_found(c, rc, err);
+    if (jrc != AM_OK)
+        return api_fail_journal(err, jrc, "the services change");
     return reply_peer(c, &p, err);
 }

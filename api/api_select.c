@@ -2,11 +2,10 @@
  * api_select.c - POST /v1/select (peers to connect to) and
  * GET /v1/addresses (addresses to relay).
  *
- * Select asks the core for one peer at a time, each call under the lock,
- * leaving out the peers already chosen through the core's skip callback, so
- * up to `count` distinct peers come back.  `node`, `lease_seconds`,
- * `exclusive` and `diverse` are validated here; the shared-pool rules they
- * stand for are a later issue.
+ * Select hands the whole request to the shared pool (am_pool_select) in one
+ * call under the lock: the peers it chooses are leased to the asking node
+ * before any other request can look, which is what keeps two nodes from
+ * being handed the same peer.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,14 +14,8 @@
 #include "api_json.h"
 #include "api_peer.h"
 
-#define SELECT_MAX 1000
-#define LEASE_MAX 86400
+#define SELECT_MAX AM_POOL_MAX_COUNT
 #define RELAY_MAX 1000
-
-typedef struct select_args {
-    am_select_opts opts;
-    uint64_t count;
-} select_args;
 
 static int parse_networks(const json_t *body, uint32_t *mask, api_err *err)
 {
@@ -49,73 +42,44 @@ static int parse_networks(const json_t *body, uint32_t *mask, api_err *err)
     return 1;
 }
 
-static int select_parse(const json_t *body, select_args *a, api_err *err)
+/* lease_seconds: the server's default when absent, at most its maximum. */
+static int parse_lease(const api_ctx *ctx, const json_t *body, int64_t *out,
+                       api_err *err)
 {
-    const char *node;
-    uint64_t lease;
-    int flag;
+    uint64_t lease = (uint64_t)ctx->default_lease;
 
-    memset(a, 0, sizeof *a);
-    a->count = 1;
-    if (api_json_get_u64(body, "services", 0, UINT64_MAX, &a->opts.services,
-                         err) < 0 ||
-        api_json_get_bool(body, "feeler", &a->opts.feeler, err) < 0 ||
-        parse_networks(body, &a->opts.networks, err) < 0 ||
-        api_json_get_u64(body, "count", 1, SELECT_MAX, &a->count, err) < 0 ||
-        api_get_node(body, &node, err) < 0 ||
-        api_json_get_u64(body, "lease_seconds", 0, LEASE_MAX, &lease, err) < 0 ||
-        api_json_get_bool(body, "exclusive", &flag, err) < 0 ||
-        api_json_get_bool(body, "diverse", &flag, err) < 0)
+    if (api_json_get_u64(body, "lease_seconds", 0, (uint64_t)ctx->max_lease,
+                         &lease, err) < 0)
         return -1;
-    if (a->opts.feeler)
-        a->count = 1;       /* a feeler is one peer to test */
+    *out = (int64_t)lease;
     return 0;
 }
 
-/* The ids chosen so far: open addressing, 0 marks a free slot (ids >= 1). */
-typedef struct id_set {
-    uint64_t *slot;
-    size_t mask;
-} id_set;
-
-static int id_set_init(id_set *s, size_t count)
+static int select_parse(const api_ctx *ctx, const json_t *body,
+                        am_pool_select_opts *o, api_err *err)
 {
-    size_t cap = 16;
+    uint64_t count = 1;
 
-    while (cap < 2 * count)
-        cap *= 2;
-    s->slot = calloc(cap, sizeof *s->slot);
-    s->mask = cap - 1;
-    return s->slot ? 0 : -1;
-}
-
-static size_t id_hash(uint64_t id)
-{
-    return (size_t)(id * UINT64_C(0x9e3779b97f4a7c15) >> 32);
-}
-
-static int id_set_has(const id_set *s, uint64_t id)
-{
-    size_t i;
-
-    for (i = id_hash(id) & s->mask; s->slot[i] != 0; i = (i + 1) & s->mask)
-        if (s->slot[i] == id)
-            return 1;
+    memset(o, 0, sizeof *o);
+    o->diverse = 1;
+    if (api_json_get_u64(body, "services", 0, UINT64_MAX, &o->base.services,
+                         err) < 0 ||
+        api_json_get_bool(body, "feeler", &o->base.feeler, err) < 0 ||
+        parse_networks(body, &o->base.networks, err) < 0 ||
+        api_json_get_u64(body, "count", 1, SELECT_MAX, &count, err) < 0 ||
+        api_get_node(body, &o->node, err) < 0 ||
+        parse_lease(ctx, body, &o->lease_seconds, err) != 0 ||
+        api_json_get_bool(body, "exclusive", &o->exclusive, err) < 0 ||
+        api_json_get_bool(body, "diverse", &o->diverse, err) < 0)
+        return -1;
+    o->count = (unsigned)count;
+    if (o->base.feeler) {
+        /* A feeler is one short test connection: one peer, and (as in
+         * Bitcoin Core) exempt from the one-per-group rule. */
+        o->count = 1;
+        o->diverse = 0;
+    }
     return 0;
-}
-
-static void id_set_add(id_set *s, uint64_t id)
-{
-    size_t i = id_hash(id) & s->mask;
-
-    while (s->slot[i] != 0 && s->slot[i] != id)
-        i = (i + 1) & s->mask;
-    s->slot[i] = id;
-}
-
-static int skip_chosen(void *ctx, const am_peer *candidate)
-{
-    return id_set_has(ctx, candidate->id);
 }
 
 static int reply_peers(api_call *c, const am_peer *peers, size_t n,
@@ -137,34 +101,26 @@ static int reply_peers(api_call *c, const am_peer *peers, size_t n,
 
 int api_h_select(api_call *c, api_err *err)
 {
-    select_args a;
+    am_pool_select_opts o;
     am_peer *peers;
-    id_set chosen;
     size_t n = 0;
-    int rc = AM_OK;
+    int rc, jrc;
 
-    if (select_parse(c->body, &a, err) != 0)
+    if (select_parse(c->ctx, c->body, &o, err) != 0)
         return -1;
-    peers = malloc((size_t)a.count * sizeof *peers);
-    if (peers == NULL || id_set_init(&chosen, (size_t)a.count) != 0) {
-        free(peers);
+    peers = malloc((size_t)o.count * sizeof *peers);
+    if (peers == NULL)
         return api_fail(err, API_INTERNAL, "out of memory");
-    }
-    a.opts.skip = skip_chosen;
-    a.opts.skip_ctx = &chosen;
-    while (n < a.count) {
-        api_lock(c->ctx);
-        rc = am_select(c->ctx->core, &a.opts, &peers[n]);
-        api_unlock(c->ctx);
-        if (rc != AM_OK)
-            break;
-        id_set_add(&chosen, peers[n].id);
-        n++;
-    }
-    free(chosen.slot);
-    if (rc != AM_OK && rc != AM_ERR_NOTFOUND) {
+    api_lock(c->ctx);
+    /* Selecting settles tried-table collisions: the peers it moves are
+     * journalled. */
+    rc = api_select_j(c->ctx, &o, peers, &n, &jrc);
+    api_unlock(c->ctx);
+    if (rc != AM_OK || jrc != AM_OK) {
         free(peers);
-        return api_fail_core(err, rc, "selection failed");
+        return rc != AM_OK ? api_fail_pool(err, rc, "selection failed")
+                           : api_fail_journal(err, jrc, "a collision "
+                                              "settled by the selection");
     }
     rc = reply_peers(c, peers, n, err);
     free(peers);

@@ -508,13 +508,15 @@ static int replay_file(api_store *s, am_man *m, uint64_t gen, int valid,
     return rc == AM_ERR_NOMEM ? rc : AM_OK;
 }
 
+/* *files gets how many journal files there were, replayed or not. */
 static int replay_journals(api_store *s, am_man *m, int valid,
-                           api_store_report *rep)
+                           api_store_report *rep, size_t *files)
 {
     uint64_t *gens;
     size_t n;
     int rc = list_journals(s, &gens, &n);
 
+    *files = n;
     s->gen = s->meta.gen;
     for (size_t i = 0; rc == AM_OK && i < n; i++) {
         if (gens[i] < s->meta.gen)
@@ -560,10 +562,14 @@ static int places_valid(api_store *s, am_man *m)
 }
 
 /* bans.json, peers.json and the journals, in the order that keeps ids
- * right (see read_peers). */
-static int load_files(api_store *s, am_man *m, api_store_report *rep)
+ * right (see read_peers).  *clean: the files are exactly the pool now in
+ * memory (our own snapshot, read whole with its slots, one empty journal,
+ * nothing set aside), so no start-up snapshot is needed. */
+static int load_files(api_store *s, am_man *m, api_store_report *rep,
+                      int *clean)
 {
     int valid = places_valid(s, m);
+    size_t ours = 0, files = 0;
     api_doc doc;
     api_merge_result r;
     int rc;
@@ -574,22 +580,56 @@ static int load_files(api_store *s, am_man *m, api_store_report *rep)
     rc = read_peers(s, &doc, &r, rep);
     if (rc == AM_OK)
         rc = merge_peers(m, &doc, API_MERGE_OURS, &r);
+    ours = r.added;
     am_id_floor(m, s->meta.next_id);
     if (rc == AM_OK)
-        rc = replay_journals(s, m, valid, rep);
+        rc = replay_journals(s, m, valid, rep, &files);
     if (rc == AM_OK)
         rc = merge_peers(m, &doc, API_MERGE_FOREIGN, &r);
     rep->peers_read = r.added;
     rep->peers_ignored = r.ignored;
+    *clean = valid && r.added == ours && r.ignored == 0 && files == 1 &&
+             s->gen == s->meta.gen && rep->journal_records == 0 &&
+             !rep->torn && rep->corrupt == 0 && rep->entry_errors == 0;
     api_doc_free(&doc);
     api_merge_result_free(&r);
     return rc;
 }
 
+/* A clean start: appends go on in the snapshot's own journal, and the
+ * snapshot is not written again (for a large pool that is most of the
+ * start-up time). */
+static int continue_journal(api_store *s, am_man *m)
+{
+    char name[64];
+    struct stat st;
+    int fd;
+
+    journal_name(name, sizeof name, s->gen);
+    fd = openat(s->dirfd, name, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return AM_ERR_IO;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+        st.st_size < API_JOURNAL_HDR) {
+        close(fd);
+        return AM_ERR_IO;
+    }
+    pthread_mutex_lock(&s->mu);
+    s->jfd = fd;
+    s->jbroken = 0;
+    s->st.generation = s->gen;
+    s->st.journal_bytes = (uint64_t)st.st_size;
+    s->st.journal_records = 0;
+    s->st.last_save = s->meta.saved;
+    s->st.last_peers = am_size(m);
+    pthread_mutex_unlock(&s->mu);
+    return AM_OK;
+}
+
 int api_store_load(api_store *s, am_man *m, api_store_report *rep)
 {
     api_store_report local;
-    int rc;
+    int rc, clean = 0;
 
     if (rep == NULL)
         rep = &local;
@@ -597,14 +637,16 @@ int api_store_load(api_store *s, am_man *m, api_store_report *rep)
     if (!s->configured || s->loaded)
         return AM_ERR_INVAL;
     rep->corrupt = s->config_corrupt;
-    if ((rc = load_files(s, m, rep)) != AM_OK)
+    if ((rc = load_files(s, m, rep, &clean)) != AM_OK)
         return rc;
     s->committed_gen = s->meta.gen;
     s->loaded = 1;
-    /* A fresh snapshot: the journals replayed above are folded in, files
-     * set aside are replaced, and appends start in a new journal.  Only a
-     * journal that cannot be opened stops the start. */
-    rep->saved = api_store_save(s, m, NULL) == AM_OK;
+    /* Unless the start is clean, a fresh snapshot: the journals replayed
+     * above are folded in, files set aside are replaced, and appends start
+     * in a new journal.  Only a journal that cannot be opened stops the
+     * start. */
+    if (!clean || continue_journal(s, m) != AM_OK)
+        rep->saved = api_store_save(s, m, NULL) == AM_OK;
     pthread_mutex_lock(&s->mu);
     rc = s->jfd >= 0 ? AM_OK : AM_ERR_IO;
     pthread_mutex_unlock(&s->mu);

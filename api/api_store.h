@@ -33,7 +33,11 @@
  *   am_new(cfg)
  *   api_store_load()    bans.json, peers.json (ids and slots restored), the
  *                       id counter, the journals; then a snapshot, so the
- *                       directory is tidy and the journal starts empty.
+ *                       directory is tidy and the journal starts empty --
+ *                       unless the start is clean (our own snapshot read
+ *                       whole with valid slots, one empty journal, nothing
+ *                       set aside: a clean shutdown), when appends simply
+ *                       go on in that journal.
  * A file that cannot be read (not JSON, wrong types, impossible values,
  * truncated, a directory in its place) is renamed to
  * "<name>.corrupt-<unix time>" and never overwritten; the problem is logged
@@ -104,7 +108,8 @@ typedef struct api_store_report {
     size_t journal_failed;   /* ... that the core did not take */
     size_t corrupt;          /* files renamed aside */
     int torn;                /* a torn journal tail was cut off */
-    int saved;               /* the closing snapshot was written */
+    int saved;               /* the closing snapshot was written (0 also
+                              * after a clean start, which needs none) */
 } api_store_report;
 
 typedef struct api_store_stats {

@@ -1069,8 +1069,14 @@ int am_restore(am_man *m, const am_peer *p, const am_place *place)
     if (!m || !p || p->id == 0 || p->id > AM_ID_MAX ||
         (unsigned)p->state >= AM_STATE_COUNT)
         return AM_ERR_INVAL;
-    if (am_net_len(p->addr.net) == 0 ||
-        (p->has_source && am_net_len(p->source.net) == 0))
+    /* Saved records come from files: hold them to BIP155's rules, as the
+     * wire decoder does, so that what goes in can be written out again. */
+    am_addr chk;
+    if (am_addr_from_bytes(&chk, p->addr.net, p->addr.bytes,
+                           am_net_len(p->addr.net), p->addr.port) != AM_OK ||
+        (p->has_source &&
+         am_addr_from_bytes(&chk, p->source.net, p->source.bytes,
+                            am_net_len(p->source.net), 0) != AM_OK))
         return AM_ERR_ADDR;
     am__tick(m);
     if (!am_addr_is_routable(&p->addr))

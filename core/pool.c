@@ -5,8 +5,9 @@
  * id with its network group packed into 64 bits.  A per-peer record, found
  * through an idxmap, says which node leases the peer and how many nodes are
  * connected to it, so the skip test during selection is O(1) for the
- * cross-node rules; only the per-node rules look at that node's arrays,
- * which are as long as the node's connection count.
+ * cross-node rules.  The per-node rules use sets built once per select (the
+ * ids it picked, the groups the node holds); only a candidate some node is
+ * connected to is looked up in the asking node's connections.
  */
 #include "pool.h"
 
@@ -116,14 +117,6 @@ static int holds_add(holds *h, uint64_t peer, uint64_t group, int64_t until)
 static void holds_del(holds *h, hold *x)
 {
     *x = h->v[--h->n];
-}
-
-static int holds_has_group(const holds *h, uint64_t group)
-{
-    for (size_t i = 0; i < h->n; i++)
-        if (h->v[i].group == group)
-            return 1;
-    return 0;
 }
 
 /* ------------------------------------------------------- peer records */
@@ -330,34 +323,90 @@ void am_pool_free(am_pool *p)
 
 /* --------------------------------------------------------- selection */
 
+/*
+ * A set of keys for one select: the ids it picked, the groups the node
+ * holds.  When most candidates are refused the core tests every one of
+ * them (its exact pass), so the skip test must not scan lists: open
+ * addressing, KEY_NONE marks a free slot (ids stay below 2^53 and group
+ * keys below 2^63, so it is never a key).
+ */
+#define KEY_NONE UINT64_MAX
+
+typedef struct kset {
+    uint64_t *slot;
+    size_t mask;
+} kset;
+
+static int kset_init(kset *s, size_t n)
+{
+    size_t cap = 16;
+    while (cap < 2 * n)
+        cap *= 2;
+    s->slot = malloc(cap * sizeof *s->slot);
+    if (!s->slot)
+        return AM_ERR_NOMEM;
+    for (size_t i = 0; i < cap; i++)
+        s->slot[i] = KEY_NONE;
+    s->mask = cap - 1;
+    return AM_OK;
+}
+
+static int kset_has(const kset *s, uint64_t k)
+{
+    for (size_t i = mix64(k) & s->mask; s->slot[i] != KEY_NONE; i = (i + 1) & s->mask)
+        if (s->slot[i] == k)
+            return 1;
+    return 0;
+}
+
+/* Room for every key was made by kset_init. */
+static void kset_add(kset *s, uint64_t k)
+{
+    size_t i = mix64(k) & s->mask;
+    while (s->slot[i] != KEY_NONE && s->slot[i] != k)
+        i = (i + 1) & s->mask;
+    s->slot[i] = k;
+}
+
 typedef struct pick_ctx {
     am_pool *p;
     int ni;
     const am_pool_select_opts *o;
-    uint64_t ids[AM_POOL_MAX_COUNT];
-    uint64_t groups[AM_POOL_MAX_COUNT];
+    kset ids;                   /* picked by this call */
+    kset groups;                /* diverse: the node's and this call's */
     size_t n;
 } pick_ctx;
 
 static int pick_skip(void *ctx, const am_peer *cand)
 {
     pick_ctx *c = ctx;
-    node *n = &c->p->nodes[c->ni];
-    for (size_t i = 0; i < c->n; i++)
-        if (c->ids[i] == cand->id)
-            return 1;
+    if (kset_has(&c->ids, cand->id))
+        return 1;
     prec *r = rec_find(c->p, cand->id);
     if (r && (r->lease_node != NO_NODE || (c->o->exclusive && r->n_conn > 0)))
         return 1;
-    if (r && r->n_conn > 0 && holds_find(&n->conns, cand->id))
+    if (r && r->n_conn > 0 && holds_find(&c->p->nodes[c->ni].conns, cand->id))
         return 1;
+    return c->o->diverse && kset_has(&c->groups, am_addr_group_key(&cand->addr));
+}
+
+/* The sets, sized for the node's holds and `count` picks. */
+static int pick_init(pick_ctx *c, const node *n, unsigned count)
+{
+    c->groups.slot = NULL;
+    if (kset_init(&c->ids, count) != AM_OK)
+        return AM_ERR_NOMEM;
     if (!c->o->diverse)
-        return 0;
-    uint64_t g = am_addr_group_key(&cand->addr);
-    for (size_t i = 0; i < c->n; i++)
-        if (c->groups[i] == g)
-            return 1;
-    return holds_has_group(&n->conns, g) || holds_has_group(&n->leases, g);
+        return AM_OK;
+    if (kset_init(&c->groups, n->conns.n + n->leases.n + count) != AM_OK) {
+        free(c->ids.slot);
+        return AM_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < n->conns.n; i++)
+        kset_add(&c->groups, n->conns.v[i].group);
+    for (size_t i = 0; i < n->leases.n; i++)
+        kset_add(&c->groups, n->leases.v[i].group);
+    return AM_OK;
 }
 
 static int lease_take(am_pool *p, int ni, const am_peer *peer, int64_t until)
@@ -384,17 +433,15 @@ int am_pool_select(am_pool *p, am_man *m, const am_pool_select_opts *o,
         o->lease_seconds < 0)
         return AM_ERR_INVAL;
     tick(p);
-    pick_ctx *c = malloc(sizeof *c);
-    if (!c)
-        return AM_ERR_NOMEM;
+    pick_ctx pc, *c = &pc;
     int rc = node_get(p, name, &c->ni);
-    if (rc != AM_OK) {
-        free(c);
+    if (rc != AM_OK)
         return rc;
-    }
     c->p = p;
     c->o = o;
     c->n = 0;
+    if (pick_init(c, &p->nodes[c->ni], o->count) != AM_OK)
+        return AM_ERR_NOMEM;
     am_select_opts so = o->base;
     so.skip = pick_skip;
     so.skip_ctx = c;
@@ -405,15 +452,17 @@ int am_pool_select(am_pool *p, am_man *m, const am_pool_select_opts *o,
             break;
         if (o->lease_seconds > 0)
             rc = lease_take(p, c->ni, peer, until);
-        c->ids[c->n] = peer->id;
-        c->groups[c->n] = am_addr_group_key(&peer->addr);
+        kset_add(&c->ids, peer->id);
+        if (o->diverse)
+            kset_add(&c->groups, am_addr_group_key(&peer->addr));
         c->n++;
     }
     node *n = &p->nodes[c->ni];
     n->selects++;
     n->handed += c->n;
     *n_out = c->n;
-    free(c);
+    free(c->ids.slot);
+    free(c->groups.slot);
     return rc;
 }
 

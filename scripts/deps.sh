@@ -2,12 +2,16 @@
 # Install the Debian 12 packages addrmand needs, when they are missing.
 #   scripts/deps.sh          build and run the service
 #   scripts/deps.sh test     also build and run the tests
+#   scripts/deps.sh fuzz     also build and run the fuzz targets (fuzz/run)
 # Uses sudo when not run as root.  Does nothing when all is there.
 set -euo pipefail
 
 pkgs=(gcc make cmake pkg-config libc6-dev libmicrohttpd-dev libjansson-dev libssl-dev)
 if [ "${1:-}" = test ]; then
     pkgs+=(libcmocka-dev libcurl4-openssl-dev)
+fi
+if [ "${1:-}" = fuzz ]; then
+    pkgs+=(clang llvm libclang-rt-14-dev)
 fi
 
 missing=()

@@ -1,9 +1,13 @@
 /*
  * main.c - addrmand: options, start-up, signals, shutdown.
  *
- * The main thread only waits for SIGINT/SIGTERM (blocked in every thread,
- * taken with sigwait), then stops the server: no new connections, requests
- * in flight get SRV_GRACE_S seconds to finish, exit 0.
+ * Start-up: the data directory is opened and locked (a second server on
+ * it is refused), its saved key and sizes configure the core, then the
+ * snapshot and journal are loaded (api_store.h).  The main thread then only
+ * waits for SIGINT/SIGTERM (blocked in every thread, taken with sigwait),
+ * and stops the server: no new connections, requests in flight get
+ * SRV_GRACE_S seconds to finish, the save timer stops, a last snapshot is
+ * written, exit 0.
  */
 #include <errno.h>
 #include <signal.h>
@@ -14,10 +18,12 @@
 
 #include "addrman.h"
 #include "api.h"
+#include "api_store.h"
 #include "srv_config.h"
 #include "srv_health.h"
 #include "srv_http.h"
 #include "srv_log.h"
+#include "srv_save.h"
 
 #ifndef ADDRMAND_VERSION
 #define ADDRMAND_VERSION "unknown"
@@ -57,12 +63,74 @@ static void log_startup(const srv_config *cfg, const srv_http *http)
             cfg->datadir, cfg->threads, cfg->max_body, cfg->max_connections,
             cfg->connection_timeout, cfg->api_token[0] ? "on" : "off",
             cfg->enable_debug ? ", debug routes on" : "");
-    srv_log(SRV_INFO, "tables: %u new and %u tried buckets of %d, retry time %llds",
+    srv_log(SRV_INFO, "tables: %u new and %u tried buckets of %d, retry time %llds, "
+                      "new-table cap per group %u%s",
             cfg->new_buckets, cfg->tried_buckets, AM_BUCKET_SIZE,
-            (long long)cfg->retry_time);
+            (long long)cfg->retry_time, cfg->new_group_cap,
+            cfg->new_group_cap ? "" : " (none)");
+    srv_log(SRV_INFO, "nodes: timeout %llds, lease %llds by default, at most %llds",
+            (long long)cfg->node_timeout, (long long)cfg->default_lease,
+            (long long)cfg->max_lease);
 }
 
-static int open_core(const srv_config *cfg, am_man **core)
+/* Problems the store finds in the directory (corrupt files, failed
+ * saves) go to the log. */
+static void store_log(void *ctx, const char *msg)
+{
+    srv_log(SRV_WARN, "%s: %s", (const char *)ctx, msg);
+}
+
+/* 0 with *store, or with NULL when the directory cannot be used (the
+ * server runs without saving, /readyz says 503); -1 when another server
+ * holds it. */
+static int open_store(const srv_config *cfg, api_store **store)
+{
+    api_store_opts o;
+    char why[512];
+    int rc;
+
+    api_store_opts_default(&o);
+    o.fsync_always = cfg->fsync_always;
+    o.keep_sizes = 1;           /* --new-buckets/--tried-buckets win */
+    o.log = store_log;
+    o.log_ctx = (void *)cfg->datadir;
+    rc = api_store_open(cfg->datadir, &o, store, why, sizeof why);
+    if (rc == AM_ERR_EXISTS) {
+        srv_log(SRV_ERROR, "%s: stop the other server or choose another "
+                           "--datadir", why);
+        return -1;
+    }
+    if (rc != AM_OK)
+        srv_log(SRV_WARN, "%s: nothing will be saved (/readyz answers 503)",
+                why);
+    return 0;
+}
+
+static int load_store(api_store *store, am_man *core)
+{
+    api_store_report r;
+    int rc = api_store_load(store, core, &r);
+
+    if (rc == AM_ERR_NOMEM) {
+        srv_log(SRV_ERROR, "out of memory while loading %s",
+                api_store_dir(store));
+        return -1;
+    }
+    srv_log(SRV_INFO, "loaded %zu peers and %zu bans from %s: %zu from %s "
+                      "(%zu skipped), %zu journal records replayed (%zu not "
+                      "taken)%s; %zu unreadable entries, %zu files set aside",
+            r.peers, r.bans, api_store_dir(store), r.peers_read,
+            API_STORE_PEERS, r.peers_ignored, r.journal_records,
+            r.journal_failed, r.torn ? ", a torn tail cut off" : "",
+            r.entry_errors, r.corrupt);
+    if (rc != AM_OK)
+        srv_log(SRV_ERROR, "cannot open a journal in %s: changes will not be "
+                           "durable (/readyz answers 503)",
+                api_store_dir(store));
+    return 0;
+}
+
+static int open_core(const srv_config *cfg, api_store *store, am_man **core)
 {
     am_config ac;
     int rc;
@@ -71,6 +139,13 @@ static int open_core(const srv_config *cfg, am_man **core)
     ac.new_buckets = cfg->new_buckets;
     ac.tried_buckets = cfg->tried_buckets;
     ac.retry_time = cfg->retry_time;
+    ac.new_group_cap = cfg->new_group_cap;
+    /* The bucketing key must be the saved one before any peer is placed. */
+    if (store != NULL && api_store_config(store, &ac) != AM_OK) {
+        srv_log(SRV_ERROR, "cannot read or create %s/%s", cfg->datadir,
+                API_STORE_META);
+        return AM_ERR_IO;
+    }
     rc = am_new(&ac, core);
     if (rc != AM_OK)
         srv_log(SRV_ERROR, "cannot create the address manager: %s",
@@ -78,7 +153,8 @@ static int open_core(const srv_config *cfg, am_man **core)
     return rc;
 }
 
-static int open_api(const srv_config *cfg, am_man *core, api_ctx **api)
+static int open_api(const srv_config *cfg, am_man *core, api_store *store,
+                    api_ctx **api)
 {
     api_config ac;
     int rc;
@@ -89,16 +165,36 @@ static int open_api(const srv_config *cfg, am_man *core, api_ctx **api)
     ac.datadir = cfg->datadir;
     ac.max_body = cfg->max_body;
     ac.enable_debug = cfg->enable_debug;
+    ac.node_timeout = cfg->node_timeout;
+    ac.default_lease = cfg->default_lease;
+    ac.max_lease = cfg->max_lease;
+    ac.store = store;
     rc = api_new(&ac, api);
     if (rc != AM_OK)
         srv_log(SRV_ERROR, "cannot create the API: %s", am_strerror(rc));
     return rc;
 }
 
-static int serve(const srv_config *cfg, api_ctx *api, const sigset_t *stop)
+/* The last snapshot, once no request can change the pool any more. */
+static void final_save(api_ctx *api, api_store *store)
+{
+    size_t peers = 0;
+
+    if (store == NULL)
+        return;
+    if (api_save(api, &peers) == AM_OK)
+        srv_log(SRV_INFO, "saved %zu peers to %s", peers, api_store_dir(store));
+    else
+        srv_log(SRV_ERROR, "the final snapshot failed; the journal in %s "
+                           "keeps every change", api_store_dir(store));
+}
+
+static int serve(const srv_config *cfg, api_ctx *api, api_store *store,
+                 const sigset_t *stop)
 {
     srv_http_config hc;
     srv_http *http;
+    srv_saver *saver = NULL;
     char err[256];
     int sig = 0;
 
@@ -112,11 +208,16 @@ static int serve(const srv_config *cfg, api_ctx *api, const sigset_t *stop)
         return 1;
     }
     log_startup(cfg, http);
+    if (srv_saver_start(api, store, cfg->save_interval, &saver) != 0)
+        srv_log(SRV_WARN, "cannot start the save timer: snapshots are "
+                          "written on POST /v1/dump and at exit only");
     while (sigwait(stop, &sig) != 0)
         ;
     srv_log(SRV_INFO, "received %s: stopping (requests in flight get %ds)",
             sig == SIGINT ? "SIGINT" : "SIGTERM", SRV_GRACE_S);
     srv_http_stop(http, SRV_GRACE_S);
+    srv_saver_stop(saver);
+    final_save(api, store);
     return 0;
 }
 
@@ -124,6 +225,7 @@ static int run(const srv_config *cfg)
 {
     am_man *core = NULL;
     api_ctx *api = NULL;
+    api_store *store = NULL;
     sigset_t stop;
     int rc;
 
@@ -137,15 +239,19 @@ static int run(const srv_config *cfg)
     if (rc != 0)
         srv_log(SRV_WARN, "cannot create data directory '%s': %s "
                           "(/readyz answers 503)", cfg->datadir, strerror(rc));
-    if (open_core(cfg, &core) != AM_OK)
+    if (open_store(cfg, &store) != 0)
         return 1;
-    if (open_api(cfg, core, &api) != AM_OK) {
+    if (open_core(cfg, store, &core) != AM_OK ||
+        (store != NULL && load_store(store, core) != 0) ||
+        open_api(cfg, core, store, &api) != AM_OK) {
         am_free(core);
+        api_store_close(store);
         return 1;
     }
-    rc = serve(cfg, api, &stop);
+    rc = serve(cfg, api, store, &stop);
     api_free(api);
     am_free(core);
+    api_store_close(store);
     if (rc == 0)
         srv_log(SRV_INFO, "stopped");
     return rc;

@@ -11,6 +11,8 @@
 #define MAX_TIMEOUT 86400
 #define MAX_RETRY (INT64_C(365) * 86400)
 #define MAX_BUCKETS 65536
+#define MAX_NODE_SECONDS (INT64_C(365) * 86400)
+#define MAX_SAVE_INTERVAL 86400
 
 typedef int (*setter_fn)(srv_config *cfg, const char *value, char *err,
                          size_t err_len);
@@ -62,6 +64,29 @@ static int set_datadir(srv_config *cfg, const char *v, char *err, size_t len)
     if (*v == '\0')
         return fail(err, len, "datadir", v, "a directory");
     cfg->datadir = v;
+    return 0;
+}
+
+static int set_save_interval(srv_config *cfg, const char *v, char *err,
+                             size_t len)
+{
+    uint64_t n;
+
+    if (parse_uint(v, MAX_SAVE_INTERVAL, &n) != 0)
+        return fail(err, len, "save-interval", v,
+                    "seconds from 0 (no periodic saves) to 86400");
+    cfg->save_interval = (unsigned)n;
+    return 0;
+}
+
+static int set_fsync(srv_config *cfg, const char *v, char *err, size_t len)
+{
+    if (strcmp(v, "always") == 0)
+        cfg->fsync_always = 1;
+    else if (strcmp(v, "never") == 0)
+        cfg->fsync_always = 0;
+    else
+        return fail(err, len, "fsync", v, "always or never");
     return 0;
 }
 
@@ -165,6 +190,18 @@ static int set_tried_buckets(srv_config *cfg, const char *v, char *err,
     return 0;
 }
 
+static int set_new_group_cap(srv_config *cfg, const char *v, char *err,
+                             size_t len)
+{
+    uint64_t n;
+
+    if (parse_uint(v, UINT32_MAX, &n) != 0)
+        return fail(err, len, "new-group-cap", v,
+                    "an integer from 0 (no cap) to 4294967295");
+    cfg->new_group_cap = (uint32_t)n;
+    return 0;
+}
+
 static int set_retry(srv_config *cfg, const char *v, char *err, size_t len)
 {
     uint64_t n;
@@ -172,6 +209,40 @@ static int set_retry(srv_config *cfg, const char *v, char *err, size_t len)
     if (parse_uint(v, (uint64_t)MAX_RETRY, &n) != 0)
         return fail(err, len, "retry-time", v, "seconds from 0 to 31536000");
     cfg->retry_time = (int64_t)n;
+    return 0;
+}
+
+/* Seconds for the shared pool: min..a year. */
+static int parse_seconds(const char *v, uint64_t min, int64_t *out)
+{
+    uint64_t n;
+
+    if (parse_uint(v, (uint64_t)MAX_NODE_SECONDS, &n) != 0 || n < min)
+        return -1;
+    *out = (int64_t)n;
+    return 0;
+}
+
+static int set_node_timeout(srv_config *cfg, const char *v, char *err,
+                            size_t len)
+{
+    if (parse_seconds(v, 1, &cfg->node_timeout) != 0)
+        return fail(err, len, "node-timeout", v, "seconds from 1 to 31536000");
+    return 0;
+}
+
+static int set_default_lease(srv_config *cfg, const char *v, char *err,
+                             size_t len)
+{
+    if (parse_seconds(v, 0, &cfg->default_lease) != 0)
+        return fail(err, len, "default-lease", v, "seconds from 0 to 31536000");
+    return 0;
+}
+
+static int set_max_lease(srv_config *cfg, const char *v, char *err, size_t len)
+{
+    if (parse_seconds(v, 0, &cfg->max_lease) != 0)
+        return fail(err, len, "max-lease", v, "seconds from 0 to 31536000");
     return 0;
 }
 
@@ -208,6 +279,12 @@ static const srv_option options[] = {
      "address and port to serve HTTP on; [::]:8380 for IPv6", set_listen},
     {"datadir", "DIR", "./addrmand-data",
      "data directory, created if missing (/readyz checks it)", set_datadir},
+    {"save-interval", "SECONDS", "60",
+     "write a snapshot this often (0: only on dump and at exit)",
+     set_save_interval},
+    {"fsync", "MODE", "never",
+     "always: fdatasync each journal write (survives a power cut); "
+     "never: write only (survives a crash of the process)", set_fsync},
     {"api-token", "TOKEN", "(none)",
      "require 'Authorization: Bearer TOKEN' on /v1/...", set_token},
     {"threads", "N", "number of cores", "HTTP worker threads", set_threads},
@@ -224,6 +301,17 @@ static const srv_option options[] = {
      set_tried_buckets},
     {"retry-time", "SECONDS", "600", "how long a failed peer rests",
      set_retry},
+    {"new-group-cap", "N", "256",
+     "most new-table addresses of one network group (0: no cap)",
+     set_new_group_cap},
+    {"node-timeout", "SECONDS", "900",
+     "drop a node not heard from this long (its leases and connections)",
+     set_node_timeout},
+    {"default-lease", "SECONDS", "120",
+     "lease of a selected peer when the request names none (0: no lease)",
+     set_default_lease},
+    {"max-lease", "SECONDS", "3600", "largest lease_seconds a select may ask",
+     set_max_lease},
     {"enable-debug", NULL, "off",
      "serve GET /debug/check (consistency check, for tests)", set_debug},
 };
@@ -246,6 +334,7 @@ static void set_defaults(srv_config *cfg)
     memset(cfg, 0, sizeof *cfg);
     cfg->listen = "127.0.0.1:8380";
     cfg->datadir = "./addrmand-data";
+    cfg->save_interval = 60;
     cfg->api_token = "";
     cfg->threads = cores < 1 ? 1 : cores > MAX_THREADS ? MAX_THREADS
                                                        : (unsigned)cores;
@@ -256,6 +345,10 @@ static void set_defaults(srv_config *cfg)
     cfg->new_buckets = 1024;
     cfg->tried_buckets = 256;
     cfg->retry_time = 600;
+    cfg->new_group_cap = 256;
+    cfg->node_timeout = 900;
+    cfg->default_lease = 120;
+    cfg->max_lease = 3600;
 }
 
 static int load_env(srv_config *cfg, char *err, size_t len)
@@ -334,6 +427,12 @@ int srv_config_load(srv_config *cfg, int argc, char **argv, char *err,
             snprintf(err, err_len, "unexpected argument '%s'", argv[i]);
             return -1;
         }
+    }
+    /* Checked once every source is read: either may come from either. */
+    if (cfg->default_lease > cfg->max_lease) {
+        snprintf(err, err_len, "default-lease (%lld) is above max-lease (%lld)",
+                 (long long)cfg->default_lease, (long long)cfg->max_lease);
+        return -1;
     }
     return 0;
 }

@@ -21,6 +21,8 @@
 typedef struct srv_config {
     const char *listen;           /* "host:port", "[v6]:port" */
     const char *datadir;
+    unsigned save_interval;       /* seconds between snapshots; 0 = none */
+    int fsync_always;             /* fdatasync every journal append */
     const char *api_token;        /* "" = no auth */
     unsigned threads;
     size_t max_body;
@@ -30,6 +32,10 @@ typedef struct srv_config {
     uint32_t new_buckets;
     uint32_t tried_buckets;
     int64_t retry_time;
+    uint32_t new_group_cap;       /* new-table entries per group; 0 = none */
+    int64_t node_timeout;         /* seconds a silent node is kept */
+    int64_t default_lease;        /* select's lease_seconds when absent */
+    int64_t max_lease;            /* larger lease_seconds are refused */
     int enable_debug;
     int show_help;
     int show_version;

@@ -349,16 +349,14 @@ static void init_handle(it_server *s)
         fail_msg("curl_easy_init failed");
 }
 
-void it_start(it_server *s, const char *const *args, const char *const *env,
-              int std_args)
+static void start_in_dirs(it_server *s, const char *const *args,
+                          const char *const *env, int std_args)
 {
     int attempt, st = -1;
     size_t i;
 
-    memset(s, 0, sizeof *s);
-    init_handle(s);
-    make_dirs(s);
     find_token(s, args, env);
+    s->debug = 0;
     for (i = 0; args != NULL && args[i] != NULL; i++)
         if (strcmp(args[i], "--enable-debug") == 0)
             s->debug = 1;
@@ -377,6 +375,23 @@ void it_start(it_server *s, const char *const *args, const char *const *env,
     fail_msg("addrmand (%s) did not answer GET %s/healthz within %d ms "
              "(exit status %d)", ADDRMAND_BIN, s->url, IT_START_TIMEOUT_MS,
              st);
+}
+
+void it_start(it_server *s, const char *const *args, const char *const *env,
+              int std_args)
+{
+    memset(s, 0, sizeof *s);
+    init_handle(s);
+    make_dirs(s);
+    start_in_dirs(s, args, env, std_args);
+}
+
+void it_restart(it_server *s, const char *const *args)
+{
+    if (s->shared || s->pid != 0 || s->base[0] == '\0')
+        fail_msg("it_restart: no stopped server of ours to restart");
+    init_handle(s);
+    start_in_dirs(s, args, NULL, 1);
 }
 
 static void open_shared(it_server *s)

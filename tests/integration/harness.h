@@ -97,6 +97,9 @@ void it_open(it_server *s, const char *const *args);
  * the environment, which loses every inherited ADDRMAND_* variable. */
 void it_start(it_server *s, const char *const *args, const char *const *env,
               int std_args);
+/* Start our server again after it stopped (it_signal_wait), on the same
+ * data directory and log, with --listen/--datadir and `args`. */
+void it_restart(it_server *s, const char *const *args);
 /* Skip the test when the server is not ours. */
 void it_need_own(const it_server *s);
 /* Our server: GET /debug/check must be 200 {"ok": true}. */
@@ -107,7 +110,7 @@ void it_check_debug(it_server *s);
  */
 void it_close(it_server *s);
 /* Send `sig`, wait up to timeout_ms; returns the wait status, or -1 (the
- * process was then killed).  The temp dir is removed. */
+ * process was then killed).  The temp dir stays (it_close removes it). */
 int it_signal_wait(it_server *s, int sig, long timeout_ms);
 /* Print the last bytes of our server's log to stderr. */
 void it_dump_log(const it_server *s);

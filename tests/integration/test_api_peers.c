@@ -348,13 +348,19 @@ static void test_add_port_from_address_text(void **state)
     json_t *p;
     it_counts c;
 
-    it_uniq_ipv4(v4);
-    it_uniq_ipv6(v6, NULL);
-    snprintf(body, sizeof body,
-             "{\"peers\": [{\"address\": \"%s:18444\"}, "
-             "{\"address\": \"[%s]:38333\"}, {\"address\": \"[%s]\"}]}",
-             v4, v6, v6);
-    c = it_add_json(s, body, NULL);
+    /* Two ports of one host from one source share a new bucket; one time
+     * in 64 their slots collide and the second is turned away: then try
+     * other addresses. */
+    int tries = 0;
+    do {
+        it_uniq_ipv4(v4);
+        it_uniq_ipv6(v6, NULL);
+        snprintf(body, sizeof body,
+                 "{\"peers\": [{\"address\": \"%s:18444\"}, "
+                 "{\"address\": \"[%s]:38333\"}, {\"address\": \"[%s]\"}]}",
+                 v4, v6, v6);
+        c = it_add_json(s, body, NULL);
+    } while (c.added != 3 && c.ignored > 0 && ++tries < 10);
     assert_int_equal(c.added, 3);
     p = it_peer(s, v4, 18444);
     assert_int_equal(IT_JINT(p, "port"), 18444);

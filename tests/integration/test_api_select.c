@@ -16,6 +16,10 @@
 
 /* ---- helpers --------------------------------------------------------- */
 
+/* A select that leases nothing (a pure read): for tests that look at the
+ * same few peers again and again. */
+#define NO_LEASE ", \"lease_seconds\": 0"
+
 static json_t *select_svc(it_server *s, uint64_t svc, int count,
                           const char *more)
 {
@@ -112,16 +116,18 @@ static void test_select_count_limits_answer(void **state)
     char hosts[5][IT_HOST_MAX], body[128];
     json_t *peers;
 
+    /* Pure reads (no lease), so that each select sees all five. */
     it_add_ipv4s(s, 5, svc, hosts);
-    peers = select_svc(s, svc, 3, NULL);
+    peers = select_svc(s, svc, 3, NO_LEASE);
     assert_int_equal(json_array_size(peers), 3);
     expect_subset(peers, hosts, 5);
     json_decref(peers);
-    peers = select_svc(s, svc, 1000, NULL);
+    peers = select_svc(s, svc, 1000, NO_LEASE);
     assert_int_equal(json_array_size(peers), 5);
     expect_subset(peers, hosts, 5);
     json_decref(peers);
-    snprintf(body, sizeof body, "{\"services\": %" PRIu64 "}", svc);
+    snprintf(body, sizeof body, "{\"services\": %" PRIu64
+             ", \"lease_seconds\": 0}", svc);
     peers = it_select(s, body);
     assert_int_equal(json_array_size(peers), 1);
     expect_subset(peers, hosts, 5);
@@ -153,6 +159,7 @@ static void test_select_invalid_fields_are_400(void **state)
                         "3456789012345678901234567890123\"}");
     expect_select_error(s, "{\"lease_seconds\": -1}");
     expect_select_error(s, "{\"lease_seconds\": 86401}");
+    expect_select_error(s, "{\"lease_seconds\": 3601}");
     expect_select_error(s, "{\"exclusive\": 1}");
     expect_select_error(s, "{\"diverse\": \"x\"}");
 }
@@ -195,7 +202,7 @@ static void test_select_never_returns_banned_peer(void **state)
     it_add_ipv4s(s, 2, svc, hosts);
     json_decref(it_ban(s, hosts[0]));
     for (i = 0; i < 20; i++) {
-        peers = select_svc(s, svc, 10, NULL);
+        peers = select_svc(s, svc, 10, NO_LEASE);
         assert_int_equal(json_array_size(peers), 1);
         IT_STREQ(IT_JSTR(json_array_get(peers, 0), "address"), hosts[1]);
         json_decref(peers);
@@ -321,7 +328,7 @@ static void test_select_feeler_prefers_new_table(void **state)
     it_add_ipv4s(s, 2, 1, hosts);
     json_decref(it_set_state(s, hosts[0], IT_PORT, "tried"));
     for (i = 0; i < 10; i++) {
-        peers = it_select(s, "{\"feeler\": true}");
+        peers = it_select(s, "{\"feeler\": true, \"lease_seconds\": 0}");
         assert_int_equal(json_array_size(peers), 1);
         IT_STREQ(IT_JSTR(json_array_get(peers, 0), "address"), hosts[1]);
         IT_STREQ(IT_JSTR(json_array_get(peers, 0), "table"), "new");

@@ -802,6 +802,93 @@ static void test_stats_and_metrics(void **state)
     done(&r);
 }
 
+/* The node named `name` in a GET /v1/nodes answer, or NULL. */
+static json_t *node_of(const json_t *answer, const char *name)
+{
+    json_t *n;
+    size_t i;
+
+    json_array_foreach(json_object_get(answer, "nodes"), i, n)
+        if (strcmp(get_str(n, "name"), name) == 0)
+            return n;
+    return NULL;
+}
+
+static size_t n_peers(const reply *r)
+{
+    return json_array_size(json_object_get(r->json, "peers"));
+}
+
+/* The shared pool through the API, on the fixture's clock: leases between
+ * nodes, expiry, reports, listings, drop and timeout. */
+static void test_nodes(void **state)
+{
+    fixture *f = *state;
+    json_t *a, *nodes;
+    reply r;
+
+    r = call(f, "POST", "/v1/peers", "{\"peers\": [{\"address\": \"20.1.0.1\"}, "
+             "{\"address\": \"20.2.0.1\"}, {\"address\": \"20.2.0.2\"}]}");
+    assert_int_equal(get_int(r.json, "added"), 3);
+    done(&r);
+    /* Diverse: one per /16.  B gets only what A has not leased. */
+    r = call(f, "POST", "/v1/select", "{\"node\": \"a\", \"count\": 3, \"lease_seconds\": 60}");
+    assert_int_equal(n_peers(&r), 2);
+    done(&r);
+    r = call(f, "POST", "/v1/select", "{\"node\": \"b\", \"count\": 3}");
+    assert_int_equal(n_peers(&r), 1);
+    assert_string_equal(get_str(json_array_get(json_object_get(r.json, "peers"), 0),
+                                "address"), "20.2.0.2");
+    done(&r);
+    r = call(f, "GET", "/v1/nodes", NULL);
+    assert_int_equal(r.resp.status, 200);
+    assert_int_equal(json_array_size(json_object_get(r.json, "nodes")), 2);
+    a = node_of(r.json, "a");
+    assert_non_null(a);
+    assert_int_equal(json_array_size(json_object_get(a, "leased")), 2);
+    assert_int_equal(json_array_size(json_object_get(a, "connected")), 0);
+    assert_true(json_integer_value(json_array_get(json_object_get(a, "leased"), 0)) <
+                json_integer_value(json_array_get(json_object_get(a, "leased"), 1)));
+    assert_int_equal(get_int(a, "last_seen"), T_NOW);
+    assert_int_equal(get_int(a, "selects"), 1);
+    done(&r);
+    /* A's leases expire; B still leases 20.2.0.2, so diversity leaves it
+     * the 20.1 group only. */
+    t_now += 60;
+    r = call(f, "POST", "/v1/select", "{\"node\": \"b\", \"count\": 3, \"lease_seconds\": 0}");
+    assert_int_equal(n_peers(&r), 1);
+    assert_string_equal(get_str(json_array_get(json_object_get(r.json, "peers"), 0),
+                                "address"), "20.1.0.1");
+    done(&r);
+    expect(f, "PUT", "/v1/peers/20.1.0.1/state", "{\"state\": \"connected\", \"node\": \"a\"}",
+           200, NULL);
+    r = call(f, "GET", "/v1/stats", NULL);
+    nodes = json_object_get(r.json, "nodes");
+    assert_int_equal(get_int(json_object_get(nodes, "a"), "connected"), 1);
+    assert_int_equal(get_int(json_object_get(nodes, "a"), "leased"), 0);
+    assert_int_equal(get_int(json_object_get(nodes, "b"), "leased"), 1);
+    assert_int_equal(get_int(json_object_get(nodes, "b"), "selects"), 2);
+    done(&r);
+    r = call(f, "GET", "/metrics", NULL);
+    assert_non_null(strstr(r.resp.body, "addrmand_nodes 2\n"));
+    assert_non_null(strstr(r.resp.body, "addrmand_node_connected{node=\"a\"} 1\n"));
+    assert_non_null(strstr(r.resp.body, "addrmand_node_leased{node=\"b\"} 1\n"));
+    assert_non_null(strstr(r.resp.body, "addrmand_node_selects_total{node=\"b\"} 2\n"));
+    assert_non_null(strstr(r.resp.body, "# TYPE addrmand_node_selects_total counter\n"));
+    done(&r);
+    expect(f, "GET", "/debug/check", NULL, 200, NULL);
+    expect(f, "POST", "/v1/select", "{\"lease_seconds\": 3601}", 400, "bad_request");
+    expect(f, "DELETE", "/v1/nodes/bad%20name", NULL, 400, "bad_request");
+    expect(f, "DELETE", "/v1/nodes/a", NULL, 204, NULL);
+    expect(f, "DELETE", "/v1/nodes/a", NULL, 404, "not_found");
+    /* Silent for the node timeout: b goes too. */
+    t_now += 900;
+    r = call(f, "GET", "/v1/nodes", NULL);
+    assert_int_equal(json_array_size(json_object_get(r.json, "nodes")), 0);
+    done(&r);
+    expect(f, "GET", "/debug/check", NULL, 200, NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -820,6 +907,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bans, setup, teardown),
         cmocka_unit_test_setup_teardown(test_addrv2, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stats_and_metrics, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nodes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

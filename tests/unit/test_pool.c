@@ -371,6 +371,103 @@ static void test_bad_requests_are_refused(void **state)
     destroy(f);
 }
 
+static void test_report_of_another_node_keeps_the_lease(void **state)
+{
+    (void)state;
+    fixture *f = make(1, 1);
+    am_peer a[2];
+    assert_int_equal(pick(f, "A", 1, 120, 0, 1, a), 1);
+    report(f, "B", &a[0], AM_OP_CONNECTED);
+    report(f, "B", &a[0], AM_OP_DISCONNECTED);
+    const char *holder;
+    size_t nconn;
+    assert_int_equal(am_pool_peer_holders(f->p, a[0].id, &holder, &nconn), AM_OK);
+    assert_string_equal(holder, "A");
+    assert_int_equal(pick(f, "C", 1, 120, 0, 0, a + 1), 0);
+    destroy(f);
+}
+
+static void test_diverse_counts_the_node_connections(void **state)
+{
+    (void)state;
+    fixture *f = make(2, 3);
+    am_peer a[4];
+    assert_int_equal(pick(f, "A", 1, 120, 0, 1, a), 1);
+    report(f, "A", &a[0], AM_OP_CONNECTED);
+    /* One group is taken by the connection: one peer, of the other group. */
+    assert_int_equal(pick(f, "A", 4, 120, 0, 1, a + 1), 1);
+    assert_int_not_equal(am_addr_group_key(&a[1].addr), am_addr_group_key(&a[0].addr));
+    /* Disconnected, the group is free again for A. */
+    report(f, "A", &a[0], AM_OP_DISCONNECTED);
+    assert_int_equal(pick(f, "A", 4, 120, 0, 1, a + 2), 1);
+    assert_int_equal(am_addr_group_key(&a[2].addr), am_addr_group_key(&a[0].addr));
+    destroy(f);
+}
+
+static void test_two_nodes_connected_to_one_peer(void **state)
+{
+    (void)state;
+    fixture *f = make(1, 1);
+    am_peer a[2];
+    assert_int_equal(pick(f, "A", 1, 0, 0, 0, a), 1);
+    report(f, "A", &a[0], AM_OP_CONNECTED);
+    report(f, "A", &a[0], AM_OP_CONNECTED);     /* twice: still one */
+    report(f, "B", &a[0], AM_OP_CONNECTED);
+    const char *holder;
+    size_t nconn;
+    assert_int_equal(am_pool_peer_holders(f->p, a[0].id, &holder, &nconn), AM_OK);
+    assert_int_equal(nconn, 2);
+    report(f, "A", &a[0], AM_OP_DISCONNECTED);
+    assert_int_equal(am_pool_peer_holders(f->p, a[0].id, &holder, &nconn), AM_OK);
+    assert_int_equal(nconn, 1);
+    /* Still connected to B: exclusive leaves it out, A may have it. */
+    assert_int_equal(pick(f, "C", 1, 0, 1, 0, a + 1), 0);
+    assert_int_equal(pick(f, "A", 1, 0, 0, 0, a + 1), 1);
+    report(f, "B", &a[0], AM_OP_FAILED);
+    assert_int_equal(am_pool_peer_holders(f->p, a[0].id, &holder, &nconn), AM_OK);
+    assert_int_equal(nconn, 0);
+    destroy(f);
+}
+
+static void test_reports_keep_a_node_alive(void **state)
+{
+    (void)state;
+    fixture *f = make(1, 2);
+    am_peer a[2];
+    assert_int_equal(pick(f, "A", 1, 3600, 0, 0, a), 1);
+    fake_now += 600;
+    report(f, "A", &a[0], AM_OP_TRIED);         /* any report is news */
+    fake_now += 600;
+    assert_int_equal(am_pool_node_count(f->p), 1);
+    am_node_info info[1];
+    size_t n;
+    assert_int_equal(am_pool_nodes(f->p, info, 1, &n), AM_OK);
+    assert_int_equal(info[0].last_seen, fake_now - 600);
+    assert_int_equal(info[0].n_leased, 1);      /* TRIED keeps the lease */
+    fake_now += 300;
+    assert_int_equal(am_pool_node_count(f->p), 0);
+    destroy(f);
+}
+
+static void test_dropped_name_starts_clean(void **state)
+{
+    (void)state;
+    fixture *f = make(3, 1);
+    am_peer a[3];
+    assert_int_equal(pick(f, "A", 2, 120, 0, 1, a), 2);
+    report(f, "A", &a[0], AM_OP_CONNECTED);
+    assert_int_equal(am_pool_drop_node(f->p, "A"), AM_OK);
+    assert_int_equal(pick(f, "A", 1, 120, 0, 1, a + 2), 1);
+    am_node_info info[1];
+    size_t n;
+    assert_int_equal(am_pool_nodes(f->p, info, 1, &n), AM_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(info[0].selects, 1);
+    assert_int_equal(info[0].n_connected, 0);
+    assert_int_equal(info[0].n_leased, 1);
+    destroy(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -391,6 +488,11 @@ int main(void)
         cmocka_unit_test(test_forgotten_peer_leaves_every_node),
         cmocka_unit_test(test_nodes_listing_counts_selects),
         cmocka_unit_test(test_bad_requests_are_refused),
+        cmocka_unit_test(test_report_of_another_node_keeps_the_lease),
+        cmocka_unit_test(test_diverse_counts_the_node_connections),
+        cmocka_unit_test(test_two_nodes_connected_to_one_peer),
+        cmocka_unit_test(test_reports_keep_a_node_alive),
+        cmocka_unit_test(test_dropped_name_starts_clean),
     };
     return cmocka_run_group_tests_name("pool", tests, NULL, NULL);
 }

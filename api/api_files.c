@@ -1,0 +1,641 @@
+/*
+ * api_files.c - the data directory seen from the API: journalling for the
+ * handlers, snapshots (POST /v1/dump and the server's timer), POST
+ * /v1/load, PUT/GET /v1/anchors, GET /v1/export, POST /v1/import, the
+ * persistence figures of /v1/stats and /metrics, and GET /debug/place.
+ *
+ * Documents are parsed without the lock and merged under it; a snapshot's
+ * texts are built under the lock and written after it (api_store.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api_btcd.h"
+#include "api_floresta.h"
+#include "api_fsio.h"
+#include "api_handlers.h"
+#include "api_jload.h"
+#include "api_json.h"
+#include "api_peer.h"
+
+#define WHY_MAX 256
+#define ANCHORS_MAX 10000
+
+/* ---- journalling ------------------------------------------------------ */
+
+int api_j_peer(api_ctx *ctx, uint64_t id)
+{
+    return ctx->store ? api_store_journal_peer(ctx->store, ctx->core, id)
+                      : AM_OK;
+}
+
+int api_j_remove(api_ctx *ctx, uint64_t id)
+{
+    return ctx->store ? api_store_journal_remove(ctx->store, id) : AM_OK;
+}
+
+int api_j_ban(api_ctx *ctx, const am_ban *ban)
+{
+    return ctx->store ? api_store_journal_ban(ctx->store, ban) : AM_OK;
+}
+
+int api_j_unban(api_ctx *ctx, const am_subnet *target)
+{
+    return ctx->store ? api_store_journal_unban(ctx->store, target) : AM_OK;
+}
+
+int api_j_unban_all(api_ctx *ctx)
+{
+    return ctx->store ? api_store_journal_unban_all(ctx->store) : AM_OK;
+}
+
+void api_j_batch_begin(api_ctx *ctx)
+{
+    if (ctx->store)
+        api_store_batch_begin(ctx->store);
+}
+
+int api_j_batch_end(api_ctx *ctx)
+{
+    return ctx->store ? api_store_batch_end(ctx->store) : AM_OK;
+}
+
+void api_j_watch_begin(api_ctx *ctx, api_store_watch *w)
+{
+    if (ctx->store)
+        api_store_watch_begin(ctx->core, w);
+    else
+        w->n = 0;
+}
+
+int api_j_watch_end(api_ctx *ctx, const api_store_watch *w)
+{
+    return ctx->store ? api_store_watch_end(ctx->store, ctx->core, w) : AM_OK;
+}
+
+/* Both in one write: the peer's record, then the newcomers moved. */
+int api_set_state_j(api_ctx *ctx, uint64_t id, am_state_op op, am_peer *out,
+                    int *jrc)
+{
+    api_store_watch w;
+    int rc, brc;
+
+    api_j_batch_begin(ctx);
+    api_j_watch_begin(ctx, &w);
+    rc = am_set_state(ctx->core, id, op, out);
+    *jrc = rc == AM_OK ? api_j_peer(ctx, id) : AM_OK;
+    if (rc == AM_OK && *jrc == AM_OK)
+        *jrc = api_j_watch_end(ctx, &w);
+    brc = api_j_batch_end(ctx);
+    if (*jrc == AM_OK)
+        *jrc = brc;
+    return rc;
+}
+
+int api_select_j(api_ctx *ctx, const am_pool_select_opts *o, am_peer *out,
+                 size_t *n, int *jrc)
+{
+    api_store_watch w;
+    int rc, brc;
+
+    api_j_batch_begin(ctx);
+    api_j_watch_begin(ctx, &w);
+    rc = am_pool_select(ctx->pool, ctx->core, o, out, n);
+    *jrc = api_j_watch_end(ctx, &w);
+    brc = api_j_batch_end(ctx);
+    if (*jrc == AM_OK)
+        *jrc = brc;
+    return rc;
+}
+
+int api_fail_journal(api_err *err, int am_rc, const char *what)
+{
+    if (am_rc == AM_ERR_NOMEM)
+        return api_fail(err, API_INTERNAL,
+                        "%s was done in memory, but out of memory kept it "
+                        "from the journal: it is lost on a crash before the "
+                        "next save", what);
+    return api_fail(err, API_IO_ERROR,
+                    "%s was done in memory, but the journal could not be "
+                    "written: it is lost on a crash before the next save",
+                    what);
+}
+
+/* ---- snapshots ------------------------------------------------------- */
+
+int api_save(api_ctx *ctx, size_t *peers)
+{
+    api_snapshot *snap;
+    int rc;
+
+    if (ctx->store == NULL)
+        return AM_ERR_INVAL;
+    api_lock(ctx);
+    rc = api_store_snapshot_begin(ctx->store, ctx->core, &snap);
+    api_unlock(ctx);
+    if (rc != AM_OK)
+        return rc;
+    return api_store_snapshot_commit(ctx->store, snap, peers);
+}
+
+static int need_store(api_call *c, api_err *err)
+{
+    if (c->ctx->store != NULL)
+        return 0;
+    return api_fail(err, API_NOT_READY,
+                    "the data directory is not available (see /readyz)");
+}
+
+/* The store's sentence for its last failure. */
+static int fail_store(api_call *c, api_err *err, int rc, const char *what)
+{
+    char why[WHY_MAX];
+
+    if (rc == AM_ERR_NOMEM)
+        return api_fail(err, API_INTERNAL, "%s: out of memory", what);
+    api_store_last_problem(c->ctx->store, why, sizeof why);
+    return api_fail(err, API_IO_ERROR, "%s: %s", what,
+                    why[0] ? why : am_strerror(rc));
+}
+
+int api_h_dump(api_call *c, api_err *err)
+{
+    size_t peers = 0;
+    api_jw w;
+    int rc;
+
+    if (need_store(c, err) != 0)
+        return -1;
+    rc = api_save(c->ctx, &peers);
+    if (rc != AM_OK)
+        return fail_store(c, err, rc, "the snapshot failed");
+    api_jw_init(&w);
+    api_jw_object(&w);
+    api_jw_kstr(&w, "file", API_STORE_PEERS);
+    api_jw_ku64(&w, "peers", peers);
+    api_jw_object_end(&w);
+    return api_reply_json(c, 200, &w, err);
+}
+
+/* ---- merging documents ----------------------------------------------- */
+
+static int reply_merge(api_call *c, const api_merge_result *r, api_err *err)
+{
+    api_jw w;
+
+    api_jw_init(&w);
+    api_merge_result_write(&w, r);
+    return api_reply_json(c, 200, &w, err);
+}
+
+/* An error of a merge that ran (the document was readable). */
+static int fail_merge(api_err *err, int rc)
+{
+    if (rc == AM_ERR_NOMEM)
+        return api_fail(err, API_INTERNAL, "out of memory while merging");
+    return api_fail_journal(err, rc, "part of the merge");
+}
+
+/* The store's own files: loading one would set it aside as a bad peers
+ * document and lose what it holds. */
+static int is_store_file(const char *name)
+{
+    return strcmp(name, API_STORE_BANS) == 0 ||
+           strcmp(name, API_STORE_META) == 0 ||
+           strcmp(name, API_STORE_LOCK) == 0 ||
+           strncmp(name, "journal.", 8) == 0;
+}
+
+static int load_name(api_call *c, const char **name, api_err *err)
+{
+    char why[WHY_MAX];
+    int rc;
+
+    *name = API_STORE_PEERS;
+    rc = api_json_get_str(c->body, "file", API_FS_NAME_MAX, name, err);
+    if (rc < 0)
+        return -1;
+    if (api_fs_check_name(*name, why, sizeof why) != AM_OK)
+        return api_fail(err, API_BAD_REQUEST, "%s", why);
+    if (is_store_file(*name))
+        return api_fail(err, API_BAD_REQUEST,
+                        "%s is one of the service's own files, not a peers "
+                        "document", *name);
+    return 0;
+}
+
+static int fail_load(api_err *err, int rc, const char *name,
+                     const api_merge_result *r)
+{
+    switch (rc) {
+    case AM_ERR_NOTFOUND:
+        return api_fail(err, API_NOT_FOUND, "%s", r->why);
+    case AM_ERR_MALFORMED:
+        return api_fail(err, API_BAD_REQUEST,
+                        "%s is not a Floresta peers document (%s); it was "
+                        "set aside", name, r->why);
+    case AM_ERR_INVAL:
+    case AM_ERR_TOOMANY:
+        return api_fail(err, API_BAD_REQUEST, "%s", r->why);
+    case AM_ERR_IO:
+        if (r->unreadable)      /* the read failed, nothing was merged */
+            return api_fail(err, API_BAD_REQUEST, "%s", r->why);
+        return fail_merge(err, rc);
+    default:
+        return fail_merge(err, rc);
+    }
+}
+
+int api_h_load(api_call *c, api_err *err)
+{
+    const char *name;
+    api_merge_result r;
+    int rc;
+
+    if (need_store(c, err) != 0 || load_name(c, &name, err) != 0)
+        return -1;
+    api_merge_result_init(&r);
+    api_lock(c->ctx);
+    rc = api_store_load_file(c->ctx->store, c->ctx->core, name, &r);
+    api_unlock(c->ctx);
+    rc = rc == AM_OK ? reply_merge(c, &r, err) : fail_load(err, rc, name, &r);
+    api_merge_result_free(&r);
+    return rc;
+}
+
+typedef int (*read_doc_fn)(const char *text, size_t len, api_doc *doc,
+                           api_merge_result *r);
+
+/* Media type of a Content-Type value, parameters ignored. */
+static int is_json_type(const char *ct)
+{
+    size_t len;
+
+    if (ct == NULL)
+        return 0;
+    ct += strspn(ct, " \t");
+    len = strcspn(ct, "; \t");
+    return len == 16 && strncasecmp(ct, "application/json", len) == 0;
+}
+
+static int import_args(api_call *c, read_doc_fn *fn, api_err *err)
+{
+    const char *format = api_query_get(c->query, "format");
+
+    if (format == NULL || strcmp(format, "floresta") == 0)
+        *fn = api_floresta_read;
+    else if (strcmp(format, "btcd") == 0)
+        *fn = api_btcd_read;
+    else
+        return api_fail(err, API_BAD_REQUEST,
+                        "unknown format '%s' (floresta, btcd)", format);
+    if (c->req->body_len == 0)
+        return api_fail(err, API_BAD_REQUEST,
+                        "the body must be the document to import");
+    if (!is_json_type(c->req->content_type))
+        return api_fail(err, API_UNSUPPORTED_MEDIA_TYPE,
+                        "the body must be application/json");
+    return 0;
+}
+
+/* A document that is not JSON is bad_json; JSON of the wrong shape (the
+ * readers' "not a ..." sentences) is bad_request. */
+static int fail_unreadable(api_err *err, const api_merge_result *r)
+{
+    api_code code = strncmp(r->why, "not a ", 6) == 0 ? API_BAD_REQUEST
+                                                      : API_BAD_JSON;
+
+    return api_fail(err, code, "the document cannot be read: %s", r->why);
+}
+
+static int import_merge(api_ctx *ctx, const api_doc *doc, api_merge_result *r)
+{
+    api_merge_opts opts = {0, NULL, NULL, API_MERGE_ALL};
+    int rc, brc;
+
+    if (ctx->store) {
+        opts.on_change = api_store_on_change;
+        opts.ctx = ctx->store;
+    }
+    api_lock(ctx);
+    api_j_batch_begin(ctx);
+    rc = api_merge_doc(ctx->core, doc, &opts, r);
+    brc = api_j_batch_end(ctx);
+    api_unlock(ctx);
+    return rc != AM_OK ? rc : brc;
+}
+
+int api_h_import(api_call *c, api_err *err)
+{
+    read_doc_fn read_doc = api_floresta_read;
+    api_merge_result r;
+    api_doc doc;
+    int rc;
+
+    if (import_args(c, &read_doc, err) != 0)
+        return -1;
+    api_doc_init(&doc);
+    api_merge_result_init(&r);
+    rc = read_doc(c->req->body, c->req->body_len, &doc, &r);
+    if (rc == AM_OK)
+        rc = import_merge(c->ctx, &doc, &r);
+    if (rc == AM_OK)
+        rc = reply_merge(c, &r, err);
+    else if (r.unreadable)
+        rc = fail_unreadable(err, &r);
+    else
+        rc = fail_merge(err, rc);
+    api_doc_free(&doc);
+    api_merge_result_free(&r);
+    return rc;
+}
+
+/* ---- export and anchors ---------------------------------------------- */
+
+/* Reply with a malloc'd JSON text, taken without a copy (an export of a
+ * large pool is tens of megabytes). */
+static int reply_owned(api_call *c, char *text, size_t len)
+{
+    c->resp->body = text;
+    c->resp->body_len = len;
+    c->resp->status = 200;
+    c->resp->content_type = "application/json";
+    return 0;
+}
+
+int api_h_export(api_call *c, api_err *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int rc;
+
+    api_lock(c->ctx);
+    rc = api_floresta_export(c->ctx->core, &text, &len, NULL);
+    api_unlock(c->ctx);
+    if (rc != AM_OK)
+        return api_fail_core(err, rc, "cannot export the pool");
+    return reply_owned(c, text, len);
+}
+
+/* How a request names a peer: its id, or its endpoint. */
+typedef struct peer_name {
+    uint64_t id;            /* 0: by endpoint */
+    am_addr endpoint;
+} peer_name;
+
+/* Text: all digits an id, else host:port. */
+static int peer_text_parse(const char *text, const char *what,
+                           peer_name *out, api_err *err)
+{
+    memset(out, 0, sizeof out[0]);
+    if (text[0] != '\0' && text[strspn(text, "0123456789")] == '\0')
+        return api_parse_u64(text, what, 1, AM_ID_MAX, &out->id, err);
+    return api_addr_parse(text, API_DEFAULT_PORT, what, &out->endpoint, err);
+}
+
+/* A JSON integer id, or text. */
+static int peer_name_parse(const json_t *v, const char *what, peer_name *out,
+                           api_err *err)
+{
+    const char *text;
+
+    memset(out, 0, sizeof out[0]);
+    if (json_is_integer(v))     /* api_json_*: 1 when valid, -1 when not */
+        return api_json_u64(v, what, 1, AM_ID_MAX, &out->id, err) < 0 ? -1
+                                                                      : 0;
+    if (api_json_str(v, what, 300, &text, err) < 0)
+        return -1;
+    return peer_text_parse(text, what, out, err);
+}
+
+/* Under the lock: the peer's id, or AM_ERR_NOTFOUND. */
+static int peer_name_find(api_ctx *ctx, const peer_name *n, uint64_t *id)
+{
+    am_peer p;
+    int rc = n->id ? am_get(ctx->core, n->id, &p)
+                   : am_find(ctx->core, &n->endpoint, &p);
+
+    if (rc == AM_OK)
+        *id = p.id;
+    return rc;
+}
+
+static int anchors_parse(const json_t *body, peer_name **names, size_t *n,
+                         api_err *err)
+{
+    json_t *list;
+    char what[32];
+    int rc = api_json_get_array(body, "peers", &list, err);
+
+    if (rc <= 0)
+        return rc < 0 ? -1 : api_fail(err, API_BAD_REQUEST,
+                                      "peers is required");
+    *n = json_array_size(list);
+    if (*n > ANCHORS_MAX)
+        return api_fail(err, API_BAD_REQUEST, "at most %d anchors",
+                        ANCHORS_MAX);
+    *names = calloc(*n ? *n : 1, sizeof **names);
+    if (*names == NULL)
+        return api_fail(err, API_INTERNAL, "out of memory");
+    for (size_t i = 0; i < *n; i++) {
+        snprintf(what, sizeof what, "peers[%zu]", i);
+        if (peer_name_parse(json_array_get(list, i), what, &(*names)[i],
+                            err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Under the lock: the anchors.json text, or 404 naming the first unknown
+ * peer. */
+static int anchors_text(api_ctx *ctx, const peer_name *names, size_t n,
+                        char **text, size_t *len, api_err *err)
+{
+    uint64_t *ids = malloc((n ? n : 1) * sizeof *ids);
+    size_t i, missing;
+    int rc;
+
+    if (ids == NULL)
+        return api_fail(err, API_INTERNAL, "out of memory");
+    for (i = 0; i < n; i++) {
+        if (peer_name_find(ctx, &names[i], &ids[i]) != AM_OK) {
+            free(ids);
+            return api_fail(err, API_NOT_FOUND, "peers[%zu] is not a known "
+                            "peer; nothing was written", i);
+        }
+    }
+    rc = api_floresta_anchors(ctx->core, ids, n, text, len, &missing);
+    free(ids);
+    if (rc != AM_OK)
+        return api_fail_core(err, rc, "cannot write the anchors");
+    return 0;
+}
+
+int api_h_anchors_put(api_call *c, api_err *err)
+{
+    peer_name *names = NULL;
+    char *text = NULL, why[WHY_MAX];
+    size_t n = 0, len = 0;
+    api_jw w;
+    int rc;
+
+    if (need_store(c, err) != 0 || anchors_parse(c->body, &names, &n, err))
+        goto out;
+    api_lock(c->ctx);
+    rc = anchors_text(c->ctx, names, n, &text, &len, err);
+    api_unlock(c->ctx);
+    if (rc != 0)
+        goto out;
+    rc = api_store_write_file(c->ctx->store, API_STORE_ANCHORS, text, len, why,
+                              sizeof why);
+    free(text);
+    free(names);
+    if (rc != AM_OK)
+        return api_fail(err, API_IO_ERROR, "%s", why);
+    api_jw_init(&w);
+    api_jw_object(&w);
+    api_jw_kstr(&w, "file", API_STORE_ANCHORS);
+    api_jw_ku64(&w, "peers", n);
+    api_jw_object_end(&w);
+    return api_reply_json(c, 200, &w, err);
+out:
+    free(names);
+    return -1;
+}
+
+int api_h_anchors_get(api_call *c, api_err *err)
+{
+    char *text = NULL, why[WHY_MAX];
+    json_t *doc = NULL;
+    size_t len;
+    int rc;
+
+    if (need_store(c, err) != 0)
+        return -1;
+    rc = api_store_read_file(c->ctx->store, API_STORE_ANCHORS, &text, &len,
+                             why, sizeof why);
+    if (rc == AM_ERR_NOTFOUND)
+        return api_fail(err, API_NOT_FOUND,
+                        "there is no %s (PUT /v1/anchors writes it)",
+                        API_STORE_ANCHORS);
+    if (rc != AM_OK)
+        return api_fail(err, API_IO_ERROR, "%s", why);
+    /* Every answer is JSON: a file someone broke is not passed on. */
+    rc = api_jload(text, len, &doc, why, sizeof why);
+    if (rc == AM_OK && !json_is_array(doc))
+        snprintf(why, sizeof why, "not a JSON array");
+    if (rc != AM_OK || !json_is_array(doc)) {
+        json_decref(doc);
+        free(text);
+        return api_fail(err, API_IO_ERROR, "%s cannot be read: %s",
+                        API_STORE_ANCHORS, why);
+    }
+    json_decref(doc);
+    return reply_owned(c, text, len);
+}
+
+/* ---- /v1/stats, /metrics, /readyz ------------------------------------ */
+
+void api_files_stats(api_ctx *ctx, api_jw *w)
+{
+    api_store_stats st;
+
+    if (ctx->store == NULL)
+        return;
+    api_store_stats_get(ctx->store, &st);
+    api_jw_key(w, "persistence");
+    api_jw_object(w);
+    api_jw_ki64(w, "last_save", st.last_save);
+    api_jw_ku64(w, "last_save_peers", st.last_peers);
+    api_jw_ku64(w, "saves", st.saves);
+    api_jw_ku64(w, "save_failures", st.save_failures);
+    api_jw_ku64(w, "journal_bytes", st.journal_bytes);
+    api_jw_ku64(w, "journal_records", st.journal_records);
+    api_jw_ku64(w, "journal_failures", st.journal_failures);
+    api_jw_ku64(w, "corrupt_files", st.corrupt_files);
+    api_jw_object_end(w);
+}
+
+static void metric(api_buf *b, const char *name, const char *type,
+                   const char *help, uint64_t v)
+{
+    api_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name, help,
+                   name, type, name, (unsigned long long)v);
+}
+
+void api_files_metrics(api_ctx *ctx, api_buf *b)
+{
+    api_store_stats st;
+
+    if (ctx->store == NULL)
+        return;
+    api_store_stats_get(ctx->store, &st);
+    metric(b, "addrmand_saves_total", "counter",
+           "Snapshots of the data directory written.", st.saves);
+    metric(b, "addrmand_save_failures_total", "counter",
+           "Snapshots that could not be written.", st.save_failures);
+    metric(b, "addrmand_last_save_timestamp_seconds", "gauge",
+           "Unix time of the last snapshot written (0: none yet).",
+           (uint64_t)(st.last_save > 0 ? st.last_save : 0));
+    metric(b, "addrmand_corrupt_files_total", "counter",
+           "Unreadable files of the data directory renamed aside.",
+           st.corrupt_files);
+    metric(b, "addrmand_journal_bytes", "gauge",
+           "Size of the journal of changes since the last snapshot.",
+           st.journal_bytes);
+    metric(b, "addrmand_journal_records", "gauge",
+           "Changes journalled since the last snapshot.", st.journal_records);
+    metric(b, "addrmand_journal_failures_total", "counter",
+           "Changes made in memory that the journal could not take.",
+           st.journal_failures);
+}
+
+int api_files_not_ready(api_ctx *ctx, char *why, size_t why_len)
+{
+    return ctx->store != NULL && !api_store_ready(ctx->store, why, why_len);
+}
+
+/* ---- GET /debug/place/{peer} ----------------------------------------- */
+
+static void write_place(api_jw *w, uint64_t id, const am_place *pl)
+{
+    api_jw_object(w);
+    api_jw_ku64(w, "id", id);
+    api_jw_kstr(w, "table", api_table_name(pl->in_tried));
+    api_jw_key(w, "place");
+    api_jw_array(w);
+    for (uint32_t i = 0; i < pl->n && i < AM_MAX_NEW_REFS; i++) {
+        api_jw_array(w);
+        api_jw_u64(w, pl->bucket[i]);
+        api_jw_u64(w, pl->slot[i]);
+        api_jw_array_end(w);
+    }
+    api_jw_array_end(w);
+    api_jw_object_end(w);
+}
+
+int api_h_debug_place(api_call *c, api_err *err)
+{
+    peer_name name;
+    am_place pl;
+    uint64_t id = 0;
+    api_jw w;
+    int rc;
+
+    if (peer_text_parse(c->param, "peer", &name, err) != 0)
+        return -1;
+    api_lock(c->ctx);
+    rc = peer_name_find(c->ctx, &name, &id);
+    if (rc == AM_OK)
+        rc = am_place_of(c->ctx->core, id, &pl);
+    api_unlock(c->ctx);
+    if (rc == AM_ERR_NOTFOUND)
+        return api_fail(err, API_NOT_FOUND, "no peer '%s'", c->param);
+    if (rc != AM_OK)
+        return api_fail_core(err, rc, "cannot place the peer");
+    api_jw_init(&w);
+    write_place(&w, id, &pl);
+    return api_reply_json(c, 200, &w, err);
+}

@@ -1,0 +1,632 @@
+/*
+ * api_jfast.c - one element at a time out of a large JSON array (see
+ * api_jfast.h).
+ */
+#include "api_jfast.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "am_error.h"
+
+#define BLOCK_SIZE ((size_t)64 * 1024)
+#define ALIGN 16
+
+typedef struct block {
+    struct block *next;
+    size_t cap, used;
+    unsigned char *data;
+} block;
+
+struct api_jf_reader {
+    const char *text;
+    size_t len, pos;
+    block *first, *cur;         /* the arena; first is kept across resets */
+    int started, done, nomem;
+    const char *err;            /* what went wrong, at err_pos */
+    size_t err_pos;
+    api_jf root;                /* a document that is not an array */
+};
+
+/* ------------------------------------------------------------- arena */
+
+static block *block_new(size_t cap)
+{
+    block *b = malloc(sizeof *b);
+
+    if (b == NULL)
+        return NULL;
+    b->data = malloc(cap);
+    if (b->data == NULL) {
+        free(b);
+        return NULL;
+    }
+    b->next = NULL;
+    b->cap = cap;
+    b->used = 0;
+    return b;
+}
+
+static void *arena_alloc(api_jf_reader *r, size_t size)
+{
+    block *b = r->cur;
+
+    size = (size + ALIGN - 1) & ~(size_t)(ALIGN - 1);
+    while (b->used + size > b->cap) {
+        if (b->next == NULL) {
+            b->next = block_new(size > BLOCK_SIZE ? size : BLOCK_SIZE);
+            if (b->next == NULL) {
+                r->nomem = 1;
+                return NULL;
+            }
+        }
+        b = b->next;
+        r->cur = b;
+    }
+    b->used += size;
+    return b->data + b->used - size;
+}
+
+/* Forget the previous element; blocks are kept for the next. */
+static void arena_reset(api_jf_reader *r)
+{
+    for (block *b = r->first; b != NULL; b = b->next)
+        b->used = 0;
+    r->cur = r->first;
+}
+
+/* ------------------------------------------------------------ parsing */
+
+static int fail(api_jf_reader *r, const char *what)
+{
+    if (r->err == NULL) {
+        r->err = what;
+        r->err_pos = r->pos;
+    }
+    return -1;
+}
+
+static void skip_ws(api_jf_reader *r)
+{
+    while (r->pos < r->len) {
+        char c = r->text[r->pos];
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+            return;
+        r->pos++;
+    }
+}
+
+static int parse_value(api_jf_reader *r, api_jf *v, int depth);
+
+/* Length of a valid UTF-8 sequence at s (n bytes left), 0 when invalid. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0], need, i;
+    uint32_t cp;
+
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        need = 1, cp = c & 0x1F;
+    else if (c >= 0xE0 && c <= 0xEF)
+        need = 2, cp = c & 0x0F;
+    else if (c >= 0xF0 && c <= 0xF4)
+        need = 3, cp = c & 0x07;
+    else
+        return 0;
+    if (n < need + 1)
+        return 0;
+    for (i = 1; i <= need; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if ((need == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+        (need == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
+        return 0;
+    return need + 1;
+}
+
+static int hex4(const char *s, uint32_t *out)
+{
+    uint32_t v = 0;
+
+    for (int i = 0; i < 4; i++) {
+        char c = s[i];
+        v <<= 4;
+        if (c >= '0' && c <= '9')
+            v |= (uint32_t)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            v |= (uint32_t)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            v |= (uint32_t)(c - 'A' + 10);
+        else
+            return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static size_t put_utf8(char *o, uint32_t cp)
+{
+    if (cp < 0x80) {
+        o[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (char)(0xC0 | (cp >> 6));
+        o[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (char)(0xE0 | (cp >> 12));
+        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (char)(0xF0 | (cp >> 18));
+    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    o[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* A \u escape at r->pos ('u' already passed); the code point. */
+static int unicode_escape(api_jf_reader *r, uint32_t *cp)
+{
+    uint32_t lo;
+
+    if (r->pos + 4 > r->len || hex4(r->text + r->pos, cp) != 0)
+        return fail(r, "invalid \\u escape");
+    r->pos += 4;
+    if (*cp >= 0xDC00 && *cp <= 0xDFFF)
+        return fail(r, "invalid Unicode: a lone low surrogate");
+    if (*cp < 0xD800 || *cp > 0xDBFF)
+        return 0;
+    if (r->pos + 6 > r->len || r->text[r->pos] != '\\' ||
+        r->text[r->pos + 1] != 'u' || hex4(r->text + r->pos + 2, &lo) != 0 ||
+        lo < 0xDC00 || lo > 0xDFFF)
+        return fail(r, "invalid Unicode: a lone high surrogate");
+    r->pos += 6;
+    *cp = 0x10000 + ((*cp - 0xD800) << 10) + (lo - 0xDC00);
+    return 0;
+}
+
+static int escape(api_jf_reader *r, char *o, size_t *n)
+{
+    static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+    const char *hit;
+    uint32_t cp;
+    char c = r->text[r->pos++];
+
+    if (c == 'u') {
+        if (unicode_escape(r, &cp) != 0)
+            return -1;
+        *n += put_utf8(o + *n, cp);
+        return 0;
+    }
+    hit = c != '\0' ? strchr(from, c) : NULL;
+    if (hit == NULL) {
+        r->pos--;
+        return fail(r, "invalid escape");
+    }
+    o[(*n)++] = to[hit - from];
+    return 0;
+}
+
+/* The string at r->pos ('"'), unescaped into the arena. */
+static int parse_string(api_jf_reader *r, const char **out, size_t *out_len)
+{
+    const char *t = r->text;
+    size_t end = r->pos + 1, n = 0;
+    char *o;
+
+    while (end < r->len && t[end] != '"')
+        end += t[end] == '\\' ? 2 : 1;
+    if (end >= r->len)
+        return fail(r, "premature end of input in a string");
+    /* Escapes never grow: \uXXXX (6) is at most 3 bytes, a pair 4. */
+    o = arena_alloc(r, end - r->pos);
+    if (o == NULL)
+        return -1;
+    r->pos++;
+    while (t[r->pos] != '"') {
+        unsigned char c = (unsigned char)t[r->pos];
+        size_t l;
+
+        if (c == '\\') {
+            r->pos++;
+            if (escape(r, o, &n) != 0)
+                return -1;
+            continue;
+        }
+        if (c < 0x20)
+            return fail(r, "control character in a string");
+        l = utf8_len((const unsigned char *)t + r->pos, end - r->pos);
+        if (l == 0)
+            return fail(r, "invalid UTF-8 in a string");
+        memcpy(o + n, t + r->pos, l);
+        n += l;
+        r->pos += l;
+    }
+    r->pos++;
+    o[n] = '\0';
+    *out = o;
+    *out_len = n;
+    return 0;
+}
+
+static size_t digits(const char *s, size_t n, size_t i)
+{
+    while (i < n && s[i] >= '0' && s[i] <= '9')
+        i++;
+    return i;
+}
+
+/* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+static int parse_number(api_jf_reader *r, api_jf *v)
+{
+    const char *s = r->text;
+    size_t i = r->pos, n = r->len, j;
+
+    if (i < n && s[i] == '-')
+        i++;
+    if (i < n && s[i] == '0')
+        i++;
+    else if ((j = digits(s, n, i)) > i)
+        i = j;
+    else
+        return fail(r, "invalid number");
+    if (i < n && s[i] == '.') {
+        if ((j = digits(s, n, i + 1)) == i + 1)
+            return fail(r, "invalid number");
+        i = j;
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-'))
+            i++;
+        if ((j = digits(s, n, i)) == i)
+            return fail(r, "invalid number");
+        i = j;
+    }
+    v->type = API_JF_NUM;
+    v->text = s + r->pos;
+    v->len = i - r->pos;
+    r->pos = i;
+    return 0;
+}
+
+static int parse_literal(api_jf_reader *r, api_jf *v, const char *word,
+                         api_jf_type type)
+{
+    size_t l = strlen(word);
+
+    if (r->len - r->pos < l || memcmp(r->text + r->pos, word, l) != 0)
+        return fail(r, "invalid token");
+    r->pos += l;
+    v->type = type;
+    return 0;
+}
+
+/* After a member: ',' (1, more follow) or `close` (0). */
+static int member_end(api_jf_reader *r, char close)
+{
+    skip_ws(r);
+    if (r->pos < r->len && r->text[r->pos] == ',') {
+        r->pos++;
+        return 1;
+    }
+    if (r->pos < r->len && r->text[r->pos] == close) {
+        r->pos++;
+        return 0;
+    }
+    return fail(r, close == ']' ? "',' or ']' expected"
+                                : "',' or '}' expected");
+}
+
+static int parse_array(api_jf_reader *r, api_jf *v, int depth)
+{
+    const api_jf **tail = &v->child;
+    int more;
+
+    v->type = API_JF_ARR;
+    r->pos++;
+    skip_ws(r);
+    if (r->pos < r->len && r->text[r->pos] == ']') {
+        r->pos++;
+        return 0;
+    }
+    do {
+        api_jf *m = arena_alloc(r, sizeof *m);
+        if (m == NULL)
+            return -1;
+        memset(m, 0, sizeof *m);
+        if (parse_value(r, m, depth + 1) != 0)
+            return -1;
+        *tail = m;
+        tail = &m->next;
+        v->len++;
+    } while ((more = member_end(r, ']')) == 1);
+    return more;
+}
+
+static int parse_member(api_jf_reader *r, api_jf *m, int depth)
+{
+    size_t klen;
+
+    skip_ws(r);
+    if (r->pos >= r->len || r->text[r->pos] != '"')
+        return fail(r, "a string key expected");
+    if (parse_string(r, &m->key, &klen) != 0)
+        return -1;
+    if (strlen(m->key) != klen)
+        m->key = "";            /* a key with NUL bytes: no name we use */
+    skip_ws(r);
+    if (r->pos >= r->len || r->text[r->pos] != ':')
+        return fail(r, "':' expected");
+    r->pos++;
+    return parse_value(r, m, depth + 1);
+}
+
+static int parse_object(api_jf_reader *r, api_jf *v, int depth)
+{
+    const api_jf **tail = &v->child;
+    int more;
+
+    v->type = API_JF_OBJ;
+    r->pos++;
+    skip_ws(r);
+    if (r->pos < r->len && r->text[r->pos] == '}') {
+        r->pos++;
+        return 0;
+    }
+    do {
+        api_jf *m = arena_alloc(r, sizeof *m);
+        if (m == NULL)
+            return -1;
+        memset(m, 0, sizeof *m);
+        if (parse_member(r, m, depth) != 0)
+            return -1;
+        *tail = m;
+        tail = &m->next;
+        v->len++;
+    } while ((more = member_end(r, '}')) == 1);
+    return more;
+}
+
+static int parse_value(api_jf_reader *r, api_jf *v, int depth)
+{
+    char c;
+
+    if (depth > API_JF_MAX_DEPTH)
+        return fail(r, "maximum nesting depth reached");
+    skip_ws(r);
+    if (r->pos >= r->len)
+        return fail(r, "unexpected end of input");
+    c = r->text[r->pos];
+    switch (c) {
+    case '{':
+        return parse_object(r, v, depth);
+    case '[':
+        return parse_array(r, v, depth);
+    case '"':
+        v->type = API_JF_STR;
+        return parse_string(r, &v->text, &v->len);
+    case 't':
+        return parse_literal(r, v, "true", API_JF_TRUE);
+    case 'f':
+        return parse_literal(r, v, "false", API_JF_FALSE);
+    case 'n':
+        return parse_literal(r, v, "null", API_JF_NULL);
+    default:
+        if (c == '-' || (c >= '0' && c <= '9'))
+            return parse_number(r, v);
+        return fail(r, "invalid token");
+    }
+}
+
+/* ------------------------------------------------------------- reader */
+
+static int error_out(api_jf_reader *r, char *why, size_t why_len)
+{
+    size_t line = 1, col = 0;
+
+    if (r->nomem) {
+        snprintf(why, why_len, "out of memory");
+        return AM_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < r->err_pos && i < r->len; i++) {
+        col++;
+        if (r->text[i] == '\n') {
+            line++;
+            col = 0;
+        }
+    }
+    snprintf(why, why_len, "not JSON: %s (line %zu, column %zu)",
+             r->err ? r->err : "syntax error", line, col);
+    return AM_ERR_MALFORMED;
+}
+
+void api_jf_close(api_jf_reader *r)
+{
+    block *b, *next;
+
+    if (r == NULL)
+        return;
+    for (b = r->first; b != NULL; b = next) {
+        next = b->next;
+        free(b->data);
+        free(b);
+    }
+    free(r);
+}
+
+/* A document that is not an array: valid JSON (AM_ERR_INVAL) or not. */
+static int not_an_array(api_jf_reader *r, char *why, size_t why_len)
+{
+    if (parse_value(r, &r->root, 0) != 0)
+        return error_out(r, why, why_len);
+    skip_ws(r);
+    if (r->pos < r->len) {
+        fail(r, "end of input expected");
+        return error_out(r, why, why_len);
+    }
+    snprintf(why, why_len, "not a JSON array");
+    return AM_ERR_INVAL;
+}
+
+int api_jf_open(const char *text, size_t len, api_jf_reader **out,
+                char *why, size_t why_len)
+{
+    api_jf_reader *r = calloc(1, sizeof *r);
+    int rc;
+
+    *out = NULL;
+    if (r == NULL || (r->first = block_new(BLOCK_SIZE)) == NULL) {
+        free(r);
+        snprintf(why, why_len, "out of memory");
+        return AM_ERR_NOMEM;
+    }
+    r->cur = r->first;
+    r->text = text;
+    r->len = len;
+    skip_ws(r);
+    if (r->pos < r->len && r->text[r->pos] == '[') {
+        r->pos++;
+        *out = r;
+        return AM_OK;
+    }
+    rc = not_an_array(r, why, why_len);
+    api_jf_close(r);
+    return rc;
+}
+
+/* After ']': only whitespace may follow. */
+static int finish(api_jf_reader *r, char *why, size_t why_len)
+{
+    skip_ws(r);
+    if (r->pos < r->len) {
+        fail(r, "end of input expected");
+        return error_out(r, why, why_len);
+    }
+    r->done = 1;
+    return 0;
+}
+
+int api_jf_next(api_jf_reader *r, const api_jf **v, char *why,
+                size_t why_len)
+{
+    api_jf *e;
+
+    if (r->done)
+        return 0;
+    if (r->err != NULL || r->nomem)
+        return error_out(r, why, why_len);
+    arena_reset(r);
+    skip_ws(r);
+    if (r->pos < r->len && r->text[r->pos] == ']' && !r->started) {
+        r->pos++;
+        return finish(r, why, why_len);
+    }
+    if (r->started) {
+        int more = member_end(r, ']');
+        if (more < 0)
+            return error_out(r, why, why_len);
+        if (more == 0)
+            return finish(r, why, why_len);
+    }
+    r->started = 1;
+    e = arena_alloc(r, sizeof *e);
+    if (e == NULL)
+        return error_out(r, why, why_len);
+    memset(e, 0, sizeof *e);
+    if (parse_value(r, e, 1) != 0)
+        return error_out(r, why, why_len);
+    *v = e;
+    return 1;
+}
+
+/* ---------------------------------------------------------- accessors */
+
+const api_jf *api_jf_get(const api_jf *obj, const char *key)
+{
+    const api_jf *m, *found = NULL;
+
+    if (obj == NULL || obj->type != API_JF_OBJ)
+        return NULL;
+    for (m = obj->child; m != NULL; m = m->next)
+        if (strcmp(m->key, key) == 0)
+            found = m;
+    return found;
+}
+
+static int repeated_later(const api_jf *m)
+{
+    for (const api_jf *o = m->next; o != NULL; o = o->next)
+        if (strcmp(o->key, m->key) == 0)
+            return 1;
+    return 0;
+}
+
+size_t api_jf_size(const api_jf *v)
+{
+    size_t n = 0;
+
+    if (v == NULL)
+        return 0;
+    if (v->type == API_JF_ARR)
+        return v->len;
+    if (v->type != API_JF_OBJ)
+        return 0;
+    for (const api_jf *m = v->child; m != NULL; m = m->next)
+        n += !repeated_later(m);
+    return n;
+}
+
+const api_jf *api_jf_at(const api_jf *arr, size_t i)
+{
+    const api_jf *m;
+
+    if (arr == NULL || arr->type != API_JF_ARR)
+        return NULL;
+    for (m = arr->child; m != NULL && i > 0; m = m->next)
+        i--;
+    return m;
+}
+
+int api_jf_u64(const api_jf *v, uint64_t min, uint64_t max, uint64_t *out)
+{
+    uint64_t x = 0;
+    size_t i = 0;
+    int neg;
+
+    if (v == NULL || v->type != API_JF_NUM)
+        return AM_ERR_MALFORMED;
+    neg = v->text[0] == '-';
+    for (i = (size_t)neg; i < v->len; i++) {
+        char c = v->text[i];
+        if (c < '0' || c > '9')
+            return AM_ERR_MALFORMED;        /* a fraction or an exponent */
+    }
+    for (i = (size_t)neg; i < v->len; i++) {
+        unsigned d = (unsigned)(v->text[i] - '0');
+        if (x > (UINT64_MAX - d) / 10)
+            return AM_ERR_RANGE;
+        x = x * 10 + d;
+    }
+    if (neg && x != 0)                      /* "-0" is 0, as jansson reads */
+        return AM_ERR_RANGE;
+    if (x < min || x > max)
+        return AM_ERR_RANGE;
+    *out = x;
+    return AM_OK;
+}
+
+const char *api_jf_str(const api_jf *v)
+{
+    if (v == NULL || v->type != API_JF_STR || strlen(v->text) != v->len)
+        return NULL;
+    return v->text;
+}

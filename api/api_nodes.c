@@ -1,0 +1,269 @@
+/*
+ * api_nodes.c - the nodes of the shared pool: GET /v1/nodes,
+ * DELETE /v1/nodes/{name}, and their share of /v1/stats and /metrics.
+ *
+ * Everything is read from the am_pool in one go under the lock (a
+ * snapshot), then written without it, so a long listing never holds up
+ * selects.  Nodes, connections and leases are runtime state: after a
+ * restart the list is empty.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_handlers.h"
+
+/* One node as read under the lock. */
+typedef struct node_view {
+    am_node_info info;
+    uint64_t *ids[2];               /* [0] connected, [1] leased; sorted */
+} node_view;
+
+typedef struct node_snap {
+    node_view *v;
+    size_t n;
+    uint64_t *ids;                  /* one block for every ids[] */
+} node_snap;
+
+static void snap_free(node_snap *s)
+{
+    free(s->v);
+    free(s->ids);
+    memset(s, 0, sizeof *s);
+}
+
+static int id_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* The nodes' infos; caller holds the lock. */
+static int snap_infos(api_ctx *ctx, node_snap *s, am_node_info **infos)
+{
+    size_t cap = am_pool_node_count(ctx->pool), i;
+    am_node_info *in = malloc((cap ? cap : 1) * sizeof *in);
+
+    s->v = calloc(cap ? cap : 1, sizeof *s->v);
+    if (in == NULL || s->v == NULL) {
+        free(in);
+        return AM_ERR_NOMEM;
+    }
+    if (am_pool_nodes(ctx->pool, in, cap, &s->n) != AM_OK) {
+        free(in);
+        return AM_ERR_INTERNAL;
+    }
+    for (i = 0; i < s->n; i++)
+        s->v[i].info = in[i];
+    *infos = in;
+    return AM_OK;
+}
+
+/* Every node's peer ids into one block; caller holds the lock. */
+static int snap_ids(api_ctx *ctx, node_snap *s)
+{
+    size_t total = 0, pos = 0, i;
+    int which;
+
+    for (i = 0; i < s->n; i++)
+        total += s->v[i].info.n_connected + s->v[i].info.n_leased;
+    s->ids = malloc((total ? total : 1) * sizeof *s->ids);
+    if (s->ids == NULL)
+        return AM_ERR_NOMEM;
+    for (i = 0; i < s->n; i++) {
+        am_node_info *in = &s->v[i].info;
+
+        for (which = 0; which < 2; which++) {
+            size_t *cnt = which ? &in->n_leased : &in->n_connected, got = 0;
+
+            s->v[i].ids[which] = s->ids + pos;
+            /* Same lock, but the clock may tick a second between the
+             * calls and end a lease: keep what the pool says now. */
+            if (am_pool_node_peers(ctx->pool, in->name, which, s->ids + pos,
+                                   *cnt, &got) != AM_OK)
+                got = 0;
+            *cnt = got;
+            pos += got;
+        }
+    }
+    return AM_OK;
+}
+
+static int snap_take(api_ctx *ctx, int with_ids, node_snap *s)
+{
+    am_node_info *infos = NULL;
+    size_t i;
+    int rc;
+
+    memset(s, 0, sizeof *s);
+    api_lock(ctx);
+    rc = snap_infos(ctx, s, &infos);
+    if (rc == AM_OK && with_ids)
+        rc = snap_ids(ctx, s);
+    api_unlock(ctx);
+    free(infos);
+    if (rc != AM_OK) {
+        snap_free(s);
+        return rc;
+    }
+    for (i = 0; with_ids && i < s->n; i++) {
+        qsort(s->v[i].ids[0], s->v[i].info.n_connected, sizeof(uint64_t), id_cmp);
+        qsort(s->v[i].ids[1], s->v[i].info.n_leased, sizeof(uint64_t), id_cmp);
+    }
+    return AM_OK;
+}
+
+int api_fail_pool(api_err *err, int am_rc, const char *what)
+{
+    if (am_rc == AM_ERR_FULL)
+        return api_fail(err, API_CONFLICT,
+                        "%s: the pool serves as many nodes as it can; drop one "
+                        "(DELETE /v1/nodes/{name}) or wait for the node timeout",
+                        what);
+    return api_fail_core(err, am_rc, what);
+}
+
+/* ---- GET /v1/nodes, DELETE /v1/nodes/{name} --------------------------- */
+
+static void write_ids(api_jw *w, const char *key, const uint64_t *ids,
+                      size_t n)
+{
+    size_t i;
+
+    api_jw_key(w, key);
+    api_jw_array(w);
+    for (i = 0; i < n; i++)
+        api_jw_u64(w, ids[i]);
+    api_jw_array_end(w);
+}
+
+int api_h_nodes_list(api_call *c, api_err *err)
+{
+    node_snap s;
+    api_jw w;
+    size_t i;
+
+    if (snap_take(c->ctx, 1, &s) != AM_OK)
+        return api_fail(err, API_INTERNAL, "out of memory");
+    api_jw_init(&w);
+    api_jw_object(&w);
+    api_jw_key(&w, "nodes");
+    api_jw_array(&w);
+    for (i = 0; i < s.n; i++) {
+        const node_view *v = &s.v[i];
+
+        api_jw_object(&w);
+        api_jw_kstr(&w, "name", v->info.name);
+        write_ids(&w, "connected", v->ids[0], v->info.n_connected);
+        write_ids(&w, "leased", v->ids[1], v->info.n_leased);
+        api_jw_ki64(&w, "last_seen", v->info.last_seen);
+        api_jw_ku64(&w, "selects", v->info.selects);
+        api_jw_object_end(&w);
+    }
+    api_jw_array_end(&w);
+    api_jw_object_end(&w);
+    snap_free(&s);
+    return api_reply_json(c, 200, &w, err);
+}
+
+int api_h_node_delete(api_call *c, api_err *err)
+{
+    int rc;
+
+    /* A name no node can have is a malformed request, not a missing node. */
+    if (!am_node_name_valid(c->param))
+        return api_fail(err, API_BAD_REQUEST,
+                        "a node name is 1 to 64 characters of A-Z a-z 0-9 . _ -");
+    api_lock(c->ctx);
+    rc = am_pool_drop_node(c->ctx->pool, c->param);
+    api_unlock(c->ctx);
+    if (rc == AM_ERR_NOTFOUND)
+        return api_fail(err, API_NOT_FOUND, "no node named '%s'", c->param);
+    if (rc != AM_OK)
+        return api_fail_core(err, rc, "dropping the node failed");
+    return api_reply_empty(c, 204);
+}
+
+/* ---- /v1/stats and /metrics ------------------------------------------ */
+
+void api_nodes_stats(api_ctx *ctx, api_jw *w)
+{
+    node_snap s;
+    size_t i;
+
+    if (snap_take(ctx, 0, &s) != AM_OK) {
+        w->buf.failed = 1;      /* the reply becomes a 500, as for appends */
+        return;
+    }
+    api_jw_key(w, "nodes");
+    api_jw_object(w);
+    for (i = 0; i < s.n; i++) {
+        api_jw_key(w, s.v[i].info.name);
+        api_jw_object(w);
+        api_jw_ku64(w, "connected", s.v[i].info.n_connected);
+        api_jw_ku64(w, "leased", s.v[i].info.n_leased);
+        api_jw_ku64(w, "selects", s.v[i].info.selects);
+        api_jw_object_end(w);
+    }
+    api_jw_object_end(w);
+    snap_free(&s);
+}
+
+/* A label value as Prometheus' text format wants it: \, " and newline
+ * escaped.  Node names cannot hold them today; the writer does not rely on
+ * that. */
+static void put_label(api_buf *b, const char *v)
+{
+    for (; *v; v++) {
+        if (*v == '\\' || *v == '"')
+            api_buf_putc(b, '\\');
+        if (*v == '\n')
+            api_buf_puts(b, "\\n");
+        else
+            api_buf_putc(b, *v);
+    }
+}
+
+static void family_head(api_buf *b, const char *name, const char *type,
+                        const char *help)
+{
+    api_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void node_series(api_buf *b, const char *name, const char *node,
+                        unsigned long long v)
+{
+    api_buf_printf(b, "%s{node=\"", name);
+    put_label(b, node);
+    api_buf_printf(b, "\"} %llu\n", v);
+}
+
+void api_nodes_metrics(api_ctx *ctx, api_buf *b)
+{
+    node_snap s;
+    size_t i;
+
+    if (snap_take(ctx, 0, &s) != AM_OK) {
+        b->failed = 1;
+        return;
+    }
+    family_head(b, "addrmand_nodes", "gauge",
+                "Nodes the pool serves (heard from within the node timeout).");
+    api_buf_printf(b, "addrmand_nodes %zu\n", s.n);
+    family_head(b, "addrmand_node_connected", "gauge",
+                "Peers a node reported connected and not yet disconnected.");
+    for (i = 0; i < s.n; i++)
+        node_series(b, "addrmand_node_connected", s.v[i].info.name,
+                    s.v[i].info.n_connected);
+    family_head(b, "addrmand_node_leased", "gauge",
+                "Peers leased to a node by select.");
+    for (i = 0; i < s.n; i++)
+        node_series(b, "addrmand_node_leased", s.v[i].info.name,
+                    s.v[i].info.n_leased);
+    family_head(b, "addrmand_node_selects_total", "counter",
+                "Select requests served to a node (since it was last dropped).");
+    for (i = 0; i < s.n; i++)
+        node_series(b, "addrmand_node_selects_total", s.v[i].info.name,
+                    s.v[i].info.selects);
+    snap_free(&s);
+}

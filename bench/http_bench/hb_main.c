@@ -1,0 +1,564 @@
+/*
+ * hb_main.c - http_bench: requests per second and p50/p99 latency of the
+ * addrmand HTTP service with 100 000 peers in the pool, per case and per
+ * number of keep-alive connections, against GET /healthz as the baseline
+ * of the HTTP stack itself.
+ *
+ *   http_bench [--server PATH | --url http://127.0.0.1:PORT] [options]
+ *
+ * One line per case and concurrency:
+ *
+ *   select_1 c=16 rps=.. p50=..ms p99=..ms ratio_rps=.. ratio_p99=..
+ *            errors=N (status:count ...) cpu_us/req: server=.. client=..
+ *
+ * ratio_* against healthz at the same concurrency; server CPU per request
+ * when we know the server's pid, our own CPU per request always.  The
+ * cases that keep the pool's size (healthz, select_1, select_8, get_peer,
+ * state) run first, in interleaved slices; the adds after them.  Then the
+ * verdict on the targets: select at >= 80 % of the baseline's rate and
+ * with a p99 within 1.5x of the baseline's at the same concurrency.  The
+ * run stops by itself (a watchdog ends it, and the server, should anything
+ * hang).
+ */
+#include "hb.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#ifndef HB_DEFAULT_SERVER
+#define HB_DEFAULT_SERVER "addrmand"
+#endif
+
+#define MAX_CONNS_LEVELS 8
+#define MAX_EXTRA 32
+#define TARGET_RATE 0.80
+#define TARGET_P99 1.5
+#define TRIED_SHARE 10          /* one peer in 10 is marked tried */
+#define MAX_CASES 16
+#define SLICE_SECONDS 0.5       /* default length of one slice */
+#define WAIT_LOAD_MAX_S 600
+
+typedef struct opts {
+    const char *server, *url, *log;
+    unsigned threads;
+    double seconds, warmup;     /* per case and concurrency; per slice */
+    unsigned slices;            /* 0: one per SLICE_SECONDS */
+    pid_t pid;                  /* server whose CPU is measured; 0 none */
+    uint64_t peers;
+    unsigned conns[MAX_CONNS_LEVELS];
+    size_t n_conns;
+    const char *extra[MAX_EXTRA + 1];
+    size_t n_extra;
+    const char *cases;          /* comma-separated names; NULL: all */
+    double wait_load;           /* > 0: wait for a 1-minute load below it */
+    hb_target target;
+} opts;
+
+static hb_result results[MAX_CASES][MAX_CONNS_LEVELS];
+
+/* ---- options ------------------------------------------------------------ */
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+        "Usage: http_bench [options]\n"
+        "  --server PATH      addrmand binary to start (default %s)\n"
+        "  --url URL          use a running server, http://IPV4:PORT\n"
+        "  --token TOKEN      API token to send (default $ADDRMAND_API_TOKEN)\n"
+        "  --threads N        server --threads (default: number of cores)\n"
+        "  --server-arg ARG   one more argument for the server (repeatable)\n"
+        "  --server-log FILE  keep the server's log there (default /dev/null)\n"
+        "  --peers N          peers to put in the pool (default 100000)\n"
+        "  --seconds S        measured time per case and concurrency (default 3)\n"
+        "  --slices N         cut into N interleaved slices (default 1 per 0.5 s)\n"
+        "  --warmup S         unmeasured time before each slice (default 0.1)\n"
+        "  --server-pid PID   with --url: measure that process's CPU time\n"
+        "  --conns LIST       connection counts (default 1,16,64)\n"
+        "  --cases LIST       cases to run (default all; healthz always runs)\n"
+        "  --wait-load L      first wait (up to 10 min) for a 1-minute load\n"
+        "                     average below L: the machine may be shared\n"
+        "  --quick            smoke run: 20000 peers, 0.3 s per case\n",
+        HB_DEFAULT_SERVER);
+}
+
+static void defaults(opts *o)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+    memset(o, 0, sizeof *o);
+    o->server = HB_DEFAULT_SERVER;
+    o->threads = cores > 0 ? (unsigned)cores : 1;
+    o->seconds = 3;
+    o->warmup = 0.1;
+    o->peers = 100000;
+    o->conns[0] = 1;
+    o->conns[1] = 16;
+    o->conns[2] = 64;
+    o->n_conns = 3;
+    if (getenv("ADDRMAND_API_TOKEN"))
+        snprintf(o->target.token, sizeof o->target.token, "%s",
+                 getenv("ADDRMAND_API_TOKEN"));
+}
+
+static int parse_conns(opts *o, const char *v)
+{
+    char *end;
+
+    o->n_conns = 0;
+    while (*v && o->n_conns < MAX_CONNS_LEVELS) {
+        long n = strtol(v, &end, 10);
+
+        if (end == v || n < 1 || n > 1000 || (*end && *end != ','))
+            return -1;
+        o->conns[o->n_conns++] = (unsigned)n;
+        v = *end ? end + 1 : end;
+    }
+    return o->n_conns ? 0 : -1;
+}
+
+/* "http://a.b.c.d:port" with an optional trailing slash. */
+static int parse_url(hb_target *t, const char *url)
+{
+    const char *p = url, *colon;
+    size_t hlen;
+
+    if (strncmp(p, "http://", 7) != 0)
+        return -1;
+    p += 7;
+    colon = strchr(p, ':');
+    hlen = colon ? (size_t)(colon - p) : 0;
+    if (hlen == 0 || hlen >= sizeof t->host)
+        return -1;
+    memcpy(t->host, p, hlen);
+    t->host[hlen] = '\0';
+    t->port = atoi(colon + 1);
+    return t->port > 0 && t->port < 65536 ? 0 : -1;
+}
+
+static int set_option(opts *o, const char *name, const char *v)
+{
+    if (strcmp(name, "server") == 0)
+        o->server = v;
+    else if (strcmp(name, "url") == 0)
+        return (o->url = v, parse_url(&o->target, v));
+    else if (strcmp(name, "token") == 0)
+        snprintf(o->target.token, sizeof o->target.token, "%s", v);
+    else if (strcmp(name, "threads") == 0)
+        return (o->threads = (unsigned)atoi(v)) > 0 ? 0 : -1;
+    else if (strcmp(name, "server-arg") == 0 && o->n_extra < MAX_EXTRA)
+        o->extra[o->n_extra++] = v;
+    else if (strcmp(name, "server-log") == 0)
+        o->log = v;
+    else if (strcmp(name, "peers") == 0)
+        o->peers = strtoull(v, NULL, 10);
+    else if (strcmp(name, "seconds") == 0)
+        return (o->seconds = atof(v)) > 0 ? 0 : -1;
+    else if (strcmp(name, "warmup") == 0)
+        return (o->warmup = atof(v)) >= 0 ? 0 : -1;
+    else if (strcmp(name, "conns") == 0)
+        return parse_conns(o, v);
+    else if (strcmp(name, "cases") == 0)
+        o->cases = v;
+    else if (strcmp(name, "wait-load") == 0)
+        return (o->wait_load = atof(v)) > 0 ? 0 : -1;
+    else if (strcmp(name, "slices") == 0)
+        return (o->slices = (unsigned)atoi(v)) > 0 ? 0 : -1;
+    else if (strcmp(name, "server-pid") == 0)
+        return (o->pid = (pid_t)atoi(v)) > 0 ? 0 : -1;
+    else
+        return -1;
+    return 0;
+}
+
+static int parse_args(opts *o, int argc, char **argv)
+{
+    int i;
+
+    defaults(o);
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i], *eq;
+        char name[32];
+
+        if (strcmp(a, "--help") == 0) {
+            usage(stdout);
+            exit(0);
+        }
+        if (strcmp(a, "--quick") == 0) {
+            o->peers = 20000;
+            o->seconds = 0.3;
+            o->warmup = 0.05;
+            o->slices = 1;
+            continue;
+        }
+        if (strncmp(a, "--", 2) != 0)
+            return -1;
+        eq = strchr(a, '=');
+        snprintf(name, sizeof name, "%.*s",
+                 (int)(eq ? (size_t)(eq - a - 2) : strlen(a + 2)), a + 2);
+        if (!eq && i + 1 >= argc)
+            return -1;
+        if (set_option(o, name, eq ? eq + 1 : argv[++i]) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int wanted(const opts *o, size_t c);
+
+/* ---- machine and pool --------------------------------------------------- */
+
+/* The value of the first line of `file` starting with `key`. */
+static void proc_value(const char *file, const char *key, char *out,
+                       size_t len)
+{
+    char line[512];
+    FILE *f = fopen(file, "r");
+
+    snprintf(out, len, "?");
+    while (f && fgets(line, sizeof line, f)) {
+        char *v = strchr(line, ':');
+
+        if (strncmp(line, key, strlen(key)) != 0 || v == NULL)
+            continue;
+        v += 1 + strspn(v + 1, " \t");
+        v[strcspn(v, "\n")] = '\0';
+        snprintf(out, len, "%s", v);
+        break;
+    }
+    if (f)
+        fclose(f);
+}
+
+static void read_load(char *line, size_t len)
+{
+    FILE *f = fopen("/proc/loadavg", "r");
+
+    snprintf(line, len, "?\n");
+    if (f) {
+        if (fgets(line, (int)len, f) == NULL)
+            snprintf(line, len, "?\n");
+        fclose(f);
+    }
+}
+
+static void print_load(const char *when)
+{
+    char line[128];
+
+    read_load(line, sizeof line);
+    printf("# load average %s: %s", when, line);
+}
+
+/* Wait, up to WAIT_LOAD_MAX_S, for the 1-minute load to fall below max. */
+static void wait_for_load(double max)
+{
+    char line[128];
+    int waited;
+
+    for (waited = 0; waited < WAIT_LOAD_MAX_S; waited += 5) {
+        read_load(line, sizeof line);
+        if (atof(line) < max)
+            break;
+        sleep(5);
+    }
+    printf("# waited %d s for a load average below %.2f\n", waited, max);
+}
+
+static void print_machine(int argc, char **argv)
+{
+    char model[256], mem[64];
+    struct utsname u;
+    int i;
+
+    proc_value("/proc/cpuinfo", "model name", model, sizeof model);
+    proc_value("/proc/meminfo", "MemTotal", mem, sizeof mem);
+    if (uname(&u) != 0)
+        snprintf(u.release, sizeof u.release, "?");
+    printf("# command:");
+    for (i = 0; i < argc; i++)
+        printf(" %s", argv[i]);
+    printf("\n# machine: %ld cores, %s, MemTotal %s, Linux %s\n",
+           sysconf(_SC_NPROCESSORS_ONLN), model, mem, u.release);
+}
+
+/* The number after the first `prefix` in the body, or -1. */
+static long long after_prefix(const hb_resp *r, const char *prefix)
+{
+    size_t k = strlen(prefix), i;
+
+    for (i = 0; i + k < r->body_len; i++)
+        if (memcmp(r->body + i, prefix, k) == 0)
+            return strtoll(r->body + i + k, NULL, 10);
+    return -1;
+}
+
+static void print_stats(const hb_target *t)
+{
+    hb_conn c;
+    hb_resp r;
+
+    hb_conn_init(&c, t);
+    if (hb_request(&c, "GET", "/v1/stats", NULL, 0, &r) == 0 &&
+        r.status == 200)
+        printf("# pool: %lld peers, %lld in the new table, %lld in the "
+               "tried table\n", after_prefix(&r, "{\"peers\":"),
+               after_prefix(&r, "\"new\":{\"peers\":"),
+               after_prefix(&r, "\"tried\":{\"peers\":"));
+    hb_conn_free(&c);
+}
+
+/* Only the baseline asked for: no pool needed (e.g. against a bare
+ * libmicrohttpd server, to calibrate). */
+static int baseline_only(const opts *o)
+{
+    size_t c;
+
+    for (c = 1; c < hb_n_cases; c++)
+        if (wanted(o, c))
+            return 0;
+    return 1;
+}
+
+static int prepare_pool(hb_pool *p, const opts *o)
+{
+    uint64_t t0 = hb_now_ns();
+
+    if (baseline_only(o))
+        return 0;
+    if (o->peers > 0 && hb_pool_fill(p, &o->target, o->peers) != 0)
+        return -1;
+    printf("# fill: posted %llu in batches of 1000, added %llu, ignored "
+           "%llu (%.1f s)\n", (unsigned long long)p->posted,
+           (unsigned long long)p->added, (unsigned long long)p->ignored,
+           (double)(hb_now_ns() - t0) / 1e9);
+    if (hb_pool_list(p, &o->target) != 0 ||
+        hb_pool_mark_tried(p, &o->target, p->n_ids / TRIED_SHARE) != 0)
+        return -1;
+    printf("# marked tried: %zu of %zu asked landed in the tried table\n",
+           p->n_tried, p->n_ids / TRIED_SHARE);
+    print_stats(&o->target);
+    return p->n_ids > 0 ? 0 : -1;
+}
+
+/* ---- report ------------------------------------------------------------- */
+
+static void print_errors(const hb_result *r)
+{
+    int s, any = 0;
+
+    printf("errors=%llu", (unsigned long long)r->errors);
+    for (s = 0; s < HB_STATUS_MAX; s++) {
+        if (s / 100 == 2 || r->status[s] == 0)
+            continue;
+        printf("%s", any++ ? " " : " (");
+        if (s == 0)
+            printf("io:%llu", (unsigned long long)r->status[s]);
+        else
+            printf("%d:%llu", s, (unsigned long long)r->status[s]);
+    }
+    if (any)
+        printf(")");
+}
+
+static void print_line(const hb_case *cs, unsigned conns, const hb_result *r,
+                       const hb_result *base)
+{
+    printf("%-8s c=%-2u rps=%.0f p50=%.3fms p99=%.3fms ratio_rps=%.2f "
+           "ratio_p99=%.2f ", cs->name, conns, r->rps, r->p50_ms, r->p99_ms,
+           base->rps > 0 ? r->rps / base->rps : 0,
+           base->p99_ms > 0 ? r->p99_ms / base->p99_ms : 0);
+    print_errors(r);
+    if (r->cpu_us >= 0)
+        printf(" cpu_us/req: server=%.1f", r->cpu_us);
+    printf(" %s=%.1f", r->cpu_us >= 0 ? "client" : "cpu_us/req: client",
+           r->client_us);
+    if (cs->count_added)
+        printf(" added=%llu", (unsigned long long)r->added);
+    printf("\n");
+    fflush(stdout);
+}
+
+/* Is case c asked for?  The baseline (case 0) always is. */
+static int wanted(const opts *o, size_t c)
+{
+    const char *p = o->cases, *name = hb_cases[c].name;
+    size_t len = strlen(name);
+
+    if (c == 0 || p == NULL)
+        return 1;
+    for (; *p; p += strcspn(p, ","), p += *p == ',')
+        if (strncmp(p, name, len) == 0 && (p[len] == ',' || p[len] == '\0'))
+            return 1;
+    return 0;
+}
+
+static unsigned slices_of(const opts *o)
+{
+    unsigned n = o->slices ? o->slices
+                           : (unsigned)(o->seconds / SLICE_SECONDS + 0.5);
+
+    return n ? n : 1;
+}
+
+/*
+ * Every case of one phase at one concurrency, in interleaved slices (case
+ * A, B, C, A, B, C, ...): the machine is shared, and a neighbour's load
+ * then weighs on every case alike instead of on whichever ran at the time.
+ */
+static int run_level(const opts *o, hb_pool *p, int adds, size_t k)
+{
+    hb_run_opts ro = {&o->target, p, o->conns[k], 0, o->warmup, o->pid};
+    static hb_acc acc[MAX_CASES];
+    unsigned n = slices_of(o), s;
+    size_t c;
+
+    ro.seconds = o->seconds / n;
+    memset(acc, 0, sizeof acc);
+    for (s = 0; s < n; s++)
+        for (c = 0; c < hb_n_cases; c++)
+            if (wanted(o, c) && hb_cases[c].count_added == adds &&
+                hb_run_slice(&hb_cases[c], &ro, &acc[c]) != 0)
+                return -1;
+    for (c = 0; c < hb_n_cases; c++) {
+        if (!wanted(o, c) || hb_cases[c].count_added != adds)
+            continue;
+        hb_acc_finish(&acc[c], &results[c][k]);
+        print_line(&hb_cases[c], o->conns[k], &results[c][k], &results[0][k]);
+    }
+    return 0;
+}
+
+/* The cases that keep the pool's size first, then those that grow it. */
+static int run_all(const opts *o, hb_pool *p)
+{
+    size_t k;
+    int adds;
+
+    for (adds = 0; adds <= 1; adds++)
+        for (k = 0; k < o->n_conns; k++)
+            if (run_level(o, p, adds, k) != 0)
+                return -1;
+    return 0;
+}
+
+static int verdict_one(const char *name, unsigned conns, const hb_result *r,
+                       const hb_result *base)
+{
+    double rate = base->rps > 0 ? r->rps / base->rps : 0;
+    double p99 = base->p99_ms > 0 ? r->p99_ms / base->p99_ms : 0;
+    int rate_ok = rate >= TARGET_RATE, p99_ok = p99 <= TARGET_P99;
+
+    printf("target %s c=%u rate >= 80%% of healthz: %s (%.0f vs %.0f = "
+           "%.0f%%)\n", name, conns, rate_ok ? "met" : "MISSED", r->rps,
+           base->rps, rate * 100);
+    printf("target %s c=%u p99 <= 1.5x healthz: %s (%.3fms vs %.3fms = "
+           "%.2fx)\n", name, conns, p99_ok ? "met" : "MISSED", r->p99_ms,
+           base->p99_ms, p99);
+    return !rate_ok + !p99_ok;
+}
+
+static int verdict(const opts *o)
+{
+    int missed = 0;
+    size_t c, k;
+    uint64_t errors = 0;
+
+    printf("\n");
+    for (c = 0; c < hb_n_cases; c++)
+        for (k = 0; k < o->n_conns; k++) {
+            errors += results[c][k].errors;
+            if (strncmp(hb_cases[c].name, "select", 6) == 0 && wanted(o, c))
+                missed += verdict_one(hb_cases[c].name, o->conns[k],
+                                      &results[c][k], &results[0][k]);
+        }
+    printf("errors (non-2xx or transport) over all cases: %llu\n",
+           (unsigned long long)errors);
+    printf("verdict: %s\n", missed ? "some targets missed" : "all targets met");
+    return missed;
+}
+
+/* ---- main --------------------------------------------------------------- */
+
+static void on_alarm(int sig)
+{
+    static const char msg[] = "http_bench: watchdog: the run took too long\n";
+
+    (void)sig;
+    if (hb_server_pid > 0)
+        kill(hb_server_pid, SIGKILL);
+    if (write(STDERR_FILENO, msg, sizeof msg - 1) < 0)
+        _exit(3);
+    _exit(3);
+}
+
+static void arm_watchdog(const opts *o)
+{
+    double per_run = o->seconds + slices_of(o) * (o->warmup + 0.5);
+    unsigned budget = (unsigned)(per_run * (double)(hb_n_cases * o->n_conns)) +
+                      180 + (unsigned)(o->peers / 1000);
+
+    signal(SIGALRM, on_alarm);
+    signal(SIGPIPE, SIG_IGN);
+    alarm(budget);
+}
+
+static int start_server(opts *o, hb_server *s)
+{
+    static const char *const tables[] = {"--new-buckets=4096",
+                                         "--tried-buckets=1024"};
+    const char *args[MAX_EXTRA + 3];
+    hb_server_opts so = {o->server, o->threads, o->log, args};
+    size_t i;
+
+    /* Core-sized tables (1024/256 buckets of 64) hold at most ~80 000. */
+    args[0] = tables[0];
+    args[1] = tables[1];
+    for (i = 0; i < o->n_extra; i++)
+        args[2 + i] = o->extra[i];
+    args[2 + i] = NULL;
+    printf("# server: %s --threads=%u", o->server, o->threads);
+    for (i = 0; args[i]; i++)
+        printf(" %s", args[i]);
+    printf(" (log to %s)\n", o->log ? o->log : "/dev/null");
+    return hb_server_start(s, &so, &o->target);
+}
+
+int main(int argc, char **argv)
+{
+    hb_server server = {0, NULL, "", 0};
+    hb_pool pool;
+    opts o;
+    int rc = 1;
+
+    if (parse_args(&o, argc, argv) != 0) {
+        usage(stderr);
+        return 2;
+    }
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    print_machine(argc, argv);
+    if (o.wait_load > 0)
+        wait_for_load(o.wait_load);
+    print_load("before");
+    arm_watchdog(&o);
+    memset(&pool, 0, sizeof pool);
+    atomic_init(&pool.next_addr, 0);
+    if (o.url == NULL && start_server(&o, &server) != 0)
+        return 1;
+    if (o.url == NULL)
+        o.pid = server.pid;
+    printf("# target: http://%s:%d; %.1f s per case and concurrency, in %u "
+           "interleaved slices, each after %.2f s of warm-up\n",
+           o.target.host, o.target.port, o.seconds, slices_of(&o), o.warmup);
+    if (prepare_pool(&pool, &o) == 0 && run_all(&o, &pool) == 0) {
+        print_load("after");
+        verdict(&o);
+        rc = 0;
+    }
+    hb_pool_free(&pool);
+    hb_server_stop(&server);
+    return rc;
+}

@@ -1,0 +1,191 @@
+/*
+ * test_jfast.c - api_jfast, the element-at-a-time reader of peers.json:
+ * it accepts and refuses what jansson (through api_jload) does, reads
+ * strings, numbers and members exactly, and reports errors with a place.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "am_error.h"
+#include "api_jfast.h"
+#include "api_jload.h"
+
+/* Read a whole document: AM_OK with the element count, or the error. */
+static int read_all(const char *text, size_t len, size_t *count)
+{
+    api_jf_reader *r;
+    const api_jf *v;
+    char why[160];
+    int rc = api_jf_open(text, len, &r, why, sizeof why);
+
+    *count = 0;
+    if (rc != AM_OK)
+        return rc;
+    while ((rc = api_jf_next(r, &v, why, sizeof why)) == 1)
+        (*count)++;
+    api_jf_close(r);
+    if (rc != 0)
+        assert_non_null(strstr(why, "line "));
+    return rc;
+}
+
+static void test_same_verdict_as_jansson(void **state)
+{
+    static const char *const docs[] = {
+        "[]", " [ ] ", "[1]", "[1,2,3]", "[{}]", "[[]]", "[null,true,false]",
+        "[\"a\\u00e9\\ud83d\\ude00\\n\"]", "[{\"a\":1,\"a\":2}]",
+        "[18446744073709551615, 1e999, -0, 0.5, -1.5e-3]",
+        "[\"\xc3\xa9\"]", "[\"\\u0000\"]",
+        /* refused */
+        "", "[", "[1,]", "[,1]", "[1 2]", "{\"a\":1", "[\"abc]", "[01]",
+        "[1.]", "[.5]", "[-]", "[1e]", "[tru]", "[nul]", "[\"\\x\"]",
+        "[\"\\u12\"]", "[\"\\ud800\"]", "[\"\\udc00\"]", "[\"a\x01\"]",
+        "[\"\xff\"]", "[\"\xc3\"]", "[\"\xed\xa0\x80\"]", "[1] x", "[1]]",
+        "[{\"a\"}]", "[{\"a\":}]", "[{1:2}]", "[{\"a\":1,}]", "x",
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+        size_t n, len = strlen(docs[i]);
+        char why[160];
+        json_t *j = NULL;
+        int want = api_jload(docs[i], len, &j, why, sizeof why) == AM_OK;
+        int got = read_all(docs[i], len, &n) == AM_OK;
+
+        if (want && !json_is_array(j))
+            want = 0;
+        if (got != want)
+            fail_msg("document %zu (%s): jansson %s it, api_jfast %s it", i,
+                     docs[i], want ? "accepts" : "refuses",
+                     got ? "accepts" : "refuses");
+        if (got)
+            assert_int_equal(n, json_array_size(j));
+        json_decref(j);
+    }
+}
+
+static void test_values(void **state)
+{
+    const char *doc =
+        "[{\"s\": \"x\\\"y\\u00e9\", \"n\": 18446744073709551615, "
+        "\"big\": 18446744073709551616, \"neg\": -1, \"z\": -0, "
+        "\"f\": 1.5, \"e\": 1e3, \"a\": [1, [2], {}], \"d\": 1, \"d\": 7, "
+        "\"nul\": \"a\\u0000b\", \"k\\u0000\": 3}]";
+    api_jf_reader *r;
+    const api_jf *v, *a;
+    char why[160];
+    uint64_t x;
+
+    (void)state;
+    assert_int_equal(api_jf_open(doc, strlen(doc), &r, why, sizeof why),
+                     AM_OK);
+    assert_int_equal(api_jf_next(r, &v, why, sizeof why), 1);
+    assert_string_equal(api_jf_str(api_jf_get(v, "s")), "x\"y\xc3\xa9");
+    assert_int_equal(api_jf_u64(api_jf_get(v, "n"), 0, UINT64_MAX, &x),
+                     AM_OK);
+    assert_true(x == UINT64_MAX);
+    assert_int_equal(api_jf_u64(api_jf_get(v, "big"), 0, UINT64_MAX, &x),
+                     AM_ERR_RANGE);
+    assert_int_equal(api_jf_u64(api_jf_get(v, "neg"), 0, 9, &x),
+                     AM_ERR_RANGE);
+    assert_int_equal(api_jf_u64(api_jf_get(v, "z"), 0, 9, &x), AM_OK);
+    assert_true(x == 0);
+    assert_int_equal(api_jf_u64(api_jf_get(v, "f"), 0, 9, &x),
+                     AM_ERR_MALFORMED);
+    assert_int_equal(api_jf_u64(api_jf_get(v, "e"), 0, 9999, &x),
+                     AM_ERR_MALFORMED);
+    assert_int_equal(api_jf_u64(api_jf_get(v, "s"), 0, 9, &x),
+                     AM_ERR_MALFORMED);
+    a = api_jf_get(v, "a");
+    assert_int_equal(api_jf_size(a), 3);
+    assert_int_equal(api_jf_at(a, 1)->type, API_JF_ARR);
+    assert_int_equal(api_jf_at(a, 2)->type, API_JF_OBJ);
+    assert_null(api_jf_at(a, 3));
+    /* The last of repeated keys counts; they are one key. */
+    assert_int_equal(api_jf_u64(api_jf_get(v, "d"), 0, 9, &x), AM_OK);
+    assert_true(x == 7);
+    assert_int_equal(api_jf_size(v), 11);
+    /* Text with NUL bytes is no text; a key with them is no name. */
+    assert_null(api_jf_str(api_jf_get(v, "nul")));
+    assert_null(api_jf_get(v, "k"));
+    assert_null(api_jf_get(v, "missing"));
+    assert_null(api_jf_get(a, "x"));
+    assert_int_equal(api_jf_next(r, &v, why, sizeof why), 0);
+    assert_int_equal(api_jf_next(r, &v, why, sizeof why), 0);
+    api_jf_close(r);
+}
+
+static void test_errors_and_shapes(void **state)
+{
+    api_jf_reader *r;
+    const api_jf *v;
+    char why[160], *deep;
+    size_t n, i;
+
+    (void)state;
+    assert_int_equal(api_jf_open("{\"a\": 1}", 8, &r, why, sizeof why),
+                     AM_ERR_INVAL);
+    assert_int_equal(api_jf_open("{\"a\": ", 6, &r, why, sizeof why),
+                     AM_ERR_MALFORMED);
+    assert_non_null(strstr(why, "not JSON"));
+    /* Elements before a syntax error come out; then the error. */
+    assert_int_equal(api_jf_open("[1,\n2,\n3 4]", 11, &r, why, sizeof why),
+                     AM_OK);
+    assert_int_equal(api_jf_next(r, &v, why, sizeof why), 1);
+    assert_int_equal(api_jf_next(r, &v, why, sizeof why), 1);
+    assert_int_equal(api_jf_next(r, &v, why, sizeof why), 1);
+    assert_int_equal(api_jf_next(r, &v, why, sizeof why), AM_ERR_MALFORMED);
+    assert_non_null(strstr(why, "line 3"));
+    api_jf_close(r);
+    /* Nesting deeper than the limit is refused, not a stack overflow. */
+    deep = malloc(4 * API_JF_MAX_DEPTH + 8);
+    assert_non_null(deep);
+    for (i = 0; i < 2 * API_JF_MAX_DEPTH; i++)
+        deep[i] = '[';
+    for (; i < 4 * API_JF_MAX_DEPTH; i++)
+        deep[i] = ']';
+    assert_int_equal(read_all(deep, i, &n), AM_ERR_MALFORMED);
+    free(deep);
+}
+
+/* Many elements, some large: the arena is reused and grows as needed. */
+static void test_large_document(void **state)
+{
+    size_t cap = 8 << 20, len = 0, n, i;
+    char *doc = malloc(cap);
+
+    (void)state;
+    assert_non_null(doc);
+    doc[len++] = '[';
+    for (i = 0; i < 20000; i++)
+        len += (size_t)snprintf(doc + len, cap - len,
+                                "%s{\"address\":{\"V4\":\"1.2.%zu.%zu\"},"
+                                "\"port\":8333,\"id\":%zu}", i ? "," : "",
+                                (i >> 8) & 255, i & 255, i + 1);
+    len += (size_t)snprintf(doc + len, cap - len, ",\"");
+    memset(doc + len, 'x', 200000);     /* one string larger than a block */
+    len += 200000;
+    len += (size_t)snprintf(doc + len, cap - len, "\"]");
+    assert_int_equal(read_all(doc, len, &n), AM_OK);
+    assert_int_equal(n, 20001);
+    free(doc);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_same_verdict_as_jansson),
+        cmocka_unit_test(test_values),
+        cmocka_unit_test(test_errors_and_shapes),
+        cmocka_unit_test(test_large_document),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
