@@ -62,7 +62,9 @@ int api_j_batch_end(api_ctx *ctx)
     return ctx->store ? api_store_batch_end(ctx->store) : AM_OK;
 }
 
-void api_j_watch_begin(api_ctx *ctx, api_store_watch *w)
+/* Around a call that may settle tried-table collisions: the waiting
+ * newcomers it moved are journalled (api_store.h). */
+static void j_watch_begin(api_ctx *ctx, api_store_watch *w)
 {
     if (ctx->store)
         api_store_watch_begin(ctx->core, w);
@@ -70,7 +72,7 @@ void api_j_watch_begin(api_ctx *ctx, api_store_watch *w)
         w->n = 0;
 }
 
-int api_j_watch_end(api_ctx *ctx, const api_store_watch *w)
+static int j_watch_end(api_ctx *ctx, const api_store_watch *w)
 {
     return ctx->store ? api_store_watch_end(ctx->store, ctx->core, w) : AM_OK;
 }
@@ -83,11 +85,11 @@ int api_set_state_j(api_ctx *ctx, uint64_t id, am_state_op op, am_peer *out,
     int rc, brc;
 
     api_j_batch_begin(ctx);
-    api_j_watch_begin(ctx, &w);
+    j_watch_begin(ctx, &w);
     rc = am_set_state(ctx->core, id, op, out);
     *jrc = rc == AM_OK ? api_j_peer(ctx, id) : AM_OK;
     if (rc == AM_OK && *jrc == AM_OK)
-        *jrc = api_j_watch_end(ctx, &w);
+        *jrc = j_watch_end(ctx, &w);
     brc = api_j_batch_end(ctx);
     if (*jrc == AM_OK)
         *jrc = brc;
@@ -101,9 +103,9 @@ int api_select_j(api_ctx *ctx, const am_pool_select_opts *o, am_peer *out,
     int rc, brc;
 
     api_j_batch_begin(ctx);
-    api_j_watch_begin(ctx, &w);
+    j_watch_begin(ctx, &w);
     rc = am_pool_select(ctx->pool, ctx->core, o, out, n);
-    *jrc = api_j_watch_end(ctx, &w);
+    *jrc = j_watch_end(ctx, &w);
     brc = api_j_batch_end(ctx);
     if (*jrc == AM_OK)
         *jrc = brc;

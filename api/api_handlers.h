@@ -74,10 +74,6 @@ int api_j_unban_all(api_ctx *ctx);
 /* Group the records until api_j_batch_end into one write (and fsync). */
 void api_j_batch_begin(api_ctx *ctx);
 int api_j_batch_end(api_ctx *ctx);
-/* Around a call that may settle tried-table collisions (am_set_state,
- * a select): journals the waiting newcomers the call moved. */
-void api_j_watch_begin(api_ctx *ctx, api_store_watch *w);
-int api_j_watch_end(api_ctx *ctx, const api_store_watch *w);
 /*
  * The core calls that may settle collisions, with their journal records in
  * one write (under the lock): am_set_state (the peer, then the newcomers

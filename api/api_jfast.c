@@ -215,8 +215,10 @@ static int escape(api_jf_reader *r, char *o, size_t *n)
     return 0;
 }
 
-/* The string at r->pos ('"'), unescaped into the arena. */
-static int parse_string(api_jf_reader *r, const char **out, size_t *out_len)
+/* The string at r->pos ('"'), unescaped into the arena; *nul: it holds a
+ * NUL byte (from \u0000). */
+static int parse_string(api_jf_reader *r, const char **out, size_t *out_len,
+                        int *nul)
 {
     const char *t = r->text;
     size_t end = r->pos + 1, n = 0;
@@ -233,12 +235,25 @@ static int parse_string(api_jf_reader *r, const char **out, size_t *out_len)
     r->pos++;
     while (t[r->pos] != '"') {
         unsigned char c = (unsigned char)t[r->pos];
-        size_t l;
+        size_t l = 0;
 
+        /* Plain ASCII, the usual case, goes over in runs. */
+        while (r->pos + l < end && (unsigned char)t[r->pos + l] >= 0x20 &&
+               (unsigned char)t[r->pos + l] < 0x80 && t[r->pos + l] != '\\')
+            l++;
+        if (l > 0) {
+            memcpy(o + n, t + r->pos, l);
+            n += l;
+            r->pos += l;
+            continue;
+        }
         if (c == '\\') {
+            size_t at = n;
+
             r->pos++;
             if (escape(r, o, &n) != 0)
                 return -1;
+            *nul |= o[at] == '\0';
             continue;
         }
         if (c < 0x20)
@@ -355,13 +370,14 @@ static int parse_array(api_jf_reader *r, api_jf *v, int depth)
 static int parse_member(api_jf_reader *r, api_jf *m, int depth)
 {
     size_t klen;
+    int nul = 0;
 
     skip_ws(r);
     if (r->pos >= r->len || r->text[r->pos] != '"')
         return fail(r, "a string key expected");
-    if (parse_string(r, &m->key, &klen) != 0)
+    if (parse_string(r, &m->key, &klen, &nul) != 0)
         return -1;
-    if (strlen(m->key) != klen)
+    if (nul)
         m->key = "";            /* a key with NUL bytes: no name we use */
     skip_ws(r);
     if (r->pos >= r->len || r->text[r->pos] != ':')
@@ -411,9 +427,14 @@ static int parse_value(api_jf_reader *r, api_jf *v, int depth)
         return parse_object(r, v, depth);
     case '[':
         return parse_array(r, v, depth);
-    case '"':
+    case '"': {
+        int nul = 0, rc;
+
         v->type = API_JF_STR;
-        return parse_string(r, &v->text, &v->len);
+        rc = parse_string(r, &v->text, &v->len, &nul);
+        v->nul = (unsigned char)nul;
+        return rc;
+    }
     case 't':
         return parse_literal(r, v, "true", API_JF_TRUE);
     case 'f':
@@ -557,7 +578,7 @@ const api_jf *api_jf_get(const api_jf *obj, const char *key)
     if (obj == NULL || obj->type != API_JF_OBJ)
         return NULL;
     for (m = obj->child; m != NULL; m = m->next)
-        if (strcmp(m->key, key) == 0)
+        if (m->key[0] == key[0] && strcmp(m->key, key) == 0)
             found = m;
     return found;
 }
@@ -626,7 +647,7 @@ int api_jf_u64(const api_jf *v, uint64_t min, uint64_t max, uint64_t *out)
 
 const char *api_jf_str(const api_jf *v)
 {
-    if (v == NULL || v->type != API_JF_STR || strlen(v->text) != v->len)
+    if (v == NULL || v->type != API_JF_STR || v->nul)
         return NULL;
     return v->text;
 }

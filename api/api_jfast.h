@@ -40,6 +40,7 @@ typedef struct api_jf {
     size_t len;                 /* STR: bytes; NUM: token length */
     const char *text;           /* STR: the bytes, NUL-terminated; NUM: the
                                  * token (not terminated) */
+    unsigned char nul;          /* STR: holds a NUL byte (\u0000) */
     const char *key;            /* a member of an object: its key */
     const struct api_jf *child; /* ARR, OBJ: the first member */
     const struct api_jf *next;  /* the next member of the same parent */

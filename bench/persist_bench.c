@@ -190,8 +190,8 @@ static void bench_save_load(size_t peers)
     t1 = now_s();
     c1 = cpu_s();
     printf("load %zu peers: %.3f s wall, %.3f s CPU (open, read, restore "
-           "ids and slots, and the start-up snapshot)\n", am_size(d.core),
-           t1 - t0, c1 - c0);
+           "ids and slots; after a clean stop no snapshot follows)\n",
+           am_size(d.core), t1 - t0, c1 - c0);
     if (am_size(d.core) != n)
         die("loaded a different pool", AM_ERR_INTERNAL);
     dir_close(&d);

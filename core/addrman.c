@@ -946,6 +946,7 @@ static void apply_op(am_man *m, entry *e, am_state_op op, int64_t now)
                                                      : AM_STATE_TRIED);
         break;
     case AM_OP_FAILED:
+        collision_forget(m, e->id);     /* a peer that failed evicts nobody */
         e->last_try = t32(now);
         if ((int64_t)e->last_count_attempt < m->last_good) {
             e->last_count_attempt = t32(now);

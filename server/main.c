@@ -71,6 +71,14 @@ static void log_startup(const srv_config *cfg, const srv_http *http)
     srv_log(SRV_INFO, "nodes: timeout %llds, lease %llds by default, at most %llds",
             (long long)cfg->node_timeout, (long long)cfg->default_lease,
             (long long)cfg->max_lease);
+    if (cfg->save_interval > 0)
+        srv_log(SRV_INFO, "snapshots every %us when the pool changed, "
+                          "journal fsync %s", cfg->save_interval,
+                cfg->fsync_always ? "always" : "never");
+    else
+        srv_log(SRV_INFO, "snapshots on POST /v1/dump and at exit only, "
+                          "journal fsync %s",
+                cfg->fsync_always ? "always" : "never");
 }
 
 /* Problems the store finds in the directory (corrupt files, failed

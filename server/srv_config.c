@@ -283,8 +283,8 @@ static const srv_option options[] = {
      "write a snapshot this often (0: only on dump and at exit)",
      set_save_interval},
     {"fsync", "MODE", "never",
-     "always: fdatasync each journal write (survives a power cut); "
-     "never: write only (survives a crash of the process)", set_fsync},
+     "always: flush each journal write to disk; never: write() only",
+     set_fsync},
     {"api-token", "TOKEN", "(none)",
      "require 'Authorization: Bearer TOKEN' on /v1/...", set_token},
     {"threads", "N", "number of cores", "HTTP worker threads", set_threads},

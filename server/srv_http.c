@@ -430,6 +430,25 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
             "libmicrohttpd: %s", msg);
 }
 
+/*
+ * Once stopping, a new connection is closed as soon as it is accepted.
+ * (MHD_quiesce_daemon would close the listening socket instead, but with
+ * epoll and a thread pool it races with the workers over removing that
+ * socket from their epoll sets and can abort the process -- an open
+ * libmicrohttpd defect, seen as "Failed to remove listen FD from epoll
+ * set" at SIGTERM, before the final save.)
+ */
+static enum MHD_Result accept_unless_stopping(void *cls,
+                                              const struct sockaddr *addr,
+                                              socklen_t addrlen)
+{
+    srv_http *h = cls;
+
+    (void)addr;
+    (void)addrlen;
+    return atomic_load(&h->stopping) ? MHD_NO : MHD_YES;
+}
+
 int srv_http_start(const srv_http_config *cfg, api_ctx *api, srv_http **out,
                    char *err, size_t err_len)
 {
@@ -460,7 +479,7 @@ int srv_http_start(const srv_http_config *cfg, api_ctx *api, srv_http **out,
     if (family == AF_INET6)
         flags |= MHD_USE_IPv6;
     h->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, h,
+        flags, 0, accept_unless_stopping, h, on_request, h,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
         MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
         MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
@@ -490,12 +509,8 @@ void srv_http_stop(srv_http *h, unsigned grace_seconds)
 {
     struct timespec tick = {0, 10 * 1000 * 1000};
     unsigned long waited_ms = 0;
-    MHD_socket fd;
 
-    atomic_store(&h->stopping, 1);
-    fd = MHD_quiesce_daemon(h->daemon);
-    if (fd != MHD_INVALID_SOCKET)
-        close(fd);
+    atomic_store(&h->stopping, 1);      /* no new connections from now */
     while (atomic_load(&h->inflight) > 0 &&
            waited_ms < (unsigned long)grace_seconds * 1000) {
         nanosleep(&tick, NULL);

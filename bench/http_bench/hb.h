@@ -139,6 +139,8 @@ void hb_body_printf(hb_worker *w, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 uint64_t hb_rand(uint64_t *s);
 
+#define HB_MAX_SLICES 64
+
 /* One case at one concurrency, summed over its slices. */
 typedef struct hb_acc {
     uint32_t *lat;                  /* ns of every measured request */
@@ -149,6 +151,8 @@ typedef struct hb_acc {
     uint64_t client_cpu_ns;         /* ours, the same way */
     uint64_t status[HB_STATUS_MAX];
     uint64_t added;
+    unsigned n_slices;              /* each slice's own figures: */
+    double slice_rps[HB_MAX_SLICES], slice_p99[HB_MAX_SLICES];
 } hb_acc;
 
 typedef struct hb_result {
@@ -157,6 +161,9 @@ typedef struct hb_result {
     uint64_t status[HB_STATUS_MAX];
     uint64_t added;
     double rps, p50_ms, p99_ms;
+    double ratio_rps, ratio_p99;    /* to the baseline; set by the caller: */
+    double rps_q[2], p99_q[2];      /* medians of the slices' ratios and
+                                       their quartiles */
     double cpu_us;                  /* server CPU per request; < 0 unknown */
     double client_us;               /* our CPU per request */
 } hb_result;
@@ -171,8 +178,12 @@ typedef struct hb_run_opts {
 
 /* Run one slice of a case and add its figures to acc. */
 int hb_run_slice(const hb_case *cs, const hb_run_opts *o, hb_acc *acc);
-/* Sort and summarize; acc's latencies are freed. */
+/* Sort and summarize; acc's latencies are freed, its slices kept. */
 int hb_acc_finish(hb_acc *acc, hb_result *r);
+/* The median over the slices of slice(a) / slice(base), for rps (which = 0)
+ * or p99 (which = 1); lo and hi get the quartiles. */
+double hb_slice_ratio(const hb_acc *a, const hb_acc *base, int which,
+                      double *lo, double *hi);
 /* CPU time used by every thread of pid so far, ns; 0 when unknown. */
 uint64_t hb_cpu_ns(pid_t pid);
 

@@ -124,11 +124,30 @@ static int acc_reserve(hb_acc *acc, size_t more)
     return 0;
 }
 
+/* The rate and p99 of the slice whose latencies are acc->lat[from..]. */
+static int slice_figures(hb_acc *acc, size_t from, uint64_t span_ns)
+{
+    size_t n = acc->n_lat - from;
+    uint32_t *copy = malloc((n ? n : 1) * sizeof *copy);
+
+    if (copy == NULL)
+        return -1;
+    memcpy(copy, acc->lat + from, n * sizeof *copy);
+    qsort(copy, n, sizeof *copy, cmp_u32);
+    if (acc->n_slices < HB_MAX_SLICES) {
+        acc->slice_rps[acc->n_slices] =
+            span_ns ? (double)n / ((double)span_ns / 1e9) : 0;
+        acc->slice_p99[acc->n_slices++] = quantile_ms(copy, n, 0.99);
+    }
+    free(copy);
+    return 0;
+}
+
 /* Add the workers' figures to acc. */
 static int acc_add(hb_acc *acc, run_worker *ws, unsigned n, uint64_t t_warm)
 {
     uint64_t last = t_warm;
-    size_t s;
+    size_t s, from = acc->n_lat;
     unsigned i;
 
     for (i = 0; i < n; i++) {
@@ -145,7 +164,34 @@ static int acc_add(hb_acc *acc, run_worker *ws, unsigned n, uint64_t t_warm)
         last = w->last_end > last ? w->last_end : last;
     }
     acc->measured_ns += last - t_warm;
-    return 0;
+    return slice_figures(acc, from, last - t_warm);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return (x > y) - (x < y);
+}
+
+double hb_slice_ratio(const hb_acc *a, const hb_acc *base, int which,
+                      double *lo, double *hi)
+{
+    const double *x = which ? a->slice_p99 : a->slice_rps;
+    const double *y = which ? base->slice_p99 : base->slice_rps;
+    double r[HB_MAX_SLICES];
+    unsigned n = 0, i;
+
+    for (i = 0; i < a->n_slices && i < base->n_slices; i++)
+        if (y[i] > 0)
+            r[n++] = x[i] / y[i];
+    *lo = *hi = 0;
+    if (n == 0)
+        return 0;
+    qsort(r, n, sizeof *r, cmp_double);
+    *lo = r[n / 4];
+    *hi = r[(3 * n) / 4 < n ? (3 * n) / 4 : n - 1];
+    return n % 2 ? r[n / 2] : (r[n / 2 - 1] + r[n / 2]) / 2;
 }
 
 int hb_acc_finish(hb_acc *acc, hb_result *r)
