@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -105,46 +106,95 @@ static int read_all(int fd, char *buf, size_t len)
     return 0;
 }
 
+/* Open name and check it is a regular file of at most max bytes. */
+static int open_regular(int dirfd, const char *dir_real, const char *name,
+                        size_t max, int *fd, size_t *size, char *why,
+                        size_t why_len)
+{
+    struct stat st;
+    int rc = open_inside(dirfd, dir_real, name, why, why_len, fd);
+
+    if (rc != AM_OK)
+        return rc;
+    if (fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(why, why_len, "%s: not a regular file", name);
+        close(*fd);
+        return AM_ERR_IO;
+    }
+    if ((uint64_t)st.st_size > (uint64_t)max) {
+        snprintf(why, why_len, "%s: larger than %zu bytes", name, max);
+        close(*fd);
+        return AM_ERR_TOOMANY;
+    }
+    *size = (size_t)st.st_size;
+    return AM_OK;
+}
+
+int api_fs_map(int dirfd, const char *dir_real, const char *name, size_t max,
+               const char **out, size_t *len, char *why, size_t why_len)
+{
+    int fd = -1;
+    void *p;
+    int rc = open_regular(dirfd, dir_real, name, max, &fd, len, why,
+                          why_len);
+
+    *out = NULL;
+    if (rc != AM_OK)
+        return rc;
+    if (*len == 0) {            /* mmap cannot map nothing */
+        close(fd);
+        *out = "";
+        return AM_OK;
+    }
+    /* Populated at once: one call rather than a fault per page. */
+    p = mmap(NULL, *len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    close(fd);
+    if (p == MAP_FAILED) {
+        snprintf(why, why_len, "%s: %s", name, strerror(errno));
+        return errno == ENOMEM ? AM_ERR_NOMEM : AM_ERR_IO;
+    }
+    *out = p;
+    return AM_OK;
+}
+
+void api_fs_unmap(const char *data, size_t len)
+{
+    if (data != NULL && len > 0)
+        munmap((void *)data, len);
+}
+
 int api_fs_read(int dirfd, const char *dir_real, const char *name,
                 size_t max, char **out, size_t *len, char *why,
                 size_t why_len)
 {
-    struct stat st;
     int fd = -1, rc;
     char *buf;
 
     *out = NULL;
     *len = 0;
-    rc = open_inside(dirfd, dir_real, name, why, why_len, &fd);
-    if (rc != AM_OK)
+    rc = open_regular(dirfd, dir_real, name, max, &fd, len, why, why_len);
+    if (rc != AM_OK) {
+        *len = 0;
         return rc;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        snprintf(why, why_len, "%s: not a regular file", name);
-        close(fd);
-        return AM_ERR_IO;
     }
-    if ((uint64_t)st.st_size > (uint64_t)max) {
-        snprintf(why, why_len, "%s: larger than %zu bytes", name, max);
-        close(fd);
-        return AM_ERR_TOOMANY;
-    }
-    buf = malloc((size_t)st.st_size + 1);
+    buf = malloc(*len + 1);
     if (buf == NULL) {
         snprintf(why, why_len, "%s: out of memory", name);
         close(fd);
+        *len = 0;
         return AM_ERR_NOMEM;
     }
-    if (read_all(fd, buf, (size_t)st.st_size) != 0) {
+    if (read_all(fd, buf, *len) != 0) {
         snprintf(why, why_len, "%s: read failed (%s)", name,
                  errno ? strerror(errno) : "file shrank");
         free(buf);
         close(fd);
+        *len = 0;
         return AM_ERR_IO;
     }
     close(fd);
-    buf[st.st_size] = '\0';
+    buf[*len] = '\0';
     *out = buf;
-    *len = (size_t)st.st_size;
     return AM_OK;
 }
 

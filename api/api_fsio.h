@@ -41,6 +41,15 @@ int api_fs_read(int dirfd, const char *dir_real, const char *name,
                 size_t max, char **out, size_t *len, char *why,
                 size_t why_len);
 
+/*
+ * api_fs_read's rules and codes, but the file is mapped read-only rather
+ * than copied (a large peers.json loads faster; *out is not NUL-terminated).
+ * Release with api_fs_unmap(*out, *len).
+ */
+int api_fs_map(int dirfd, const char *dir_real, const char *name, size_t max,
+               const char **out, size_t *len, char *why, size_t why_len);
+void api_fs_unmap(const char *data, size_t len);
+
 /* Replace `name` atomically with data[0..len).  AM_OK or AM_ERR_IO (why). */
 int api_fs_write_atomic(int dirfd, const char *name, const void *data,
                         size_t len, char *why, size_t why_len);

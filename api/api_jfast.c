@@ -215,10 +215,39 @@ static int escape(api_jf_reader *r, char *o, size_t *n)
     return 0;
 }
 
-/* The string at r->pos ('"'), unescaped into the arena; *nul: it holds a
- * NUL byte (from \u0000). */
+static int parse_string_slow(api_jf_reader *r, const char **out,
+                             size_t *out_len, int *nul);
+
+/* The string at r->pos ('"') into the arena; *nul: it holds a NUL byte
+ * (from \u0000).  Keys, addresses and names are plain ASCII: such a
+ * string is found in one pass and copied at once. */
 static int parse_string(api_jf_reader *r, const char **out, size_t *out_len,
                         int *nul)
+{
+    const unsigned char *t = (const unsigned char *)r->text;
+    size_t i = r->pos + 1, n;
+    char *o;
+
+    while (i < r->len && t[i] != '"' && t[i] != '\\' && t[i] >= 0x20 &&
+           t[i] < 0x80)
+        i++;
+    if (i >= r->len || t[i] != '"')
+        return parse_string_slow(r, out, out_len, nul);
+    n = i - r->pos - 1;
+    o = arena_alloc(r, n + 1);
+    if (o == NULL)
+        return -1;
+    memcpy(o, t + r->pos + 1, n);
+    o[n] = '\0';
+    *out = o;
+    *out_len = n;
+    r->pos = i + 1;
+    return 0;
+}
+
+/* Escapes, control characters and UTF-8 checked byte by byte. */
+static int parse_string_slow(api_jf_reader *r, const char **out,
+                             size_t *out_len, int *nul)
 {
     const char *t = r->text;
     size_t end = r->pos + 1, n = 0;

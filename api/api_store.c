@@ -359,10 +359,11 @@ static void load_bans(api_store *s, am_man *m, api_store_report *rep)
 static int read_peers(api_store *s, api_doc *doc, api_merge_result *r,
                       api_store_report *rep)
 {
-    char *text = NULL, why[WHY];
-    size_t len;
-    int rc = api_fs_read(s->dirfd, s->dir, API_STORE_PEERS, s->opts.max_file,
-                         &text, &len, why, sizeof why);
+    const char *text = NULL;
+    char why[WHY];
+    size_t len = 0;
+    int rc = api_fs_map(s->dirfd, s->dir, API_STORE_PEERS, s->opts.max_file,
+                        &text, &len, why, sizeof why);
 
     if (rc == AM_ERR_NOTFOUND)
         return AM_OK;
@@ -371,7 +372,7 @@ static int read_peers(api_store *s, api_doc *doc, api_merge_result *r,
         return rc == AM_ERR_NOMEM ? rc : AM_OK;
     }
     rc = api_floresta_read(text, len, doc, r);
-    free(text);
+    api_fs_unmap(text, len);
     rep->entry_errors += r->n_errors;
     if (r->unreadable) {
         set_aside(s, API_STORE_PEERS, r->why, rep);

@@ -110,7 +110,15 @@ static int64_t pick_time(fz *f)
     case 4: return (int64_t)fz_u32(&f->in);
     case 5: return fz_now - 40 * INT64_C(86400);
     case 6: return fz_now;
-    default: return (int64_t)fz_u64(&f->in);
+    default: {
+        /* Anything, or an edge of the ranges involved. */
+        static const int64_t edges[8] = {
+            INT64_MAX, INT64_MIN, INT64_MAX - 600, -1,
+            (int64_t)UINT32_MAX, (int64_t)UINT32_MAX + 1, 100000000, 1,
+        };
+        uint8_t e = fz_u8(&f->in);
+        return e < 0xf0 ? (int64_t)fz_u64(&f->in) : edges[e & 7];
+    }
     }
 }
 

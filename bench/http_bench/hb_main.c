@@ -482,6 +482,11 @@ static int verdict_one(const char *name, unsigned conns, const hb_result *r,
            "quartiles %.2f-%.2f; overall %.3fms vs %.3fms)\n", name, conns,
            p99_ok ? "met" : "MISSED", r->ratio_p99, r->p99_q[0], r->p99_q[1],
            r->p99_ms, base->p99_ms);
+    if (r->cpu_us > 0 && base->cpu_us > 0)      /* both sides share 2 cores */
+        printf("  cross-check: CPU per request, server + client, %.1f vs "
+               "%.1f us: a CPU-bound rate ratio of %.2f\n",
+               r->cpu_us + r->client_us, base->cpu_us + base->client_us,
+               (base->cpu_us + base->client_us) / (r->cpu_us + r->client_us));
     return !rate_ok + !p99_ok;
 }
 
@@ -575,8 +580,11 @@ int main(int argc, char **argv)
     atomic_init(&pool.next_addr, 0);
     if (o.url == NULL && start_server(&o, &server) != 0)
         return 1;
-    if (o.url == NULL)
+    if (o.url == NULL) {
         o.pid = server.pid;
+        printf("# server pid %d, data in %s/data\n", (int)server.pid,
+               server.dir);
+    }
     printf("# target: http://%s:%d; %.1f s per case and concurrency, in %u "
            "rounds of slices, each after %.2f s of warm-up\n",
            o.target.host, o.target.port, o.seconds, slices_of(&o), o.warmup);

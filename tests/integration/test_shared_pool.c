@@ -30,8 +30,9 @@
  * the disconnect is sent; and another node's hold counts against an
  * answer only when it was recorded before the select was sent and was
  * surely still running when the answer came (lease: answer time before
- * the whole second the select was sent + lease seconds; the server's lease
- * runs from its own, later, whole second).  So the checks can miss a race
+ * the whole second the select was sent + lease seconds - 1; the server's
+ * lease runs from its own whole second, read from a coarse clock that may
+ * lag the test's by a tick).  So the checks can miss a race
  * but never see one that did not happen.  Worker threads never call
  * cmocka's assertions: they count failures, the test thread checks the
  * counts.
@@ -99,10 +100,14 @@ static double whole(double t)
  * One second of margin: the server reads time(), a coarse clock that may
  * still show the previous second for a few milliseconds after the test's
  * CLOCK_REALTIME has moved on, so its lease can end a second earlier. */
+static int lease_runs(double sent, int64_t len, double recv)
+{
+    return recv < whole(sent) + (double)len - 1.0;
+}
+
 static int lease_sure(const peer_rec *r, double recv)
 {
-    return r->lease_node >= 0 &&
-           recv < whole(r->lease_sent) + (double)r->lease_len - 1.0;
+    return r->lease_node >= 0 && lease_runs(r->lease_sent, r->lease_len, recv);
 }
 
 /* The network group of a canonical address: IPv4 /16, IPv6 /32. */
@@ -349,7 +354,7 @@ static int own_group_held(const node_w *w, uint64_t group, double recv)
         if (g_by_id[w->conns[i]]->group == group)
             return 1;
     for (i = 0; i < w->n_silent; i++)
-        if (recv < whole(w->silent[i].sent) + (double)w->silent[i].len &&
+        if (lease_runs(w->silent[i].sent, w->silent[i].len, recv) &&
             g_by_id[w->silent[i].id]->group == group)
             return 1;
     return 0;
