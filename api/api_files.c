@@ -100,15 +100,37 @@ int api_select_j(api_ctx *ctx, const am_pool_select_opts *o, am_peer *out,
                  size_t *n, int *jrc)
 {
     api_store_watch w;
-    int rc, brc;
+    int rc, brc, srv;
 
     api_j_batch_begin(ctx);
     j_watch_begin(ctx, &w);
     rc = am_pool_select(ctx->pool, ctx->core, o, out, n);
     *jrc = j_watch_end(ctx, &w);
+    srv = api_pool_settle(ctx);
+    if (*jrc == AM_OK)
+        *jrc = srv;
     brc = api_j_batch_end(ctx);
     if (*jrc == AM_OK)
         *jrc = brc;
+    return rc;
+}
+
+int api_pool_settle(api_ctx *ctx)
+{
+    uint64_t ids[64];
+    size_t n, i;
+    int rc = AM_OK, jrc;
+    am_peer p;
+
+    while ((n = am_pool_take_orphans(ctx->pool, ids, 64)) > 0)
+        for (i = 0; i < n; i++) {
+            if (am_get(ctx->core, ids[i], &p) != AM_OK ||
+                p.state != AM_STATE_CONNECTED)
+                continue;
+            if (api_set_state_j(ctx, ids[i], AM_OP_DISCONNECTED, &p,
+                                &jrc) == AM_OK && rc == AM_OK)
+                rc = jrc;
+        }
     return rc;
 }
 

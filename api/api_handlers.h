@@ -84,6 +84,13 @@ int api_set_state_j(api_ctx *ctx, uint64_t id, am_state_op op, am_peer *out,
                     int *jrc);
 int api_select_j(api_ctx *ctx, const am_pool_select_opts *o, am_peer *out,
                  size_t *n, int *jrc);
+/*
+ * Peers whose last connection was forgotten with a dropped node (DELETE or
+ * the node timeout) are marked disconnected in the core: they stay tried
+ * but no longer show as connected.  Under the lock, after any pool call
+ * that may drop nodes.  AM_OK or the journal's error.
+ */
+int api_pool_settle(api_ctx *ctx);
 /* 500 io_error: `what` was done in memory but is not durable. */
 int api_fail_journal(api_err *err, int am_rc, const char *what);
 

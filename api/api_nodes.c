@@ -97,6 +97,8 @@ static int snap_take(api_ctx *ctx, int with_ids, node_snap *s)
 
     memset(s, 0, sizeof *s);
     api_lock(ctx);
+    /* A listing may be the first to see a node time out. */
+    (void)api_pool_settle(ctx);
     rc = snap_infos(ctx, s, &infos);
     if (rc == AM_OK && with_ids)
         rc = snap_ids(ctx, s);
@@ -168,7 +170,7 @@ int api_h_nodes_list(api_call *c, api_err *err)
 
 int api_h_node_delete(api_call *c, api_err *err)
 {
-    int rc;
+    int rc, jrc;
 
     /* A name no node can have is a malformed request, not a missing node. */
     if (!am_node_name_valid(c->param))
@@ -176,11 +178,14 @@ int api_h_node_delete(api_call *c, api_err *err)
                         "a node name is 1 to 64 characters of A-Z a-z 0-9 . _ -");
     api_lock(c->ctx);
     rc = am_pool_drop_node(c->ctx->pool, c->param);
+    jrc = api_pool_settle(c->ctx);
     api_unlock(c->ctx);
     if (rc == AM_ERR_NOTFOUND)
         return api_fail(err, API_NOT_FOUND, "no node named '%s'", c->param);
     if (rc != AM_OK)
         return api_fail_core(err, rc, "dropping the node failed");
+    if (jrc != AM_OK)
+        return api_fail_journal(err, jrc, "ending the node's connections");
     return api_reply_empty(c, 204);
 }
 

@@ -454,7 +454,7 @@ int api_h_peer_state(api_call *c, api_err *err)
     am_state_op op;
     peer_ref ref;
     am_peer p;
-    int rc, prc = AM_OK, jrc = AM_OK;
+    int rc, prc = AM_OK, jrc = AM_OK, src;
 
     if (peer_ref_parse(c->param, &ref, err) != 0 ||
         api_get_node(c->body, &node, err) < 0)
@@ -469,8 +469,13 @@ int api_h_peer_state(api_call *c, api_err *err)
                         "unknown state '%s' (connected, tried, failed, "
                         "never_tried, disconnected)", name);
     api_lock(c->ctx);
+    src = api_pool_settle(c->ctx);
     rc = peer_ref_find(c->ctx, &ref, &p);
-    if (rc == AM_OK)
+    /* One node's disconnect leaves a peer another node is still connected
+     * to as it is: connected. */
+    if (rc == AM_OK &&
+        !(op == AM_OP_DISCONNECTED &&
+          am_pool_other_connections(c->ctx->pool, node, p.id) > 0))
         rc = api_set_state_j(c->ctx, p.id, op, &p, &jrc);
     /* The same lock: no select may see the core's new state with the
      * node's old connections and leases. */
@@ -479,6 +484,8 @@ int api_h_peer_state(api_call *c, api_err *err)
     api_unlock(c->ctx);
     if (rc != AM_OK)
         return peer_not_found(c, rc, err);
+    if (jrc == AM_OK)
+        jrc = src;
     if (jrc != AM_OK)
         return api_fail_journal(err, jrc, "the state change");
     if (prc != AM_OK)

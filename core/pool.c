@@ -55,6 +55,8 @@ struct am_pool {
     prec *recs;
     uint32_t r_high, r_cap, r_free;
     am_idxmap map;
+    uint64_t *orphans;          /* last connection ended by a node drop */
+    size_t n_orphans, cap_orphans;
 };
 
 /* ------------------------------------------------------------ helpers */
@@ -248,13 +250,35 @@ static void conn_end(am_pool *p, int ni, hold *h)
     holds_del(&p->nodes[ni].conns, h);
 }
 
+/* Remember a peer nobody is connected to any more because its node was
+ * dropped: the owner of the am_man marks it disconnected
+ * (am_pool_take_orphans).  Out of memory, it is not remembered and the
+ * peer keeps its state until a node reports on it. */
+static void orphan_add(am_pool *p, uint64_t peer)
+{
+    if (p->n_orphans == p->cap_orphans) {
+        size_t cap = p->cap_orphans ? p->cap_orphans * 2 : 16;
+        uint64_t *v = realloc(p->orphans, cap * sizeof *v);
+        if (!v)
+            return;
+        p->orphans = v;
+        p->cap_orphans = cap;
+    }
+    p->orphans[p->n_orphans++] = peer;
+}
+
 static void node_drop(am_pool *p, int ni)
 {
     node *n = &p->nodes[ni];
     while (n->leases.n > 0)
         lease_end(p, ni, &n->leases.v[n->leases.n - 1]);
-    while (n->conns.n > 0)
-        conn_end(p, ni, &n->conns.v[n->conns.n - 1]);
+    while (n->conns.n > 0) {
+        hold *h = &n->conns.v[n->conns.n - 1];
+        prec *r = rec_find(p, h->peer);
+        if (r && r->n_conn == 1)
+            orphan_add(p, h->peer);
+        conn_end(p, ni, h);
+    }
     free(n->leases.v);
     free(n->conns.v);
     memset(n, 0, sizeof *n);
@@ -317,6 +341,7 @@ void am_pool_free(am_pool *p)
     }
     free(p->nodes);
     free(p->recs);
+    free(p->orphans);
     am_idxmap_free(&p->map);
     free(p);
 }
@@ -533,6 +558,35 @@ int am_pool_drop_node(am_pool *p, const char *name)
         return AM_ERR_NOTFOUND;
     node_drop(p, ni);
     return AM_OK;
+}
+
+size_t am_pool_take_orphans(am_pool *p, uint64_t *out, size_t cap)
+{
+    size_t n = 0;
+    if (!p || !out)
+        return 0;
+    tick(p);
+    while (p->n_orphans > 0 && n < cap) {
+        uint64_t peer = p->orphans[--p->n_orphans];
+        prec *r = rec_find(p, peer);
+        if (!r || r->n_conn == 0)       /* nobody connected again since */
+            out[n++] = peer;
+    }
+    return n;
+}
+
+size_t am_pool_other_connections(am_pool *p, const char *node_name,
+                                 uint64_t peer_id)
+{
+    if (!p)
+        return 0;
+    tick(p);
+    prec *r = rec_find(p, peer_id);
+    if (!r)
+        return 0;
+    int ni = node_find(p, node_name ? node_name : "default");
+    size_t own = ni != NO_NODE && holds_find(&p->nodes[ni].conns, peer_id);
+    return r->n_conn - own;
 }
 
 /* ---------------------------------------------------------- listings */

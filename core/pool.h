@@ -86,6 +86,19 @@ void am_pool_forget_peer(am_pool *p, uint64_t peer_id);
 /* Drop a node now: AM_OK or AM_ERR_NOTFOUND. */
 int am_pool_drop_node(am_pool *p, const char *node);
 
+/*
+ * Peers whose last connection was forgotten because its node was dropped
+ * (DELETE or the node timeout), and that no node has connected to since:
+ * up to cap of them, each handed out once.  The caller marks them
+ * disconnected in the am_man (their connection is gone; they stay tried).
+ */
+size_t am_pool_take_orphans(am_pool *p, uint64_t *out, size_t cap);
+
+/* How many nodes other than `node` (NULL: "default") are connected to the
+ * peer: a node's disconnect leaves the peer connected while this is > 0. */
+size_t am_pool_other_connections(am_pool *p, const char *node,
+                                 uint64_t peer_id);
+
 size_t am_pool_node_count(am_pool *p);
 /* Nodes in name order; up to cap. */
 int am_pool_nodes(am_pool *p, am_node_info *out, size_t cap, size_t *n_out);

@@ -314,6 +314,64 @@ static void test_drop_node_ends_leases_and_connections(void **state)
     destroy(f);
 }
 
+/* A dropped node's last connections are handed out once as orphans, so
+ * the service can mark those peers disconnected; a peer another node still
+ * holds, or that a node connected to again since, is not one. */
+static void test_dropped_node_leaves_orphans_once(void **state)
+{
+    (void)state;
+    fixture *f = make(4, 1);
+    am_peer a[4];
+    uint64_t out[8];
+    assert_int_equal(pick(f, "A", 3, 120, 0, 0, a), 3);
+    for (int i = 0; i < 3; i++)
+        report(f, "A", &a[i], AM_OP_CONNECTED);
+    report(f, "B", &a[1], AM_OP_CONNECTED);
+    assert_int_equal(am_pool_take_orphans(f->p, out, 8), 0);
+    assert_int_equal(am_pool_drop_node(f->p, "A"), AM_OK);
+    report(f, "C", &a[2], AM_OP_CONNECTED);
+    assert_int_equal(am_pool_take_orphans(f->p, out, 8), 1);
+    assert_true(out[0] == a[0].id);
+    assert_int_equal(am_pool_take_orphans(f->p, out, 8), 0);
+    destroy(f);
+}
+
+static void test_timed_out_node_leaves_orphans(void **state)
+{
+    (void)state;
+    fixture *f = make(2, 1);
+    am_peer a[2];
+    uint64_t out[4];
+    assert_int_equal(pick(f, "A", 2, 120, 0, 0, a), 2);
+    report(f, "A", &a[0], AM_OP_CONNECTED);
+    report(f, "A", &a[1], AM_OP_CONNECTED);
+    fake_now += 900;
+    /* Two at most per call: the rest waits for the next. */
+    assert_int_equal(am_pool_take_orphans(f->p, out, 1), 1);
+    assert_int_equal(am_pool_take_orphans(f->p, out + 1, 4), 1);
+    assert_true((out[0] == a[0].id && out[1] == a[1].id) ||
+                (out[0] == a[1].id && out[1] == a[0].id));
+    check_all(f);
+    destroy(f);
+}
+
+static void test_other_connections_leave_out_the_reporter(void **state)
+{
+    (void)state;
+    fixture *f = make(1, 1);
+    am_peer a[1];
+    assert_int_equal(pick(f, "A", 1, 120, 0, 0, a), 1);
+    assert_int_equal(am_pool_other_connections(f->p, "A", a[0].id), 0);
+    report(f, "A", &a[0], AM_OP_CONNECTED);
+    assert_int_equal(am_pool_other_connections(f->p, "A", a[0].id), 0);
+    assert_int_equal(am_pool_other_connections(f->p, "B", a[0].id), 1);
+    report(f, NULL, &a[0], AM_OP_CONNECTED);
+    assert_int_equal(am_pool_other_connections(f->p, "A", a[0].id), 1);
+    assert_int_equal(am_pool_other_connections(f->p, NULL, a[0].id), 1);
+    assert_int_equal(am_pool_other_connections(f->p, "Z", a[0].id), 2);
+    destroy(f);
+}
+
 static void test_forgotten_peer_leaves_every_node(void **state)
 {
     (void)state;
@@ -485,6 +543,9 @@ int main(void)
         cmocka_unit_test(test_diverse_with_many_groups_returns_all_distinct),
         cmocka_unit_test(test_silent_node_is_dropped_with_its_leases),
         cmocka_unit_test(test_drop_node_ends_leases_and_connections),
+        cmocka_unit_test(test_dropped_node_leaves_orphans_once),
+        cmocka_unit_test(test_timed_out_node_leaves_orphans),
+        cmocka_unit_test(test_other_connections_leave_out_the_reporter),
         cmocka_unit_test(test_forgotten_peer_leaves_every_node),
         cmocka_unit_test(test_nodes_listing_counts_selects),
         cmocka_unit_test(test_bad_requests_are_refused),
