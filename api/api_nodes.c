@@ -97,8 +97,10 @@ static int snap_take(api_ctx *ctx, int with_ids, node_snap *s)
 
     memset(s, 0, sizeof *s);
     api_lock(ctx);
-    /* A listing may be the first to see a node time out. */
+    /* A listing may be the first to see a node time out, or peers the
+     * core evicted since. */
     (void)api_pool_settle(ctx);
+    am_pool_prune(ctx->pool, ctx->core);
     rc = snap_infos(ctx, s, &infos);
     if (rc == AM_OK && with_ids)
         rc = snap_ids(ctx, s);

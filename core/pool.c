@@ -447,6 +447,31 @@ static int lease_take(am_pool *p, int ni, const am_peer *peer, int64_t until)
     return AM_OK;
 }
 
+/* Forget the node's holds on peers the am_man no longer has (evicted by
+ * an add, or removed without am_pool_forget_peer): a connection to a peer
+ * that is gone cannot be reported ended, and would keep its group. */
+static void node_prune(am_pool *p, am_man *m, int ni)
+{
+    node *n = &p->nodes[ni];
+    am_peer peer;
+    for (size_t k = n->leases.n; k-- > 0;)
+        if (am_get(m, n->leases.v[k].peer, &peer) != AM_OK)
+            lease_end(p, ni, &n->leases.v[k]);
+    for (size_t k = n->conns.n; k-- > 0;)
+        if (am_get(m, n->conns.v[k].peer, &peer) != AM_OK)
+            conn_end(p, ni, &n->conns.v[k]);
+}
+
+void am_pool_prune(am_pool *p, am_man *m)
+{
+    if (!p || !m)
+        return;
+    tick(p);
+    for (size_t i = 0; i < p->n_nodes; i++)
+        if (p->nodes[i].live)
+            node_prune(p, m, (int)i);
+}
+
 int am_pool_select(am_pool *p, am_man *m, const am_pool_select_opts *o,
                    am_peer *out, size_t *n_out)
 {
@@ -462,6 +487,7 @@ int am_pool_select(am_pool *p, am_man *m, const am_pool_select_opts *o,
     int rc = node_get(p, name, &c->ni);
     if (rc != AM_OK)
         return rc;
+    node_prune(p, m, c->ni);
     c->p = p;
     c->o = o;
     c->n = 0;

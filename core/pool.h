@@ -83,6 +83,13 @@ int am_pool_report(am_pool *p, const char *node, const am_peer *peer,
 /* The peer left the pool (removed): forget it everywhere. */
 void am_pool_forget_peer(am_pool *p, uint64_t peer_id);
 
+/*
+ * Forget every node's leases and connections of peers the am_man no longer
+ * has (an add evicted them).  am_pool_select does it for the asking node
+ * first; call this before listing every node's holds.
+ */
+void am_pool_prune(am_pool *p, am_man *m);
+
 /* Drop a node now: AM_OK or AM_ERR_NOTFOUND. */
 int am_pool_drop_node(am_pool *p, const char *node);
 

@@ -372,6 +372,47 @@ static void test_other_connections_leave_out_the_reporter(void **state)
     destroy(f);
 }
 
+/* A peer the core dropped behind the pool's back (evicted by an add) no
+ * longer holds its group for the node connected to it. */
+static void test_select_forgets_holds_on_peers_gone_from_core(void **state)
+{
+    (void)state;
+    fixture *f = make(1, 2);
+    am_peer a[2];
+    assert_int_equal(pick(f, "A", 1, 120, 0, 1, a), 1);
+    report(f, "A", &a[0], AM_OP_CONNECTED);
+    assert_int_equal(pick(f, "A", 1, 0, 0, 1, a + 1), 0);
+    assert_int_equal(am_remove(f->m, a[0].id), AM_OK);
+    assert_int_equal(pick(f, "A", 1, 0, 0, 1, a + 1), 1);
+    assert_true(a[1].id != a[0].id);
+    uint64_t ids[4];
+    size_t n;
+    assert_int_equal(am_pool_node_peers(f->p, "A", 0, ids, 4, &n), AM_OK);
+    assert_int_equal(n, 0);
+    destroy(f);
+}
+
+static void test_prune_forgets_every_nodes_holds_on_gone_peers(void **state)
+{
+    (void)state;
+    fixture *f = make(2, 1);
+    am_peer a[2];
+    assert_int_equal(pick(f, "A", 1, 120, 0, 0, a), 1);
+    report(f, "A", &a[0], AM_OP_CONNECTED);
+    assert_int_equal(pick(f, "B", 1, 120, 0, 0, a + 1), 1);
+    assert_int_equal(am_remove(f->m, a[0].id), AM_OK);
+    assert_int_equal(am_remove(f->m, a[1].id), AM_OK);
+    am_pool_prune(f->p, f->m);
+    check_all(f);
+    const char *holder;
+    size_t nconn;
+    assert_int_equal(am_pool_peer_holders(f->p, a[0].id, &holder, &nconn), AM_OK);
+    assert_int_equal(nconn, 0);
+    assert_int_equal(am_pool_peer_holders(f->p, a[1].id, &holder, &nconn), AM_OK);
+    assert_null(holder);
+    destroy(f);
+}
+
 static void test_forgotten_peer_leaves_every_node(void **state)
 {
     (void)state;
@@ -546,6 +587,8 @@ int main(void)
         cmocka_unit_test(test_dropped_node_leaves_orphans_once),
         cmocka_unit_test(test_timed_out_node_leaves_orphans),
         cmocka_unit_test(test_other_connections_leave_out_the_reporter),
+        cmocka_unit_test(test_select_forgets_holds_on_peers_gone_from_core),
+        cmocka_unit_test(test_prune_forgets_every_nodes_holds_on_gone_peers),
         cmocka_unit_test(test_forgotten_peer_leaves_every_node),
         cmocka_unit_test(test_nodes_listing_counts_selects),
         cmocka_unit_test(test_bad_requests_are_refused),
