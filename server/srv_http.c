@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "srv_config.h"
+#include "srv_guard.h"
 #include "srv_log.h"
 
 /* See discard_limit(). */
@@ -23,6 +25,7 @@
 
 struct srv_http {
     struct MHD_Daemon *daemon;
+    srv_guard *guard;
     api_ctx *api;
     size_t max_body;
     atomic_int starting;        /* libmicrohttpd messages are errors then */
@@ -34,6 +37,7 @@ struct srv_http {
 /* One request, from the first call of the access handler to completion. */
 typedef struct srv_req {
     struct timespec start;
+    srv_guard_conn *gc;     /* its connection's deadline record */
     char method[32];
     char *path;             /* raw, as received */
     char *query;            /* raw, rebuilt from libmicrohttpd's pieces */
@@ -324,6 +328,15 @@ static enum MHD_Result respond(srv_http *h, struct MHD_Connection *conn,
     return ret;
 }
 
+/* The guard's record of a connection (its socket context). */
+static srv_guard_conn *conn_guard(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+    return ci != NULL ? ci->socket_context : NULL;
+}
+
 /*
  * Called after the headers, for every piece of body, and once more at the
  * end.  A response may be queued at the first call (before any body: the
@@ -345,8 +358,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
             return MHD_NO;
         *con_cls = r;
         atomic_fetch_add(&h->inflight, 1);
+        r->gc = conn_guard(conn);
         if (announced_too_large(conn, h->max_body, &announced)) {
             drop_body(r);
+            srv_guard_answering(h->guard, r->gc);
             return respond(h, conn, r);
         }
         /* Size the buffer from Content-Length, but only so far: memory
@@ -360,6 +375,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
         return MHD_YES;
     }
     if (*upload_data_size > 0) {
+        srv_guard_body(h->guard, r->gc, *upload_data_size);
         if (body_append(r, upload_data, *upload_data_size, h->max_body) != 0)
             return MHD_NO;
         *upload_data_size = 0;
@@ -368,6 +384,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
          * end; one that keeps coming long after is cut off instead. */
         return r->discarded > discard_limit(h->max_body) ? MHD_NO : MHD_YES;
     }
+    srv_guard_answering(h->guard, r->gc);
     return respond(h, conn, r);
 }
 
@@ -403,8 +420,29 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
             r->path, r->query ? "?" : "", r->query ? r->query : "", r->status,
             ms, r->bytes, ok ? "" : " aborted: ", ok ? "" : termination_reason(toe));
     atomic_fetch_sub(&h->inflight, 1);
+    srv_guard_waiting(h->guard, r->gc);
     req_free(r);
     *con_cls = NULL;
+}
+
+/* Open connections are counted and given deadlines (srv_guard.h).
+ * libmicrohttpd reports CLOSED before it closes the socket. */
+static void on_connection(void *cls, struct MHD_Connection *conn,
+                          void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    srv_http *h = cls;
+    const union MHD_ConnectionInfo *ci;
+
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_context = ci != NULL
+            ? srv_guard_opened(h->guard, (int)ci->connect_fd)
+            : srv_guard_opened(h->guard, -1);
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        srv_guard_closed(h->guard, *socket_context);
+        *socket_context = NULL;
+    }
 }
 
 /* Leave %-escapes alone: the API decodes them itself. */
@@ -431,7 +469,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 /*
- * Once stopping, a new connection is closed as soon as it is accepted.
+ * Once stopping, or with --max-connections open, a new connection is closed
+ * as soon as it is accepted.
  * (MHD_quiesce_daemon would close the listening socket instead, but with
  * epoll and a thread pool it races with the workers over removing that
  * socket from their epoll sets and can abort the process -- an open
@@ -446,7 +485,9 @@ static enum MHD_Result accept_unless_stopping(void *cls,
 
     (void)addr;
     (void)addrlen;
-    return atomic_load(&h->stopping) ? MHD_NO : MHD_YES;
+    if (atomic_load(&h->stopping))
+        return MHD_NO;
+    return srv_guard_may_accept(h->guard) ? MHD_YES : MHD_NO;
 }
 
 int srv_http_start(const srv_http_config *cfg, api_ctx *api, srv_http **out,
@@ -456,6 +497,8 @@ int srv_http_start(const srv_http_config *cfg, api_ctx *api, srv_http **out,
                      MHD_USE_ERROR_LOG;
     srv_http *h;
     int fd, family = AF_INET;
+    uint64_t want = ((uint64_t)cfg->max_connections + 1) * cfg->threads;
+    unsigned mhd_limit = want > UINT_MAX / 2 ? UINT_MAX / 2 : (unsigned)want;
 
     *out = NULL;
     h = calloc(1, sizeof *h);
@@ -468,8 +511,15 @@ int srv_http_start(const srv_http_config *cfg, api_ctx *api, srv_http **out,
     atomic_init(&h->starting, 1);
     atomic_init(&h->stopping, 0);
     atomic_init(&h->inflight, 0);
+    if (srv_guard_start(cfg->max_connections, cfg->connection_timeout,
+                        &h->guard) != 0) {
+        snprintf(err, err_len, "cannot start the connection guard");
+        free(h);
+        return -1;
+    }
     fd = open_listener(cfg->listen, &family, err, err_len);
     if (fd < 0) {
+        srv_guard_stop(h->guard);
         free(h);
         return -1;
     }
@@ -483,15 +533,20 @@ int srv_http_start(const srv_http_config *cfg, api_ctx *api, srv_http **out,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
         MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
         MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
-        MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
+        /* The guard enforces --max-connections; libmicrohttpd's own limit,
+         * shared out between its threads, must not stop any thread from
+         * accepting (and so refusing) first. */
+        MHD_OPTION_CONNECTION_LIMIT, mhd_limit,
         MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
         MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL,
         MHD_OPTION_END);
     if (h->daemon == NULL) {
         snprintf(err, err_len, "libmicrohttpd could not start on %s",
                  h->address);
         close(fd);
+        srv_guard_stop(h->guard);
         free(h);
         return -1;
     }
@@ -520,5 +575,6 @@ void srv_http_stop(srv_http *h, unsigned grace_seconds)
         srv_log(SRV_WARN, "%ld requests still in flight after %us; closing",
                 (long)atomic_load(&h->inflight), grace_seconds);
     MHD_stop_daemon(h->daemon);
+    srv_guard_stop(h->guard);
     free(h);
 }

@@ -4,7 +4,9 @@
  * The server opens the listening socket itself (clear errors, IPv4 or IPv6,
  * port 0 for "any free port") and runs libmicrohttpd with its own polling
  * threads (a pool of `threads`, epoll where the library has it), keep-alive,
- * a connection limit and an idle timeout.  URLs reach the API raw: a no-op
+ * a connection limit and an idle timeout, with srv_guard.h refusing
+ * connections past the limit at once and cutting off clients that trickle
+ * their requests.  URLs reach the API raw: a no-op
  * unescape callback keeps libmicrohttpd from decoding them.  Bodies are read
  * incrementally into memory up to max_body.  A Content-Length above it is
  * answered 413 at once, before any of the body is read (the rest is never
@@ -25,7 +27,8 @@ typedef struct srv_http_config {
     const char *listen;             /* "host:port" or "[v6]:port" */
     unsigned threads;               /* >= 1 */
     unsigned max_connections;
-    unsigned connection_timeout;    /* seconds idle; 0 = never */
+    unsigned connection_timeout;    /* seconds idle, and per request
+                                       (srv_guard.h); 0 = never */
     size_t max_body;
 } srv_http_config;
 

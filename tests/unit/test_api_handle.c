@@ -509,8 +509,13 @@ static void test_state_and_delete(void **state)
     assert_int_equal(get_int(r.json, "last_connected"), T_NOW);
     done(&r);
     t_now += 60;
+    /* Another node's disconnect leaves n1's connection standing. */
     r = call(f, "PUT", "/v1/peers/8.8.8.8:8333/state",
              "{\"state\": \"disconnected\"}");
+    assert_string_equal(get_str(r.json, "state"), "connected");
+    done(&r);
+    r = call(f, "PUT", "/v1/peers/8.8.8.8:8333/state",
+             "{\"state\": \"disconnected\", \"node\": \"n1\"}");
     assert_string_equal(get_str(r.json, "state"), "tried");
     done(&r);
     r = call(f, "PUT", "/v1/peers/2a01:4f8::1/state", "{\"state\": \"failed\"}");
