@@ -3,7 +3,10 @@
  * addrmand core, plus memory per address and select time against table
  * fill.  One line per case: "<case> <ns per op> ns/op <ops>".
  *
- *   core_bench [--quick]     --quick: few repetitions (CI smoke run, < 5 s)
+ *   core_bench [--quick]          --quick: few repetitions (CI smoke run, < 5 s)
+ *   core_bench --scale [--quick]  only the scaling run: tables sized for
+ *                                 1 000 000 peers, filled to 10k, 100k, 1M
+ *                                 (--quick: to 1k, 10k, 100k)
  *
  * Key, seed and clock are fixed, so every run does the same work.
  */
@@ -40,6 +43,15 @@ static double now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+/* CPU time of the process: on a shared machine the wall time also counts
+ * the neighbours' share of the cores. */
+static double cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
@@ -400,15 +412,214 @@ static void bench_select_flatness(void)
     free(srcs);
 }
 
+/* ---- scaling: tables sized for 1 000 000 peers ------------------------------- */
+
+#define SCALE_NEW_BUCKETS 16384     /* 1 048 576 new slots */
+#define SCALE_TRIED_BUCKETS 4096    /* Core's 4:1 of new to tried */
+#define SCALE_SOURCES 10000
+#define SCALE_BATCH 4096
+#define SCALE_POINTS 3
+#define SCALE_GIVE_UP 20            /* adds per stored peer before giving up */
+#define SCALE_TARGET_RATIO 2.0
+#define SCALE_TARGET_BYTES 250.0
+
+static const size_t g_scale_at[SCALE_POINTS] = {10000, 100000, 1000000};
+#define SCALE_QUICK_DIV 10      /* --quick stops at a tenth of each point */
+
+typedef struct scale_run {
+    am_man *m;
+    am_addr *srcs;
+    am_addr batch[SCALE_BATCH];
+    uint64_t rng;
+    uint64_t adds;          /* am_add calls so far */
+    long rss0_kb;           /* before the tables existed */
+} scale_run;
+
+typedef struct scale_point {
+    size_t stored;
+    uint64_t adds;          /* calls from the previous point to this one */
+    double add_ns, select_ns, bytes;
+    double add_cpu, select_cpu;     /* the same in CPU time */
+} scale_point;
+
+/* Add from the run's sources, round robin, until `target` peers are
+ * stored.  Only the am_add calls are timed: the addresses of a batch are
+ * drawn before it.  Returns the ns spent in am_add; *cpu the CPU ns. */
+static double scale_fill_to(scale_run *r, size_t target, double *cpu)
+{
+    double ns = 0;
+    *cpu = 0;
+    while (am_size(r->m) < target) {
+        if (r->adds > (uint64_t)target * SCALE_GIVE_UP)
+            die("the tables do not take the peers", AM_ERR_REJECTED);
+        for (int i = 0; i < SCALE_BATCH; i++)
+            r->batch[i] = random_v4(&r->rng, 8333);
+        double t0 = now_ns(), c0 = cpu_ns();
+        int i = 0;
+        for (; i < SCALE_BATCH && am_size(r->m) < target; i++) {
+            int is_new;
+            int rc = am_add(r->m, &r->batch[i],
+                            &r->srcs[r->adds++ % SCALE_SOURCES], NODE_NETWORK,
+                            0, 0, &is_new, NULL);
+            if (rc != AM_OK && rc != AM_ERR_REJECTED)
+                die("am_add", rc);
+        }
+        ns += now_ns() - t0;
+        *cpu += cpu_ns() - c0;
+    }
+    return ns;
+}
+
+static double scale_select_ns(am_man *m, size_t n, double *cpu)
+{
+    am_select_opts o;
+    am_peer p;
+    memset(&o, 0, sizeof o);
+    double t0 = now_ns(), c0 = cpu_ns();
+    for (size_t i = 0; i < n; i++) {
+        int rc = am_select(m, &o, &p);
+        if (rc != AM_OK)
+            die("am_select", rc);
+    }
+    *cpu = (cpu_ns() - c0) / (double)n;
+    return (now_ns() - t0) / (double)n;
+}
+
+static void scale_point_measure(scale_run *r, size_t target, scale_point *pt)
+{
+    uint64_t adds0 = r->adds;
+    double add_cpu, add_ns = scale_fill_to(r, target, &add_cpu);
+    long rss = vm_rss_kb();
+    size_t n_sel = reps(1000000, 100000);
+
+    pt->stored = am_size(r->m);
+    pt->adds = r->adds - adds0;
+    pt->add_ns = add_ns / (double)pt->adds;
+    pt->add_cpu = add_cpu / (double)pt->adds;
+    pt->bytes = rss < 0 || r->rss0_kb < 0
+                    ? -1.0
+                    : (double)(rss - r->rss0_kb) * 1024.0 / (double)pt->stored;
+    pt->select_ns = scale_select_ns(r->m, n_sel, &pt->select_cpu);
+    printf("scale_add_%zu %.1f ns/op %llu cpu=%.1f\n", target, pt->add_ns,
+           (unsigned long long)pt->adds, pt->add_cpu);
+    printf("scale_select_%zu %.1f ns/op %zu cpu=%.1f\n", target,
+           pt->select_ns, n_sel, pt->select_cpu);
+    printf("scale_memory_%zu %.1f bytes/peer %zu\n", target, pt->bytes,
+           pt->stored);
+    printf("# scale at %zu: %llu adds in all, VmRSS %ld kB, %.2f candidates "
+           "looked at a select\n", target, (unsigned long long)r->adds, rss,
+           candidates_per_select(r->m));
+    fflush(stdout);
+}
+
+/*
+ * The machine's floor: one read at a random place of a block as large as a
+ * million-peer pool, each address depending on the last (a pointer chase,
+ * so the reads cannot overlap).  A select at 1 000 000 peers must make at
+ * least two such reads (the slot, then the record), whatever the design;
+ * at 10 000 peers everything is in cache.
+ */
+static double random_read_ns(size_t bytes)
+{
+    size_t n = bytes / 64, *next = malloc(n * 64), *perm = malloc(n * sizeof *perm);
+    uint64_t rng = 77;
+    if (next == NULL || perm == NULL)
+        die("malloc", AM_ERR_NOMEM);
+    for (size_t i = 0; i < n; i++)
+        perm[i] = i;
+    for (size_t i = n - 1; i > 0; i--) {
+        size_t j = (size_t)(rng_next(&rng) % (i + 1)), t = perm[i];
+        perm[i] = perm[j];
+        perm[j] = t;
+    }
+    /* One cache line per step: line perm[i] names line perm[i + 1]. */
+    for (size_t i = 0; i < n; i++)
+        next[perm[i] * 8] = perm[(i + 1) % n] * 8;
+    size_t at = 0, steps = reps(2000000, 200000);
+    double t0 = now_ns();
+    for (size_t i = 0; i < steps; i++)
+        at = next[at];
+    double ns = (now_ns() - t0) / (double)steps;
+    free(next);
+    free(perm);
+    return at == SIZE_MAX ? 0 : ns;     /* keeps the chase from being dropped */
+}
+
+/* Select flatness and memory against the targets. */
+static void scale_verdict(const scale_point *pt)
+{
+    const scale_point *lo = &pt[0], *hi = &pt[SCALE_POINTS - 1];
+    double ratio = hi->select_ns / lo->select_ns;
+    int flat = ratio <= SCALE_TARGET_RATIO;
+    int small = hi->bytes >= 0 && hi->bytes < SCALE_TARGET_BYTES;
+
+    printf("scale_select_ratio %.2f x %zu/%zu\n", ratio, hi->stored,
+           lo->stored);
+    printf("target scale select flat within %.0fx (%zu vs %zu peers): %s "
+           "(%.1f vs %.1f ns, ratio %.2f; in CPU time %.2f)\n",
+           SCALE_TARGET_RATIO, hi->stored, lo->stored, flat ? "met" : "MISSED",
+           hi->select_ns, lo->select_ns, ratio,
+           hi->select_cpu / lo->select_cpu);
+    double floor_ns = random_read_ns((size_t)128 << 20);
+    printf("scale_random_read %.1f ns/op (one dependent read in 128 MiB: a "
+           "select at %zu peers needs two, %.1f ns, %.1fx the select at %zu)\n",
+           floor_ns, hi->stored, 2 * floor_ns, 2 * floor_ns / lo->select_ns,
+           lo->stored);
+    printf("target scale memory under %.0f bytes/peer at %zu peers: %s "
+           "(%.1f)\n", SCALE_TARGET_BYTES, hi->stored, small ? "met" : "MISSED",
+           hi->bytes);
+    printf("verdict: %s\n", flat && small ? "all targets met"
+                                          : "some targets missed");
+}
+
+/*
+ * Tables sized for a million peers, filled from 10 000 sources; at each
+ * point: add time since the previous point, select time, and resident
+ * bytes per stored peer (the tables included, so the first point carries
+ * the empty tables' cost).  A random address lands in a taken slot more
+ * often as the table fills, so reaching 1 000 000 stored peers in 1 048 576
+ * new slots takes about three times as many adds; rejected adds are
+ * counted in the add time like stored ones.
+ */
+static void bench_scale(void)
+{
+    scale_run *r = calloc(1, sizeof *r);
+    scale_point pt[SCALE_POINTS];
+    if (r == NULL || (r->srcs = malloc(SCALE_SOURCES * sizeof *r->srcs)) == NULL)
+        die("malloc", AM_ERR_NOMEM);
+    r->rng = 2024;
+    for (int i = 0; i < SCALE_SOURCES; i++)
+        r->srcs[i] = random_v4(&r->rng, 0);
+    printf("# scale: %d x %d new and %d x %d tried slots, %d sources\n",
+           SCALE_NEW_BUCKETS, AM_BUCKET_SIZE, SCALE_TRIED_BUCKETS,
+           AM_BUCKET_SIZE, SCALE_SOURCES);
+    r->rss0_kb = vm_rss_kb();
+    r->m = new_man(SCALE_NEW_BUCKETS, SCALE_TRIED_BUCKETS);
+    for (int i = 0; i < SCALE_POINTS; i++)
+        scale_point_measure(r, g_scale_at[i] / reps(1, SCALE_QUICK_DIV),
+                            &pt[i]);
+    scale_verdict(pt);
+    am_free(r->m);
+    free(r->srcs);
+    free(r);
+}
+
 int main(int argc, char **argv)
 {
+    int scale = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0) {
             g_quick = 1;
+        } else if (strcmp(argv[i], "--scale") == 0) {
+            scale = 1;
         } else {
-            fprintf(stderr, "usage: %s [--quick]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--scale] [--quick]\n", argv[0]);
             return 2;
         }
+    }
+    if (scale) {
+        bench_scale();
+        return 0;
     }
     measure_memory();
     create_addresses();

@@ -7,6 +7,7 @@
  *   hb_pool.c    filling the pool, listing its ids, marking a part tried
  *   hb_cases.c   the request of each case
  *   hb_run.c     worker threads, one connection each, latencies
+ *   hb_shared.c  the shared pool: a fleet of nodes selecting and reporting
  *   hb_main.c    options, machine description, report and verdict
  */
 #ifndef HB_H
@@ -186,5 +187,27 @@ double hb_slice_ratio(const hb_acc *a, const hb_acc *base, int which,
                       double *lo, double *hi);
 /* CPU time used by every thread of pid so far, ns; 0 when unknown. */
 uint64_t hb_cpu_ns(pid_t pid);
+
+/* ---- hb_shared.c -------------------------------------------------------- */
+
+#define HB_SHARED_COUNT 8       /* peers a node asks for in one select */
+
+typedef struct hb_shared_opts {
+    const hb_target *t;
+    unsigned nodes;                 /* threads, each a node of its own name */
+    double seconds, warmup;
+} hb_shared_opts;
+
+typedef struct hb_shared_result {
+    uint64_t selects;               /* measured select requests */
+    uint64_t full;                  /* ... whose answer held HB_SHARED_COUNT */
+    uint64_t peers;                 /* peers handed out in them */
+    uint64_t states;                /* measured state updates */
+    uint64_t errors;                /* non-2xx among both */
+    double seconds;                 /* measured span */
+    double p50_ms, p99_ms;          /* select latency */
+} hb_shared_result;
+
+int hb_shared_run(const hb_shared_opts *o, hb_shared_result *r);
 
 #endif

@@ -22,6 +22,13 @@
  * targets: select at >= 80 % of the baseline's rate and with a p99 within
  * 1.5x of the baseline's at the same concurrency.  The run stops by itself
  * (a watchdog ends it, and the server, should anything hang).
+ *
+ * With --shared it runs the shared-pool case instead (hb_shared.c): a
+ * fleet of nodes selecting 8 peers each and reporting back, once per pool
+ * size, each on a fresh server (with --url the pool grows from one size
+ * to the next):
+ *
+ *   shared peers=5000 nodes=8 count=8 selects_per_s=.. full=..% ...
  */
 #include "hb.h"
 
@@ -44,6 +51,8 @@
 #define MAX_CASES 16
 #define SLICE_SECONDS 0.25      /* default length of one slice */
 #define WAIT_LOAD_MAX_S 600
+#define MAX_SHARED_SIZES 4
+#define SHARED_NODES 8
 
 typedef struct opts {
     const char *server, *url, *log;
@@ -58,6 +67,10 @@ typedef struct opts {
     size_t n_extra;
     const char *cases;          /* comma-separated names; NULL: all */
     double wait_load;           /* > 0: wait for a 1-minute load below it */
+    int shared;                 /* the shared-pool case instead */
+    uint64_t shared_peers[MAX_SHARED_SIZES];
+    size_t n_shared;
+    unsigned nodes;
     hb_target target;
 } opts;
 
@@ -84,6 +97,10 @@ static void usage(FILE *out)
         "  --cases LIST       cases to run (default all; healthz always runs)\n"
         "  --wait-load L      first wait (up to 10 min) for a 1-minute load\n"
         "                     average below L: the machine may be shared\n"
+        "  --shared           run the shared-pool case instead: nodes select\n"
+        "                     8 peers and report them connected or failed\n"
+        "  --shared-peers L   pool sizes for --shared (default 5000,100000)\n"
+        "  --nodes N          nodes for --shared (default 8)\n"
         "  --quick            smoke run: 20000 peers, 0.3 s per case\n",
         HB_DEFAULT_SERVER);
 }
@@ -102,6 +119,10 @@ static void defaults(opts *o)
     o->conns[1] = 16;
     o->conns[2] = 64;
     o->n_conns = 3;
+    o->shared_peers[0] = 5000;
+    o->shared_peers[1] = 100000;
+    o->n_shared = 2;
+    o->nodes = SHARED_NODES;
     if (getenv("ADDRMAND_API_TOKEN"))
         snprintf(o->target.token, sizeof o->target.token, "%s",
                  getenv("ADDRMAND_API_TOKEN"));
@@ -121,6 +142,22 @@ static int parse_conns(opts *o, const char *v)
         v = *end ? end + 1 : end;
     }
     return o->n_conns ? 0 : -1;
+}
+
+static int parse_sizes(opts *o, const char *v)
+{
+    char *end;
+
+    o->n_shared = 0;
+    while (*v && o->n_shared < MAX_SHARED_SIZES) {
+        unsigned long long n = strtoull(v, &end, 10);
+
+        if (end == v || n < 1 || (*end && *end != ','))
+            return -1;
+        o->shared_peers[o->n_shared++] = n;
+        v = *end ? end + 1 : end;
+    }
+    return o->n_shared ? 0 : -1;
 }
 
 /* "http://a.b.c.d:port" with an optional trailing slash. */
@@ -170,6 +207,11 @@ static int set_option(opts *o, const char *name, const char *v)
         return (o->wait_load = atof(v)) > 0 ? 0 : -1;
     else if (strcmp(name, "slices") == 0)
         return (o->slices = (unsigned)atoi(v)) > 0 ? 0 : -1;
+    else if (strcmp(name, "shared-peers") == 0)
+        return parse_sizes(o, v);
+    else if (strcmp(name, "nodes") == 0)
+        return (o->nodes = (unsigned)atoi(v)) > 0 && o->nodes <= 1000 ? 0
+                                                                      : -1;
     else if (strcmp(name, "server-pid") == 0)
         return (o->pid = (pid_t)atoi(v)) > 0 ? 0 : -1;
     else
@@ -195,6 +237,11 @@ static int parse_args(opts *o, int argc, char **argv)
             o->seconds = 0.3;
             o->warmup = 0.05;
             o->slices = 1;
+            o->shared_peers[1] = 20000;
+            continue;
+        }
+        if (strcmp(a, "--shared") == 0) {
+            o->shared = 1;
             continue;
         }
         if (strncmp(a, "--", 2) != 0)
@@ -529,6 +576,12 @@ static void arm_watchdog(const opts *o)
     double per_run = o->seconds + slices_of(o) * (o->warmup + 0.5);
     unsigned budget = (unsigned)(per_run * (double)(hb_n_cases * o->n_conns)) +
                       180 + (unsigned)(o->peers / 1000);
+    size_t i;
+
+    if (o->shared)
+        for (budget = 180, i = 0; i < o->n_shared; i++)
+            budget += (unsigned)(o->seconds + o->warmup) + 10 +
+                      (unsigned)(o->shared_peers[i] / 500);
 
     signal(SIGALRM, on_alarm);
     signal(SIGPIPE, SIG_IGN);
@@ -543,12 +596,17 @@ static int start_server(opts *o, hb_server *s)
     static const char *const fixed[] = {"--new-buckets=4096",
                                         "--tried-buckets=1024",
                                         "--save-interval=0"};
-    const char *args[MAX_EXTRA + 4];
+    const char *args[MAX_EXTRA + 5];
     hb_server_opts so = {o->server, o->threads, o->log, args};
     size_t i, n = 0;
 
     for (i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         args[n++] = fixed[i];
+    /* The fleet packs hours of a real fleet's selects into seconds: with
+     * the real 600 s, a failed peer would rest through the whole run and
+     * the failures alone would drain a small pool. */
+    if (o->shared)
+        args[n++] = "--retry-time=1";
     for (i = 0; i < o->n_extra; i++)
         args[n++] = o->extra[i];
     args[n] = NULL;
@@ -557,6 +615,74 @@ static int start_server(opts *o, hb_server *s)
         printf(" %s", args[i]);
     printf(" (log to %s)\n", o->log ? o->log : "/dev/null");
     return hb_server_start(s, &so, &o->target);
+}
+
+/* ---- the shared pool ---------------------------------------------------- */
+
+static void print_shared(uint64_t peers, size_t pool, unsigned nodes,
+                         const hb_shared_result *r)
+{
+    double s = r->seconds > 0 ? r->seconds : 1;
+
+    printf("shared peers=%llu pool=%zu nodes=%u count=%d selects_per_s=%.0f "
+           "full=%.1f%% avg_peers=%.2f p50=%.3fms p99=%.3fms "
+           "states_per_s=%.0f selects=%llu errors=%llu\n",
+           (unsigned long long)peers, pool, nodes, HB_SHARED_COUNT,
+           (double)r->selects / s,
+           r->selects ? 100.0 * (double)r->full / (double)r->selects : 0,
+           r->selects ? (double)r->peers / (double)r->selects : 0,
+           r->p50_ms, r->p99_ms, (double)r->states / s,
+           (unsigned long long)r->selects, (unsigned long long)r->errors);
+}
+
+/* One pool size: a fresh server (unless --url), the pool, the fleet. */
+static int run_shared_size(opts *o, hb_pool *p, uint64_t peers)
+{
+    hb_shared_opts so = {&o->target, o->nodes, o->seconds, o->warmup};
+    hb_server server = {0, NULL, "", 0};
+    hb_shared_result r;
+    int rc = -1;
+
+    if (o->url == NULL) {
+        memset(p, 0, sizeof *p);
+        atomic_init(&p->next_addr, 0);
+        if (start_server(o, &server) != 0)
+            return -1;
+        o->pid = server.pid;
+    }
+    free(p->tried);             /* --url: the pool grows, tried anew */
+    p->tried = NULL;
+    o->peers = peers;
+    if (prepare_pool(p, o) == 0 && hb_shared_run(&so, &r) == 0) {
+        print_shared(peers, p->n_ids, o->nodes, &r);
+        rc = 0;
+    }
+    if (o->url == NULL) {
+        hb_pool_free(p);
+        hb_server_stop(&server);
+    }
+    return rc;
+}
+
+static int run_shared(opts *o)
+{
+    hb_pool pool;
+    size_t i;
+    int rc = 0;
+
+    memset(&pool, 0, sizeof pool);
+    atomic_init(&pool.next_addr, 0);
+    printf("# shared: %u nodes, each round: disconnected for last round's "
+           "peers, select count %d (default lease, diverse), each peer "
+           "reported connected or (1 in 4) failed; %.1f s per pool size "
+           "after %.2f s of warm-up\n", o->nodes, HB_SHARED_COUNT,
+           o->seconds, o->warmup);
+    for (i = 0; i < o->n_shared && rc == 0; i++)
+        rc = run_shared_size(o, &pool, o->shared_peers[i]);
+    hb_pool_free(&pool);
+    if (rc == 0)
+        print_load("after");
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -576,6 +702,8 @@ int main(int argc, char **argv)
         wait_for_load(o.wait_load);
     print_load("before");
     arm_watchdog(&o);
+    if (o.shared)
+        return run_shared(&o) == 0 ? 0 : 1;
     memset(&pool, 0, sizeof pool);
     atomic_init(&pool.next_addr, 0);
     if (o.url == NULL && start_server(&o, &server) != 0)
