@@ -148,9 +148,28 @@ void it_uniq_i2p(char out[IT_HOST_MAX], uint8_t hash[32])
         memcpy(hash, h, sizeof h);
 }
 
+/*
+ * Exactly 14 of the 28 bits 24..51, drawn at random (C(28,14) = 40116600
+ * patterns): a filter on "every one of these bits" then matches another
+ * value of this kind only when it is the same one.  (With each bit drawn
+ * alone, one in 3,000 other values would hold every bit of ours, and a
+ * shared pool holds thousands.)
+ */
 uint64_t it_uniq_services(void)
 {
-    return UINT64_C(1) | (it_rand64() & UINT64_C(0x000FFFFFFF000000));
+    unsigned bits[28], i;
+    uint64_t v = 1;
+
+    for (i = 0; i < 28; i++)
+        bits[i] = 24 + i;
+    for (i = 0; i < 14; i++) {
+        unsigned j = i + (unsigned)(it_rand64() % (28 - i)), t = bits[i];
+
+        bits[i] = bits[j];
+        bits[j] = t;
+        v |= UINT64_C(1) << bits[i];
+    }
+    return v;
 }
 
 /* The host of a seed line ("[v6]:port # AS1" -> "v6"); 0 if none. */

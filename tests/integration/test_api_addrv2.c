@@ -133,6 +133,16 @@ static void check_peer(it_server *s, const char *host, int port,
     json_decref(peer);
 }
 
+/*
+ * In a shared pool a fresh address may find its table slot held by another
+ * test's peer, and is then ignored.  When `turned_away` says so, 1: the
+ * test builds its message again from other addresses (SHARED_TRIES times at
+ * most).  On our own server, 0: the test's own checks decide.
+ */
+#define SHARED_TRIES 50
+#define SHARED_IGNORED(s, turned_away, tries)                                \
+    ((s)->shared && (turned_away) && ++*(tries) < SHARED_TRIES)
+
 /* ---- tests ----------------------------------------------------------- */
 
 static void test_addrv2_adds_every_network(void **state)
@@ -144,7 +154,10 @@ static void test_addrv2_adds_every_network(void **state)
     uint32_t t = (uint32_t)(it_now() - 3600);
     payload p = { .n = 0 };
     it_counts c;
+    int tries = 0;
 
+again:
+    p.n = 0;
     it_uniq_ipv4(v4);
     it_uniq_ipv6(v6, NULL);
     it_uniq_onion(onion, key);
@@ -157,6 +170,8 @@ static void test_addrv2_adds_every_network(void **state)
     put_entry(&p, t, 0xfd, 5, hash, 32, 0);
     put_entry(&p, t, 0x10000, 6, cjb, 16, 8333);
     c = post_ok(s, NULL, &p, NULL);
+    if (SHARED_IGNORED(s, c.ignored > 0, &tries))
+        goto again;
     assert_int_equal(c.added, 5);
     assert_int_equal(c.ignored + c.updated, 0);
     assert_int_equal(c.n_errors, 0);
@@ -174,11 +189,15 @@ static void test_addrv2_services_full_u64_kept(void **state)
     payload p = { .n = 0 };
     it_counts c;
     it_resp *r;
+    int tries = 0;
 
-    it_uniq_ipv4(v4);
-    put_cs(&p, 1);
-    put_ipv4(&p, v4, 0, UINT64_MAX, 8333);
-    c = post_ok(s, NULL, &p, NULL);
+    do {
+        p.n = 0;
+        it_uniq_ipv4(v4);
+        put_cs(&p, 1);
+        put_ipv4(&p, v4, 0, UINT64_MAX, 8333);
+        c = post_ok(s, NULL, &p, NULL);
+    } while (SHARED_IGNORED(s, c.ignored > 0, &tries));
     assert_int_equal(c.added, 1);
     it_peer_path(v4, 8333, NULL, path, sizeof path);
     r = it_get(s, path);
@@ -201,14 +220,18 @@ static void test_addrv2_skips_unknown_network_and_torv2(void **state)
     uint8_t big[100] = { 0 };
     payload p = { .n = 0 };
     it_counts c;
+    int tries = 0;
 
-    it_uniq_ipv4(v4);
-    put_cs(&p, 4);
-    put_entry(&p, 0, 0, 7, unk, 4, 8333);
-    put_entry(&p, 0, 0, 3, v2, 10, 8333);
-    put_ipv4(&p, v4, 0, 0, 8333);
-    put_entry(&p, 0, 0, 0x42, big, sizeof big, 8333);
-    c = post_ok(s, NULL, &p, NULL);
+    do {
+        p.n = 0;
+        it_uniq_ipv4(v4);
+        put_cs(&p, 4);
+        put_entry(&p, 0, 0, 7, unk, 4, 8333);
+        put_entry(&p, 0, 0, 3, v2, 10, 8333);
+        put_ipv4(&p, v4, 0, 0, 8333);
+        put_entry(&p, 0, 0, 0x42, big, sizeof big, 8333);
+        c = post_ok(s, NULL, &p, NULL);
+    } while (SHARED_IGNORED(s, c.ignored > 3, &tries));
     assert_int_equal(c.added, 1);
     assert_int_equal(c.ignored, 3);
     assert_int_equal(c.n_errors, 0);
@@ -224,7 +247,10 @@ static void test_addrv2_reports_unusable_entries_by_index(void **state)
     json_t *errors, *e;
     it_counts c;
     size_t i;
+    int tries = 0;
 
+again:
+    p.n = 0;
     it_uniq_ipv4(a);
     it_uniq_ipv4(b);
     snprintf(mapped, sizeof mapped, "::ffff:%s", b);
@@ -234,6 +260,10 @@ static void test_addrv2_reports_unusable_entries_by_index(void **state)
     put_entry(&p, 0, 0, 6, badcj, 16, 8333);
     put_ipv4(&p, b, 0, 1, 8334);
     c = post_ok(s, NULL, &p, &errors);
+    if (SHARED_IGNORED(s, c.ignored > 0, &tries)) {
+        json_decref(errors);
+        goto again;
+    }
     assert_int_equal(c.added, 2);
     assert_int_equal(c.n_errors, 2);
     json_array_foreach(errors, i, e) {
@@ -345,13 +375,17 @@ static void test_addrv2_source_query_parameter(void **state)
     payload p = { .n = 0 };
     json_t *peer;
     it_counts c;
+    int tries = 0;
 
-    it_uniq_ipv4(v4);
-    it_uniq_ipv6(src, NULL);
-    put_cs(&p, 1);
-    put_ipv4(&p, v4, 0, 1, 8333);
-    snprintf(q, sizeof q, "?source=%s", src);
-    c = post_ok(s, q, &p, NULL);
+    do {
+        p.n = 0;
+        it_uniq_ipv4(v4);
+        it_uniq_ipv6(src, NULL);
+        put_cs(&p, 1);
+        put_ipv4(&p, v4, 0, 1, 8333);
+        snprintf(q, sizeof q, "?source=%s", src);
+        c = post_ok(s, q, &p, NULL);
+    } while (SHARED_IGNORED(s, c.ignored > 0, &tries));
     assert_int_equal(c.added, 1);
     peer = it_peer(s, v4, 8333);
     IT_STREQ(IT_JSTR(peer, "source"), src);

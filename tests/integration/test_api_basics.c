@@ -138,12 +138,21 @@ static void test_unknown_members_are_ignored(void **state)
     it_server *s = *state;
     char host[IT_HOST_MAX];
     it_resp *r;
+    int tries = 0, turned_away;
 
-    it_uniq_ipv4(host);
-    r = it_sendf(s, "POST", "/v1/peers", "{\"future\": {\"x\": [1]}, "
-                 "\"peers\": [{\"address\": \"%s\", \"port\": null, "
-                 "\"hint\": \"y\"}]}", host);
-    IT_STATUS(r, 200);
+    /* In a shared pool the fresh address may find its table slot held by
+     * another test's peer (it is then ignored): then another one. */
+    do {
+        it_uniq_ipv4(host);
+        r = it_sendf(s, "POST", "/v1/peers", "{\"future\": {\"x\": [1]}, "
+                     "\"peers\": [{\"address\": \"%s\", \"port\": null, "
+                     "\"hint\": \"y\"}]}", host);
+        IT_STATUS(r, 200);
+        turned_away = IT_JINT(IT_BODY(r), "ignored") == 1;
+        if (!(s->shared && turned_away && ++tries < 50))
+            break;
+        it_resp_free(r);
+    } while (1);
     assert_int_equal(IT_JINT(IT_BODY(r), "added"), 1);
     it_resp_free(r);
     assert_int_equal(it_peer_status(s, host, IT_PORT), 200);

@@ -95,28 +95,85 @@ static void test_stats_has_every_count_and_is_consistent(void **state)
     json_decref(stats);
 }
 
+/* A fresh address of `kind` (0 IPv4, 1 IPv6, 2 Tor, 3 I2P, 4 CJDNS), added
+ * as one peer.  On our own server the first one must be added; in a shared
+ * pool its table slot may be held by another test's peer, and then the add
+ * is ignored: draw another. */
+static void add_fresh(it_server *s, int kind)
+{
+    char h[IT_HOST_MAX], body[512];
+    it_counts c;
+    int tries = 0;
+
+    for (;;) {
+        switch (kind) {
+        case 0: it_uniq_ipv4(h); break;
+        case 1: it_uniq_ipv6(h, NULL); break;
+        case 2: it_uniq_onion(h, NULL); break;
+        case 3: it_uniq_i2p(h, NULL); break;
+        default: it_uniq_cjdns(h, NULL); break;
+        }
+        if (!s->shared) {
+            it_add_one(s, h, IT_PORT, 1);
+            return;
+        }
+        snprintf(body, sizeof body, "{\"peers\": [{\"address\": \"%s\", "
+                 "\"port\": %d, \"services\": 1}]}", h, IT_PORT);
+        c = it_add_json(s, body, NULL);
+        if (c.added == 1)
+            return;
+        if (c.ignored != 1 || c.n_errors != 0 || ++tries >= 50)
+            fail_msg("adding %s: added %lld updated %lld ignored %lld "
+                     "errors %zu (try %d)", h, (long long)c.added,
+                     (long long)c.updated, (long long)c.ignored, c.n_errors,
+                     tries);
+    }
+}
+
 static void add_every_network(it_server *s)
 {
-    char h[6][IT_HOST_MAX];
+    static const int kinds[6] = { 0, 0, 1, 2, 3, 4 };
 
-    it_uniq_ipv4(h[0]);
-    it_uniq_ipv4(h[1]);
-    it_uniq_ipv6(h[2], NULL);
-    it_uniq_onion(h[3], NULL);
-    it_uniq_i2p(h[4], NULL);
-    it_uniq_cjdns(h[5], NULL);
     for (size_t i = 0; i < 6; i++)
-        it_add_one(s, h[i], IT_PORT, 1);
+        add_fresh(s, kinds[i]);
+}
+
+/*
+ * In a shared pool a newcomer may take the new-table slot of another test's
+ * terrible peer, which is then dropped: the pool grows by less than was
+ * added.  Counts are compared when it grew by exactly `added`; after such a
+ * disturbance the test measures again, SHARED_REMEASURE times at most.
+ */
+#define SHARED_REMEASURE 3
+
+static int disturbed(const it_server *s, double grew, double added,
+                     int *tries)
+{
+    if (!s->shared || grew == added || ++*tries > SHARED_REMEASURE)
+        return 0;
+    print_message("the shared pool grew by %.0f, not %.0f: measuring "
+                  "again\n", grew, added);
+    return 1;
 }
 
 static void test_stats_counts_follow_adds(void **state)
 {
     it_server *s = *state;
-    json_t *before = it_stats(s), *after;
+    json_t *before, *after;
+    int tries = 0;
 
-    add_every_network(s);
-    after = it_stats(s);
-    check_consistent(after);
+    for (;;) {
+        before = it_stats(s);
+        add_every_network(s);
+        after = it_stats(s);
+        check_consistent(after);
+        if (!disturbed(s, (double)(st(after, "peers", NULL, NULL) -
+                                   st(before, "peers", NULL, NULL)), 6,
+                       &tries))
+            break;
+        json_decref(before);
+        json_decref(after);
+    }
     expect_delta(before, after, "peers", NULL, NULL, 6);
     expect_delta(before, after, "states", "never_tried", NULL, 6);
     expect_delta(before, after, "networks", "ipv4", "total", 2);
@@ -139,6 +196,9 @@ static void test_stats_counts_follow_state_changes(void **state)
     it_server *s = *state;
     char h[3][IT_HOST_MAX];
     json_t *before, *after;
+    json_int_t moved = 0;
+    json_t *p;
+    int i;
 
     it_add_ipv4s(s, 3, 1, h);
     before = it_stats(s);
@@ -146,16 +206,25 @@ static void test_stats_counts_follow_state_changes(void **state)
     json_decref(it_set_state(s, h[1], IT_PORT, "connected"));
     json_decref(it_set_state(s, h[2], IT_PORT, "failed"));
     after = it_stats(s);
+    for (i = 0; i < 2; i++) {
+        p = it_peer(s, h[i], IT_PORT);
+        moved += strcmp(IT_JSTR(p, "table"), "tried") == 0;
+        json_decref(p);
+    }
     check_consistent(after);
+    /* In a shared pool the tried slot of one of ours may be held by another
+     * test's peer: a collision, and ours stays in the new table for now. */
+    if (!s->shared)
+        assert_int_equal(moved, 2);
     expect_delta(before, after, "peers", NULL, NULL, 0);
     expect_delta(before, after, "states", "never_tried", NULL, -3);
     expect_delta(before, after, "states", "tried", NULL, 1);
     expect_delta(before, after, "states", "connected", NULL, 1);
     expect_delta(before, after, "states", "failed", NULL, 1);
     expect_delta(before, after, "cooling", NULL, NULL, 1);
-    expect_delta(before, after, "tables", "tried", "peers", 2);
-    expect_delta(before, after, "tables", "new", "peers", -2);
-    expect_delta(before, after, "networks", "ipv4", "tried", 2);
+    expect_delta(before, after, "tables", "tried", "peers", moved);
+    expect_delta(before, after, "tables", "new", "peers", -moved);
+    expect_delta(before, after, "networks", "ipv4", "tried", moved);
     json_decref(before);
     json_decref(after);
 }
@@ -252,14 +321,24 @@ static double metric(it_server *s, const char *name)
 static void test_metrics_pool_gauges_follow_adds_and_bans(void **state)
 {
     it_server *s = *state;
-    double peers = metric(s, "addrmand_peers");
-    double bans = metric(s, "addrmand_bans");
+    double peers, bans, now_peers, now_bans;
     char h[3][IT_HOST_MAX];
+    int tries = 0;
 
-    it_add_ipv4s(s, 3, 1, h);
-    json_decref(it_ban(s, "11.98.0.0/16"));
-    assert_true(metric(s, "addrmand_peers") == peers + 3);
-    assert_true(metric(s, "addrmand_bans") == bans + 1);
+    for (;;) {
+        peers = metric(s, "addrmand_peers");
+        bans = metric(s, "addrmand_bans");
+        it_add_ipv4s(s, 3, 1, h);
+        json_decref(it_ban(s, "11.98.0.0/16"));
+        now_peers = metric(s, "addrmand_peers");
+        now_bans = metric(s, "addrmand_bans");
+        if (!disturbed(s, now_peers - peers, 3, &tries))
+            break;
+        assert_int_equal(it_unban(s, "11.98.0.0/16"), 204);
+    }
+    if (now_peers != peers + 3 || now_bans != bans + 1)
+        fail_msg("addrmand_peers %.0f -> %.0f (want +3), addrmand_bans "
+                 "%.0f -> %.0f (want +1)", peers, now_peers, bans, now_bans);
     assert_true(metric(s, "addrmand_table_slots") > 0);
     assert_int_equal(it_unban(s, "11.98.0.0/16"), 204);
 }

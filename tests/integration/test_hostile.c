@@ -1271,19 +1271,28 @@ static void test_valid_chunked_upload_is_accepted(void **state)
     it_req rq = { .method = "POST", .path = "/v1/peers",
                   .content_type = "application/json", .headers = chunked };
     json_t *before = it_stats(s), *after;
+    json_int_t added = 0;
     it_resp *r;
+    int tries;
 
-    it_uniq_ipv4(host);
-    snprintf(body, sizeof body, "{\"peers\": [{\"address\": \"%s\"}]}", host);
-    rq.body = body;
-    rq.body_len = strlen(body);
-    r = it_do(s, NULL, &rq);
-    IT_STATUS(r, 200);
-    assert_int_equal(IT_JINT(IT_BODY(r), "added"), 1);
-    it_resp_free(r);
+    /* A full shared pool may turn a fresh address away (its slot is
+     * taken): draw another.  Our own, nearly empty pool never does. */
+    for (tries = 0; added == 0 && tries < (s->shared ? 10 : 1); tries++) {
+        it_uniq_ipv4(host);
+        snprintf(body, sizeof body, "{\"peers\": [{\"address\": \"%s\"}]}",
+                 host);
+        rq.body = body;
+        rq.body_len = strlen(body);
+        r = it_do(s, NULL, &rq);
+        IT_STATUS(r, 200);
+        added = IT_JINT(IT_BODY(r), "added");
+        it_resp_free(r);
+    }
+    assert_int_equal(added, 1);
     assert_int_equal(it_peer_status(s, host, IT_PORT), 200);
     after = it_stats(s);
-    assert_int_equal(IT_JINT(after, "peers"), IT_JINT(before, "peers") + 1);
+    if (!s->shared)
+        assert_int_equal(IT_JINT(after, "peers"), IT_JINT(before, "peers") + 1);
     json_decref(before);
     json_decref(after);
 }

@@ -53,7 +53,11 @@ static void test_import_floresta_seed_files(void **state)
         b = it_import(s, "floresta", doc, len, 200);
         if (n_errors(b) != 0)
             fail_msg("%s: %zu errors", floresta_files[i], n_errors(b));
-        assert_true(IT_JINT(b, "added") > 0);
+        /* A shared pool may know every peer already (an earlier import). */
+        if (s->shared)
+            assert_true(IT_JINT(b, "added") + IT_JINT(b, "updated") > 0);
+        else
+            assert_true(IT_JINT(b, "added") > 0);
         assert_int_equal(IT_JINT(b, "added") + IT_JINT(b, "updated") +
                              IT_JINT(b, "ignored"),
                          json_array_size(all));
