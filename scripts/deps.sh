@@ -3,12 +3,21 @@
 #   scripts/deps.sh          build and run the service
 #   scripts/deps.sh test     also build and run the tests
 #   scripts/deps.sh fuzz     also build and run the fuzz targets (fuzz/run)
+#   scripts/deps.sh docker   the tests and the container test (tests/docker/run.sh):
+#                            Debian's Docker engine, debootstrap, curl, jq
+#   scripts/deps.sh valgrind the tests and valgrind (scripts/valgrind.sh)
 # Uses sudo when not run as root.  Does nothing when all is there.
 set -euo pipefail
 
 pkgs=(gcc make cmake pkg-config libc6-dev libmicrohttpd-dev libjansson-dev libssl-dev)
 if [ "${1:-}" = test ]; then
     pkgs+=(libcmocka-dev libcurl4-openssl-dev)
+fi
+if [ "${1:-}" = valgrind ]; then
+    pkgs+=(libcmocka-dev libcurl4-openssl-dev valgrind)
+fi
+if [ "${1:-}" = docker ]; then
+    pkgs+=(libcmocka-dev libcurl4-openssl-dev docker.io debootstrap curl jq)
 fi
 if [ "${1:-}" = fuzz ]; then
     pkgs+=(clang llvm libclang-rt-14-dev)
