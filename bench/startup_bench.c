@@ -138,7 +138,7 @@ static void prepare(size_t peers)
     api_store_opts o;
     api_store *store;
     am_config c;
-    am_man *core;
+    am_man *core = NULL;
     char why[256];
     size_t saved = 0;
     double t0 = now_s();

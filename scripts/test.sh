@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Install what is missing, then build and run every test twice: a normal
-# build with -Werror, and an AddressSanitizer + UBSan build.
+# build with -Werror, and an AddressSanitizer + UBSan build; then the
+# threaded tests under ThreadSanitizer, every fuzz target for 30 s, and the
+# container test (Docker engine and image, the integration suite against
+# the container).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh test
@@ -25,5 +28,11 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_suite build/sanitize -DCMAKE_BUILD_TYPE=Debug -DADDRMAND_SANITIZE=address,undefined
 
-echo "=== fuzz targets, 10 s each (fuzz/run)"
-bash fuzz/run 10
+echo "=== ThreadSanitizer over the tests that run threads (scripts/tsan.sh)"
+bash scripts/tsan.sh
+
+echo "=== fuzz targets, 30 s each (fuzz/run)"
+bash fuzz/run 30
+
+echo "=== the container image (tests/docker/run.sh)"
+bash tests/docker/run.sh build/test

@@ -34,8 +34,9 @@
 #define IT_URL_MAX 256
 #define IT_TOKEN_MAX 256
 #define IT_PATH_MAX 512
-#define IT_START_TIMEOUT_MS 10000
-#define IT_STOP_TIMEOUT_MS 10000
+/* Both grow tenfold when the server runs under a wrapper (see it_start). */
+#define IT_START_TIMEOUT_MS (10000 * it_time_scale())
+#define IT_STOP_TIMEOUT_MS (10000 * it_time_scale())
 
 typedef struct it_server {
     int shared;                 /* 1: ADDRMAND_TEST_URL, not our process */
@@ -83,6 +84,8 @@ typedef struct it_resp {
 
 /* Once per program, before any test. */
 void it_global_init(void);
+/* 10 when ADDRMAND_TEST_WRAPPER is set, else 1: the factor for timeouts. */
+int it_time_scale(void);
 /* 1 when ADDRMAND_TEST_URL names the server to use. */
 int it_shared_mode(void);
 
@@ -94,7 +97,9 @@ int it_shared_mode(void);
 void it_open(it_server *s, const char *const *args);
 /* Always our own process: --listen/--datadir (unless `std_args` is 0, then
  * only `args`), `env` (NULL-terminated "NAME=value", may be NULL) added to
- * the environment, which loses every inherited ADDRMAND_* variable. */
+ * the environment, which loses every inherited ADDRMAND_* variable.  When
+ * ADDRMAND_TEST_WRAPPER is set ("/usr/bin/valgrind --opt ...", words split
+ * at spaces, the first an absolute path), the server runs under it. */
 void it_start(it_server *s, const char *const *args, const char *const *env,
               int std_args);
 /* Start our server again after it stopped (it_signal_wait), on the same
