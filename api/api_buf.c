@@ -64,6 +64,13 @@ void api_buf_puts(api_buf *b, const char *s)
 
 void api_buf_putc(api_buf *b, char c)
 {
+    /* The common case, room left: no call, no copy.  (A body is built a
+     * character at a time in places: quotes, commas, brackets.) */
+    if (b->len + 2 <= b->cap && !b->failed) {
+        b->data[b->len++] = c;
+        b->data[b->len] = '\0';
+        return;
+    }
     api_buf_put(b, &c, 1);
 }
 

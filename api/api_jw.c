@@ -144,10 +144,31 @@ void api_jw_str(api_jw *w, const char *s)
     api_jw_strn(w, s, strlen(s));
 }
 
+/* 1 when s needs no escaping: printable ASCII without '"' or '\\'. */
+static int plain_ascii(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\')
+            return 0;
+    }
+    return 1;
+}
+
 void api_jw_key(api_jw *w, const char *key)
 {
-    api_jw_str(w, key);
-    api_buf_putc(&w->buf, ':');
+    size_t n = strlen(key);
+
+    /* Keys are the program's own names: copied in one piece. */
+    if (plain_ascii(key, n)) {
+        jw_sep(w);
+        api_buf_putc(&w->buf, '"');
+        api_buf_put(&w->buf, key, n);
+        api_buf_put(&w->buf, "\":", 2);
+    } else {
+        api_jw_strn(w, key, n);
+        api_buf_putc(&w->buf, ':');
+    }
     w->after_key = 1;
 }
 

@@ -98,6 +98,27 @@ static void test_writer_escapes(void **state)
     free(s);
 }
 
+/* Keys are copied as they are when plain, escaped like strings when not
+ * (the writer's fast path for its own names must not lose that). */
+static void test_writer_keys_plain_and_escaped(void **state)
+{
+    api_jw w;
+    char *s;
+
+    (void)state;
+    api_jw_init(&w);
+    api_jw_object(&w);
+    api_jw_ki64(&w, "plain_key", 1);
+    api_jw_ki64(&w, "q\"b\\\n", 2);
+    api_jw_ki64(&w, "\xe2\x82\xac", 3);
+    api_jw_ki64(&w, "", 4);
+    api_jw_object_end(&w);
+    s = jw_text(&w);
+    assert_string_equal(s, "{\"plain_key\":1,\"q\\\"b\\\\\\u000a\":2,"
+                           "\"\xe2\x82\xac\":3,\"\":4}");
+    free(s);
+}
+
 static void test_writer_unbalanced(void **state)
 {
     api_jw w;
@@ -437,6 +458,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_writer),
         cmocka_unit_test(test_writer_escapes),
+        cmocka_unit_test(test_writer_keys_plain_and_escaped),
         cmocka_unit_test(test_writer_unbalanced),
         cmocka_unit_test(test_parse_u64),
         cmocka_unit_test(test_parse_refusals),
