@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "addrman.h"
+#include "bench_util.h"
 
 #define NUM_SOURCES 64
 #define ADDRS_PER_SOURCE 256
@@ -266,20 +267,6 @@ static void bench_good(void)
 
 /* ---- memory ---------------------------------------------------------------------- */
 
-static long vm_rss_kb(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kb = -1;
-    if (f == NULL)
-        return -1;
-    while (fgets(line, sizeof line, f) != NULL)
-        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
-            break;
-    fclose(f);
-    return kb;
-}
-
 /* `n` addresses from `nsrc` sources, made before anything is measured. */
 static void make_bulk(am_addr *addrs, size_t n, am_addr *srcs, size_t nsrc,
                       uint64_t seed)
@@ -318,10 +305,10 @@ static void measure_memory(void)
     if (addrs == NULL || srcs == NULL)
         die("malloc", AM_ERR_NOMEM);
     make_bulk(addrs, N, srcs, NSRC, 7);
-    long before = vm_rss_kb();
+    long before = bench_rss_kb(0);
     am_man *m = new_man(4096, 1024);
     size_t stored = add_bulk(m, addrs, N, srcs, NSRC);
-    long after = vm_rss_kb();
+    long after = bench_rss_kb(0);
     double per = stored == 0 || before < 0 || after < 0
                      ? -1.0
                      : (double)(after - before) * 1024.0 / (double)stored;
@@ -489,7 +476,7 @@ static void scale_point_measure(scale_run *r, size_t target, scale_point *pt)
 {
     uint64_t adds0 = r->adds;
     double add_cpu, add_ns = scale_fill_to(r, target, &add_cpu);
-    long rss = vm_rss_kb();
+    long rss = bench_rss_kb(0);
     size_t n_sel = reps(1000000, 100000);
 
     pt->stored = am_size(r->m);
@@ -593,7 +580,7 @@ static void bench_scale(void)
     printf("# scale: %d x %d new and %d x %d tried slots, %d sources\n",
            SCALE_NEW_BUCKETS, AM_BUCKET_SIZE, SCALE_TRIED_BUCKETS,
            AM_BUCKET_SIZE, SCALE_SOURCES);
-    r->rss0_kb = vm_rss_kb();
+    r->rss0_kb = bench_rss_kb(0);
     r->m = new_man(SCALE_NEW_BUCKETS, SCALE_TRIED_BUCKETS);
     for (int i = 0; i < SCALE_POINTS; i++)
         scale_point_measure(r, g_scale_at[i] / reps(1, SCALE_QUICK_DIV),

@@ -23,6 +23,7 @@
 #include "addrman.h"
 #include "api.h"
 #include "api_store.h"
+#include "bench_util.h"
 
 #define DEFAULT_PEERS 100000
 #define NEW_BUCKETS 4096        /* 262 144 new slots: room for the pool */
@@ -56,27 +57,7 @@ static double cpu_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static uint64_t rng(uint64_t *s)
-{
-    uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
-
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
-
 /* A routable IPv4 address in 12.0.0.0 .. 99.255.255.255. */
-static void random_ipv4(uint64_t *seed, am_addr *a, uint16_t port)
-{
-    char text[32];
-    uint64_t r = rng(seed);
-
-    snprintf(text, sizeof text, "%u.%u.%u.%u", 12 + (unsigned)(r % 88),
-             (unsigned)(r >> 8) & 255, (unsigned)(r >> 16) & 255,
-             1 + (unsigned)((r >> 24) % 254));
-    if (am_addr_parse(a, text, port) != AM_OK)
-        die("address", AM_ERR_ADDR);
-}
 
 static void quiet_log(void *ctx, const char *msg)
 {
@@ -135,11 +116,11 @@ static void fill(am_man *m, size_t n)
     int is_new;
 
     for (size_t i = 0; i < SOURCES; i++)
-        random_ipv4(&seed, &sources[i], 0);
+        sources[i] = bench_random_ipv4(&seed, 0);
     while (am_size(m) < n) {
-        const am_addr *src = &sources[rng(&seed) % SOURCES];
+        const am_addr *src = &sources[bench_rng(&seed) % SOURCES];
 
-        random_ipv4(&seed, &a, 8333);
+        a = bench_random_ipv4(&seed, 8333);
         if (am_add(m, &a, src, 1033, 0, 0, &is_new, &id) != AM_OK || !is_new)
             continue;
         if (id % 5 == 0)
@@ -240,7 +221,7 @@ static void bench_adds(const char *name, int fsync_always, double seconds,
 
         len = (size_t)snprintf(body, cap, "{\"peers\": [");
         for (i = 0; i < per_request; i++) {
-            random_ipv4(&seed, &a, 8333);
+            a = bench_random_ipv4(&seed, 8333);
             am_addr_format(&a, text, sizeof text);
             len += (size_t)snprintf(body + len, cap - len, "%s{\"address\": "
                                     "\"%s\"}", i ? "," : "", text);

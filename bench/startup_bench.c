@@ -38,6 +38,7 @@
 
 #include "addrman.h"
 #include "api_store.h"
+#include "bench_util.h"
 
 #define DEFAULT_PEERS 100000
 #define DEFAULT_RUNS 5
@@ -74,34 +75,7 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-    nanosleep(&ts, NULL);
-}
-
-static uint64_t rng(uint64_t *s)
-{
-    uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
-
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
-
 /* A routable IPv4 address in 12.0.0.0 .. 99.255.255.255. */
-static void random_ipv4(uint64_t *seed, am_addr *a, uint16_t port)
-{
-    char text[32];
-    uint64_t r = rng(seed);
-
-    snprintf(text, sizeof text, "%u.%u.%u.%u", 12 + (unsigned)(r % 88),
-             (unsigned)(r >> 8) & 255, (unsigned)(r >> 16) & 255,
-             1 + (unsigned)((r >> 24) % 254));
-    if (am_addr_parse(a, text, port) != AM_OK)
-        fail("address");
-}
 
 /* ---- the data directory --------------------------------------------------- */
 
@@ -113,10 +87,10 @@ static void fill(am_man *m, size_t n)
     int is_new;
 
     for (size_t i = 0; i < SOURCES; i++)
-        random_ipv4(&seed, &sources[i], 0);
+        sources[i] = bench_random_ipv4(&seed, 0);
     while (am_size(m) < n) {
-        random_ipv4(&seed, &a, 8333);
-        if (am_add(m, &a, &sources[rng(&seed) % SOURCES], 1033, 0, 0, &is_new,
+        a = bench_random_ipv4(&seed, 8333);
+        if (am_add(m, &a, &sources[bench_rng(&seed) % SOURCES], 1033, 0, 0, &is_new,
                    &id) != AM_OK || !is_new)
             continue;
         if (id % 5 == 0)
@@ -164,24 +138,6 @@ static void prepare(size_t peers)
 }
 
 /* ---- the server ------------------------------------------------------------- */
-
-static int free_port(void)
-{
-    struct sockaddr_in sa;
-    socklen_t len = sizeof sa;
-    int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-
-    if (fd < 0)
-        return -1;
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
-        getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-        port = ntohs(sa.sin_port);
-    close(fd);
-    return port;
-}
 
 /* One GET on a new connection: the status (0 when nothing answered); the
  * body, when wanted, into body[len]. */
@@ -259,7 +215,7 @@ static void stop(pid_t pid)
             waitpid(pid, &status, 0);
             fail("the server did not stop after SIGTERM");
         }
-        sleep_ms(10);
+        bench_sleep_ms(10);
     }
 }
 
@@ -306,7 +262,7 @@ static long long served_peers(int port)
  * as much about the neighbours). */
 static double one_run(const bench_opts *o, int run, size_t want, double *cpu)
 {
-    int port = free_port(), status;
+    int port = bench_free_port(), status;
     double t0 = now_s(), t;
     pid_t pid = spawn(o, port);
 
@@ -319,7 +275,7 @@ static double one_run(const bench_opts *o, int run, size_t want, double *cpu)
             stop(pid);
             fail("no /readyz 200 within the timeout");
         }
-        sleep_ms(1);
+        bench_sleep_ms(1);
     }
     t = now_s() - t0;
     *cpu = cpu_of(pid);

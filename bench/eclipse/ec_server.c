@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE 1
 #include "ec.h"
+#include "bench_util.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,31 +27,7 @@
 #define STOP_TIMEOUT_MS 10000
 #define MAX_ARGS 64
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-    nanosleep(&ts, NULL);
-}
-
 /* A loopback port nobody listens on now (bound, read back, released). */
-static int free_port(void)
-{
-    struct sockaddr_in sa;
-    socklen_t len = sizeof sa;
-    int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-
-    if (fd < 0)
-        return -1;
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
-        getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-        port = ntohs(sa.sin_port);
-    close(fd);
-    return port;
-}
 
 static int rm_one(const char *path, const struct stat *st, int flag,
                   struct FTW *ftw)
@@ -107,7 +84,7 @@ int ec_server_start(ec_server *s, const char *bin, char *const *args,
         fprintf(stderr, "eclipse: mkdtemp: %s\n", strerror(errno));
         return -1;
     }
-    port = free_port();
+    port = bench_free_port();
     if (port <= 0) {
         fprintf(stderr, "eclipse: no free loopback port\n");
         return -1;
@@ -155,7 +132,7 @@ int ec_server_start(ec_server *s, const char *bin, char *const *args,
             break;
         ok = ec_http_call(h, "GET", "/readyz", NULL, 0, NULL) == 200;
         if (!ok)
-            sleep_ms(20);
+            bench_sleep_ms(20);
     }
     ec_http_close(h);
     if (!ok) {
@@ -175,7 +152,7 @@ void ec_server_stop(ec_server *s, int keep)
     if (s->pid > 0) {
         kill(s->pid, SIGTERM);
         for (i = 0; i < STOP_TIMEOUT_MS / 20 && !exited(s); i++)
-            sleep_ms(20);
+            bench_sleep_ms(20);
         if (s->pid > 0) {
             kill(s->pid, SIGKILL);
             waitpid(s->pid, NULL, 0);

@@ -9,6 +9,7 @@
  * continue the same counter and always post new addresses.
  */
 #include "hb.h"
+#include "bench_util.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -22,23 +23,6 @@
 #define SOURCE_BASE (UINT64_C(1) << 31)
 #define SERVICES 1033           /* NETWORK | WITNESS | NETWORK_LIMITED */
 
-static int ipv4_routable(uint32_t a)
-{
-    unsigned b0 = a >> 24, b1 = (a >> 16) & 255, b2 = (a >> 8) & 255;
-
-    if (b0 == 0 || b0 == 127 || b0 == 10 || b0 >= 224)
-        return 0;
-    if ((b0 == 172 && b1 >= 16 && b1 <= 31) || (b0 == 192 && b1 == 168) ||
-        (b0 == 198 && (b1 == 18 || b1 == 19)) || (b0 == 169 && b1 == 254) ||
-        (b0 == 100 && b1 >= 64 && b1 <= 127))
-        return 0;
-    if ((b0 == 192 && b1 == 0 && b2 == 2) ||
-        (b0 == 198 && b1 == 51 && b2 == 100) ||
-        (b0 == 203 && b1 == 0 && b2 == 113))
-        return 0;
-    return 1;
-}
-
 uint32_t hb_addr_of(uint64_t i)
 {
     uint32_t x = (uint32_t)i;
@@ -47,7 +31,7 @@ uint32_t hb_addr_of(uint64_t i)
     x ^= x >> 15;
     x *= 0x85ebca77u;
     x ^= x >> 13;
-    return ipv4_routable(x) ? x : 0;
+    return bench_ipv4_routable(x) ? x : 0;
 }
 
 static void format_addr(uint32_t a, char out[16])

@@ -4,6 +4,7 @@
  * after 10 s).  The child asks for SIGKILL should the bench die first.
  */
 #include "hb.h"
+#include "bench_util.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -27,31 +28,7 @@
 
 volatile pid_t hb_server_pid;
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-    nanosleep(&ts, NULL);
-}
-
 /* A port nobody listens on now (bound, read back, released). */
-static int free_port(void)
-{
-    struct sockaddr_in sa;
-    socklen_t len = sizeof sa;
-    int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-
-    if (fd < 0)
-        return -1;
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
-        getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-        port = ntohs(sa.sin_port);
-    close(fd);
-    return port;
-}
 
 static void redirect(int fd, const char *path, int flags)
 {
@@ -119,7 +96,7 @@ static int wait_ready(hb_server *s, const hb_target *t)
             s->pid = hb_server_pid = 0;
             return -1;
         }
-        sleep_ms(20);
+        bench_sleep_ms(20);
     }
     fprintf(stderr, "http_bench: the server did not answer /healthz in %d ms\n",
             HB_START_TIMEOUT_MS);
@@ -133,7 +110,7 @@ int hb_server_start(hb_server *s, const hb_server_opts *o, hb_target *t)
     memset(s, 0, sizeof *s);
     s->bin = o->bin;
     snprintf(s->dir, sizeof s->dir, "/tmp/http_bench.XXXXXX");
-    if (mkdtemp(s->dir) == NULL || (s->port = free_port()) < 0) {
+    if (mkdtemp(s->dir) == NULL || (s->port = bench_free_port()) < 0) {
         perror("http_bench: temp dir or port");
         return -1;
     }
@@ -192,7 +169,7 @@ void hb_server_stop(hb_server *s)
                 waitpid(s->pid, &status, 0);
                 break;
             }
-            sleep_ms(10);
+            bench_sleep_ms(10);
             waited += 10;
         }
     }

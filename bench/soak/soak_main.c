@@ -22,6 +22,7 @@
  */
 #include "hb.h"
 #include "soak.h"
+#include "bench_util.h"
 
 #include <curl/curl.h>
 #include <signal.h>
@@ -215,23 +216,6 @@ static void start_server(opts *o)
 }
 
 /* Resident memory of pid in kB, -1 when it is gone. */
-static long rss_kb(long pid)
-{
-    char path[64], line[256];
-    long kb = -1;
-    FILE *f;
-
-    if (pid <= 0)
-        return -1;
-    snprintf(path, sizeof path, "/proc/%ld/status", pid);
-    if ((f = fopen(path, "r")) == NULL)
-        return -1;
-    while (fgets(line, sizeof line, f) != NULL)
-        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
-            break;
-    fclose(f);
-    return kb;
-}
 
 /* ---- prefill and the run ------------------------------------------------ */
 
@@ -362,7 +346,7 @@ static void run(const opts *o, mem *m, sk_counts *c, double *elapsed)
         m->warm_s = WARMUP_MAX_S;
     if (m->warm_s < 1)
         m->warm_s = 1;
-    m->start = m->peak = rss_kb(o->pid);
+    m->start = m->peak = (o->pid > 0 ? bench_rss_kb(o->pid) : -1);
     m->warm = m->end = -1;
     pool_sample(&o->t, &m->pool[0]);
     t0 = hb_now_ns();
@@ -371,7 +355,7 @@ static void run(const opts *o, mem *m, sk_counts *c, double *elapsed)
         long kb;
 
         sleep_until(t0 + (uint64_t)s * 1000000000u);
-        kb = rss_kb(o->pid);
+        kb = (o->pid > 0 ? bench_rss_kb(o->pid) : -1);
         if (o->pid > 0 && kb < 0) {
             m->died = 1;
             break;

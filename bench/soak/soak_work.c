@@ -12,6 +12,7 @@
  * is valid: any other 4xx is a bug of the workload or of the server.
  */
 #include "soak.h"
+#include "bench_util.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -112,28 +113,13 @@ static void start(sk_req *r, int kind, const char *method)
 
 /* ---- addresses ---------------------------------------------------------- */
 
-static int ipv4_routable(uint32_t a)
-{
-    unsigned b0 = a >> 24, b1 = (a >> 16) & 255, b2 = (a >> 8) & 255;
-
-    if (b0 == 0 || b0 == 127 || b0 == 10 || b0 >= 224)
-        return 0;
-    if ((b0 == 172 && b1 >= 16 && b1 <= 31) || (b0 == 192 && b1 == 168) ||
-        (b0 == 198 && (b1 == 18 || b1 == 19)) || (b0 == 169 && b1 == 254) ||
-        (b0 == 100 && b1 >= 64 && b1 <= 127))
-        return 0;
-    return !((b0 == 192 && b1 == 0 && (b2 == 0 || b2 == 2)) ||
-             (b0 == 198 && b1 == 51 && b2 == 100) ||
-             (b0 == 203 && b1 == 0 && b2 == 113));
-}
-
 static uint32_t rand_ipv4(uint64_t *rng)
 {
     uint32_t a;
 
     do
         a = (uint32_t)sk_rand(rng);
-    while (!ipv4_routable(a));
+    while (!bench_ipv4_routable(a));
     return a;
 }
 

@@ -1,0 +1,92 @@
+#include "bench_util.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+uint64_t bench_rng(uint64_t *s)
+{
+    uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
+
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+int bench_ipv4_routable(uint32_t a)
+{
+    unsigned b0 = a >> 24, b1 = (a >> 16) & 255, b2 = (a >> 8) & 255;
+
+    if (b0 == 0 || b0 == 127 || b0 == 10 || b0 >= 224)
+        return 0;
+    if ((b0 == 172 && b1 >= 16 && b1 <= 31) || (b0 == 192 && b1 == 168) ||
+        (b0 == 198 && (b1 == 18 || b1 == 19)) || (b0 == 169 && b1 == 254) ||
+        (b0 == 100 && b1 >= 64 && b1 <= 127))
+        return 0;
+    return !((b0 == 192 && b1 == 0 && (b2 == 0 || b2 == 2)) ||
+             (b0 == 198 && b1 == 51 && b2 == 100) ||
+             (b0 == 203 && b1 == 0 && b2 == 113));
+}
+
+am_addr bench_random_ipv4(uint64_t *seed, uint16_t port)
+{
+    uint64_t r = bench_rng(seed);
+    am_addr a;
+
+    memset(&a, 0, sizeof a);
+    a.net = AM_NET_IPV4;
+    a.port = port;
+    a.bytes[0] = (uint8_t)(12 + r % 88);
+    a.bytes[1] = (uint8_t)(r >> 8);
+    a.bytes[2] = (uint8_t)(r >> 16);
+    a.bytes[3] = (uint8_t)(1 + (r >> 24) % 254);
+    return a;
+}
+
+int bench_free_port(void)
+{
+    struct sockaddr_in sa;
+    socklen_t len = sizeof sa;
+    int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+
+    if (fd < 0)
+        return -1;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+        getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+        port = ntohs(sa.sin_port);
+    close(fd);
+    return port;
+}
+
+long bench_rss_kb(long pid)
+{
+    char path[64], line[256];
+    long kb = -1;
+    FILE *f;
+
+    if (pid > 0)
+        snprintf(path, sizeof path, "/proc/%ld/status", pid);
+    else
+        snprintf(path, sizeof path, "/proc/self/status");
+    if ((f = fopen(path, "r")) == NULL)
+        return -1;
+    while (fgets(line, sizeof line, f) != NULL)
+        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+            break;
+    fclose(f);
+    return kb;
+}
+
+void bench_sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+    nanosleep(&ts, NULL);
+}

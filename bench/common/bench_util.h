@@ -1,0 +1,32 @@
+/*
+ * bench_util.h - small pieces every benchmark program needs: a seeded
+ * random stream, routable test addresses, a free loopback port, resident
+ * memory, sleeping.  Linked into each program under bench/.
+ */
+#ifndef BENCH_UTIL_H
+#define BENCH_UTIL_H
+
+#include <stdint.h>
+
+#include "netaddr.h"
+
+/* splitmix64: the next value of the stream *s. */
+uint64_t bench_rng(uint64_t *s);
+
+/* 1 when the IPv4 address (host order) is publicly routable: not 0/8,
+ * 10/8, 127/8, multicast or reserved, RFC 1918, 2544, 3927, 6598 or a
+ * documentation range. */
+int bench_ipv4_routable(uint32_t a);
+
+/* A routable IPv4 address in 12.0.0.0 .. 99.255.255.255 with `port`. */
+am_addr bench_random_ipv4(uint64_t *seed, uint16_t port);
+
+/* A port on 127.0.0.1 that nobody listened on a moment ago; -1 on error. */
+int bench_free_port(void);
+
+/* VmRSS of process pid (0: this one) in kB; -1 when unknown. */
+long bench_rss_kb(long pid);
+
+void bench_sleep_ms(long ms);
+
+#endif
