@@ -895,8 +895,9 @@ static void attack_many_sources(run *r, attack *x)
 /* 5 (extra): 256 addresses in one /16, announced again and again by
  * --sc5-sources sources (default 1 000) in distinct /16s.  A known address
  * gains another new slot (up to 8) with probability 1/2^slots held whenever
- * it is announced with a newer time than it was stored with, so the group
- * cap, which counts addresses, does not bound the slots: 256 x 8 = 2 048.
+ * it is announced with a newer time than it was stored with: up to
+ * 256 x 8 = 2 048 slots, which the group cap (it counts new-table slots)
+ * holds to its limit.
  * In round t (1 000 rounds, time t0 + t) address a is announced by source
  * (a * (N / 256) + t) mod N: each address starts in its own source's bucket
  * and its extra slots spread over the sources' buckets (one source
@@ -1236,7 +1237,7 @@ static void usage(FILE *out)
         "  --token TOKEN        API token for --url\n"
         "  --scenario LIST      scenarios to run, e.g. 1,2,3,4 (default);\n"
         "                       5 = extra: one /16's addresses in many new\n"
-        "                       slots each (the group cap counts addresses);\n"
+        "                       slots each (the group cap counts the slots);\n"
         "                       6 = extra, no attack: 1 000 honest nodes in one\n"
         "                       /16 (what the group cap costs them)\n"
         "  --selects N          peers to select per scenario (default 100000)\n"
