@@ -1124,6 +1124,11 @@ int am_get(am_man *m, uint64_t id, am_peer *out)
     return AM_OK;
 }
 
+int am_has(am_man *m, uint64_t id)
+{
+    return m != NULL && am__find_id(m, id) != AM_IDX_NONE;
+}
+
 int am_find(am_man *m, const am_addr *endpoint, am_peer *out)
 {
     if (!m || !endpoint || !out)

@@ -195,6 +195,9 @@ int am_set_state(am_man *m, uint64_t id, am_state_op op, am_peer *out);
 int am_set_services(am_man *m, uint64_t id, uint64_t services, am_peer *out);
 
 int am_get(am_man *m, uint64_t id, am_peer *out);
+/* 1 when a peer with this id is stored (no copy: for callers that only
+ * need to know whether an id they hold is still alive). */
+int am_has(am_man *m, uint64_t id);
 /* Look up by address and port (the same host on another port is another peer). */
 int am_find(am_man *m, const am_addr *endpoint, am_peer *out);
 int am_place_of(am_man *m, uint64_t id, am_place *out);

@@ -453,12 +453,11 @@ static int lease_take(am_pool *p, int ni, const am_peer *peer, int64_t until)
 static void node_prune(am_pool *p, am_man *m, int ni)
 {
     node *n = &p->nodes[ni];
-    am_peer peer;
     for (size_t k = n->leases.n; k-- > 0;)
-        if (am_get(m, n->leases.v[k].peer, &peer) != AM_OK)
+        if (!am_has(m, n->leases.v[k].peer))
             lease_end(p, ni, &n->leases.v[k]);
     for (size_t k = n->conns.n; k-- > 0;)
-        if (am_get(m, n->conns.v[k].peer, &peer) != AM_OK)
+        if (!am_has(m, n->conns.v[k].peer))
             conn_end(p, ni, &n->conns.v[k]);
 }
 

@@ -293,11 +293,14 @@ static void test_remove_forgets_peer_and_frees_its_slots(void **state)
     uint64_t ia = t_add(m, a, NULL, 1, 0);
     uint64_t ib = t_add(m, b, NULL, 1, 0);
     t_set(m, ib, AM_OP_TRIED);
+    assert_true(am_has(m, ia) && am_has(m, ib));
     t_remove(m, ia);
     t_remove(m, ib);
     assert_int_equal(am_size(m), 0);
     ASSERT_RC(am_find(m, &a, &p), AM_ERR_NOTFOUND);
     ASSERT_RC(am_get(m, ib, &p), AM_ERR_NOTFOUND);
+    assert_false(am_has(m, ia));
+    assert_false(am_has(m, ib));
     ASSERT_RC(am_remove(m, ia), AM_ERR_NOTFOUND);
     am_stats st = t_stats(m);
     assert_int_equal(st.slots_used[0] + st.slots_used[1], 0);
