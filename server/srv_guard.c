@@ -28,7 +28,6 @@ struct srv_guard {
     unsigned max_connections;
     unsigned timeout;
     atomic_size_t open;
-    atomic_ulong cut, refused;
     pthread_mutex_t lock;
     pthread_cond_t wake;
     int stop;
@@ -57,7 +56,6 @@ static void sweep(srv_guard *g, double now)
             continue;
         c->cut = 1;
         shutdown(c->fd, SHUT_RDWR);
-        atomic_fetch_add(&g->cut, 1);
         srv_log(SRV_WARN, "a client was cut off: its request was not complete "
                 "after %.0f s (%zu body bytes)", now - c->since, c->body);
     }
@@ -95,8 +93,6 @@ int srv_guard_start(unsigned max_connections, unsigned timeout,
     g->max_connections = max_connections;
     g->timeout = timeout;
     atomic_init(&g->open, 0);
-    atomic_init(&g->cut, 0);
-    atomic_init(&g->refused, 0);
     pthread_mutex_init(&g->lock, NULL);
     pthread_cond_init(&g->wake, NULL);
     if (timeout > 0) {
@@ -135,10 +131,7 @@ void srv_guard_stop(srv_guard *g)
 
 int srv_guard_may_accept(srv_guard *g)
 {
-    if (atomic_load(&g->open) < g->max_connections)
-        return 1;
-    atomic_fetch_add(&g->refused, 1);
-    return 0;
+    return atomic_load(&g->open) < g->max_connections;
 }
 
 srv_guard_conn *srv_guard_opened(srv_guard *g, int fd)
@@ -203,19 +196,4 @@ void srv_guard_waiting(srv_guard *g, srv_guard_conn *c)
     c->body = 0;
     c->since = mono_now();
     pthread_mutex_unlock(&g->lock);
-}
-
-size_t srv_guard_open(srv_guard *g)
-{
-    return atomic_load(&g->open);
-}
-
-unsigned long srv_guard_cut(srv_guard *g)
-{
-    return atomic_load(&g->cut);
-}
-
-unsigned long srv_guard_refused(srv_guard *g)
-{
-    return atomic_load(&g->refused);
 }

@@ -51,9 +51,4 @@ void srv_guard_answering(srv_guard *g, srv_guard_conn *c);
 /* ...the answer is done and the connection waits for the next request. */
 void srv_guard_waiting(srv_guard *g, srv_guard_conn *c);
 
-/* Open connections, and how many were cut off or refused so far. */
-size_t srv_guard_open(srv_guard *g);
-unsigned long srv_guard_cut(srv_guard *g);
-unsigned long srv_guard_refused(srv_guard *g);
-
 #endif
