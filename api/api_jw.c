@@ -204,6 +204,24 @@ void api_jw_i64(api_jw *w, int64_t v)
     api_buf_put(&w->buf, p, (size_t)(num + sizeof num - p));
 }
 
+char *api_jw_fmt_u64(char *p, uint64_t v)
+{
+    char num[24], *d = digits_of(v, num);
+    size_t n = (size_t)(num + sizeof num - d);
+
+    memcpy(p, d, n);
+    return p + n;
+}
+
+char *api_jw_fmt_i64(char *p, int64_t v)
+{
+    if (v < 0) {
+        *p++ = '-';
+        return api_jw_fmt_u64(p, UINT64_C(0) - (uint64_t)v);
+    }
+    return api_jw_fmt_u64(p, (uint64_t)v);
+}
+
 void api_jw_bool(api_jw *w, int v)
 {
     jw_sep(w);

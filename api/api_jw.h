@@ -51,6 +51,12 @@ void api_jw_ku64(api_jw *w, const char *key, uint64_t v);
 void api_jw_ki64(api_jw *w, const char *key, int64_t v);
 void api_jw_kbool(api_jw *w, const char *key, int v);
 
+/* The decimal text of v written at p, without a NUL: at most 20 bytes
+ * (21 with the sign of an i64).  Returns the end.  For writers that build
+ * a whole member list in a stack buffer and add it with api_jw_raw(). */
+char *api_jw_fmt_u64(char *p, uint64_t v);
+char *api_jw_fmt_i64(char *p, int64_t v);
+
 /* The finished text (see api_buf_take); AM_ERR_NOMEM on failure. */
 int api_jw_take(api_jw *w, char **out, size_t *len);
 

@@ -392,6 +392,74 @@ static void test_peer_object(void **state)
     free(s);
 }
 
+/* Every network's canonical host, the largest numbers and negative times:
+ * the object is valid JSON and every member reads back as written. */
+static void test_peer_object_every_network_reads_back(void **state)
+{
+    static const char *const hosts[] = {
+        "[2001:db8::ffff:1]:65535", "255.255.255.255:0",
+        "pg6mmjiyjmcrsslvykfwnntlaru7p5svn6y2ymmju6nubxndf4pscryd.onion:8333",
+        "ukeu3k5oycgaauneqgtnvselmt4yemvoilkln7jpvamvfx7dnkdq.b32.i2p:0",
+        "[fc00:1:2:3:4:5:6:7]:8333",
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof hosts / sizeof hosts[0]; i++) {
+        am_peer p = sample_peer();
+        char host[AM_ADDR_STRLEN];
+        json_error_t jerr;
+        json_t *o;
+        api_jw w;
+        char *s;
+
+        assert_int_equal(am_addr_parse(&p.addr, hosts[i], 1), AM_OK);
+        assert_int_equal(am_addr_format(&p.addr, host, sizeof host), AM_OK);
+        p.id = (UINT64_C(1) << 53) - 1;
+        p.time = INT64_MIN;
+        p.last_connected = INT64_MAX;
+        p.last_try = -1;
+        p.last_success = 0;
+        p.attempts = UINT32_MAX;
+        p.has_source = 1;
+        p.source = p.addr;
+        p.state = AM_STATE_NEVER_TRIED;
+        p.services = INT64_MAX;     /* jansson reads no larger integer */
+        api_jw_init(&w);
+        api_jw_array(&w);
+        api_peer_write(&w, &p);
+        api_relay_write(&w, &p);
+        api_jw_array_end(&w);
+        s = jw_text(&w);
+        o = json_loads(s, 0, &jerr);
+        assert_non_null(o);
+        assert_string_equal(json_string_value(json_object_get(json_array_get(o, 0), "address")), host);
+        assert_string_equal(json_string_value(json_object_get(json_array_get(o, 0), "source")), host);
+        assert_string_equal(json_string_value(json_object_get(json_array_get(o, 1), "address")), host);
+        assert_string_equal(json_string_value(json_object_get(json_array_get(o, 0), "network")),
+                            am_net_name(p.addr.net));
+        assert_string_equal(json_string_value(json_object_get(json_array_get(o, 0), "state")),
+                            "never_tried");
+        assert_int_equal(json_integer_value(json_object_get(json_array_get(o, 0), "id")),
+                         (json_int_t)p.id);
+        assert_int_equal(json_integer_value(json_object_get(json_array_get(o, 0), "port")),
+                         p.addr.port);
+        assert_true(json_integer_value(json_object_get(json_array_get(o, 0), "time")) == INT64_MIN);
+        assert_true(json_integer_value(json_object_get(json_array_get(o, 1), "time")) == INT64_MIN);
+        assert_true(json_integer_value(json_object_get(json_array_get(o, 0), "last_connected")) ==
+                    INT64_MAX);
+        assert_int_equal(json_integer_value(json_object_get(json_array_get(o, 0), "last_try")), -1);
+        assert_int_equal(json_integer_value(json_object_get(json_array_get(o, 0), "attempts")),
+                         UINT32_MAX);
+        assert_true(json_integer_value(json_object_get(json_array_get(o, 1), "services")) ==
+                    INT64_MAX);
+        assert_int_equal(json_object_size(json_array_get(o, 0)), 13);
+        assert_int_equal(json_object_size(json_array_get(o, 1)), 5);
+        json_decref(o);
+        free(s);
+    }
+}
+
 static void test_names(void **state)
 {
     uint32_t mask = 0;
@@ -466,6 +534,7 @@ int main(void)
         cmocka_unit_test(test_peer_entry),
         cmocka_unit_test(test_peer_entry_errors),
         cmocka_unit_test(test_peer_object),
+        cmocka_unit_test(test_peer_object_every_network_reads_back),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_node),
     };
