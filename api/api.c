@@ -263,7 +263,8 @@ static int check_body(api_call *c, const api_route *r, api_err *err)
             !media_type_is(req->content_type, "application/json"))
             return api_fail(err, API_UNSUPPORTED_MEDIA_TYPE,
                             "the body must be application/json");
-        return api_json_parse(req->body, req->body_len, &c->body, err);
+        return api_json_parse(req->body, req->body_len, &c->body_doc,
+                              &c->body, err);
     }
     if ((r->flags & API_ROUTE_BINARY) && req->body_len > 0 &&
         !media_type_is(req->content_type, "application/octet-stream"))
@@ -343,6 +344,7 @@ int api_handle(api_ctx *ctx, const api_request *req, api_response *resp)
     call.param = NULL;
     call.query = &query;
     call.body = NULL;
+    call.body_doc = NULL;
     call.resp = resp;
     failed = route_request(&call, &path, &match, &label, &err) != 0;
     if (!failed) {
@@ -351,7 +353,7 @@ int api_handle(api_ctx *ctx, const api_request *req, api_response *resp)
     }
     if (failed)
         rc = render_error(resp, &err);
-    json_decref(call.body);
+    api_json_free(call.body_doc);
     api_query_free(&query);
     api_path_free(&path);
     api_metrics_observe(ctx->metrics, label, req->method ? req->method : "",

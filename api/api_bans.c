@@ -44,7 +44,7 @@ typedef struct ban_args {
     const char *reason;
 } ban_args;
 
-static int ban_parse(const json_t *body, ban_args *a, api_err *err)
+static int ban_parse(const api_jf *body, ban_args *a, api_err *err)
 {
     const char *text;
     int rc;

@@ -420,13 +420,13 @@ static int peer_text_parse(const char *text, const char *what,
 }
 
 /* A JSON integer id, or text. */
-static int peer_name_parse(const json_t *v, const char *what, peer_name *out,
+static int peer_name_parse(const api_jf *v, const char *what, peer_name *out,
                            api_err *err)
 {
     const char *text;
 
     memset(out, 0, sizeof out[0]);
-    if (json_is_integer(v))     /* api_json_*: 1 when valid, -1 when not */
+    if (v->type == API_JF_NUM)  /* api_json_*: 1 when valid, -1 when not */
         return api_json_u64(v, what, 1, AM_ID_MAX, &out->id, err) < 0 ? -1
                                                                       : 0;
     if (api_json_str(v, what, 300, &text, err) < 0)
@@ -446,27 +446,27 @@ static int peer_name_find(api_ctx *ctx, const peer_name *n, uint64_t *id)
     return rc;
 }
 
-static int anchors_parse(const json_t *body, peer_name **names, size_t *n,
+static int anchors_parse(const api_jf *body, peer_name **names, size_t *n,
                          api_err *err)
 {
-    json_t *list;
+    const api_jf *list, *e;
     char what[32];
     int rc = api_json_get_array(body, "peers", &list, err);
 
     if (rc <= 0)
         return rc < 0 ? -1 : api_fail(err, API_BAD_REQUEST,
                                       "peers is required");
-    *n = json_array_size(list);
+    *n = list->len;
     if (*n > ANCHORS_MAX)
         return api_fail(err, API_BAD_REQUEST, "at most %d anchors",
                         ANCHORS_MAX);
     *names = calloc(*n ? *n : 1, sizeof **names);
     if (*names == NULL)
         return api_fail(err, API_INTERNAL, "out of memory");
-    for (size_t i = 0; i < *n; i++) {
+    e = list->child;
+    for (size_t i = 0; i < *n; i++, e = e->next) {
         snprintf(what, sizeof what, "peers[%zu]", i);
-        if (peer_name_parse(json_array_get(list, i), what, &(*names)[i],
-                            err) != 0)
+        if (peer_name_parse(e, what, &(*names)[i], err) != 0)
             return -1;
     }
     return 0;

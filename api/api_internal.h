@@ -5,12 +5,12 @@
 #ifndef API_INTERNAL_H
 #define API_INTERNAL_H
 
-#include <jansson.h>
 #include <pthread.h>
 
 #include "api.h"
 #include "api_buf.h"
 #include "api_err.h"
+#include "api_jfast.h"
 #include "api_jw.h"
 #include "api_metrics.h"
 #include "api_router.h"
@@ -42,7 +42,8 @@ typedef struct api_call {
     const api_request *req;
     const char *param;          /* decoded path parameter, NULL if none */
     api_query *query;
-    json_t *body;               /* JSON routes: the body object */
+    const api_jf *body;         /* JSON routes: the body object */
+    api_jf_reader *body_doc;    /* what holds it (NULL for an empty body) */
     api_response *resp;
 } api_call;
 

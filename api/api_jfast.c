@@ -16,7 +16,7 @@
 typedef struct block {
     struct block *next;
     size_t cap, used;
-    unsigned char *data;
+    unsigned char *data;        /* right after the header */
 } block;
 
 struct api_jf_reader {
@@ -24,6 +24,7 @@ struct api_jf_reader {
     size_t len, pos;
     block *first, *cur;         /* the arena; first is kept across resets */
     int started, done, nomem;
+    unsigned flags;             /* API_JF_STRICT */
     const char *err;            /* what went wrong, at err_pos */
     size_t err_pos;
     api_jf root;                /* a document that is not an array */
@@ -31,17 +32,15 @@ struct api_jf_reader {
 
 /* ------------------------------------------------------------- arena */
 
+/* The header and its bytes in one allocation (the header's size keeps the
+ * bytes aligned as malloc's). */
 static block *block_new(size_t cap)
 {
-    block *b = malloc(sizeof *b);
+    block *b = malloc(sizeof *b + cap);
 
     if (b == NULL)
         return NULL;
-    b->data = malloc(cap);
-    if (b->data == NULL) {
-        free(b);
-        return NULL;
-    }
+    b->data = (unsigned char *)(b + 1);
     b->next = NULL;
     b->cap = cap;
     b->used = 0;
@@ -98,6 +97,8 @@ static void skip_ws(api_jf_reader *r)
 }
 
 static int parse_value(api_jf_reader *r, api_jf *v, int depth);
+
+#define NUL_REFUSED "strings must not contain \\u0000"
 
 /* Length of a valid UTF-8 sequence at s (n bytes left), 0 when invalid. */
 static size_t utf8_len(const unsigned char *s, size_t n)
@@ -406,6 +407,8 @@ static int parse_member(api_jf_reader *r, api_jf *m, int depth)
         return fail(r, "a string key expected");
     if (parse_string(r, &m->key, &klen, &nul) != 0)
         return -1;
+    if (nul && (r->flags & API_JF_STRICT))
+        return fail(r, NUL_REFUSED);
     if (nul)
         m->key = "";            /* a key with NUL bytes: no name we use */
     skip_ws(r);
@@ -413,6 +416,37 @@ static int parse_member(api_jf_reader *r, api_jf *m, int depth)
         return fail(r, "':' expected");
     r->pos++;
     return parse_value(r, m, depth + 1);
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Strict documents: is a key of v repeated?  Small objects pairwise, large
+ * ones sorted, so that a body of a million members costs n log n. */
+static int has_duplicate_key(api_jf_reader *r, const api_jf *v)
+{
+    const char **keys;
+    size_t n = 0;
+
+    if (v->len <= 16) {
+        for (const api_jf *a = v->child; a != NULL; a = a->next)
+            for (const api_jf *b = a->next; b != NULL; b = b->next)
+                if (strcmp(a->key, b->key) == 0)
+                    return 1;
+        return 0;
+    }
+    keys = arena_alloc(r, v->len * sizeof *keys);
+    if (keys == NULL)
+        return -1;
+    for (const api_jf *a = v->child; a != NULL; a = a->next)
+        keys[n++] = a->key;
+    qsort(keys, n, sizeof *keys, key_cmp);
+    for (size_t i = 1; i < n; i++)
+        if (strcmp(keys[i - 1], keys[i]) == 0)
+            return 1;
+    return 0;
 }
 
 static int parse_object(api_jf_reader *r, api_jf *v, int depth)
@@ -438,6 +472,11 @@ static int parse_object(api_jf_reader *r, api_jf *v, int depth)
         tail = &m->next;
         v->len++;
     } while ((more = member_end(r, '}')) == 1);
+    if (more == 0 && (r->flags & API_JF_STRICT)) {
+        int dup = has_duplicate_key(r, v);
+        if (dup != 0)
+            return dup < 0 ? -1 : fail(r, "duplicate object key");
+    }
     return more;
 }
 
@@ -462,6 +501,8 @@ static int parse_value(api_jf_reader *r, api_jf *v, int depth)
         v->type = API_JF_STR;
         rc = parse_string(r, &v->text, &v->len, &nul);
         v->nul = (unsigned char)nul;
+        if (rc == 0 && nul && (r->flags & API_JF_STRICT))
+            return fail(r, NUL_REFUSED);
         return rc;
     }
     case 't':
@@ -507,7 +548,6 @@ void api_jf_close(api_jf_reader *r)
         return;
     for (b = r->first; b != NULL; b = next) {
         next = b->next;
-        free(b->data);
         free(b);
     }
     free(r);
@@ -525,6 +565,45 @@ static int not_an_array(api_jf_reader *r, char *why, size_t why_len)
     }
     snprintf(why, why_len, "not a JSON array");
     return AM_ERR_INVAL;
+}
+
+/* A request body is small: its first block is sized to it. */
+static size_t first_block_size(size_t len)
+{
+    return len < BLOCK_SIZE / 8 ? 1024 + 8 * len : BLOCK_SIZE;
+}
+
+int api_jf_parse(const char *text, size_t len, unsigned flags,
+                 api_jf_reader **out, const api_jf **root, char *why,
+                 size_t why_len)
+{
+    api_jf_reader *r = calloc(1, sizeof *r);
+    int rc;
+
+    *out = NULL;
+    *root = NULL;
+    if (r == NULL || (r->first = block_new(first_block_size(len))) == NULL) {
+        free(r);
+        snprintf(why, why_len, "out of memory");
+        return AM_ERR_NOMEM;
+    }
+    r->cur = r->first;
+    r->text = text;
+    r->len = len;
+    r->flags = flags;
+    r->done = 1;                /* no elements to read */
+    if (parse_value(r, &r->root, 0) == 0) {
+        skip_ws(r);
+        if (r->pos == r->len) {
+            *out = r;
+            *root = &r->root;
+            return AM_OK;
+        }
+        fail(r, "end of input expected");
+    }
+    rc = error_out(r, why, why_len);
+    api_jf_close(r);
+    return rc;
 }
 
 int api_jf_open(const char *text, size_t len, api_jf_reader **out,
@@ -671,6 +750,38 @@ int api_jf_u64(const api_jf *v, uint64_t min, uint64_t max, uint64_t *out)
     if (x < min || x > max)
         return AM_ERR_RANGE;
     *out = x;
+    return AM_OK;
+}
+
+int api_jf_i64(const api_jf *v, int64_t min, int64_t max, int64_t *out)
+{
+    uint64_t mag, limit;
+    int neg;
+
+    if (v == NULL || v->type != API_JF_NUM)
+        return AM_ERR_MALFORMED;
+    neg = v->text[0] == '-';
+    /* The magnitude as a u64 (its own checks for fractions and size); the
+     * text without its sign is a valid token of the same kind. */
+    {
+        api_jf m = *v;
+        int rc;
+
+        m.text += neg;
+        m.len -= (size_t)neg;
+        if ((rc = api_jf_u64(&m, 0, UINT64_MAX, &mag)) != AM_OK)
+            return rc;
+    }
+    limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    if (mag > limit)
+        return AM_ERR_RANGE;
+    {
+        int64_t x = neg ? (mag == limit ? INT64_MIN : -(int64_t)mag)
+                        : (int64_t)mag;
+        if (x < min || x > max)
+            return AM_ERR_RANGE;
+        *out = x;
+    }
     return AM_OK;
 }
 

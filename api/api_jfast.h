@@ -64,6 +64,17 @@ int api_jf_next(api_jf_reader *r, const api_jf **v, char *why,
                 size_t why_len);
 void api_jf_close(api_jf_reader *r);
 
+/*
+ * A whole document of any type (a request body), read with the same rules:
+ * AM_OK with *root, valid until api_jf_close(*out); AM_ERR_MALFORMED with
+ * why; AM_ERR_NOMEM.  With API_JF_STRICT, a key repeated within an object
+ * and a string or key holding a NUL byte (\u0000) make it malformed.
+ */
+#define API_JF_STRICT 1u
+int api_jf_parse(const char *text, size_t len, unsigned flags,
+                 api_jf_reader **out, const api_jf **root, char *why,
+                 size_t why_len);
+
 /* Member `key` of an object (the last when repeated), NULL when absent or
  * when obj is not an object. */
 const api_jf *api_jf_get(const api_jf *obj, const char *key);
@@ -73,6 +84,8 @@ size_t api_jf_size(const api_jf *v);
 const api_jf *api_jf_at(const api_jf *arr, size_t i);
 /* As api_jnum_u64: AM_OK, AM_ERR_MALFORMED (not an integer), AM_ERR_RANGE. */
 int api_jf_u64(const api_jf *v, uint64_t min, uint64_t max, uint64_t *out);
+/* The same for a signed integer. */
+int api_jf_i64(const api_jf *v, int64_t min, int64_t max, int64_t *out);
 /* The text of a string without NUL bytes, else NULL. */
 const char *api_jf_str(const api_jf *v);
 

@@ -245,13 +245,13 @@ static int has_own_port(const char *text)
     return a.port == b.port;
 }
 
-int api_peer_in_parse(const json_t *entry, api_peer_in *out, api_err *err)
+int api_peer_in_parse(const api_jf *entry, api_peer_in *out, api_err *err)
 {
     const char *text;
     uint64_t port = API_DEFAULT_PORT;
     int has_port;
 
-    if (!json_is_object(entry))
+    if (entry->type != API_JF_OBJ)
         return api_fail(err, API_BAD_REQUEST, "a peer entry must be an object");
     memset(out, 0, sizeof *out);
     /* No length limit here: am_addr_parse refuses long text as invalid. */
@@ -280,7 +280,7 @@ int api_peer_in_parse(const json_t *entry, api_peer_in *out, api_err *err)
     return 0;
 }
 
-int api_get_node(const json_t *body, const char **node, api_err *err)
+int api_get_node(const api_jf *body, const char **node, api_err *err)
 {
     static const char allowed[] = "abcdefghijklmnopqrstuvwxyz"
                                   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-";

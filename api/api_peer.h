@@ -15,11 +15,11 @@
 #ifndef API_PEER_H
 #define API_PEER_H
 
-#include <jansson.h>
 #include <stdint.h>
 
 #include "addrman.h"
 #include "api_err.h"
+#include "api_jfast.h"
 #include "api_jw.h"
 
 #define API_DEFAULT_PORT 8333
@@ -62,7 +62,7 @@ int api_addr_parse(const char *text, uint16_t default_port, const char *what,
  * The optional `node` member: 1..64 characters of [A-Za-z0-9._-].  1 with
  * *node, 0 when absent, -1 with bad_request.
  */
-int api_get_node(const json_t *body, const char **node, api_err *err);
+int api_get_node(const api_jf *body, const char **node, api_err *err);
 
 typedef struct api_peer_in {
     am_addr addr;           /* with its port */
@@ -72,6 +72,6 @@ typedef struct api_peer_in {
 
 /* One entry of POST /v1/peers.  0, or -1 with bad_request /
  * invalid_address. */
-int api_peer_in_parse(const json_t *entry, api_peer_in *out, api_err *err);
+int api_peer_in_parse(const api_jf *entry, api_peer_in *out, api_err *err);
 
 #endif

@@ -163,7 +163,7 @@ static int parse_source(const char *text, am_addr *out, api_err *err)
     return 0;
 }
 
-static void item_from_json(add_item *it, const json_t *entry)
+static void item_from_json(add_item *it, const api_jf *entry)
 {
     api_peer_in in;
 
@@ -182,7 +182,7 @@ int api_h_peers_add(api_call *c, api_err *err)
     const char *src_text;
     am_addr source;
     const am_addr *src = NULL;
-    json_t *peers;
+    const api_jf *peers, *e;
     add_batch *b;
     add_tally t;
     size_t i, n;
@@ -201,11 +201,12 @@ int api_h_peers_add(api_call *c, api_err *err)
         return api_fail(err, API_INTERNAL, "out of memory");
     b->n = 0;
     tally_init(&t);
-    n = json_array_size(peers);
+    n = peers->len;
     /* A journal failure ends the request: what follows would not be
      * durable either. */
-    for (i = 0; i < n && t.journal_rc == AM_OK; i++) {
-        item_from_json(&b->item[b->n++], json_array_get(peers, i));
+    for (i = 0, e = peers->child; i < n && t.journal_rc == AM_OK;
+         i++, e = e->next) {
+        item_from_json(&b->item[b->n++], e);
         if (b->n == ADD_CHUNK || i + 1 == n)
             batch_run(c->ctx, b, src, i + 1 - b->n, &t);
     }

@@ -17,24 +17,22 @@
 #define SELECT_MAX AM_POOL_MAX_COUNT
 #define RELAY_MAX 1000
 
-static int parse_networks(const json_t *body, uint32_t *mask, api_err *err)
+static int parse_networks(const api_jf *body, uint32_t *mask, api_err *err)
 {
-    json_t *list;
-    size_t i;
+    const api_jf *list, *e;
     int rc = api_json_get_array(body, "networks", &list, err);
 
     if (rc <= 0)
         return rc;
-    if (json_array_size(list) == 0)
+    if (list->child == NULL)
         return api_fail(err, API_BAD_REQUEST,
                         "networks must name at least one network "
                         "(leave it out for every network)");
-    for (i = 0; i < json_array_size(list); i++) {
+    for (e = list->child; e != NULL; e = e->next) {
         const char *name;
         uint32_t bit;
 
-        if (api_json_str(json_array_get(list, i), "each of networks", 32,
-                         &name, err) < 0 ||
+        if (api_json_str(e, "each of networks", 32, &name, err) < 0 ||
             api_network_bit(name, &bit, err) != 0)
             return -1;
         *mask |= bit;
@@ -43,7 +41,7 @@ static int parse_networks(const json_t *body, uint32_t *mask, api_err *err)
 }
 
 /* lease_seconds: the server's default when absent, at most its maximum. */
-static int parse_lease(const api_ctx *ctx, const json_t *body, int64_t *out,
+static int parse_lease(const api_ctx *ctx, const api_jf *body, int64_t *out,
                        api_err *err)
 {
     uint64_t lease = (uint64_t)ctx->default_lease;
@@ -55,7 +53,7 @@ static int parse_lease(const api_ctx *ctx, const json_t *body, int64_t *out,
     return 0;
 }
 
-static int select_parse(const api_ctx *ctx, const json_t *body,
+static int select_parse(const api_ctx *ctx, const api_jf *body,
                         am_pool_select_opts *o, api_err *err)
 {
     uint64_t count = 1;

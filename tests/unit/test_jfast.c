@@ -156,6 +156,109 @@ static void test_errors_and_shapes(void **state)
 }
 
 /* Many elements, some large: the arena is reused and grows as needed. */
+/* Parse a whole document: AM_OK or the error code (the root is dropped). */
+static int parse_doc(const char *text, unsigned flags)
+{
+    api_jf_reader *r;
+    const api_jf *root;
+    char why[160];
+    int rc = api_jf_parse(text, strlen(text), flags, &r, &root, why,
+                          sizeof why);
+
+    if (rc == AM_OK) {
+        assert_non_null(root);
+        api_jf_close(r);
+    } else {
+        assert_null(r);
+        assert_non_null(strstr(why, "line "));
+    }
+    return rc;
+}
+
+static void test_whole_document_strict_and_lax(void **state)
+{
+    char big[64 * 24 + 16];
+    size_t n;
+
+    (void)state;
+    /* Any top-level value; nothing may follow it. */
+    assert_int_equal(parse_doc("{\"a\": [1, {\"b\": null}]}", API_JF_STRICT), AM_OK);
+    assert_int_equal(parse_doc(" 7 ", API_JF_STRICT), AM_OK);
+    assert_int_equal(parse_doc("\"s\"", 0), AM_OK);
+    assert_int_equal(parse_doc("{} {}", 0), AM_ERR_MALFORMED);
+    assert_int_equal(parse_doc("", 0), AM_ERR_MALFORMED);
+    assert_int_equal(parse_doc("{\"a\":1,}", 0), AM_ERR_MALFORMED);
+    /* Duplicate keys: refused only when strict, at any depth. */
+    assert_int_equal(parse_doc("{\"a\":1,\"a\":2}", 0), AM_OK);
+    assert_int_equal(parse_doc("{\"a\":1,\"a\":2}", API_JF_STRICT), AM_ERR_MALFORMED);
+    assert_int_equal(parse_doc("{\"p\":[{\"x\":1,\"y\":2,\"x\":3}]}", API_JF_STRICT),
+                     AM_ERR_MALFORMED);
+    assert_int_equal(parse_doc("{\"a\":{\"a\":1},\"b\":{\"a\":1}}", API_JF_STRICT), AM_OK);
+    /* Past 16 members the keys are sorted to find a repeat. */
+    for (int last = 63; last >= 7; last -= 56) {    /* k63, then k7 again */
+        n = (size_t)sprintf(big, "{");
+        for (int i = 0; i < 64; i++)
+            n += (size_t)sprintf(big + n, "%s\"k%d\":%d", i ? "," : "",
+                                 i == 63 ? last : i, i);
+        strcpy(big + n, "}");
+        assert_int_equal(parse_doc(big, API_JF_STRICT),
+                         last == 63 ? AM_OK : AM_ERR_MALFORMED);
+        assert_int_equal(parse_doc(big, 0), AM_OK);
+    }
+    /* NUL bytes: in a value or in a key, refused only when strict. */
+    assert_int_equal(parse_doc("{\"a\":\"x\\u0000\"}", 0), AM_OK);
+    assert_int_equal(parse_doc("{\"a\":\"x\\u0000\"}", API_JF_STRICT), AM_ERR_MALFORMED);
+    assert_int_equal(parse_doc("{\"\\u0000\":1}", API_JF_STRICT), AM_ERR_MALFORMED);
+    assert_int_equal(parse_doc("{\"a\":\"\\\\u0000\"}", API_JF_STRICT), AM_OK);
+}
+
+static void test_i64(void **state)
+{
+    static const struct {
+        const char *doc;
+        int rc;
+        int64_t v;
+    } cases[] = {
+        {"[-9223372036854775808]", AM_OK, INT64_MIN},
+        {"[9223372036854775807]", AM_OK, INT64_MAX},
+        {"[-0]", AM_OK, 0},
+        {"[-17]", AM_OK, -17},
+        {"[9223372036854775808]", AM_ERR_RANGE, 0},
+        {"[-9223372036854775809]", AM_ERR_RANGE, 0},
+        {"[-99999999999999999999]", AM_ERR_RANGE, 0},
+        {"[1.0]", AM_ERR_MALFORMED, 0},
+        {"[-1e3]", AM_ERR_MALFORMED, 0},
+        {"[\"1\"]", AM_ERR_MALFORMED, 0},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        api_jf_reader *r;
+        const api_jf *root;
+        char why[160];
+        int64_t x = 42;
+
+        assert_int_equal(api_jf_parse(cases[i].doc, strlen(cases[i].doc), 0, &r,
+                                      &root, why, sizeof why), AM_OK);
+        if (api_jf_i64(root->child, INT64_MIN, INT64_MAX, &x) != cases[i].rc)
+            fail_msg("%s: wrong verdict", cases[i].doc);
+        if (cases[i].rc == AM_OK && x != cases[i].v)
+            fail_msg("%s: read %lld", cases[i].doc, (long long)x);
+        api_jf_close(r);
+    }
+    {
+        api_jf_reader *r;
+        const api_jf *root;
+        char why[160];
+        int64_t x;
+
+        assert_int_equal(api_jf_parse("[5]", 3, 0, &r, &root, why, sizeof why), AM_OK);
+        assert_int_equal(api_jf_i64(root->child, -5, 4, &x), AM_ERR_RANGE);
+        assert_int_equal(api_jf_i64(root->child, 5, 5, &x), AM_OK);
+        api_jf_close(r);
+    }
+}
+
 static void test_large_document(void **state)
 {
     size_t cap = 8 << 20, len = 0, n, i;
@@ -185,6 +288,8 @@ int main(void)
         cmocka_unit_test(test_values),
         cmocka_unit_test(test_errors_and_shapes),
         cmocka_unit_test(test_large_document),
+        cmocka_unit_test(test_whole_document_strict_and_lax),
+        cmocka_unit_test(test_i64),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
