@@ -47,6 +47,11 @@ fail:
     return -1;
 }
 
+void api_buf_reserve(api_buf *b, size_t n)
+{
+    (void)buf_reserve(b, n);
+}
+
 void api_buf_put(api_buf *b, const void *p, size_t n)
 {
     if (buf_reserve(b, n) != 0)

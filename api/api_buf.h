@@ -22,6 +22,8 @@ typedef struct api_buf {
 void api_buf_init(api_buf *b);
 void api_buf_free(api_buf *b);
 
+/* Room for n more bytes now, so that a body of known size grows once. */
+void api_buf_reserve(api_buf *b, size_t n);
 void api_buf_put(api_buf *b, const void *p, size_t n);
 void api_buf_puts(api_buf *b, const char *s);
 void api_buf_putc(api_buf *b, char c);

@@ -47,6 +47,9 @@ typedef int (*api_name_bit_fn)(const char *name, uint32_t *bit, api_err *err);
 int api_name_list(const char *csv, api_name_bit_fn fn, uint32_t *mask,
                   api_err *err);
 
+/* About what api_peer_write adds for a peer with IP addresses (a Tor or
+ * I2P one is longer): the room a list of peers reserves up front. */
+#define API_PEER_TEXT_TYPICAL 320
 void api_peer_write(api_jw *w, const am_peer *p);
 void api_relay_write(api_jw *w, const am_peer *p);
 

@@ -66,27 +66,34 @@ static uint32_t route_score(const api_route *r, const api_path *path,
 
     *param_at = -1;
     for (;;) {
-        const char *slash = strchr(p, '/');
-        size_t plen = slash ? (size_t)(slash - p) : strlen(p);
+        const char *seg;
 
         if (i >= path->n)
             return 0;
-        if (plen > 0 && p[0] == '{') {
-            if (path->seg[i][0] == '\0')
+        seg = path->seg[i];
+        if (p[0] == '{') {
+            if (seg[0] == '\0')
                 return 0;
             *param_at = (int)i;
-            if (slash == NULL && (r->flags & API_ROUTE_REST))
+            while (*p != '/' && *p != '\0')
+                p++;
+            if (*p == '\0' && (r->flags & API_ROUTE_REST))
                 return score;      /* takes every remaining segment */
         } else {
-            if (strlen(path->seg[i]) != plen ||
-                memcmp(path->seg[i], p, plen) != 0)
+            /* A literal segment, compared as it is walked: most routes
+             * part from the path at the first byte that differs. */
+            while (*p != '/' && *p != '\0' && *p == *seg) {
+                p++;
+                seg++;
+            }
+            if ((*p != '/' && *p != '\0') || *seg != '\0')
                 return 0;
             score |= UINT32_C(1) << (31 - i);
         }
         i++;
-        if (slash == NULL)
+        if (*p == '\0')
             return i == path->n ? score : 0;
-        p = slash + 1;
+        p++;
     }
 }
 

@@ -87,6 +87,7 @@ static int reply_peers(api_call *c, const am_peer *peers, size_t n,
     size_t i;
 
     api_jw_init(&w);
+    api_buf_reserve(&w.buf, 16 + n * API_PEER_TEXT_TYPICAL);
     api_jw_object(&w);
     api_jw_key(&w, "peers");
     api_jw_array(&w);

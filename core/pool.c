@@ -400,6 +400,10 @@ typedef struct pick_ctx {
     kset ids;                   /* picked by this call */
     kset groups;                /* diverse: the node's and this call's */
     size_t n;
+    uint64_t last_id;           /* the last candidate pick_skip grouped */
+    uint64_t last_group;        /* (the core accepts the last candidate it
+                                 * tested, so its group is not computed
+                                 * again) */
 } pick_ctx;
 
 static int pick_skip(void *ctx, const am_peer *cand)
@@ -412,7 +416,17 @@ static int pick_skip(void *ctx, const am_peer *cand)
         return 1;
     if (r && r->n_conn > 0 && holds_find(&c->p->nodes[c->ni].conns, cand->id))
         return 1;
-    return c->o->diverse && kset_has(&c->groups, am_addr_group_key(&cand->addr));
+    if (!c->o->diverse)
+        return 0;
+    c->last_id = cand->id;
+    c->last_group = am_addr_group_key(&cand->addr);
+    return kset_has(&c->groups, c->last_group);
+}
+
+static uint64_t group_of(const pick_ctx *c, const am_peer *peer)
+{
+    return c->o->diverse && c->last_id == peer->id ? c->last_group
+                                                   : am_addr_group_key(&peer->addr);
 }
 
 /* The sets, sized for the node's holds and `count` picks. */
@@ -434,12 +448,13 @@ static int pick_init(pick_ctx *c, const node *n, unsigned count)
     return AM_OK;
 }
 
-static int lease_take(am_pool *p, int ni, const am_peer *peer, int64_t until)
+static int lease_take(am_pool *p, int ni, const am_peer *peer, uint64_t group,
+                      int64_t until)
 {
     prec *r = rec_get(p, peer->id);
     if (!r)
         return AM_ERR_NOMEM;
-    if (holds_add(&p->nodes[ni].leases, peer->id, am_addr_group_key(&peer->addr), until) != AM_OK) {
+    if (holds_add(&p->nodes[ni].leases, peer->id, group, until) != AM_OK) {
         rec_release(p, r);
         return AM_ERR_NOMEM;
     }
@@ -490,6 +505,7 @@ int am_pool_select(am_pool *p, am_man *m, const am_pool_select_opts *o,
     c->p = p;
     c->o = o;
     c->n = 0;
+    c->last_id = 0;             /* ids start at 1 */
     if (pick_init(c, &p->nodes[c->ni], o->count) != AM_OK)
         return AM_ERR_NOMEM;
     am_select_opts so = o->base;
@@ -500,11 +516,12 @@ int am_pool_select(am_pool *p, am_man *m, const am_pool_select_opts *o,
         am_peer *peer = &out[c->n];
         if (am_select(m, &so, peer) != AM_OK)
             break;
+        uint64_t group = group_of(c, peer);
         if (o->lease_seconds > 0)
-            rc = lease_take(p, c->ni, peer, until);
+            rc = lease_take(p, c->ni, peer, group, until);
         kset_add(&c->ids, peer->id);
         if (o->diverse)
-            kset_add(&c->groups, am_addr_group_key(&peer->addr));
+            kset_add(&c->groups, group);
         c->n++;
     }
     node *n = &p->nodes[c->ni];
