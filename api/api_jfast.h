@@ -9,9 +9,14 @@
  * stays small and hot.  Numbers keep their text, so every integer is read
  * exactly (u64 included) with the rules of api_jload.h.
  *
+ * The same parser reads request bodies whole (api_jf_parse): a select's
+ * body of some thirty bytes cost more through jansson (a hash table per
+ * object, an allocation per value) than the selection.
+ *
  * JSON is read as jansson reads it (RFC 8259: UTF-8 checked, no control
  * characters in strings, \u escapes with surrogate pairs, nesting at most
- * API_JF_MAX_DEPTH); duplicate keys of an object: the last one counts.
+ * API_JF_MAX_DEPTH); duplicate keys of an object: the last one counts,
+ * unless the document is read strictly.
  * Errors are sentences with the line and column, like api_jload's.
  *
  * No locks: a reader belongs to one thread.
