@@ -172,45 +172,55 @@ void api_jw_key(api_jw *w, const char *key)
     w->after_key = 1;
 }
 
-/* The decimal digits of v at the end of buf[24]; their start.  (snprintf
- * was a tenth of the time of writing a large peers.json.) */
-static char *digits_of(uint64_t v, char buf[24])
-{
-    char *p = buf + 24;
-
-    do {
-        *--p = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    return p;
-}
-
+/* (snprintf was a tenth of the time of writing a large peers.json.) */
 void api_jw_u64(api_jw *w, uint64_t v)
 {
-    char num[24], *p = digits_of(v, num);
+    char num[24];
 
     jw_sep(w);
-    api_buf_put(&w->buf, p, (size_t)(num + sizeof num - p));
+    api_buf_put(&w->buf, num, (size_t)(api_jw_fmt_u64(num, v) - num));
 }
 
 void api_jw_i64(api_jw *w, int64_t v)
 {
-    uint64_t mag = v < 0 ? UINT64_C(0) - (uint64_t)v : (uint64_t)v;
-    char num[24], *p = digits_of(mag, num);
+    char num[24];
 
-    if (v < 0)
-        *--p = '-';
     jw_sep(w);
-    api_buf_put(&w->buf, p, (size_t)(num + sizeof num - p));
+    api_buf_put(&w->buf, num, (size_t)(api_jw_fmt_i64(num, v) - num));
 }
 
+/* Written in place, two digits a step, once the length is known: no
+ * copy, as the peer writer formats seven numbers per peer. */
 char *api_jw_fmt_u64(char *p, uint64_t v)
 {
-    char num[24], *d = digits_of(v, num);
-    size_t n = (size_t)(num + sizeof num - d);
+    static const char pairs[] =
+        "00010203040506070809101112131415161718192021222324"
+        "25262728293031323334353637383940414243444546474849"
+        "50515253545556575859606162636465666768697071727374"
+        "75767778798081828384858687888990919293949596979899";
+    unsigned n = 1;
+    char *end;
 
-    memcpy(p, d, n);
-    return p + n;
+    for (uint64_t t = v; t >= 10; t /= 10)
+        n++;
+    end = p + n;
+    p = end;
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100);
+
+        v /= 100;
+        p -= 2;
+        p[0] = pairs[2 * r];
+        p[1] = pairs[2 * r + 1];
+    }
+    if (v >= 10) {
+        p -= 2;
+        p[0] = pairs[2 * v];
+        p[1] = pairs[2 * v + 1];
+    } else {
+        *--p = (char)('0' + v);
+    }
+    return end;
 }
 
 char *api_jw_fmt_i64(char *p, int64_t v)

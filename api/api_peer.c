@@ -141,9 +141,12 @@ static char *put(char *p, const char *s, size_t n)
 
 #define PUT(p, lit) put((p), (lit), sizeof(lit) - 1)
 
+/* Names are a few bytes: copied without a strlen and a memcpy call. */
 static char *put_name(char *p, const char *name)
 {
-    return put(p, name, strlen(name));
+    while (*name != '\0')
+        *p++ = *name++;
+    return p;
 }
 
 /* The quoted host; a core that cannot format its own address is a bug,

@@ -491,7 +491,10 @@ static void format_ipv6(const uint8_t b[16], char out[IPV6_TEXT_MAX])
 static int format_ipv4(const uint8_t b[4], char *buf, size_t len)
 {
     char text[16];
-    char *p = text;
+    /* Straight into buf when it has room for the longest text: peers are
+     * formatted for every answer that lists them. */
+    char *p = buf != NULL && len >= sizeof text ? buf : text;
+    char *start = p;
 
     for (int k = 0; k < 4; k++) {
         unsigned v = b[k];
@@ -504,7 +507,7 @@ static int format_ipv4(const uint8_t b[4], char *buf, size_t len)
         *p++ = (char)('0' + v % 10);
     }
     *p = '\0';
-    return put_text(buf, len, text);
+    return start == buf ? AM_OK : put_text(buf, len, text);
 }
 
 /* ------------------------------------------------------------------------ */

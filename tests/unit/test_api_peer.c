@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +89,46 @@ static void test_writer(void **state)
     assert_string_equal(s, "{\"u\":18446744073709551615,\"i\":-9223372036854775808,"
                            "\"t\":true,\"n\":null,\"a\":[[],\"x\",{}]}");
     free(s);
+}
+
+/* The number formatters against printf, around every length change. */
+static void test_number_text_matches_printf(void **state)
+{
+    uint64_t v = 1;
+
+    (void)state;
+    for (int k = 0; k <= 20; k++) {
+        const uint64_t around[] = {v - 1, v, v + 1, v * 2, v * 9 + 8};
+        for (size_t i = 0; i < sizeof around / sizeof around[0]; i++) {
+            char want[32], got[32], *end;
+            int64_t s = (int64_t)around[i];
+
+            snprintf(want, sizeof want, "%" PRIu64, around[i]);
+            end = api_jw_fmt_u64(got, around[i]);
+            *end = '\0';
+            assert_string_equal(got, want);
+            snprintf(want, sizeof want, "%" PRId64, s);
+            end = api_jw_fmt_i64(got, s);
+            *end = '\0';
+            assert_string_equal(got, want);
+            snprintf(want, sizeof want, "%" PRId64, -s);
+            end = api_jw_fmt_i64(got, s == INT64_MIN ? s : -s);
+            *end = '\0';
+            if (s != INT64_MIN)
+                assert_string_equal(got, want);
+        }
+        if (k < 19)
+            v *= 10;
+    }
+    {
+        char got[32];
+        *api_jw_fmt_u64(got, UINT64_MAX) = '\0';
+        assert_string_equal(got, "18446744073709551615");
+        *api_jw_fmt_i64(got, INT64_MIN) = '\0';
+        assert_string_equal(got, "-9223372036854775808");
+        *api_jw_fmt_u64(got, 0) = '\0';
+        assert_string_equal(got, "0");
+    }
 }
 
 static void test_writer_escapes(void **state)
@@ -538,6 +579,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_writer),
+        cmocka_unit_test(test_number_text_matches_printf),
         cmocka_unit_test(test_writer_escapes),
         cmocka_unit_test(test_writer_keys_plain_and_escaped),
         cmocka_unit_test(test_writer_unbalanced),
