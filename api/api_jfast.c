@@ -67,6 +67,28 @@ static void *arena_alloc(api_jf_reader *r, size_t size)
     return b->data + b->used - size;
 }
 
+/* The reader and its first block in one allocation (a request body needs
+ * no other); the block's header starts at an ALIGN boundary. */
+#define READER_SIZE \
+    ((sizeof(api_jf_reader) + ALIGN - 1) & ~(size_t)(ALIGN - 1))
+
+static api_jf_reader *reader_new(size_t first_cap)
+{
+    api_jf_reader *r = malloc(READER_SIZE + sizeof(block) + first_cap);
+    block *b;
+
+    if (r == NULL)
+        return NULL;
+    memset(r, 0, sizeof *r);
+    b = (block *)((unsigned char *)r + READER_SIZE);
+    b->data = (unsigned char *)(b + 1);
+    b->next = NULL;
+    b->cap = first_cap;
+    b->used = 0;
+    r->first = r->cur = b;
+    return r;
+}
+
 /* Forget the previous element; blocks are kept for the next. */
 static void arena_reset(api_jf_reader *r)
 {
@@ -546,7 +568,7 @@ void api_jf_close(api_jf_reader *r)
 
     if (r == NULL)
         return;
-    for (b = r->first; b != NULL; b = next) {
+    for (b = r->first->next; b != NULL; b = next) {     /* first: in r */
         next = b->next;
         free(b);
     }
@@ -577,17 +599,15 @@ int api_jf_parse(const char *text, size_t len, unsigned flags,
                  api_jf_reader **out, const api_jf **root, char *why,
                  size_t why_len)
 {
-    api_jf_reader *r = calloc(1, sizeof *r);
+    api_jf_reader *r = reader_new(first_block_size(len));
     int rc;
 
     *out = NULL;
     *root = NULL;
-    if (r == NULL || (r->first = block_new(first_block_size(len))) == NULL) {
-        free(r);
+    if (r == NULL) {
         snprintf(why, why_len, "out of memory");
         return AM_ERR_NOMEM;
     }
-    r->cur = r->first;
     r->text = text;
     r->len = len;
     r->flags = flags;
@@ -609,16 +629,14 @@ int api_jf_parse(const char *text, size_t len, unsigned flags,
 int api_jf_open(const char *text, size_t len, api_jf_reader **out,
                 char *why, size_t why_len)
 {
-    api_jf_reader *r = calloc(1, sizeof *r);
+    api_jf_reader *r = reader_new(BLOCK_SIZE);
     int rc;
 
     *out = NULL;
-    if (r == NULL || (r->first = block_new(BLOCK_SIZE)) == NULL) {
-        free(r);
+    if (r == NULL) {
         snprintf(why, why_len, "out of memory");
         return AM_ERR_NOMEM;
     }
-    r->cur = r->first;
     r->text = text;
     r->len = len;
     skip_ws(r);

@@ -98,17 +98,19 @@ static int reply_peers(api_call *c, const am_peer *peers, size_t n,
     return api_reply_json(c, 200, &w, err);
 }
 
+#define SELECT_ON_STACK 16      /* the usual counts need no allocation */
+
 int api_h_select(api_call *c, api_err *err)
 {
     am_pool_select_opts o;
-    am_peer *peers;
+    am_peer local[SELECT_ON_STACK], *peers = local;
     size_t n = 0;
     int rc, jrc;
 
     if (select_parse(c->ctx, c->body, &o, err) != 0)
         return -1;
-    peers = malloc((size_t)o.count * sizeof *peers);
-    if (peers == NULL)
+    if (o.count > SELECT_ON_STACK &&
+        (peers = malloc((size_t)o.count * sizeof *peers)) == NULL)
         return api_fail(err, API_INTERNAL, "out of memory");
     api_lock(c->ctx);
     /* Selecting settles tried-table collisions: the peers it moves are
@@ -116,13 +118,15 @@ int api_h_select(api_call *c, api_err *err)
     rc = api_select_j(c->ctx, &o, peers, &n, &jrc);
     api_unlock(c->ctx);
     if (rc != AM_OK || jrc != AM_OK) {
-        free(peers);
+        if (peers != local)
+            free(peers);
         return rc != AM_OK ? api_fail_pool(err, rc, "selection failed")
                            : api_fail_journal(err, jrc, "a collision "
                                               "settled by the selection");
     }
     rc = reply_peers(c, peers, n, err);
-    free(peers);
+    if (peers != local)
+        free(peers);
     return rc;
 }
 

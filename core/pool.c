@@ -357,9 +357,12 @@ void am_pool_free(am_pool *p)
  */
 #define KEY_NONE UINT64_MAX
 
+#define KSET_INLINE 32          /* a select of a few peers allocates nothing */
+
 typedef struct kset {
-    uint64_t *slot;
+    uint64_t *slot;             /* own, or malloc'd when larger */
     size_t mask;
+    uint64_t own[KSET_INLINE];
 } kset;
 
 static int kset_init(kset *s, size_t n)
@@ -367,13 +370,20 @@ static int kset_init(kset *s, size_t n)
     size_t cap = 16;
     while (cap < 2 * n)
         cap *= 2;
-    s->slot = malloc(cap * sizeof *s->slot);
+    s->slot = cap <= KSET_INLINE ? s->own : malloc(cap * sizeof *s->slot);
     if (!s->slot)
         return AM_ERR_NOMEM;
     for (size_t i = 0; i < cap; i++)
         s->slot[i] = KEY_NONE;
     s->mask = cap - 1;
     return AM_OK;
+}
+
+static void kset_free(kset *s)
+{
+    if (s->slot != s->own)
+        free(s->slot);
+    s->slot = NULL;
 }
 
 static int kset_has(const kset *s, uint64_t k)
@@ -438,7 +448,7 @@ static int pick_init(pick_ctx *c, const node *n, unsigned count)
     if (!c->o->diverse)
         return AM_OK;
     if (kset_init(&c->groups, n->conns.n + n->leases.n + count) != AM_OK) {
-        free(c->ids.slot);
+        kset_free(&c->ids);
         return AM_ERR_NOMEM;
     }
     for (size_t i = 0; i < n->conns.n; i++)
@@ -528,8 +538,8 @@ int am_pool_select(am_pool *p, am_man *m, const am_pool_select_opts *o,
     n->selects++;
     n->handed += c->n;
     *n_out = c->n;
-    free(c->ids.slot);
-    free(c->groups.slot);
+    kset_free(&c->ids);
+    kset_free(&c->groups);
     return rc;
 }
 
