@@ -437,15 +437,18 @@ static void test_malformed_requests_change_nothing(void **state)
 
 /* ---- limits and auth (own servers) ----------------------------------- */
 
+/* A JSON object of exactly `size` bytes: a long "pad" and no peers. */
 static char *big_body(size_t size)
 {
     char *b = malloc(size + 1);
     size_t n;
+    static const char tail[] = "\", \"peers\": []}";
 
     assert_non_null(b);
     n = (size_t)snprintf(b, size + 1, "{\"pad\": \"");
-    memset(b + n, 'a', size - n - 16);
-    snprintf(b + size - 16, 17, "\", \"peers\": []}");
+    memset(b + n, 'a', size - n - (sizeof tail - 1));
+    memcpy(b + size - (sizeof tail - 1), tail, sizeof tail);
+    assert_int_equal(strlen(b), size);
     return b;
 }
 
@@ -470,9 +473,15 @@ static void test_body_over_max_body_is_413(void **state)
     IT_ERROR(r, 413, "payload_too_large");
     it_resp_free(r);
     free(body);
-    body = big_body(1000);
+    /* The limit itself is allowed; one byte more is not. */
+    body = big_body(1024);
     r = send_raw(s, "POST", "/v1/peers", "application/json", body);
     IT_STATUS(r, 200);
+    it_resp_free(r);
+    free(body);
+    body = big_body(1025);
+    r = send_raw(s, "POST", "/v1/peers", "application/json", body);
+    IT_ERROR(r, 413, "payload_too_large");
     it_resp_free(r);
     free(body);
 }
