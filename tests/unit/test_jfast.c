@@ -259,6 +259,43 @@ static void test_i64(void **state)
     }
 }
 
+/* Strict whole documents: the same verdict as jansson refusing duplicate
+ * keys (numbers jansson cannot hold aside: the API reads those itself). */
+static void test_strict_same_verdict_as_jansson(void **state)
+{
+    static const char *const docs[] = {
+        "{}", "{\"a\":1}", "{\"a\":{\"b\":[1,{\"c\":null}]}}", " [1] ", "7",
+        "\"x\"", "{\"a\":1,\"b\":2,\"a\":3}", "{\"o\":{\"k\":1,\"k\":1}}",
+        "[{\"x\":1},{\"x\":2}]", "[{\"x\":1,\"x\":2}]",
+        "{\"a\":\"\\u0000\"}", "{\"\\u0000\":0}", "{\"a\\u0000b\":0}",
+        "{\"a\":\"\\\\u0000\"}", "{\"\xc3\xa9\":\"\xe2\x82\xac\"}",
+        "{\"a\":1}x", "{\"a\":1,}", "{\"a\" 1}", "{a:1}", "{\"a\":[1,]}",
+        "{\"a\":01}", "{\"a\":-}", "{\"a\":\"\xff\"}", "{\"a\":tru}", "",
+        "  ", "{\"a\":\"b", "{\"a\":1}}", "[[[]]]", "{\"\":1,\"\":2}",
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+        json_error_t jerr;
+        json_t *j = json_loadb(docs[i], strlen(docs[i]),
+                               JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+        int want = j != NULL, got;
+        api_jf_reader *r;
+        const api_jf *root;
+        char why[160];
+
+        got = api_jf_parse(docs[i], strlen(docs[i]), API_JF_STRICT, &r, &root,
+                           why, sizeof why) == AM_OK;
+        if (got != want)
+            fail_msg("document %zu (%s): jansson %s it, api_jf_parse %s it", i,
+                     docs[i], want ? "accepts" : "refuses",
+                     got ? "accepts" : "refuses");
+        json_decref(j);
+        if (got)
+            api_jf_close(r);
+    }
+}
+
 static void test_large_document(void **state)
 {
     size_t cap = 8 << 20, len = 0, n, i;
@@ -290,6 +327,7 @@ int main(void)
         cmocka_unit_test(test_large_document),
         cmocka_unit_test(test_whole_document_strict_and_lax),
         cmocka_unit_test(test_i64),
+        cmocka_unit_test(test_strict_same_verdict_as_jansson),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
