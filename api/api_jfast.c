@@ -72,14 +72,19 @@ static void *arena_alloc(api_jf_reader *r, size_t size)
 #define READER_SIZE \
     ((sizeof(api_jf_reader) + ALIGN - 1) & ~(size_t)(ALIGN - 1))
 
-static api_jf_reader *reader_new(size_t first_cap)
+static api_jf_reader *reader_new(const char *text, size_t len,
+                                 size_t first_cap, char *why, size_t why_len)
 {
     api_jf_reader *r = malloc(READER_SIZE + sizeof(block) + first_cap);
     block *b;
 
-    if (r == NULL)
+    if (r == NULL) {
+        snprintf(why, why_len, "out of memory");
         return NULL;
+    }
     memset(r, 0, sizeof *r);
+    r->text = text;
+    r->len = len;
     b = (block *)((unsigned char *)r + READER_SIZE);
     b->data = (unsigned char *)(b + 1);
     b->next = NULL;
@@ -575,16 +580,22 @@ void api_jf_close(api_jf_reader *r)
     free(r);
 }
 
+/* The rest of the text as one value into r->root: 0, or -1 (r->err). */
+static int parse_document(api_jf_reader *r)
+{
+    if (parse_value(r, &r->root, 0) != 0)
+        return -1;
+    skip_ws(r);
+    if (r->pos < r->len)
+        return fail(r, "end of input expected");
+    return 0;
+}
+
 /* A document that is not an array: valid JSON (AM_ERR_INVAL) or not. */
 static int not_an_array(api_jf_reader *r, char *why, size_t why_len)
 {
-    if (parse_value(r, &r->root, 0) != 0)
+    if (parse_document(r) != 0)
         return error_out(r, why, why_len);
-    skip_ws(r);
-    if (r->pos < r->len) {
-        fail(r, "end of input expected");
-        return error_out(r, why, why_len);
-    }
     snprintf(why, why_len, "not a JSON array");
     return AM_ERR_INVAL;
 }
@@ -599,27 +610,20 @@ int api_jf_parse(const char *text, size_t len, unsigned flags,
                  api_jf_reader **out, const api_jf **root, char *why,
                  size_t why_len)
 {
-    api_jf_reader *r = reader_new(first_block_size(len));
+    api_jf_reader *r = reader_new(text, len, first_block_size(len), why,
+                                  why_len);
     int rc;
 
     *out = NULL;
     *root = NULL;
-    if (r == NULL) {
-        snprintf(why, why_len, "out of memory");
+    if (r == NULL)
         return AM_ERR_NOMEM;
-    }
-    r->text = text;
-    r->len = len;
     r->flags = flags;
     r->done = 1;                /* no elements to read */
-    if (parse_value(r, &r->root, 0) == 0) {
-        skip_ws(r);
-        if (r->pos == r->len) {
-            *out = r;
-            *root = &r->root;
-            return AM_OK;
-        }
-        fail(r, "end of input expected");
+    if (parse_document(r) == 0) {
+        *out = r;
+        *root = &r->root;
+        return AM_OK;
     }
     rc = error_out(r, why, why_len);
     api_jf_close(r);
@@ -629,16 +633,12 @@ int api_jf_parse(const char *text, size_t len, unsigned flags,
 int api_jf_open(const char *text, size_t len, api_jf_reader **out,
                 char *why, size_t why_len)
 {
-    api_jf_reader *r = reader_new(BLOCK_SIZE);
+    api_jf_reader *r = reader_new(text, len, BLOCK_SIZE, why, why_len);
     int rc;
 
     *out = NULL;
-    if (r == NULL) {
-        snprintf(why, why_len, "out of memory");
+    if (r == NULL)
         return AM_ERR_NOMEM;
-    }
-    r->text = text;
-    r->len = len;
     skip_ws(r);
     if (r->pos < r->len && r->text[r->pos] == '[') {
         r->pos++;
