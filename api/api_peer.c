@@ -131,7 +131,7 @@ int api_name_list(const char *csv, api_name_bit_fn fn, uint32_t *mask,
  * the tables above or canonical host text (decimal, hex, dots, colons,
  * base32), so nothing here needs escaping.
  */
-#define PEER_TEXT_MAX 768   /* 155 of literals, 2 hosts, 7 numbers, names */
+#define PEER_TEXT_MAX 768   /* 155 of literals, 2 hosts, 8 numbers, names */
 
 static char *put(char *p, const char *s, size_t n)
 {
