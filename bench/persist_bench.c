@@ -11,7 +11,6 @@
  * run).  One line per figure; the save and load targets (0.5 s each) as
  * "target ...: met|MISSED" lines.
  */
-#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -244,26 +243,6 @@ static void bench_adds(const char *name, int fsync_always, double seconds,
     free(body);
 }
 
-static void remove_tree(const char *path)
-{
-    struct dirent *e;
-    char sub[600];
-    DIR *dir = opendir(path);
-
-    if (dir == NULL) {
-        unlink(path);
-        return;
-    }
-    while ((e = readdir(dir)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-        remove_tree(sub);
-    }
-    closedir(dir);
-    rmdir(path);
-}
-
 int main(int argc, char **argv)
 {
     size_t peers = DEFAULT_PEERS;
@@ -299,6 +278,6 @@ int main(int argc, char **argv)
     bench_adds("adds-always", 1, seconds, 1);
     bench_adds("batch-never", 0, seconds, 1000);
     bench_adds("batch-always", 1, seconds, 1000);
-    remove_tree(g_root);
+    bench_remove_tree(g_root);
     return 0;
 }

@@ -294,26 +294,6 @@ static double one_run(const bench_opts *o, int run, size_t want, double *cpu)
 
 /* ---- main ----------------------------------------------------------------------- */
 
-static void remove_tree(const char *path)
-{
-    struct dirent *e;
-    char sub[600];
-    DIR *dir = opendir(path);
-
-    if (dir == NULL) {
-        unlink(path);
-        return;
-    }
-    while ((e = readdir(dir)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-        remove_tree(sub);
-    }
-    closedir(dir);
-    rmdir(path);
-}
-
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -418,6 +398,6 @@ int main(int argc, char **argv)
     for (int i = 0; i < o.runs; i++)
         t[i] = one_run(&o, i + 1, o.peers, &cpu[i]);
     report(t, cpu, o.runs, o.peers);
-    remove_tree(g_root);
+    bench_remove_tree(g_root);
     return 0;
 }

@@ -1,7 +1,7 @@
 /*
  * bench_util.h - small pieces every benchmark program needs: a seeded
  * random stream, routable test addresses, a free loopback port, resident
- * memory, sleeping.  Linked into each program under bench/.
+ * memory, sleeping, removing a temporary directory.  Linked into each program under bench/.
  */
 #ifndef BENCH_UTIL_H
 #define BENCH_UTIL_H
@@ -28,5 +28,8 @@ int bench_free_port(void);
 long bench_rss_kb(long pid);
 
 void bench_sleep_ms(long ms);
+
+/* rm -r path (a benchmark's temporary data directory); errors ignored. */
+void bench_remove_tree(const char *path);
 
 #endif

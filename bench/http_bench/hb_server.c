@@ -17,7 +17,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -132,31 +131,6 @@ int hb_server_start(hb_server *s, const hb_server_opts *o, hb_target *t)
     return 0;
 }
 
-/* rm -r of our temp dir (two levels: dir/data/files). */
-static void remove_tree(const char *path)
-{
-    struct dirent *e;
-    struct stat st;
-    char sub[512];
-    DIR *d = opendir(path);
-
-    if (d == NULL) {
-        unlink(path);
-        return;
-    }
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-        if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode))
-            remove_tree(sub);
-        else
-            unlink(sub);
-    }
-    closedir(d);
-    rmdir(path);
-}
-
 void hb_server_stop(hb_server *s)
 {
     int waited = 0, status;
@@ -175,7 +149,7 @@ void hb_server_stop(hb_server *s)
     }
     s->pid = hb_server_pid = 0;
     if (s->dir[0])
-        remove_tree(s->dir);
+        bench_remove_tree(s->dir);
     s->dir[0] = '\0';
 }
 
