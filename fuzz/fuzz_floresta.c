@@ -16,18 +16,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     api_doc d;
     api_merge_result r;
 
-    fz_now = FZ_T0;
-    api_doc_init(&d);
-    api_merge_result_init(&r);
-    int rc = api_floresta_read((const char *)data, size, &d, &r);
-    if (rc != AM_OK) {
-        FZ_ASSERT(rc == AM_ERR_MALFORMED && r.unreadable,
-                  "read returned %d, unreadable %d", rc, r.unreadable);
-        FZ_ASSERT(memchr(r.why, '\0', sizeof r.why) != NULL, "why not terminated");
-        api_merge_result_free(&r);
-        api_doc_free(&d);
+    if (!fz_read(api_floresta_read, data, size, &d, &r))
         return 0;
-    }
     fz_check_doc(&d, &r, "floresta");
     api_merge_result_free(&r);
 

@@ -13,6 +13,29 @@
 #include "api_floresta.h"
 #include "api_merge.h"
 
+typedef int (*fz_reader_fn)(const char *text, size_t len, api_doc *doc,
+                            api_merge_result *r);
+
+/* Read the input with `read`: 1 with d and r filled (free both), or 0 when
+ * the reader refused it, which must be as malformed, marked unreadable,
+ * with a terminated reason (nothing is left to free). */
+static inline int fz_read(fz_reader_fn read, const uint8_t *data, size_t size,
+                          api_doc *d, api_merge_result *r)
+{
+    fz_now = FZ_T0;
+    api_doc_init(d);
+    api_merge_result_init(r);
+    int rc = read((const char *)data, size, d, r);
+    if (rc == AM_OK)
+        return 1;
+    FZ_ASSERT(rc == AM_ERR_MALFORMED && r->unreadable,
+              "read returned %d, unreadable %d", rc, r->unreadable);
+    FZ_ASSERT(memchr(r->why, '\0', sizeof r->why) != NULL, "why not terminated");
+    api_merge_result_free(r);
+    api_doc_free(d);
+    return 0;
+}
+
 static inline void fz_check_doc(const api_doc *d, const api_merge_result *r,
                                 const char *who)
 {
