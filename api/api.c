@@ -40,6 +40,7 @@ static int open_pool(api_ctx *ctx, const api_config *cfg)
         pc.node_timeout = cfg->node_timeout;
     pc.clock = pool_clock;
     pc.clock_ctx = cfg->core;
+    pc.core = cfg->core;
     ctx->default_lease = cfg->default_lease;
     ctx->max_lease = cfg->max_lease;
     return am_pool_new(&pc, &ctx->pool);

@@ -327,7 +327,7 @@ static void source_unref(am_man *m, uint32_t i)
 
 int am__eligible(const entry *e)
 {
-    return (e->flags & (F_BANNED | F_COOLING)) == 0;
+    return (e->flags & (F_BANNED | F_COOLING | F_HELD)) == 0;
 }
 
 static am_state effective_state(const entry *e)
@@ -1127,6 +1127,17 @@ int am_get(am_man *m, uint64_t id, am_peer *out)
 int am_has(am_man *m, uint64_t id)
 {
     return m != NULL && am__find_id(m, id) != AM_IDX_NONE;
+}
+
+int am_hold(am_man *m, uint64_t id, int on)
+{
+    if (!m)
+        return AM_ERR_INVAL;
+    uint32_t i = am__find_id(m, id);
+    if (i == AM_IDX_NONE)
+        return AM_ERR_NOTFOUND;
+    am__set_flag(m, E(m, i), F_HELD, on);
+    return AM_OK;
 }
 
 int am_find(am_man *m, const am_addr *endpoint, am_peer *out)

@@ -198,6 +198,15 @@ int am_get(am_man *m, uint64_t id, am_peer *out);
 /* 1 when a peer with this id is stored (no copy: for callers that only
  * need to know whether an id they hold is still alive). */
 int am_has(am_man *m, uint64_t id);
+/*
+ * Hold (on) or release a peer: a held peer is left out of selection
+ * (am_select, the feeler included) and is otherwise unchanged: listed,
+ * relayed, updated and saved as before (the hold itself is not saved).
+ * The pool holds the peers it leases, so that a pool whose every peer is
+ * leased answers a select at once instead of testing every slot.
+ * AM_OK, or AM_ERR_NOTFOUND.
+ */
+int am_hold(am_man *m, uint64_t id, int on);
 /* Look up by address and port (the same host on another port is another peer). */
 int am_find(am_man *m, const am_addr *endpoint, am_peer *out);
 int am_place_of(am_man *m, uint64_t id, am_place *out);

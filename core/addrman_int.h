@@ -30,7 +30,9 @@ enum {
     F_LIVE = 1,      /* the record is in use */
     F_BANNED = 2,    /* an active ban covers it */
     F_COOLING = 4,   /* failed, inside the retry time */
-    F_SELF_SRC = 8   /* its own source (src is AM_IDX_NONE) */
+    F_SELF_SRC = 8,  /* its own source (src is AM_IDX_NONE) */
+    F_HELD = 16      /* held by its owner's pool (a lease): not selectable;
+                        runtime only, never saved */
 };
 
 typedef struct entry {

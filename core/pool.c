@@ -230,11 +230,20 @@ static int node_get(am_pool *p, const char *name, int *out)
     return AM_OK;
 }
 
+/* The core's mark of a lease (see pool.h); a peer the core no longer has
+ * needs none. */
+static void core_hold(am_pool *p, uint64_t peer, int on)
+{
+    if (p->cfg.core)
+        (void)am_hold(p->cfg.core, peer, on);
+}
+
 static void lease_end(am_pool *p, int ni, hold *h)
 {
     prec *r = rec_find(p, h->peer);
     if (r && r->lease_node == ni) {
         r->lease_node = NO_NODE;
+        core_hold(p, h->peer, 0);
         rec_release(p, r);
     }
     holds_del(&p->nodes[ni].leases, h);
@@ -335,6 +344,10 @@ void am_pool_free(am_pool *p)
 {
     if (!p)
         return;
+    /* The core may outlive the pool: its leased peers become selectable. */
+    for (size_t i = 0; i < p->n_nodes; i++)
+        for (size_t k = 0; k < p->nodes[i].leases.n; k++)
+            core_hold(p, p->nodes[i].leases.v[k].peer, 0);
     for (size_t i = 0; i < p->n_nodes; i++) {
         free(p->nodes[i].conns.v);
         free(p->nodes[i].leases.v);
@@ -469,6 +482,7 @@ static int lease_take(am_pool *p, int ni, const am_peer *peer, uint64_t group,
         return AM_ERR_NOMEM;
     }
     r->lease_node = ni;
+    core_hold(p, peer->id, 1);
     return AM_OK;
 }
 

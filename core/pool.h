@@ -4,7 +4,7 @@
  *
  * An address manager assumes it serves one node.  When several nodes share
  * one, three things must be added, and this module keeps them beside the
- * am_man (it never changes the tables):
+ * am_man:
  *   - per-node connections: a peer a node reported `connected` is never
  *     handed to that node again until it reports it disconnected/failed;
  *   - leases: a peer handed out by am_pool_select is leased to the asking
@@ -17,6 +17,12 @@
  * Nodes are named (1..64 of [A-Za-z0-9._-]); a node not heard from for the
  * node timeout is dropped with its leases and connections.  All of this is
  * runtime state: nothing here is saved.
+ *
+ * The one mark the pool leaves in the am_man (its config's `core`): a
+ * leased peer is held there (am_hold) for as long as the lease lasts.
+ * Leases are global, so the core can leave leased peers out of its
+ * selection indexes; a client that leases the whole pool then gets empty
+ * answers at once instead of making every select test every slot.
  *
  * THREADS: not thread-safe; callers hold the same lock as for the am_man.
  */
@@ -37,6 +43,8 @@ typedef struct am_pool_config {
     int64_t node_timeout;       /* seconds; default 900 */
     am_clock_fn clock;          /* NULL: time(NULL) */
     void *clock_ctx;
+    am_man *core;               /* optional: where leased peers are held;
+                                 * when set, the am_man the calls get */
 } am_pool_config;
 
 typedef struct am_pool_select_opts {

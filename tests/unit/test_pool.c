@@ -64,6 +64,7 @@ static fixture *make(unsigned groups, unsigned per_group)
     am_pool_config pc;
     am_pool_config_default(&pc);
     pc.clock = fake_clock;
+    pc.core = f->m;
     assert_int_equal(am_pool_new(&pc, &f->p), AM_OK);
     /* One source group per position k, so a group's peers spread over
      * buckets; in big pools a few collide and are turned away. */
@@ -567,9 +568,103 @@ static void test_dropped_name_starts_clean(void **state)
     destroy(f);
 }
 
+static int count_candidate(void *ctx, const am_peer *cand)
+{
+    (void)cand;
+    ++*(unsigned *)ctx;
+    return 0;
+}
+
+/* The core's own selection, counting the candidates it looks at. */
+static int core_select(fixture *f, am_peer *out, unsigned *looked)
+{
+    am_select_opts o;
+    memset(&o, 0, sizeof o);
+    o.skip = count_candidate;
+    o.skip_ctx = looked;
+    *looked = 0;
+    return am_select(f->m, &o, out);
+}
+
+static void test_leased_peer_is_held_in_the_core_until_the_lease_ends(void **state)
+{
+    (void)state;
+    fixture *f = make(1, 3);
+    am_peer a[3], p;
+    unsigned looked;
+    assert_int_equal(pick(f, "A", 3, 120, 0, 0, a), 3);
+    assert_int_equal(core_select(f, &p, &looked), AM_ERR_NOTFOUND);
+    assert_int_equal(looked, 0);
+    /* A report ends one lease: that peer is selectable again. */
+    report(f, "A", &a[0], AM_OP_CONNECTED);
+    assert_int_equal(core_select(f, &p, &looked), AM_OK);
+    assert_true(p.id == a[0].id);
+    /* Expiry ends the others. */
+    fake_now += 120;
+    assert_int_equal(am_pool_node_count(f->p), 1);
+    check_all(f);
+    for (int k = 0; k < 30; k++) {
+        assert_int_equal(core_select(f, &p, &looked), AM_OK);
+        if (p.id != a[0].id)
+            break;
+    }
+    assert_true(p.id != a[0].id);
+    destroy(f);
+}
+
+static void test_dropped_node_and_freed_pool_release_their_holds(void **state)
+{
+    (void)state;
+    fixture *f = make(1, 2);
+    am_peer a[2], p;
+    unsigned looked;
+    assert_int_equal(pick(f, "A", 1, 3600, 0, 0, a), 1);
+    assert_int_equal(pick(f, "B", 1, 3600, 0, 0, a + 1), 1);
+    assert_int_equal(core_select(f, &p, &looked), AM_ERR_NOTFOUND);
+    assert_int_equal(am_pool_drop_node(f->p, "A"), AM_OK);
+    check_all(f);
+    assert_int_equal(core_select(f, &p, &looked), AM_OK);
+    assert_true(p.id == a[0].id);
+    am_pool_free(f->p);
+    f->p = NULL;
+    char why[256];
+    assert_int_equal(am_check(f->m, why, sizeof why), AM_OK);
+    assert_int_equal(am_hold(f->m, a[1].id, 0), AM_OK);   /* already released */
+    unsigned seen = 0;
+    for (int k = 0; k < 60 && seen != 3; k++) {
+        assert_int_equal(core_select(f, &p, &looked), AM_OK);
+        seen |= p.id == a[0].id ? 1u : 2u;
+    }
+    assert_int_equal(seen, 3);
+    destroy(f);
+}
+
+/* Before leases were held in the core, this select tested every leased
+ * peer one by one (the core's exact pass) before it could answer "none". */
+static void test_whole_pool_leased_answers_without_testing_candidates(void **state)
+{
+    (void)state;
+    fixture *f = make(40, 5);
+    am_peer *a = test_malloc(1000 * sizeof *a), p;
+    size_t leased = 0, n;
+    unsigned looked;
+    while ((n = pick(f, "greedy", 1000, 3600, 0, 0, a)) > 0)
+        leased += n;
+    assert_int_equal(leased, am_size(f->m));
+    assert_int_equal(pick(f, "other", 1, 60, 0, 0, a), 0);
+    assert_int_equal(core_select(f, &p, &looked), AM_ERR_NOTFOUND);
+    assert_int_equal(looked, 0);
+    assert_int_equal(am_hold(f->m, UINT64_C(1) << 50, 1), AM_ERR_NOTFOUND);
+    test_free(a);
+    destroy(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_leased_peer_is_held_in_the_core_until_the_lease_ends),
+        cmocka_unit_test(test_dropped_node_and_freed_pool_release_their_holds),
+        cmocka_unit_test(test_whole_pool_leased_answers_without_testing_candidates),
         cmocka_unit_test(test_node_names_are_validated),
         cmocka_unit_test(test_leased_peer_is_not_handed_to_another_node),
         cmocka_unit_test(test_lease_expires_after_its_seconds),
