@@ -1140,6 +1140,13 @@ int am_hold(am_man *m, uint64_t id, int on)
     return AM_OK;
 }
 
+int am_held(am_man *m, uint64_t id)
+{
+    uint32_t i = m != NULL ? am__find_id(m, id) : AM_IDX_NONE;
+
+    return i != AM_IDX_NONE && (E(m, i)->flags & F_HELD) != 0;
+}
+
 int am_find(am_man *m, const am_addr *endpoint, am_peer *out)
 {
     if (!m || !endpoint || !out)

@@ -207,6 +207,8 @@ int am_has(am_man *m, uint64_t id);
  * AM_OK, or AM_ERR_NOTFOUND.
  */
 int am_hold(am_man *m, uint64_t id, int on);
+/* 1 when the peer is stored and held. */
+int am_held(am_man *m, uint64_t id);
 /* Look up by address and port (the same host on another port is another peer). */
 int am_find(am_man *m, const am_addr *endpoint, am_peer *out);
 int am_place_of(am_man *m, uint64_t id, am_place *out);

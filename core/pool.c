@@ -57,6 +57,8 @@ struct am_pool {
     am_idxmap map;
     uint64_t *orphans;          /* last connection ended by a node drop */
     size_t n_orphans, cap_orphans;
+    int64_t lease_due;          /* no lease ends before this (INT64_MAX:
+                                 * none): tick scans the leases only then */
 };
 
 /* ------------------------------------------------------------ helpers */
@@ -293,10 +295,14 @@ static void node_drop(am_pool *p, int ni)
     memset(n, 0, sizeof *n);
 }
 
-/* Expired leases end, silent nodes go. */
+/* Expired leases end, silent nodes go.  Every pool call ticks, so the
+ * leases (possibly the whole pool) are scanned only when one is due, which
+ * the clock's whole seconds make at most once a second. */
 static void tick(am_pool *p)
 {
     int64_t now = now_of(p);
+    int scan = now >= p->lease_due;
+    int64_t due = INT64_MAX;
     for (size_t i = 0; i < p->n_nodes; i++) {
         node *n = &p->nodes[i];
         if (!n->live)
@@ -305,10 +311,15 @@ static void tick(am_pool *p)
             node_drop(p, (int)i);
             continue;
         }
-        for (size_t k = n->leases.n; k-- > 0;)
+        for (size_t k = scan ? n->leases.n : 0; k-- > 0;) {
             if (n->leases.v[k].until <= now)
                 lease_end(p, (int)i, &n->leases.v[k]);
+            else if (n->leases.v[k].until < due)
+                due = n->leases.v[k].until;
+        }
     }
+    if (scan)
+        p->lease_due = due;
 }
 
 /* --------------------------------------------------------- lifecycle */
@@ -335,6 +346,7 @@ int am_pool_new(const am_pool_config *cfg, am_pool **out)
     if (!p->cfg.clock)
         p->cfg.clock = real_clock;
     p->r_free = AM_IDX_NONE;
+    p->lease_due = INT64_MAX;
     am_idxmap_init(&p->map, rec_hash, rec_eq, p);
     *out = p;
     return AM_OK;
@@ -483,6 +495,8 @@ static int lease_take(am_pool *p, int ni, const am_peer *peer, uint64_t group,
     }
     r->lease_node = ni;
     core_hold(p, peer->id, 1);
+    if (until < p->lease_due)
+        p->lease_due = until;
     return AM_OK;
 }
 
@@ -752,6 +766,17 @@ int am_pool_check(am_pool *p, char *why, size_t why_len)
             if (!r || r->lease_node != (int)i)
                 return fail(why, why_len, "node %s lease of %llu not recorded",
                             n->name, (unsigned long long)n->leases.v[k].peer);
+            if (n->leases.v[k].until < p->lease_due)
+                return fail(why, why_len, "node %s lease of %llu ends before "
+                            "the earliest end the pool knows", n->name,
+                            (unsigned long long)n->leases.v[k].peer);
+            /* (A peer the core evicted keeps its lease until the next
+             * prune.) */
+            if (p->cfg.core && am_has(p->cfg.core, n->leases.v[k].peer) &&
+                !am_held(p->cfg.core, n->leases.v[k].peer))
+                return fail(why, why_len, "node %s lease of %llu not held in "
+                            "the core", n->name,
+                            (unsigned long long)n->leases.v[k].peer);
             leases++;
         }
         for (size_t k = 0; k < n->conns.n; k++) {

@@ -659,12 +659,54 @@ static void test_whole_pool_leased_answers_without_testing_candidates(void **sta
     destroy(f);
 }
 
+static const char *holder_of(fixture *f, uint64_t id)
+{
+    const char *holder;
+    size_t nconn;
+    assert_int_equal(am_pool_peer_holders(f->p, id, &holder, &nconn), AM_OK);
+    return holder;
+}
+
+/* The pool scans its leases only when one is due: each must still end on
+ * its own second, whatever the order they were taken in. */
+static void test_leases_of_different_lengths_each_end_on_time(void **state)
+{
+    (void)state;
+    fixture *f = make(1, 3);
+    am_peer a[3];
+    int64_t t0 = fake_now;
+    assert_int_equal(pick(f, "A", 1, 10, 0, 0, a), 1);          /* ends t0+10 */
+    fake_now = t0 + 3;
+    assert_int_equal(pick(f, "A", 1, 100, 0, 0, a + 1), 1);     /* t0+103 */
+    fake_now = t0 + 9;
+    assert_non_null(holder_of(f, a[0].id));
+    fake_now = t0 + 10;
+    assert_null(holder_of(f, a[0].id));
+    assert_non_null(holder_of(f, a[1].id));
+    /* A shorter lease taken now ends before the one already known. */
+    fake_now = t0 + 11;
+    assert_int_equal(pick(f, "B", 1, 5, 0, 0, a + 2), 1);       /* t0+16 */
+    fake_now = t0 + 15;
+    assert_non_null(holder_of(f, a[2].id));
+    fake_now = t0 + 16;
+    assert_null(holder_of(f, a[2].id));
+    assert_non_null(holder_of(f, a[1].id));
+    check_all(f);
+    fake_now = t0 + 102;
+    assert_non_null(holder_of(f, a[1].id));
+    fake_now = t0 + 103;
+    assert_null(holder_of(f, a[1].id));
+    check_all(f);
+    destroy(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_leased_peer_is_held_in_the_core_until_the_lease_ends),
         cmocka_unit_test(test_dropped_node_and_freed_pool_release_their_holds),
         cmocka_unit_test(test_whole_pool_leased_answers_without_testing_candidates),
+        cmocka_unit_test(test_leases_of_different_lengths_each_end_on_time),
         cmocka_unit_test(test_node_names_are_validated),
         cmocka_unit_test(test_leased_peer_is_not_handed_to_another_node),
         cmocka_unit_test(test_lease_expires_after_its_seconds),
