@@ -601,6 +601,7 @@ static void entry_delete(am_man *m, entry *e)
     collision_forget(m, e->id);
     am_idxmap_remove(&m->endpoints, i);
     ids_kill(m, e->id);
+    m->removals++;
     uint32_t last = m->rnd[--m->count];
     m->rnd[e->rpos] = last;
     E(m, last)->rpos = e->rpos;
@@ -1138,6 +1139,11 @@ int am_hold(am_man *m, uint64_t id, int on)
         return AM_ERR_NOTFOUND;
     am__set_flag(m, E(m, i), F_HELD, on);
     return AM_OK;
+}
+
+uint64_t am_removals(const am_man *m)
+{
+    return m ? m->removals : 0;
 }
 
 int am_held(am_man *m, uint64_t id)

@@ -209,6 +209,9 @@ int am_has(am_man *m, uint64_t id);
 int am_hold(am_man *m, uint64_t id, int on);
 /* 1 when the peer is stored and held. */
 int am_held(am_man *m, uint64_t id);
+/* How many peers have left the am_man since it was made (evicted, removed,
+ * replaced): while it stays the same, every id a caller keeps is alive. */
+uint64_t am_removals(const am_man *m);
 /* Look up by address and port (the same host on another port is another peer). */
 int am_find(am_man *m, const am_addr *endpoint, am_peer *out);
 int am_place_of(am_man *m, uint64_t id, am_place *out);

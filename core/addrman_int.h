@@ -89,6 +89,7 @@ struct am_man {
 
     idrec *ids;
     size_t n_ids, n_dead_ids, ids_cap;
+    uint64_t removals;                  /* peers that ever left: am_removals */
     int ids_unsorted;
     uint64_t next_id;
 

@@ -33,12 +33,29 @@ typedef struct holds {
     size_t n, cap;
 } holds;
 
+/*
+ * The network groups a node holds (of its connections and leases), with
+ * how many holds each: kept as holds come and go, so that a select by a
+ * node holding thousands of leases does not gather them every time.  Open
+ * addressing, GROUP_NONE marks a free slot (group keys stay below 2^63).
+ */
+#define GROUP_NONE UINT64_MAX
+
+typedef struct groups {
+    uint64_t *key;
+    uint32_t *n;
+    size_t mask;                /* slots - 1, when key is not NULL */
+    size_t used;
+} groups;
+
 typedef struct node {
     char name[AM_NODE_NAME_MAX + 1];
     int live;
     int64_t last_seen;
     uint64_t selects, handed;
+    uint64_t pruned_at;         /* the core's removals at the last prune */
     holds conns, leases;
+    groups held;                /* groups of conns and leases */
 } node;
 
 typedef struct prec {
@@ -121,6 +138,109 @@ static int holds_add(holds *h, uint64_t peer, uint64_t group, int64_t until)
 static void holds_del(holds *h, hold *x)
 {
     *x = h->v[--h->n];
+}
+
+/* ------------------------------------------------------- group counts */
+
+static size_t groups_slot(const groups *g, uint64_t k)
+{
+    size_t i = mix64(k) & g->mask;
+    while (g->key[i] != GROUP_NONE && g->key[i] != k)
+        i = (i + 1) & g->mask;
+    return i;
+}
+
+static int groups_has(const groups *g, uint64_t k)
+{
+    return g->key != NULL && g->key[groups_slot(g, k)] == k;
+}
+
+static int groups_grow(groups *g)
+{
+    size_t cap = g->key ? (g->mask + 1) * 2 : 16;
+    groups bigger = {malloc(cap * sizeof *g->key), malloc(cap * sizeof *g->n),
+                     cap - 1, g->used};
+    if (!bigger.key || !bigger.n) {
+        free(bigger.key);
+        free(bigger.n);
+        return AM_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < cap; i++)
+        bigger.key[i] = GROUP_NONE;
+    for (size_t i = 0; g->key && i <= g->mask; i++)
+        if (g->key[i] != GROUP_NONE) {
+            size_t j = groups_slot(&bigger, g->key[i]);
+            bigger.key[j] = g->key[i];
+            bigger.n[j] = g->n[i];
+        }
+    free(g->key);
+    free(g->n);
+    *g = bigger;
+    return AM_OK;
+}
+
+static int groups_add(groups *g, uint64_t k)
+{
+    if ((!g->key || (g->used + 1) * 2 > g->mask + 1) && groups_grow(g) != AM_OK)
+        return AM_ERR_NOMEM;
+    size_t i = groups_slot(g, k);
+    if (g->key[i] == k) {
+        g->n[i]++;
+        return AM_OK;
+    }
+    g->key[i] = k;
+    g->n[i] = 1;
+    g->used++;
+    return AM_OK;
+}
+
+/* One hold fewer of group k; the last one frees its slot, and the keys
+ * after it shift back into the gap (no tombstones). */
+static void groups_del(groups *g, uint64_t k)
+{
+    if (!g->key)
+        return;
+    size_t i = groups_slot(g, k);
+    if (g->key[i] != k || --g->n[i] > 0)
+        return;
+    for (size_t j = (i + 1) & g->mask; g->key[j] != GROUP_NONE;
+         j = (j + 1) & g->mask) {
+        size_t home = mix64(g->key[j]) & g->mask;
+        /* j's key may fill the gap when the gap lies on its probe path. */
+        if (((j - i) & g->mask) <= ((j - home) & g->mask)) {
+            g->key[i] = g->key[j];
+            g->n[i] = g->n[j];
+            i = j;
+        }
+    }
+    g->key[i] = GROUP_NONE;
+    g->used--;
+}
+
+static void groups_free(groups *g)
+{
+    free(g->key);
+    free(g->n);
+    memset(g, 0, sizeof *g);
+}
+
+/* A node's hold and its group, together. */
+static int node_hold_add(node *n, holds *h, uint64_t peer, uint64_t group,
+                         int64_t until)
+{
+    if (groups_add(&n->held, group) != AM_OK)
+        return AM_ERR_NOMEM;
+    if (holds_add(h, peer, group, until) != AM_OK) {
+        groups_del(&n->held, group);
+        return AM_ERR_NOMEM;
+    }
+    return AM_OK;
+}
+
+static void node_hold_del(node *n, holds *h, hold *x)
+{
+    groups_del(&n->held, x->group);
+    holds_del(h, x);
 }
 
 /* ------------------------------------------------------- peer records */
@@ -248,7 +368,7 @@ static void lease_end(am_pool *p, int ni, hold *h)
         core_hold(p, h->peer, 0);
         rec_release(p, r);
     }
-    holds_del(&p->nodes[ni].leases, h);
+    node_hold_del(&p->nodes[ni], &p->nodes[ni].leases, h);
 }
 
 static void conn_end(am_pool *p, int ni, hold *h)
@@ -258,7 +378,7 @@ static void conn_end(am_pool *p, int ni, hold *h)
         r->n_conn--;
         rec_release(p, r);
     }
-    holds_del(&p->nodes[ni].conns, h);
+    node_hold_del(&p->nodes[ni], &p->nodes[ni].conns, h);
 }
 
 /* Remember a peer nobody is connected to any more because its node was
@@ -292,6 +412,7 @@ static void node_drop(am_pool *p, int ni)
     }
     free(n->leases.v);
     free(n->conns.v);
+    groups_free(&n->held);
     memset(n, 0, sizeof *n);
 }
 
@@ -363,6 +484,7 @@ void am_pool_free(am_pool *p)
     for (size_t i = 0; i < p->n_nodes; i++) {
         free(p->nodes[i].conns.v);
         free(p->nodes[i].leases.v);
+        groups_free(&p->nodes[i].held);
     }
     free(p->nodes);
     free(p->recs);
@@ -433,7 +555,8 @@ typedef struct pick_ctx {
     int ni;
     const am_pool_select_opts *o;
     kset ids;                   /* picked by this call */
-    kset groups;                /* diverse: the node's and this call's */
+    kset groups;                /* diverse: this call's (the node's are in
+                                 * its `held`) */
     size_t n;
     uint64_t last_id;           /* the last candidate pick_skip grouped */
     uint64_t last_group;        /* (the core accepts the last candidate it
@@ -455,7 +578,8 @@ static int pick_skip(void *ctx, const am_peer *cand)
         return 0;
     c->last_id = cand->id;
     c->last_group = am_addr_group_key(&cand->addr);
-    return kset_has(&c->groups, c->last_group);
+    return kset_has(&c->groups, c->last_group) ||
+           groups_has(&c->p->nodes[c->ni].held, c->last_group);
 }
 
 static uint64_t group_of(const pick_ctx *c, const am_peer *peer)
@@ -464,22 +588,16 @@ static uint64_t group_of(const pick_ctx *c, const am_peer *peer)
                                                    : am_addr_group_key(&peer->addr);
 }
 
-/* The sets, sized for the node's holds and `count` picks. */
-static int pick_init(pick_ctx *c, const node *n, unsigned count)
+/* The sets of this call, sized for `count` picks. */
+static int pick_init(pick_ctx *c, unsigned count)
 {
     c->groups.slot = NULL;
     if (kset_init(&c->ids, count) != AM_OK)
         return AM_ERR_NOMEM;
-    if (!c->o->diverse)
-        return AM_OK;
-    if (kset_init(&c->groups, n->conns.n + n->leases.n + count) != AM_OK) {
+    if (c->o->diverse && kset_init(&c->groups, count) != AM_OK) {
         kset_free(&c->ids);
         return AM_ERR_NOMEM;
     }
-    for (size_t i = 0; i < n->conns.n; i++)
-        kset_add(&c->groups, n->conns.v[i].group);
-    for (size_t i = 0; i < n->leases.n; i++)
-        kset_add(&c->groups, n->leases.v[i].group);
     return AM_OK;
 }
 
@@ -489,7 +607,8 @@ static int lease_take(am_pool *p, int ni, const am_peer *peer, uint64_t group,
     prec *r = rec_get(p, peer->id);
     if (!r)
         return AM_ERR_NOMEM;
-    if (holds_add(&p->nodes[ni].leases, peer->id, group, until) != AM_OK) {
+    if (node_hold_add(&p->nodes[ni], &p->nodes[ni].leases, peer->id, group,
+                      until) != AM_OK) {
         rec_release(p, r);
         return AM_ERR_NOMEM;
     }
@@ -506,6 +625,10 @@ static int lease_take(am_pool *p, int ni, const am_peer *peer, uint64_t group,
 static void node_prune(am_pool *p, am_man *m, int ni)
 {
     node *n = &p->nodes[ni];
+    uint64_t removals = am_removals(m);
+    if (n->pruned_at == removals)
+        return;                 /* nobody left since: every hold is alive */
+    n->pruned_at = removals;
     for (size_t k = n->leases.n; k-- > 0;)
         if (!am_has(m, n->leases.v[k].peer))
             lease_end(p, ni, &n->leases.v[k]);
@@ -544,7 +667,7 @@ int am_pool_select(am_pool *p, am_man *m, const am_pool_select_opts *o,
     c->o = o;
     c->n = 0;
     c->last_id = 0;             /* ids start at 1 */
-    if (pick_init(c, &p->nodes[c->ni], o->count) != AM_OK)
+    if (pick_init(c, o->count) != AM_OK)
         return AM_ERR_NOMEM;
     am_select_opts so = o->base;
     so.skip = pick_skip;
@@ -603,7 +726,8 @@ int am_pool_report(am_pool *p, const char *node_name, const am_peer *peer,
     prec *r = rec_get(p, peer->id);
     if (!r)
         return AM_ERR_NOMEM;
-    if (holds_add(&n->conns, peer->id, am_addr_group_key(&peer->addr), 0) != AM_OK) {
+    if (node_hold_add(n, &n->conns, peer->id, am_addr_group_key(&peer->addr),
+                      0) != AM_OK) {
         rec_release(p, r);
         return AM_ERR_NOMEM;
     }
@@ -779,7 +903,22 @@ int am_pool_check(am_pool *p, char *why, size_t why_len)
                             (unsigned long long)n->leases.v[k].peer);
             leases++;
         }
+        /* The group counts are the holds' groups, no more, no less. */
+        size_t counted = 0;
+        for (size_t k = 0; n->held.key && k <= n->held.mask; k++)
+            counted += n->held.key[k] != GROUP_NONE ? n->held.n[k] : 0;
+        if (counted != n->leases.n + n->conns.n)
+            return fail(why, why_len, "node %s counts %zu held groups for "
+                        "%zu holds", n->name, counted,
+                        n->leases.n + n->conns.n);
+        for (size_t k = 0; k < n->leases.n; k++)
+            if (!groups_has(&n->held, n->leases.v[k].group))
+                return fail(why, why_len, "node %s lease group not counted",
+                            n->name);
         for (size_t k = 0; k < n->conns.n; k++) {
+            if (!groups_has(&n->held, n->conns.v[k].group))
+                return fail(why, why_len, "node %s connection group not "
+                            "counted", n->name);
             if (!rec_find(p, n->conns.v[k].peer))
                 return fail(why, why_len, "node %s connection not recorded", n->name);
             for (size_t j = 0; j < k; j++)

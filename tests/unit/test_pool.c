@@ -700,6 +700,64 @@ static void test_leases_of_different_lengths_each_end_on_time(void **state)
     destroy(f);
 }
 
+/* A node's group counts follow its holds as they come and go in any
+ * order (am_pool_check recounts them each time), and a group the node no
+ * longer holds is handed out again. */
+static void test_held_groups_follow_holds_in_any_order(void **state)
+{
+    (void)state;
+    fixture *f = make(120, 1);
+    size_t total = am_size(f->m);
+    am_peer *a = test_malloc(total * sizeof *a);
+    size_t n = pick(f, "A", (unsigned)total, 3600, 0, 1, a);
+    assert_int_equal(n, total);
+    /* Every group is held: a diverse select finds nothing more. */
+    am_peer more;
+    assert_int_equal(pick(f, "A", 1, 0, 0, 1, &more), 0);
+    /* End the leases in a scrambled order: half by `connected` (the group
+     * stays, now as a connection), half by `failed`. */
+    uint64_t s = 12345;
+    for (size_t i = n; i > 1; i--) {
+        s = s * 6364136223846793005u + 1442695040888963407u;
+        size_t j = (size_t)(s >> 33) % i;
+        am_peer t = a[i - 1];
+        a[i - 1] = a[j];
+        a[j] = t;
+    }
+    for (size_t i = 0; i < n; i++)
+        report(f, "A", &a[i], i % 2 ? AM_OP_FAILED : AM_OP_CONNECTED);
+    /* Connections keep their groups; the failed peers' groups are free,
+     * but the failed peers rest for the retry time. */
+    assert_int_equal(pick(f, "A", 1, 0, 0, 1, &more), 0);
+    for (size_t i = 0; i < n; i += 2)
+        report(f, "A", &a[i], AM_OP_DISCONNECTED);
+    assert_int_equal(pick(f, "A", 1, 0, 0, 1, &more), 1);
+    test_free(a);
+    destroy(f);
+}
+
+/* Holds on evicted peers are forgotten at the node's next select even
+ * though prunes are skipped while nothing leaves the core. */
+static void test_prune_runs_only_after_a_removal(void **state)
+{
+    (void)state;
+    fixture *f = make(3, 1);
+    am_peer a[3];
+    assert_int_equal(pick(f, "A", 2, 3600, 0, 0, a), 2);
+    uint64_t before = am_removals(f->m);
+    assert_int_equal(pick(f, "A", 1, 3600, 0, 0, a + 2), 1);
+    assert_true(am_removals(f->m) == before);
+    assert_int_equal(am_remove(f->m, a[0].id), AM_OK);
+    assert_true(am_removals(f->m) == before + 1);
+    am_peer none;
+    assert_int_equal(pick(f, "A", 1, 3600, 0, 0, &none), 0);
+    am_node_info info[1];
+    size_t k;
+    assert_int_equal(am_pool_nodes(f->p, info, 1, &k), AM_OK);
+    assert_int_equal(info[0].n_leased, 2);
+    destroy(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -707,6 +765,8 @@ int main(void)
         cmocka_unit_test(test_dropped_node_and_freed_pool_release_their_holds),
         cmocka_unit_test(test_whole_pool_leased_answers_without_testing_candidates),
         cmocka_unit_test(test_leases_of_different_lengths_each_end_on_time),
+        cmocka_unit_test(test_held_groups_follow_holds_in_any_order),
+        cmocka_unit_test(test_prune_runs_only_after_a_removal),
         cmocka_unit_test(test_node_names_are_validated),
         cmocka_unit_test(test_leased_peer_is_not_handed_to_another_node),
         cmocka_unit_test(test_lease_expires_after_its_seconds),
