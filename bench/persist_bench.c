@@ -27,7 +27,6 @@
 #define DEFAULT_PEERS 100000
 #define NEW_BUCKETS 4096        /* 262 144 new slots: room for the pool */
 #define TRIED_BUCKETS 1024
-#define SOURCES 2048
 #define TARGET_S 0.5            /* save and load of 100 000 peers */
 
 static char g_root[256];
@@ -55,8 +54,6 @@ static double cpu_s(void)
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
-
-/* A routable IPv4 address in 12.0.0.0 .. 99.255.255.255. */
 
 static void quiet_log(void *ctx, const char *msg)
 {
@@ -105,30 +102,6 @@ static void dir_close(bench_dir *d)
     am_free(d->core);
 }
 
-/* n peers heard from SOURCES sources (a crawler's spread); a fifth tried,
- * some failed. */
-static void fill(am_man *m, size_t n)
-{
-    static am_addr sources[SOURCES];
-    uint64_t seed = 42, id;
-    am_addr a;
-    int is_new;
-
-    for (size_t i = 0; i < SOURCES; i++)
-        sources[i] = bench_random_ipv4(&seed, 0);
-    while (am_size(m) < n) {
-        const am_addr *src = &sources[bench_rng(&seed) % SOURCES];
-
-        a = bench_random_ipv4(&seed, 8333);
-        if (am_add(m, &a, src, 1033, 0, 0, &is_new, &id) != AM_OK || !is_new)
-            continue;
-        if (id % 5 == 0)
-            am_set_state(m, id, AM_OP_TRIED, NULL);
-        else if (id % 7 == 0)
-            am_set_state(m, id, AM_OP_FAILED, NULL);
-    }
-}
-
 static long file_size(const char *dir, const char *name)
 {
     char path[400];
@@ -156,7 +129,7 @@ static void bench_save_load(size_t peers)
 
     dir_open(&d, "saveload", 0);
     t0 = now_s();
-    fill(d.core, peers);
+    bench_fill(d.core, peers);
     printf("fill %zu peers (am_add, in memory): %.3f s\n", am_size(d.core),
            now_s() - t0);
     t0 = now_s();

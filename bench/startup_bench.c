@@ -45,7 +45,6 @@
 #define MAX_RUNS 100
 #define NEW_BUCKETS 4096        /* the default 1024/256 hold ~80 000 */
 #define TRIED_BUCKETS 1024
-#define SOURCES 2048
 #define READY_TIMEOUT_S 60
 #define STOP_TIMEOUT_S 60
 #define TARGET_S 1.0
@@ -75,30 +74,7 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* A routable IPv4 address in 12.0.0.0 .. 99.255.255.255. */
-
 /* ---- the data directory --------------------------------------------------- */
-
-static void fill(am_man *m, size_t n)
-{
-    static am_addr sources[SOURCES];
-    uint64_t seed = 42, id;
-    am_addr a;
-    int is_new;
-
-    for (size_t i = 0; i < SOURCES; i++)
-        sources[i] = bench_random_ipv4(&seed, 0);
-    while (am_size(m) < n) {
-        a = bench_random_ipv4(&seed, 8333);
-        if (am_add(m, &a, &sources[bench_rng(&seed) % SOURCES], 1033, 0, 0, &is_new,
-                   &id) != AM_OK || !is_new)
-            continue;
-        if (id % 5 == 0)
-            am_set_state(m, id, AM_OP_TRIED, NULL);
-        else if (id % 7 == 0)
-            am_set_state(m, id, AM_OP_FAILED, NULL);
-    }
-}
 
 static void store_log(void *ctx, const char *msg)
 {
@@ -128,7 +104,7 @@ static void prepare(size_t peers)
     if (api_store_config(store, &c) != AM_OK || am_new(&c, &core) != AM_OK ||
         api_store_load(store, core, NULL) != AM_OK)
         fail("cannot set up the data directory");
-    fill(core, peers);
+    bench_fill(core, peers);
     if (api_store_save(store, core, &saved) != AM_OK)
         fail("cannot save the data directory");
     api_store_close(store);

@@ -116,3 +116,27 @@ void bench_remove_tree(const char *path)
     closedir(d);
     rmdir(path);
 }
+
+#define FILL_SOURCES 2048
+
+void bench_fill(am_man *m, size_t n)
+{
+    static am_addr sources[FILL_SOURCES];
+    uint64_t seed = 42, id;
+    am_addr a;
+    int is_new;
+
+    for (size_t i = 0; i < FILL_SOURCES; i++)
+        sources[i] = bench_random_ipv4(&seed, 0);
+    while (am_size(m) < n) {
+        const am_addr *src = &sources[bench_rng(&seed) % FILL_SOURCES];
+
+        a = bench_random_ipv4(&seed, 8333);
+        if (am_add(m, &a, src, 1033, 0, 0, &is_new, &id) != AM_OK || !is_new)
+            continue;
+        if (id % 5 == 0)
+            am_set_state(m, id, AM_OP_TRIED, NULL);
+        else if (id % 7 == 0)
+            am_set_state(m, id, AM_OP_FAILED, NULL);
+    }
+}

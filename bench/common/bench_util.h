@@ -1,13 +1,14 @@
 /*
  * bench_util.h - small pieces every benchmark program needs: a seeded
  * random stream, routable test addresses, a free loopback port, resident
- * memory, sleeping, removing a temporary directory.  Linked into each program under bench/.
+ * memory, sleeping, a filled pool, removing a temporary directory.  Linked into each program under bench/.
  */
 #ifndef BENCH_UTIL_H
 #define BENCH_UTIL_H
 
 #include <stdint.h>
 
+#include "addrman.h"
 #include "netaddr.h"
 
 /* splitmix64: the next value of the stream *s. */
@@ -28,6 +29,11 @@ int bench_free_port(void);
 long bench_rss_kb(long pid);
 
 void bench_sleep_ms(long ms);
+
+/* Add peers to m until it holds n, heard from 2048 sources (a crawler's
+ * spread), always the same for a given n: a fifth of them tried, some
+ * failed. */
+void bench_fill(am_man *m, size_t n);
 
 /* rm -r path (a benchmark's temporary data directory); errors ignored. */
 void bench_remove_tree(const char *path);
