@@ -33,14 +33,15 @@ typedef struct holds {
     size_t n, cap;
 } holds;
 
+/* The free slot of the pool's open-addressing sets of ids and groups:
+ * ids stay below 2^53 and group keys below 2^63, so it is never a key. */
+#define KEY_NONE UINT64_MAX
+
 /*
  * The network groups a node holds (of its connections and leases), with
  * how many holds each: kept as holds come and go, so that a select by a
- * node holding thousands of leases does not gather them every time.  Open
- * addressing, GROUP_NONE marks a free slot (group keys stay below 2^63).
+ * node holding thousands of leases does not gather them every time.
  */
-#define GROUP_NONE UINT64_MAX
-
 typedef struct groups {
     uint64_t *key;
     uint32_t *n;
@@ -145,7 +146,7 @@ static void holds_del(holds *h, hold *x)
 static size_t groups_slot(const groups *g, uint64_t k)
 {
     size_t i = mix64(k) & g->mask;
-    while (g->key[i] != GROUP_NONE && g->key[i] != k)
+    while (g->key[i] != KEY_NONE && g->key[i] != k)
         i = (i + 1) & g->mask;
     return i;
 }
@@ -166,9 +167,9 @@ static int groups_grow(groups *g)
         return AM_ERR_NOMEM;
     }
     for (size_t i = 0; i < cap; i++)
-        bigger.key[i] = GROUP_NONE;
+        bigger.key[i] = KEY_NONE;
     for (size_t i = 0; g->key && i <= g->mask; i++)
-        if (g->key[i] != GROUP_NONE) {
+        if (g->key[i] != KEY_NONE) {
             size_t j = groups_slot(&bigger, g->key[i]);
             bigger.key[j] = g->key[i];
             bigger.n[j] = g->n[i];
@@ -203,7 +204,7 @@ static void groups_del(groups *g, uint64_t k)
     size_t i = groups_slot(g, k);
     if (g->key[i] != k || --g->n[i] > 0)
         return;
-    for (size_t j = (i + 1) & g->mask; g->key[j] != GROUP_NONE;
+    for (size_t j = (i + 1) & g->mask; g->key[j] != KEY_NONE;
          j = (j + 1) & g->mask) {
         size_t home = mix64(g->key[j]) & g->mask;
         /* j's key may fill the gap when the gap lies on its probe path. */
@@ -213,7 +214,7 @@ static void groups_del(groups *g, uint64_t k)
             i = j;
         }
     }
-    g->key[i] = GROUP_NONE;
+    g->key[i] = KEY_NONE;
     g->used--;
 }
 
@@ -496,14 +497,10 @@ void am_pool_free(am_pool *p)
 /* --------------------------------------------------------- selection */
 
 /*
- * A set of keys for one select: the ids it picked, the groups the node
- * holds.  When most candidates are refused the core tests every one of
- * them (its exact pass), so the skip test must not scan lists: open
- * addressing, KEY_NONE marks a free slot (ids stay below 2^53 and group
- * keys below 2^63, so it is never a key).
+ * A set of keys for one select: the ids it picked, the groups it handed
+ * out.  When most candidates are refused the core tests every one of them
+ * (its exact pass), so the skip test must not scan lists: open addressing.
  */
-#define KEY_NONE UINT64_MAX
-
 #define KSET_INLINE 32          /* a select of a few peers allocates nothing */
 
 typedef struct kset {
@@ -906,7 +903,7 @@ int am_pool_check(am_pool *p, char *why, size_t why_len)
         /* The group counts are the holds' groups, no more, no less. */
         size_t counted = 0;
         for (size_t k = 0; n->held.key && k <= n->held.mask; k++)
-            counted += n->held.key[k] != GROUP_NONE ? n->held.n[k] : 0;
+            counted += n->held.key[k] != KEY_NONE ? n->held.n[k] : 0;
         if (counted != n->leases.n + n->conns.n)
             return fail(why, why_len, "node %s counts %zu held groups for "
                         "%zu holds", n->name, counted,
