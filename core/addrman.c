@@ -1066,6 +1066,25 @@ static int restore_fresh(am_man *m, entry *e, int want_tried, int64_t now)
     return 1;
 }
 
+/* The state a saved peer comes back in.  Bans are restored on their own;
+ * a connection does not outlive the process that held it, so a saved
+ * "connected" peer is a tried one (Floresta saves its connected peers so),
+ * with its last success and last connection kept. */
+static am_state restored_state(am_state saved)
+{
+    switch (saved) {
+    case AM_STATE_BANNED:
+        return AM_STATE_NEVER_TRIED;
+    case AM_STATE_CONNECTED:
+        return AM_STATE_TRIED;
+    case AM_STATE_NEVER_TRIED:
+    case AM_STATE_TRIED:
+    case AM_STATE_FAILED:
+        break;
+    }
+    return saved;
+}
+
 int am_restore(am_man *m, const am_peer *p, const am_place *place)
 {
     if (!m || !p || p->id == 0 || p->id > AM_ID_MAX ||
@@ -1098,7 +1117,7 @@ int am_restore(am_man *m, const am_peer *p, const am_place *place)
     e->last_success = t32(p->last_success);
     e->last_connected = t32(p->last_connected);
     e->attempts = p->attempts;
-    set_stored_state(m, e, p->state == AM_STATE_BANNED ? AM_STATE_NEVER_TRIED : p->state);
+    set_stored_state(m, e, restored_state(p->state));
     if (!(place && restore_place(m, e, place)) &&
         !restore_fresh(m, e, place ? place->in_tried : p->in_tried, now)) {
         entry_delete(m, e);

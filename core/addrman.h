@@ -220,7 +220,9 @@ size_t am_size(const am_man *m);
 
 /*
  * Put back a saved peer (persistence): its id, fields and stored state
- * (AM_STATE_BANNED is read as never tried; bans are restored on their own).
+ * (AM_STATE_BANNED is read as never tried: bans are restored on their own;
+ * AM_STATE_CONNECTED as tried: no connection outlives a restart, and no
+ * node could ever end it).
  * With `place` (optional) the peer goes back to the same slots when they are
  * still its hashed slots (same key and table sizes) and free; otherwise, or
  * without it, a tried peer goes to its tried slot when free, and any other

@@ -55,6 +55,18 @@ json_t *it_pool(it_server *s, int place)
     return all;
 }
 
+void it_pool_unconnected(json_t *peers)
+{
+    json_t *p, *st;
+    size_t i;
+
+    json_array_foreach(peers, i, p) {
+        st = json_object_get(p, "state");
+        if (json_is_string(st) && strcmp(json_string_value(st), "connected") == 0)
+            json_object_set_new(p, "state", json_string("tried"));
+    }
+}
+
 json_t *it_bans(it_server *s)
 {
     json_t *b = fetch(s, "/v1/bans"), *bans;

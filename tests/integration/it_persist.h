@@ -12,6 +12,9 @@
  * gets the member "place" from GET /debug/place/{id} (table and slots).
  * A new reference. */
 json_t *it_pool(it_server *s, int place);
+/* A pool (it_pool) as it comes back from its files, where no connection
+ * outlives the process that held it: each "connected" peer is "tried". */
+void it_pool_unconnected(json_t *peers);
 /* The "bans" array of GET /v1/bans (new reference). */
 json_t *it_bans(it_server *s);
 /* Fail, naming the first difference, unless a and b are equal JSON. */

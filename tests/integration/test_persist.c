@@ -57,6 +57,7 @@ static void expect_round_trip_args(it_server *s, int sig,
     pool_view before, after;
 
     view_take(s, &before);
+    it_pool_unconnected(before.peers);
     it_bounce(s, sig, args);
     view_take(s, &after);
     view_same(&before, &after);
@@ -112,6 +113,63 @@ static void test_round_trip_after_sigkill(void **state)
     expect_round_trip(s, SIGTERM);
     it_fill(s, 32, IT_FILL_OLD);
     expect_round_trip(s, SIGKILL);
+}
+
+/* A connection reported by node "a" ends with the process that knew of
+ * it: after a restart (clean or a crash) the peer is tried, with its last
+ * success kept, no node is listed, and the stats count no connection. */
+static void expect_connected_comes_back_tried(it_server *s, int sig)
+{
+    char path[IT_PATH_MAX], host[IT_HOST_MAX];
+    json_t *p, *st, *nodes;
+    json_int_t success;
+    it_resp *r;
+
+    it_uniq_ipv4(host);
+    it_add_one(s, host, IT_PORT, 9);
+    it_peer_path(host, IT_PORT, "/state", path, sizeof path);
+    r = it_send(s, "PUT", path, "{\"state\": \"connected\", \"node\": \"a\"}");
+    IT_STATUS(r, 200);
+    it_resp_free(r);
+    p = it_peer(s, host, IT_PORT);
+    IT_STREQ(IT_JSTR(p, "state"), "connected");
+    success = IT_JINT(p, "last_success");
+    json_decref(p);
+
+    it_bounce(s, sig, debug_args);
+    p = it_peer(s, host, IT_PORT);
+    IT_STREQ(IT_JSTR(p, "state"), "tried");
+    IT_STREQ(IT_JSTR(p, "table"), "tried");
+    assert_int_equal(IT_JINT(p, "last_success"), success);
+    json_decref(p);
+    st = it_stats(s);
+    assert_int_equal(IT_JINT(IT_JOBJ(st, "states"), "connected"), 0);
+    json_decref(st);
+    r = it_get(s, "/v1/nodes");
+    IT_STATUS(r, 200);
+    nodes = IT_JARR(IT_BODY(r), "nodes");
+    assert_int_equal(json_array_size(nodes), 0);
+    it_resp_free(r);
+    r = it_delete(s, "/v1/nodes/a");
+    IT_ERROR(r, 404, "not_found");
+    it_resp_free(r);
+    /* The tried state it came back in is what the next restart keeps. */
+    it_bounce(s, SIGTERM, debug_args);
+    p = it_peer(s, host, IT_PORT);
+    IT_STREQ(IT_JSTR(p, "state"), "tried");
+    json_decref(p);
+}
+
+static void test_connected_comes_back_tried_after_sigterm(void **state)
+{
+    it_need_own(*state);
+    expect_connected_comes_back_tried(*state, SIGTERM);
+}
+
+static void test_connected_comes_back_tried_after_a_crash(void **state)
+{
+    it_need_own(*state);
+    expect_connected_comes_back_tried(*state, SIGKILL);
 }
 
 /* Tiny tables: adds evict, state changes collide in the tried table and
@@ -300,6 +358,8 @@ int main(void)
         T(test_round_trip_after_sigterm),
         T(test_round_trip_after_sigkill),
         TN(test_round_trip_small_tables),
+        T(test_connected_comes_back_tried_after_sigterm),
+        T(test_connected_comes_back_tried_after_a_crash),
         T(test_dump_writes_peers_json),
         T(test_changes_grow_the_journal),
         TN(test_save_timer),

@@ -217,6 +217,7 @@ static void test_export_then_import_gives_the_same_pool(void **state)
     it_need_own(a);
     it_fill(a, 64, IT_FILL_BANS);
     pa = it_pool(a, 1);
+    it_pool_unconnected(pa);
     it_open(&b, NULL);
     assert_int_equal(it_signal_wait(&b, SIGTERM, IT_STOP_TIMEOUT_MS), 0);
     copy_key(a, &b);
@@ -242,6 +243,7 @@ static void test_export_to_a_server_with_its_own_key(void **state)
     it_need_own(a);
     it_fill(a, 64, IT_FILL_BANS);
     pa = it_pool(a, 0);
+    it_pool_unconnected(pa);
     it_open(&b, NULL);
     assert_true(export_import(a, &b) * 10 >= json_array_size(pa) * 9);
     pb = it_pool(&b, 0);

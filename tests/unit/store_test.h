@@ -239,8 +239,16 @@ static inline void st_same_peer(const am_peer *a, const am_peer *b)
                  ea);
 }
 
-/* Every peer (fields, stored state, table, buckets and slots), the ban list
- * and the id counter of a and b are identical. */
+/* The state a peer saved in `saved` comes back in: no connection outlives
+ * a restart, so a connected peer is tried (am_restore). */
+static inline am_state st_restarted_state(am_state saved)
+{
+    return saved == AM_STATE_CONNECTED ? AM_STATE_TRIED : saved;
+}
+
+/* b is a brought back from its files: every peer (fields, stored state,
+ * table, buckets and slots), the ban list and the id counter are
+ * identical, but for a's connected peers, which are tried in b. */
 static inline void st_same_core(am_man *a, am_man *b)
 {
     am_filter any = t_filter_any();
@@ -257,6 +265,7 @@ static inline void st_same_core(am_man *a, am_man *b)
         ASSERT_RC(am_get(a, ids[i], &pa), AM_OK);
         if (am_get(b, ids[i], &pb) != AM_OK)
             fail_msg("peer %llu missing", (unsigned long long)ids[i]);
+        pa.state = st_restarted_state(pa.state);
         st_same_peer(&pa, &pb);
         ASSERT_RC(am_place_of(a, ids[i], &la), AM_OK);
         ASSERT_RC(am_place_of(b, ids[i], &lb), AM_OK);
@@ -267,7 +276,7 @@ static inline void st_same_core(am_man *a, am_man *b)
                      la.slot[0], lb.bucket[0], lb.slot[0]);
         ASSERT_RC(am_stored_state(a, ids[i], &sa), AM_OK);
         ASSERT_RC(am_stored_state(b, ids[i], &sb), AM_OK);
-        assert_int_equal(sa, sb);
+        assert_int_equal(st_restarted_state(sa), sb);
     }
     free(ids);
 

@@ -2,6 +2,7 @@
  * test_addrman_restore.c - am_restore: putting saved peers back (the
  * persistence path) with their ids, fields, state and slots.
  */
+#include "addrman_persist.h"
 #include "am_test.h"
 
 #define N_PEERS 300
@@ -61,11 +62,17 @@ static void test_restore_with_place_gives_back_ids_fields_and_slots(void **state
     for (size_t i = 0; i < s->n; i++) {
         am_peer p = t_get(m2, s->peer[i].id);
         am_place pl = t_place(m2, s->peer[i].id);
-        assert_memory_equal(&p, &s->peer[i], sizeof p);
+        am_peer want = s->peer[i];
+        if (want.state == AM_STATE_CONNECTED)
+            want.state = AM_STATE_TRIED;
+        assert_memory_equal(&p, &want, sizeof p);
         assert_memory_equal(&pl, &s->place[i], sizeof pl);
     }
     am_stats st2 = t_stats(m2);
     assert_int_equal(st2.total, st1.total);
+    assert_true(st1.by_state[AM_STATE_CONNECTED] > 0);
+    st1.by_state[AM_STATE_TRIED] += st1.by_state[AM_STATE_CONNECTED];
+    st1.by_state[AM_STATE_CONNECTED] = 0;
     assert_memory_equal(st2.by_state, st1.by_state, sizeof st1.by_state);
     assert_memory_equal(st2.slots_used, st1.slots_used, sizeof st1.slots_used);
     assert_int_equal(st2.cooling, st1.cooling);
@@ -94,7 +101,8 @@ static void test_restore_without_place_uses_the_hashed_slots(void **state)
         restored++;
         am_peer p = t_get(m2, s->peer[i].id);
         assert_true(am_addr_eq(&p.addr, &s->peer[i].addr));
-        assert_int_equal(p.state, s->peer[i].state);
+        assert_int_equal(p.state, s->peer[i].state == AM_STATE_CONNECTED
+                                      ? AM_STATE_TRIED : s->peer[i].state);
         assert_int_equal(p.last_success, s->peer[i].last_success);
         am_place pl = t_place(m2, p.id);
         for (uint32_t k = 0; k < pl.n; k++)
@@ -104,6 +112,37 @@ static void test_restore_without_place_uses_the_hashed_slots(void **state)
     am_free(m1);
     am_free(m2);
     free(s);
+}
+
+/* A connection does not outlive a restart: nobody could end it. */
+static void test_restore_brings_a_connected_peer_back_tried(void **state)
+{
+    (void)state;
+    am_man *m1 = t_man(1024, 256);
+    uint64_t id = t_add(m1, t_v4(5, 6, 7, 8, T_PORT), NULL, 1, 0);
+    t_advance(T_HOUR);
+    t_set(m1, id, AM_OP_CONNECTED);
+    am_peer before = t_get(m1, id);
+    am_place place = t_place(m1, id);
+    assert_int_equal(before.state, AM_STATE_CONNECTED);
+    assert_true(before.last_success > 0);
+
+    am_man *m2 = t_man(1024, 256);
+    ASSERT_RC(am_restore(m2, &before, &place), AM_OK);
+    CHECK(m2);
+    am_peer p = t_get(m2, id);
+    am_state stored;
+    ASSERT_RC(am_stored_state(m2, id, &stored), AM_OK);
+    assert_int_equal(p.state, AM_STATE_TRIED);
+    assert_int_equal(stored, AM_STATE_TRIED);
+    assert_int_equal(p.in_tried, 1);
+    assert_int_equal(p.last_success, before.last_success);
+    assert_int_equal(p.last_connected, before.last_connected);
+    am_stats st = t_stats(m2);
+    assert_int_equal(st.by_state[AM_STATE_CONNECTED], 0);
+    assert_int_equal(st.by_state[AM_STATE_TRIED], 1);
+    am_free(m1);
+    am_free(m2);
 }
 
 static void test_restore_known_id_or_endpoint_is_exists(void **state)
@@ -207,6 +246,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_restore_with_place_gives_back_ids_fields_and_slots),
         cmocka_unit_test(test_restore_without_place_uses_the_hashed_slots),
+        cmocka_unit_test(test_restore_brings_a_connected_peer_back_tried),
         cmocka_unit_test(test_restore_known_id_or_endpoint_is_exists),
         cmocka_unit_test(test_restore_moves_id_counter_past_restored_id),
         cmocka_unit_test(test_restore_reads_banned_state_as_never_tried),
