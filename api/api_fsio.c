@@ -229,7 +229,7 @@ int api_fs_write_atomic(int dirfd, const char *name, const void *data,
 
     snprintf(tmp, sizeof tmp, ".%s.tmp-%ld-%u", name, (long)getpid(),
              atomic_fetch_add(&seq, 1u));
-    fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
         step = "create";
         goto fail;

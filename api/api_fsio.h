@@ -50,7 +50,8 @@ int api_fs_map(int dirfd, const char *dir_real, const char *name, size_t max,
                const char **out, size_t *len, char *why, size_t why_len);
 void api_fs_unmap(const char *data, size_t len);
 
-/* Replace `name` atomically with data[0..len).  AM_OK or AM_ERR_IO (why). */
+/* Replace `name` atomically with data[0..len), a file of mode 0600 (the
+ * pool is private).  AM_OK or AM_ERR_IO (why). */
 int api_fs_write_atomic(int dirfd, const char *name, const void *data,
                         size_t len, char *why, size_t why_len);
 

@@ -167,7 +167,7 @@ static int check_writable(api_store *s, char *why, size_t wl)
 static int lock_dir(api_store *s, char *why, size_t wl)
 {
     s->lockfd = openat(s->dirfd, API_STORE_LOCK,
-                       O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+                       O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (s->lockfd < 0) {
         snprintf(why, wl, "cannot open %s/%s: %s", s->dir, API_STORE_LOCK,
                  strerror(errno));
@@ -181,6 +181,31 @@ static int lock_dir(api_store *s, char *why, size_t wl)
         return busy ? AM_ERR_EXISTS : AM_ERR_IO;
     }
     return AM_OK;
+}
+
+/* The directory holds the bucketing key, on which the eclipse defences
+ * rest (addrmand.json), and the whole pool: it is made 0700 and its files
+ * 0600.  One made by someone else, or by an older version, may be open to
+ * others; that is the operator's to change, so it is said, not changed. */
+static void warn_if_open(api_store *s)
+{
+    char msg[WHY * 2];
+    struct stat st;
+
+    if (fstat(s->dirfd, &st) == 0 && (st.st_mode & 077) != 0) {
+        snprintf(msg, sizeof msg, "the data directory is open to other users "
+                 "(mode %04o): chmod 700 %s", (unsigned)(st.st_mode & 07777),
+                 s->dir);
+        log_line(s, msg);
+    }
+    if (fstatat(s->dirfd, API_STORE_META, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        (st.st_mode & 077) != 0) {
+        snprintf(msg, sizeof msg, "%s, which holds the secret bucketing key, "
+                 "is open to other users (mode %04o): chmod 600 %s/%s",
+                 API_STORE_META, (unsigned)(st.st_mode & 07777), s->dir,
+                 API_STORE_META);
+        log_line(s, msg);
+    }
 }
 
 int api_store_open(const char *dir, const api_store_opts *opts,
@@ -222,6 +247,7 @@ int api_store_open(const char *dir, const api_store_opts *opts,
         (rc = lock_dir(s, why, why_len)) != AM_OK)
         goto fail;
     remove_stale_temps(s);
+    warn_if_open(s);
     *out = s;
     return AM_OK;
 fail:
@@ -807,7 +833,7 @@ static int rotate_locked(api_store *s, uint64_t gen)
     flush_locked(s);
     journal_name(name, sizeof name, gen);
     fd = openat(s->dirfd, name,
-                O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+                O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
     if (fd < 0)
         return AM_ERR_IO;
     if (api_journal_write(fd, API_JOURNAL_MAGIC, API_JOURNAL_HDR,

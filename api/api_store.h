@@ -11,6 +11,7 @@
  *                   (api_journal.h); <gen> grows by one per snapshot
  *   anchors.json    written on request (api_store_write_file)
  *   addrmand.lock   flock()ed while a store has the directory open
+ * Every file is created with mode 0600: the key must stay secret.
  *
  * Snapshot: peers.json, bans.json, then addrmand.json, each written
  * atomically (api_fsio.h); the journal restarts at each snapshot.  The
@@ -25,9 +26,11 @@
  *
  * Start-up, in two steps because the key and the table sizes must be known
  * before am_new():
- *   api_store_open()    create the directory if missing, check it is
- *                       writable, lock it (a second server on the same
- *                       directory gets AM_ERR_EXISTS);
+ *   api_store_open()    create the directory if missing (mode 0700, as
+ *                       are missing parents), check it is writable, lock
+ *                       it (a second server on the same directory gets
+ *                       AM_ERR_EXISTS), warn (opts.log) when the
+ *                       directory or addrmand.json is open to others;
  *   api_store_config()  read addrmand.json into the am_config (key, sizes;
  *                       a fresh random key, written at once, when absent);
  *   am_new(cfg)

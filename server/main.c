@@ -31,27 +31,14 @@
 
 #define SRV_GRACE_S 10
 
-/* mkdir -p: every missing component, mode 0755 (umask applies). */
-static int make_dirs(const char *path)
+/* Allowed, but said at every start (srv_config_risks). */
+static void log_risks(const srv_config *cfg)
 {
-    char *copy = strdup(path), *p;
-    int rc = 0;
+    char risk[4][SRV_RISK_MAX];
+    size_t i, n = srv_config_risks(cfg, risk, 4);
 
-    if (copy == NULL)
-        return ENOMEM;
-    for (p = copy + 1; rc == 0; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        char saved = *p;
-        *p = '\0';
-        if (mkdir(copy, 0755) != 0 && errno != EEXIST)
-            rc = errno;
-        *p = saved;
-        if (saved == '\0')
-            break;
-    }
-    free(copy);
-    return rc;
+    for (i = 0; i < n; i++)
+        srv_log(SRV_WARN, "%s", risk[i]);
 }
 
 static void log_startup(const srv_config *cfg, const srv_http *http)
@@ -71,6 +58,7 @@ static void log_startup(const srv_config *cfg, const srv_http *http)
     srv_log(SRV_INFO, "nodes: timeout %llds, lease %llds by default, at most %llds",
             (long long)cfg->node_timeout, (long long)cfg->default_lease,
             (long long)cfg->max_lease);
+    log_risks(cfg);
     if (cfg->save_interval > 0)
         srv_log(SRV_INFO, "snapshots every %us when the pool changed, "
                           "journal fsync %s", cfg->save_interval,
@@ -243,10 +231,6 @@ static int run(const srv_config *cfg)
     sigaddset(&stop, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
-    rc = make_dirs(cfg->datadir);
-    if (rc != 0)
-        srv_log(SRV_WARN, "cannot create data directory '%s': %s "
-                          "(/readyz answers 503)", cfg->datadir, strerror(rc));
     if (open_store(cfg, &store) != 0)
         return 1;
     if (open_core(cfg, store, &core) != AM_OK ||

@@ -1,5 +1,6 @@
 #include "srv_config.h"
 
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -490,4 +491,43 @@ int srv_split_hostport(const char *text, char *host, size_t host_len,
     host[host_end - host_start] = '\0';
     strcpy(port, colon + 1);
     return 0;
+}
+
+int srv_listen_is_loopback(const char *listen)
+{
+    char host[256], port[16];
+    unsigned char a[16];
+    static const unsigned char v6_loop[16] = {0, 0, 0, 0, 0, 0, 0, 0,
+                                              0, 0, 0, 0, 0, 0, 0, 1};
+    static const unsigned char v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0,
+                                                0, 0, 0xff, 0xff};
+
+    if (srv_split_hostport(listen, host, sizeof host, port, sizeof port) != 0)
+        return 0;
+    if (strcasecmp(host, "localhost") == 0)
+        return 1;
+    if (inet_pton(AF_INET, host, a) == 1)
+        return a[0] == 127;
+    if (inet_pton(AF_INET6, host, a) == 1)
+        return memcmp(a, v6_loop, 16) == 0 ||
+               (memcmp(a, v4_mapped, 12) == 0 && a[12] == 127);
+    return 0;
+}
+
+size_t srv_config_risks(const srv_config *cfg, char (*out)[SRV_RISK_MAX],
+                        size_t cap)
+{
+    size_t n = 0, token = strlen(cfg->api_token);
+
+    if (token > 0 && token < SRV_TOKEN_MIN && n < cap)
+        snprintf(out[n++], SRV_RISK_MAX,
+                 "the API token has %zu characters, fewer than %d: it can be "
+                 "guessed (openssl rand -hex 32 makes a good one)", token,
+                 SRV_TOKEN_MIN);
+    if (token == 0 && !srv_listen_is_loopback(cfg->listen) && n < cap)
+        snprintf(out[n++], SRV_RISK_MAX,
+                 "listening on %s, not a loopback address, without "
+                 "--api-token: anyone who reaches the port can change the "
+                 "pool", cfg->listen);
+    return n;
 }

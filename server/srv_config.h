@@ -57,4 +57,19 @@ void srv_config_usage(FILE *out);
 int srv_split_hostport(const char *text, char *host, size_t host_len,
                        char *port, size_t port_len);
 
+/*
+ * Settings that are allowed but leave the pool open to others, each as one
+ * sentence for the log: an API token shorter than SRV_TOKEN_MIN
+ * characters, and a listening address that is not loopback without a
+ * token.  How many were written to out (at most cap).
+ */
+#define SRV_TOKEN_MIN 16
+#define SRV_RISK_MAX 200
+size_t srv_config_risks(const srv_config *cfg, char (*out)[SRV_RISK_MAX],
+                        size_t cap);
+
+/* 1 when the --listen text names a loopback host ("localhost", 127.0.0.0/8,
+ * ::1, ::ffff:127.0.0.0/104); 0 for any other host, names included. */
+int srv_listen_is_loopback(const char *listen);
+
 #endif
