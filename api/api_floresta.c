@@ -25,7 +25,7 @@ static int is_type(const api_jf *v, api_jf_type t)
 
 /*
  * Member `key` of obj as an integer in [0, max].  1 when present and valid,
- * 0 when absent (or null, when null_ok), -1 with why.
+ * 0 when absent, -1 with why.
  */
 static int get_uint(const api_jf *obj, const char *key, uint64_t max,
                     uint64_t *out, char *why)
@@ -45,6 +45,18 @@ static int get_uint(const api_jf *obj, const char *key, uint64_t max,
         snprintf(why, WHY_MAX, "\"%s\" is not an unsigned integer", key);
         return -1;
     }
+}
+
+/* An Option<integer> of Floresta's: serde writes None as null and reads
+ * null and an absent key alike, so null is absent here too. */
+static int get_opt_uint(const api_jf *obj, const char *key, uint64_t max,
+                        uint64_t *out, char *why)
+{
+    const api_jf *v = api_jf_get(obj, key);
+
+    if (v != NULL && v->type == API_JF_NULL)
+        return 0;
+    return get_uint(obj, key, max, out, why);
 }
 
 /* A required member: absent is an error too. */
@@ -333,7 +345,7 @@ static int read_entry(const api_jf *e, api_rec *rec, char *why)
         need_uint(e, "services", UINT64_MAX, &services, why) ||
         need_uint(e, "last_connected", U32_TIME, &lc, why) ||
         read_fstate(e, &kind, &t, why) ||
-        get_uint(e, "id", UINT64_MAX, &rec->id, why) < 0)
+        get_opt_uint(e, "id", UINT64_MAX, &rec->id, why) < 0)
         return -1;
     rec->addr.port = (uint16_t)port;
     rec->services = services;

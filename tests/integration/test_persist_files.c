@@ -294,6 +294,36 @@ static void test_load_own_snapshot_and_seed_files(void **state)
     assert_int_equal(it_file_find(s, "seeds.json.corrupt", NULL, 0, NULL), 0);
 }
 
+/* Floresta writes a peer without an id as "id": null (serde's None):
+ * imported and loaded like an entry without "id". */
+static void test_floresta_null_id_imports_and_loads(void **state)
+{
+    it_server *s = *state;
+    char h[2][IT_HOST_MAX], doc[512];
+    json_t *b;
+
+    it_need_own(s);
+    it_uniq_ipv4(h[0]);
+    it_uniq_ipv4(h[1]);
+    for (int i = 0; i < 2; i++) {
+        snprintf(doc, sizeof doc,
+                 "[{\"address\": {\"V4\": \"%s\"}, \"last_connected\": 0, "
+                 "\"state\": \"NeverTried\", \"services\": 9, "
+                 "\"port\": 8333, \"id\": null}]", h[i]);
+        if (i == 0) {
+            b = it_import(s, "floresta", doc, strlen(doc), 200);
+        } else {
+            it_file_put(s, "floresta-peers.json", doc, strlen(doc));
+            b = post_load(s, "{\"file\": \"floresta-peers.json\"}", 200,
+                          NULL);
+        }
+        assert_int_equal(IT_JINT(b, "added"), 1);
+        assert_int_equal(n_errors(b), 0);
+        json_decref(b);
+        json_decref(it_peer(s, h[i], IT_PORT));
+    }
+}
+
 static void test_load_accepts_only_names_in_the_directory(void **state)
 {
     it_server *s = *state;
@@ -445,6 +475,7 @@ int main(void)
         T(test_export_then_import_gives_the_same_pool),
         T(test_export_to_a_server_with_its_own_key),
         T(test_load_own_snapshot_and_seed_files),
+        T(test_floresta_null_id_imports_and_loads),
         T(test_load_accepts_only_names_in_the_directory),
         T(test_load_sets_bad_files_aside),
         T(test_anchors),

@@ -220,6 +220,37 @@ static void test_variants_big_numbers_states_and_bans(void **state)
     am_free(m);
 }
 
+/* Floresta's id is an Option<usize>: serde writes None as null.  Such an
+ * entry loads like one without "id"; a wrong type is still an error. */
+static void test_null_id_reads_as_no_id(void **state)
+{
+    static const char doc[] =
+        "[{\"address\": {\"V4\": \"8.8.4.4\"}, \"last_connected\": 1699990000,"
+        "  \"state\": \"NeverTried\", \"services\": 9, \"port\": 8333,"
+        "  \"id\": null},"
+        " {\"address\": {\"V4\": \"8.8.4.5\"}, \"last_connected\": 1699990000,"
+        "  \"state\": \"NeverTried\", \"services\": 9, \"port\": 8333},"
+        " {\"address\": {\"V4\": \"8.8.4.6\"}, \"last_connected\": 1699990000,"
+        "  \"state\": \"NeverTried\", \"services\": 9, \"port\": 8333,"
+        "  \"id\": \"7\"}]";
+    (void)state;
+    am_man *m = t_man(1024, 256);
+    api_merge_result r;
+    api_merge_result_init(&r);
+    ASSERT_RC(api_floresta_merge(m, doc, sizeof doc - 1, NULL, &r), AM_OK);
+    assert_int_equal(r.added, 2);
+    assert_int_equal(r.n_errors, 1);
+    assert_int_equal(r.errors[0].index, 2);
+    am_peer a = find(m, addr_of("8.8.4.4", 8333));
+    am_peer b = find(m, addr_of("8.8.4.5", 8333));
+    assert_int_equal(a.services, b.services);
+    assert_int_equal(a.state, b.state);
+    assert_int_equal(a.time, b.time);
+    CHECK(m);
+    api_merge_result_free(&r);
+    am_free(m);
+}
+
 static void test_entry_errors_are_reported_by_index(void **state)
 {
     (void)state;
@@ -541,6 +572,7 @@ int main(void)
         cmocka_unit_test(test_seed_files_import_every_routable_entry),
         cmocka_unit_test(test_seed_entry_fields_are_read),
         cmocka_unit_test(test_variants_big_numbers_states_and_bans),
+        cmocka_unit_test(test_null_id_reads_as_no_id),
         cmocka_unit_test(test_entry_errors_are_reported_by_index),
         cmocka_unit_test(test_unreadable_documents),
         cmocka_unit_test(test_export_has_floresta_keys_first_and_parses_back),
