@@ -264,8 +264,10 @@ static int check_body(api_call *c, const api_route *r, api_err *err)
             !media_type_is(req->content_type, "application/json"))
             return api_fail(err, API_UNSUPPORTED_MEDIA_TYPE,
                             "the body must be application/json");
-        return api_json_parse(req->body, req->body_len, &c->body_doc,
-                              &c->body, err);
+        if (api_json_parse(req->body, req->body_len, &c->body_doc, &c->body,
+                           err) != 0)
+            return -1;
+        return api_json_only(c->body, r->body, NULL, err);
     }
     if ((r->flags & API_ROUTE_BINARY) && req->body_len > 0 &&
         !media_type_is(req->content_type, "application/octet-stream"))

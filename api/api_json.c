@@ -1,9 +1,11 @@
 #include "api_json.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "am_error.h"
+#include "api_url.h"
 
 static int is_digit(char c)
 {
@@ -100,6 +102,38 @@ static const api_jf *member(const api_jf *obj, const char *key)
     const api_jf *v = api_jf_get(obj, key);
 
     return v != NULL && v->type == API_JF_NULL ? NULL : v;
+}
+
+/* "a, b, c" (what a route accepts), cut short when it does not fit. */
+static void list_names(const char *const *names, char *out, size_t len)
+{
+    size_t used = 0;
+
+    out[0] = '\0';
+    for (; names != NULL && *names != NULL && used < len; names++) {
+        int n = snprintf(out + used, len - used, "%s%s", used ? ", " : "",
+                         *names);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+}
+
+int api_json_only(const api_jf *obj, const char *const *allowed,
+                  const char *where, api_err *err)
+{
+    char known[160];
+
+    for (const api_jf *m = obj->child; m != NULL; m = m->next) {
+        if (api_name_listed(m->key, allowed))
+            continue;
+        list_names(allowed, known, sizeof known);
+        return api_fail(err, API_BAD_REQUEST, "unknown key '%s'%s%s (%s%s)",
+                        m->key, where ? " in " : "", where ? where : "",
+                        known[0] ? "known: " : "no key is taken here",
+                        known);
+    }
+    return 0;
 }
 
 int api_json_get_u64(const api_jf *obj, const char *key, uint64_t min,

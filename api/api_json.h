@@ -27,6 +27,15 @@ int api_json_parse(const void *body, size_t len, api_jf_reader **doc,
                    const api_jf **root, api_err *err);
 void api_json_free(api_jf_reader *doc);
 
+/*
+ * Refuse (400 bad_request) a member of obj whose key is not in `allowed`
+ * (NULL-terminated; NULL allows none): a typo ("netwroks") must not widen
+ * a request silently.  `where` (NULL at the top level) names the object in
+ * the message ("peers[3]").  0 or -1.
+ */
+int api_json_only(const api_jf *obj, const char *const *allowed,
+                  const char *where, api_err *err);
+
 /* Members of an object. */
 int api_json_get_u64(const api_jf *obj, const char *key, uint64_t min,
                      uint64_t max, uint64_t *out, api_err *err);

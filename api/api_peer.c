@@ -248,6 +248,9 @@ static int has_own_port(const char *text)
     return a.port == b.port;
 }
 
+const char *const api_peer_in_keys[] = {"address", "port", "services", "time",
+                                        NULL};
+
 int api_peer_in_parse(const api_jf *entry, api_peer_in *out, api_err *err)
 {
     const char *text;

@@ -10,7 +10,8 @@
  * Entry to add: {"address": "<host>" | "<host:port>", "port": 0..65535?,
  * "services": u64?, "time": int?}.  The port defaults to 8333; when both the
  * address and "port" carry one they must agree.  An omitted time is 0
- * (the core reads 0 as now).  Unknown members are ignored.
+ * (the core reads 0 as now).  Its keys are api_peer_in_keys; a request
+ * with another key is refused (api_json_only).
  */
 #ifndef API_PEER_H
 #define API_PEER_H
@@ -26,6 +27,9 @@
 /* Times a client may send: far beyond any clock, small enough that the
  * core's arithmetic on them cannot overflow. */
 #define API_TIME_LIMIT (INT64_C(1) << 53)
+
+/* The keys of an entry to add: address, port, services, time. */
+extern const char *const api_peer_in_keys[];
 
 /* "never_tried", "tried", "connected", "failed", "banned". */
 const char *api_state_name(am_state state);

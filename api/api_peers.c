@@ -6,6 +6,7 @@
  * lock, added under one lock (so a large batch does not hold the core for
  * long at a time, nor pay a lock per entry), then reported in entry order.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -177,6 +178,24 @@ static void item_from_json(add_item *it, const api_jf *entry)
     it->time = in.time;
 }
 
+/* An unknown key in any entry refuses the whole request before anything
+ * is added: a misspelt "servics" is the client's mistake, not the
+ * network's, and must not store peers without their services. */
+static int entries_only_known_keys(const api_jf *peers, api_err *err)
+{
+    char where[32];
+    size_t i = 0;
+
+    for (const api_jf *e = peers->child; e != NULL; e = e->next, i++) {
+        if (e->type != API_JF_OBJ)
+            continue;           /* an entry error of its own, by index */
+        snprintf(where, sizeof where, "peers[%zu]", i);
+        if (api_json_only(e, api_peer_in_keys, where, err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 int api_h_peers_add(api_call *c, api_err *err)
 {
     const char *src_text;
@@ -196,6 +215,8 @@ int api_h_peers_add(api_call *c, api_err *err)
     rc = api_json_get_array(c->body, "peers", &peers, err);
     if (rc <= 0)
         return rc < 0 ? -1 : api_fail(err, API_BAD_REQUEST, "peers is required");
+    if (entries_only_known_keys(peers, err) != 0)
+        return -1;
     b = malloc(sizeof *b);
     if (b == NULL)
         return api_fail(err, API_INTERNAL, "out of memory");

@@ -36,6 +36,8 @@ typedef struct api_route {
     unsigned flags;
     const char *const *query;     /* allowed query parameters; NULL: none */
     api_handler_fn fn;
+    const char *const *body;      /* API_ROUTE_JSON: the keys its body
+                                   * object may have; NULL: none */
 } api_route;
 
 /* The service's routes (api_routes.c), for the dispatcher and the tests. */

@@ -121,10 +121,10 @@ const char *api_query_get(const api_query *q, const char *key)
     return NULL;
 }
 
-static int is_allowed(const char *key, const char *const *allowed)
+int api_name_listed(const char *name, const char *const *list)
 {
-    for (; allowed != NULL && *allowed != NULL; allowed++)
-        if (strcmp(key, *allowed) == 0)
+    for (; list != NULL && *list != NULL; list++)
+        if (strcmp(name, *list) == 0)
             return 1;
     return 0;
 }
@@ -135,7 +135,7 @@ int api_query_check(const api_query *q, const char *const *allowed,
     size_t i, j;
 
     for (i = 0; i < q->n; i++) {
-        if (!is_allowed(q->key[i], allowed))
+        if (!api_name_listed(q->key[i], allowed))
             return api_fail(err, API_BAD_REQUEST,
                             "unknown query parameter '%s'", q->key[i]);
         for (j = 0; j < i; j++)

@@ -44,6 +44,9 @@ void api_query_free(api_query *q);
 /* The value of `key`, or NULL when absent. */
 const char *api_query_get(const api_query *q, const char *key);
 
+/* 1 when `name` is one of `list` (NULL-terminated; NULL holds none). */
+int api_name_listed(const char *name, const char *const *list);
+
 /*
  * Reject (400 bad_request) a parameter whose key is not in `allowed`
  * (NULL-terminated; NULL allows none) or that appears twice.  0 or -1.

@@ -341,7 +341,8 @@ static void test_bodies(void **state)
     expect(f, "POST", "/v1/peers", "{\"peers\": {}}", 400, "bad_request");
     expect(f, "POST", "/v1/peers", "{\"peers\": [], \"source\": \"x\"}", 400,
            "invalid_address");
-    expect(f, "POST", "/v1/peers", "{\"peers\": [], \"future\": 1}", 200, NULL);
+    expect(f, "POST", "/v1/peers", "{\"peers\": [], \"future\": 1}", 400,
+           "bad_request");
     r = call_full(f, "POST", "/v1/peers", "text/plain", "{\"peers\":[]}", 12, NULL);
     assert_int_equal(r.resp.status, 415);
     assert_string_equal(error_code(&r), "unsupported_media_type");

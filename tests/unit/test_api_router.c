@@ -22,16 +22,16 @@ static int h_dummy(struct api_call *c, api_err *err)
 }
 
 static const api_route routes[] = {
-    {"GET", "/healthz", 0, NULL, h_dummy},
-    {"POST", "/v1/peers", API_ROUTE_JSON, NULL, h_dummy},
-    {"GET", "/v1/peers", 0, NULL, h_dummy},
-    {"POST", "/v1/peers/addrv2", API_ROUTE_BINARY, NULL, h_dummy},
-    {"GET", "/v1/peers/{peer}", 0, NULL, h_dummy},
-    {"DELETE", "/v1/peers/{peer}", 0, NULL, h_dummy},
-    {"PUT", "/v1/peers/{peer}/state", API_ROUTE_JSON, NULL, h_dummy},
-    {"DELETE", "/v1/bans", 0, NULL, h_dummy},
-    {"DELETE", "/v1/bans/{target}", API_ROUTE_REST, NULL, h_dummy},
-    {"GET", "/debug/check", API_ROUTE_DEBUG, NULL, h_dummy},
+    {"GET", "/healthz", 0, NULL, h_dummy, NULL},
+    {"POST", "/v1/peers", API_ROUTE_JSON, NULL, h_dummy, NULL},
+    {"GET", "/v1/peers", 0, NULL, h_dummy, NULL},
+    {"POST", "/v1/peers/addrv2", API_ROUTE_BINARY, NULL, h_dummy, NULL},
+    {"GET", "/v1/peers/{peer}", 0, NULL, h_dummy, NULL},
+    {"DELETE", "/v1/peers/{peer}", 0, NULL, h_dummy, NULL},
+    {"PUT", "/v1/peers/{peer}/state", API_ROUTE_JSON, NULL, h_dummy, NULL},
+    {"DELETE", "/v1/bans", 0, NULL, h_dummy, NULL},
+    {"DELETE", "/v1/bans/{target}", API_ROUTE_REST, NULL, h_dummy, NULL},
+    {"GET", "/debug/check", API_ROUTE_DEBUG, NULL, h_dummy, NULL},
 };
 #define N_ROUTES (sizeof routes / sizeof routes[0])
 
