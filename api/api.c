@@ -239,8 +239,7 @@ static int auth_ok(const api_ctx *ctx, const char *header)
            CRYPTO_memcmp(got, ctx->token_digest, sizeof got) == 0;
 }
 
-/* Media type of a Content-Type value, parameters ignored. */
-static int media_type_is(const char *ct, const char *want)
+int api_media_type_is(const char *ct, const char *want)
 {
     size_t len;
 
@@ -261,7 +260,7 @@ static int check_body(api_call *c, const api_route *r, api_err *err)
                         c->ctx->max_body);
     if (r->flags & API_ROUTE_JSON) {
         if (req->body_len > 0 &&
-            !media_type_is(req->content_type, "application/json"))
+            !api_media_type_is(req->content_type, "application/json"))
             return api_fail(err, API_UNSUPPORTED_MEDIA_TYPE,
                             "the body must be application/json");
         if (api_json_parse(req->body, req->body_len, &c->body_doc, &c->body,
@@ -270,7 +269,7 @@ static int check_body(api_call *c, const api_route *r, api_err *err)
         return api_json_only(c->body, r->body, NULL, err);
     }
     if ((r->flags & API_ROUTE_BINARY) && req->body_len > 0 &&
-        !media_type_is(req->content_type, "application/octet-stream"))
+        !api_media_type_is(req->content_type, "application/octet-stream"))
         return api_fail(err, API_UNSUPPORTED_MEDIA_TYPE,
                         "the body must be application/octet-stream");
     return 0;

@@ -17,6 +17,7 @@
 #include "api_fsio.h"
 #include "api_handlers.h"
 #include "api_jload.h"
+#include "api_lines.h"
 #include "api_json.h"
 #include "api_peer.h"
 
@@ -289,39 +290,74 @@ int api_h_load(api_call *c, api_err *err)
     return rc;
 }
 
-typedef int (*read_doc_fn)(const char *text, size_t len, api_doc *doc,
-                           api_merge_result *r);
+/* What POST /v1/import was asked to read. */
+typedef enum import_format {
+    IMPORT_FLORESTA = 0,
+    IMPORT_BTCD = 1,
+    IMPORT_LINES = 2
+} import_format;
 
-/* Media type of a Content-Type value, parameters ignored. */
-static int is_json_type(const char *ct)
+typedef struct import_args {
+    import_format format;
+    uint64_t services;          /* lines: the flags every address gets */
+} import_args;
+
+static int import_format_parse(const char *name, import_format *out,
+                               api_err *err)
 {
-    size_t len;
-
-    if (ct == NULL)
-        return 0;
-    ct += strspn(ct, " \t");
-    len = strcspn(ct, "; \t");
-    return len == 16 && strncasecmp(ct, "application/json", len) == 0;
-}
-
-static int import_args(api_call *c, read_doc_fn *fn, api_err *err)
-{
-    const char *format = api_query_get(c->query, "format");
-
-    if (format == NULL || strcmp(format, "floresta") == 0)
-        *fn = api_floresta_read;
-    else if (strcmp(format, "btcd") == 0)
-        *fn = api_btcd_read;
+    if (name == NULL || strcmp(name, "floresta") == 0)
+        *out = IMPORT_FLORESTA;
+    else if (strcmp(name, "btcd") == 0)
+        *out = IMPORT_BTCD;
+    else if (strcmp(name, "lines") == 0)
+        *out = IMPORT_LINES;
     else
         return api_fail(err, API_BAD_REQUEST,
-                        "unknown format '%s' (floresta, btcd)", format);
+                        "unknown format '%s' (floresta, btcd, lines)", name);
+    return 0;
+}
+
+static int import_args_parse(api_call *c, import_args *a, api_err *err)
+{
+    const char *services = api_query_get(c->query, "services");
+    const char *want;
+
+    a->services = 0;
+    if (import_format_parse(api_query_get(c->query, "format"), &a->format,
+                            err) != 0)
+        return -1;
+    if (services != NULL && a->format != IMPORT_LINES)
+        return api_fail(err, API_BAD_REQUEST,
+                        "services is taken with format=lines only (the other "
+                        "formats carry each peer's own)");
+    if (services != NULL && api_parse_u64(services, "services", 0, UINT64_MAX,
+                                          &a->services, err) != 0)
+        return -1;
     if (c->req->body_len == 0)
         return api_fail(err, API_BAD_REQUEST,
                         "the body must be the document to import");
-    if (!is_json_type(c->req->content_type))
+    want = a->format == IMPORT_LINES ? "text/plain" : "application/json";
+    if (!api_media_type_is(c->req->content_type, want))
         return api_fail(err, API_UNSUPPORTED_MEDIA_TYPE,
-                        "the body must be application/json");
+                        "the body must be %s", want);
     return 0;
+}
+
+static int import_read(const api_call *c, const import_args *a, api_doc *doc,
+                       api_merge_result *r)
+{
+    const char *text = c->req->body;
+    size_t len = c->req->body_len;
+
+    switch (a->format) {
+    case IMPORT_FLORESTA:
+        return api_floresta_read(text, len, doc, r);
+    case IMPORT_BTCD:
+        return api_btcd_read(text, len, doc, r);
+    case IMPORT_LINES:
+        return api_lines_read(text, len, a->services, doc, r);
+    }
+    return AM_ERR_INVAL;
 }
 
 /* A document that is not JSON is bad_json; JSON of the wrong shape (the
@@ -353,16 +389,16 @@ static int import_merge(api_ctx *ctx, const api_doc *doc, api_merge_result *r)
 
 int api_h_import(api_call *c, api_err *err)
 {
-    read_doc_fn read_doc = api_floresta_read;
+    import_args a;
     api_merge_result r;
     api_doc doc;
     int rc;
 
-    if (import_args(c, &read_doc, err) != 0)
+    if (import_args_parse(c, &a, err) != 0)
         return -1;
     api_doc_init(&doc);
     api_merge_result_init(&r);
-    rc = read_doc(c->req->body, c->req->body_len, &doc, &r);
+    rc = import_read(c, &a, &doc, &r);
     if (rc == AM_OK)
         rc = import_merge(c->ctx, &doc, &r);
     if (rc == AM_OK)

@@ -47,6 +47,10 @@ typedef struct api_call {
     api_response *resp;
 } api_call;
 
+/* 1 when the media type of a Content-Type value (parameters such as
+ * "; charset=utf-8" aside, any case) is `want`. */
+int api_media_type_is(const char *ct, const char *want);
+
 void api_lock(api_ctx *ctx);
 void api_unlock(api_ctx *ctx);
 

@@ -9,7 +9,7 @@ static const char *const q_peers_list[] = {"state", "network", "table",
                                            "services", "limit", "after", NULL};
 static const char *const q_addrv2[] = {"source", NULL};
 static const char *const q_addresses[] = {"count", "network", "services", NULL};
-static const char *const q_import[] = {"format", NULL};
+static const char *const q_import[] = {"format", "services", NULL};
 
 /* The keys of each JSON body (entries of POST /v1/peers are checked by
  * its handler: api_peer_in_keys). */

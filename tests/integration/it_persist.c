@@ -211,8 +211,10 @@ json_t *it_import(it_server *s, const char *format, const char *doc,
                   size_t len, long status)
 {
     char path[64];
+    int lines = strncmp(format, "lines", 5) == 0;
     it_req rq = { .method = "POST", .path = path, .body = doc,
-                  .body_len = len, .content_type = "application/json" };
+                  .body_len = len,
+                  .content_type = lines ? "text/plain" : "application/json" };
     it_resp *r;
     json_t *b;
 

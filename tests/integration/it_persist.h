@@ -54,8 +54,10 @@ char *it_data_file(const char *rel, size_t *len);
 /* One sample of a metric (by exact name) from GET /metrics. */
 double it_metric(it_server *s, const char *name);
 
-/* POST a document to /v1/import?format=<format>: the answer, status
- * checked (new reference to the body). */
+/* POST a document to /v1/import?format=<format> (the rest of the query
+ * may follow: "lines&services=9"), as text/plain for format=lines and
+ * application/json otherwise: the answer, status checked (new reference
+ * to the body). */
 json_t *it_import(it_server *s, const char *format, const char *doc,
                   size_t len, long status);
 

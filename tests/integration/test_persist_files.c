@@ -96,6 +96,53 @@ static void test_import_btcd_peers(void **state)
     free(doc);
 }
 
+/* Bitcoin Core's contrib/seeds/nodes_main.txt as it is: every line with
+ * an address is added, updated or ignored, none is an error. */
+static void test_import_core_seed_list_as_lines(void **state)
+{
+    it_server *s = *state;
+    size_t len, i, lines = 0;
+    char *doc = it_data_file("nodes_main.txt", &len);
+    it_req rq = { .method = "POST", .path = "/v1/import?format=lines",
+                  .body = doc, .body_len = len,
+                  .content_type = "application/json" };
+    it_resp *r;
+    json_t *b, *p;
+
+    for (i = 0; i < len; i++) {
+        const char *nl = memchr(doc + i, '\n', len - i);
+        size_t l = nl ? (size_t)(nl - (doc + i)) : len - i;
+        if (l > 0 && doc[i] != '#')
+            lines++;
+        i += l;
+    }
+    b = it_import(s, "lines&services=9", doc, len, 200);
+    assert_int_equal(n_errors(b), 0);
+    if (!s->shared)
+        assert_true(IT_JINT(b, "added") > 1000);
+    assert_int_equal(IT_JINT(b, "added") + IT_JINT(b, "updated") +
+                         IT_JINT(b, "ignored"), lines);
+    json_decref(b);
+    if (!s->shared) {
+        r = it_get(s, "/v1/peers?limit=20");
+        IT_STATUS(r, 200);
+        json_array_foreach(IT_JARR(IT_BODY(r), "peers"), i, p) {
+            assert_int_equal(IT_JINT(p, "services"), 9);
+            IT_STREQ(IT_JSTR(p, "state"), "never_tried");
+            assert_true(json_is_null(json_object_get(p, "source")));
+        }
+        it_resp_free(r);
+    }
+    /* A list is text: JSON is refused, and so are flags with other formats. */
+    r = it_do(s, NULL, &rq);
+    IT_ERROR(r, 415, "unsupported_media_type");
+    it_resp_free(r);
+    json_decref(it_import(s, "floresta&services=9", "[]", 2, 400));
+    json_decref(it_import(s, "lines&services=x", "1.2.3.4\n", 8, 400));
+    json_decref(it_import(s, "csv", "1.2.3.4\n", 8, 400));
+    free(doc);
+}
+
 static void test_import_refuses_bad_documents(void **state)
 {
     it_server *s = *state;
@@ -471,6 +518,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_import_floresta_seed_files),
         T(test_import_btcd_peers),
+        T(test_import_core_seed_list_as_lines),
         T(test_import_refuses_bad_documents),
         T(test_export_then_import_gives_the_same_pool),
         T(test_export_to_a_server_with_its_own_key),

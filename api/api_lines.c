@@ -1,0 +1,86 @@
+/*
+ * api_lines.c - a plain list of addresses, one a line (api_lines.h).
+ */
+#include "api_lines.h"
+
+#include <string.h>
+
+#include "am_error.h"
+#include "api_peer.h"
+
+/* The address part of a line: comment cut off, blanks trimmed.  *alen 0
+ * for a line with no address. */
+static void line_address(const char *line, size_t len, const char **addr,
+                         size_t *alen)
+{
+    const char *hash = memchr(line, '#', len);
+    size_t end = hash ? (size_t)(hash - line) : len, start = 0;
+
+    while (start < end && (line[start] == ' ' || line[start] == '\t'))
+        start++;
+    while (end > start && (line[end - 1] == ' ' || line[end - 1] == '\t' ||
+                           line[end - 1] == '\r'))
+        end--;
+    *addr = line + start;
+    *alen = end - start;
+}
+
+/* One address of line `lineno` as entry `index`: a record, ignored (Tor
+ * v2), or an error of that entry.  AM_OK or AM_ERR_NOMEM. */
+static int read_address(const char *text, size_t len, size_t lineno,
+                        size_t index, uint64_t services, api_doc *doc,
+                        api_merge_result *r)
+{
+    char buf[API_LINES_MAX + 1];
+    api_err e;
+    am_addr a;
+    int rc;
+
+    if (len > API_LINES_MAX || memchr(text, '\0', len) != NULL) {
+        api_merge_error_add(r, index, API_INVALID_ADDRESS,
+                            "line %zu: not an address", lineno);
+        return AM_OK;
+    }
+    memcpy(buf, text, len);
+    buf[len] = '\0';
+    rc = am_addr_parse(&a, buf, API_DEFAULT_PORT);
+    if (rc == AM_ERR_TORV2) {
+        r->ignored++;
+        return AM_OK;
+    }
+    if (rc != AM_OK) {
+        api_addr_parse(buf, API_DEFAULT_PORT, "address", &a, &e);
+        api_merge_error_add(r, index, e.code, "line %zu: %s", lineno, e.msg);
+        return AM_OK;
+    }
+    api_rec *rec = api_doc_push(doc, index);
+    if (rec == NULL)
+        return AM_ERR_NOMEM;
+    rec->addr = a;
+    rec->services = services;
+    rec->state = AM_STATE_NEVER_TRIED;
+    return AM_OK;
+}
+
+int api_lines_read(const char *text, size_t len, uint64_t services,
+                   api_doc *doc, api_merge_result *r)
+{
+    size_t pos = 0, lineno = 0, index = 0;
+
+    while (pos < len) {
+        const char *line = text + pos, *nl = memchr(line, '\n', len - pos);
+        size_t llen = nl ? (size_t)(nl - line) : len - pos, alen;
+        const char *addr;
+
+        pos += llen + (nl != NULL);
+        lineno++;
+        line_address(line, llen, &addr, &alen);
+        if (alen == 0)
+            continue;
+        doc->entries++;
+        int rc = read_address(addr, alen, lineno, index++, services, doc, r);
+        if (rc != AM_OK)
+            return rc;
+    }
+    return AM_OK;
+}
