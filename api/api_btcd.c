@@ -9,7 +9,7 @@
 
 #include "api_jload.h"
 
-#define WHY_MAX 128
+#define WHY_MAX API_MERGE_MSG_MAX
 #define U32_TIME INT64_C(4294967295)
 
 /* The tried endpoints, sorted, for lookups by address. */
@@ -115,6 +115,7 @@ static int read_entry(const json_t *e, const tried_set *tried, api_rec *rec,
     const char *addr = api_jstr(json_object_get(e, "Addr"));
     const char *src = api_jstr(json_object_get(e, "Src"));
     uint64_t attempts, services;
+    char detail[WHY_MAX / 2];
     int rc;
 
     *code = API_BAD_REQUEST;
@@ -126,12 +127,13 @@ static int read_entry(const json_t *e, const tried_set *tried, api_rec *rec,
         snprintf(why, WHY_MAX, "\"Addr\" is missing or not a string");
         return -1;
     }
-    rc = am_addr_parse(&rec->addr, addr, 8333);
+    rc = am_addr_parse_ex(&rec->addr, addr, 8333, NULL, detail,
+                          sizeof detail);
     if (rc == AM_ERR_TORV2 || rc == AM_ERR_UNKNOWN_NET)
         return 0;
     if (rc != AM_OK) {
         *code = API_INVALID_ADDRESS;
-        snprintf(why, WHY_MAX, "invalid address \"%.60s\"", addr);
+        snprintf(why, WHY_MAX, "invalid address \"%.60s\": %s", addr, detail);
         return -1;
     }
     if (get_u64(e, "Attempts", UINT32_MAX, &attempts, why) ||

@@ -11,7 +11,7 @@
 #include "api_jfast.h"
 
 #define U32_TIME UINT64_C(4294967295)   /* the core keeps u32 seconds */
-#define WHY_MAX 128
+#define WHY_MAX API_MERGE_MSG_MAX
 #define RESERVE_MAX ((size_t)1 << 20)
 
 /* ============================================================== reading */
@@ -87,20 +87,23 @@ static int read_text_addr(const api_jf *v, int want, am_addr *out,
                           char *why)
 {
     const char *s = api_jf_str(v);
+    char detail[64];
     int rc;
 
     if (s == NULL) {
         snprintf(why, WHY_MAX, "\"address\" text is not a string");
         return AM_ERR_MALFORMED;
     }
-    rc = am_addr_parse_host(out, s);
-    if (rc == AM_OK && want != 0 && out->net != want)
+    rc = am_addr_parse_host_ex(out, s, detail, sizeof detail);
+    if (rc == AM_OK && ((want != 0 && out->net != want) ||
+                        (want == 0 && out->net != AM_NET_IPV6 &&
+                         out->net != AM_NET_IPV4 && out->net != AM_NET_CJDNS))) {
         rc = AM_ERR_ADDR;
-    if (rc == AM_OK && want == 0 && out->net != AM_NET_IPV6 &&
-        out->net != AM_NET_IPV4 && out->net != AM_NET_CJDNS)
-        rc = AM_ERR_ADDR;
+        snprintf(detail, sizeof detail, "not %s text", want == AM_NET_IPV4
+                 ? "IPv4" : want == AM_NET_CJDNS ? "CJDNS" : "IPv6");
+    }
     if (rc != AM_OK && rc != AM_ERR_TORV2)
-        snprintf(why, WHY_MAX, "invalid address \"%.60s\"", s);
+        snprintf(why, WHY_MAX, "invalid address \"%.60s\": %s", s, detail);
     return rc;
 }
 

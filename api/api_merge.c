@@ -270,6 +270,14 @@ static int merge_one(am_man *m, const api_rec *rec, const api_merge_opts *o,
                        ? rec->time : api_merge_fix_time(rec->time, now);
     am_peer known;
 
+    if (!am_addr_port_usable(&rec->addr)) {
+        char ep[AM_ADDR_STRLEN];
+        if (am_addr_format_endpoint(&rec->addr, ep, sizeof ep) != AM_OK)
+            snprintf(ep, sizeof ep, "?");
+        api_merge_error_add(r, rec->index, API_INVALID_ADDRESS,
+                            "address %s is not valid: port 0", ep);
+        return AM_OK;
+    }
     if (!am_addr_is_routable(&rec->addr)) {
         r->ignored++;
         return AM_OK;

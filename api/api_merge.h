@@ -8,6 +8,8 @@
  * answer: added / updated / ignored and errors by index.
  *
  * Rules for one record:
+ *   - port 0 outside I2P (am_addr_port_usable): an error, invalid_address
+ *     "address <endpoint> is not valid: port 0";
  *   - a known endpoint is refreshed with am_add (time, services OR-ed):
  *     "updated";
  *   - a new endpoint is put back with am_restore, so that its state,

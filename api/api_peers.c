@@ -215,11 +215,16 @@ int api_h_peers_add(api_call *c, api_err *err)
 }
 
 /* An addrv2 entry: unknown networks and Tor v2 are skipped on purpose
- * (BIP155 says to ignore them), other unusable entries are errors. */
+ * (BIP155 says to ignore them), other unusable entries are errors, port 0
+ * outside I2P included, as in the JSON form. */
 static void item_from_addrv2(add_item *it, const am_addrv2_entry *e)
 {
     memset(it, 0, sizeof *it);
-    if (e->status == AM_OK) {
+    if (e->status == AM_OK && !am_addr_port_usable(&e->addr)) {
+        it->failed = 1;
+        api_fail(&it->perr, API_INVALID_ADDRESS,
+                 "entry with network id %u: port 0", (unsigned)e->net_id);
+    } else if (e->status == AM_OK) {
         it->addr = e->addr;
         it->services = e->services;
         it->time = e->time;

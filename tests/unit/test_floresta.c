@@ -284,6 +284,42 @@ static void test_entry_errors_are_reported_by_index(void **state)
     am_free(m);
 }
 
+static void test_port_0_is_an_error_except_for_i2p(void **state)
+{
+    (void)state;
+    static const char doc[] =
+        "[{\"address\":{\"V4\":\"8.8.8.8\"},\"last_connected\":1,\"state\":"
+        "\"NeverTried\",\"services\":1,\"port\":0},\n"             /* 0 */
+        "{\"address\":{\"OnionV3\":" ONION_BYTES "},\"last_connected\":1,"
+        "\"state\":\"NeverTried\",\"services\":1,\"port\":0},\n"   /* 1 */
+        "{\"address\":{\"Cjdns\":\"fc00::5\"},\"last_connected\":1,"
+        "\"state\":\"NeverTried\",\"services\":1,\"port\":0},\n"   /* 2 */
+        "{\"address\":{\"V6\":\"2a01:4f8::5\"},\"last_connected\":1,"
+        "\"state\":\"NeverTried\",\"services\":1,\"port\":0},\n"   /* 3 */
+        "{\"address\":{\"I2p\":" I2P_BYTES "},\"last_connected\":1,"
+        "\"state\":\"NeverTried\",\"services\":1,\"port\":0},\n"   /* ok */
+        "{\"address\":{\"V4\":\"8.8.8.8\"},\"last_connected\":1,\"state\":"
+        "\"NeverTried\",\"services\":1,\"port\":8333}]";             /* ok */
+    am_man *m = t_man(1024, 256);
+    api_merge_result r;
+    api_merge_result_init(&r);
+    ASSERT_RC(api_floresta_merge(m, doc, sizeof doc - 1, NULL, &r), AM_OK);
+    assert_int_equal(r.added, 2);
+    assert_int_equal(r.ignored, 0);
+    assert_int_equal(r.n_errors, 4);
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(r.errors[i].index, i);
+        assert_int_equal(r.errors[i].code, API_INVALID_ADDRESS);
+        assert_non_null(strstr(r.errors[i].message, "port 0"));
+    }
+    find(m, addr_of("ukeu3k5oycgaauneqgtnvselmt4yemvoilkln7jpvamvfx7dnkdq"
+                    ".b32.i2p", 0));
+    find(m, addr_of("8.8.8.8", 8333));
+    assert_int_equal(am_size(m), 2);
+    api_merge_result_free(&r);
+    am_free(m);
+}
+
 static void expect_unreadable(const char *doc)
 {
     am_man *m = t_man(16, 16);
@@ -542,6 +578,7 @@ int main(void)
         cmocka_unit_test(test_seed_entry_fields_are_read),
         cmocka_unit_test(test_variants_big_numbers_states_and_bans),
         cmocka_unit_test(test_entry_errors_are_reported_by_index),
+        cmocka_unit_test(test_port_0_is_an_error_except_for_i2p),
         cmocka_unit_test(test_unreadable_documents),
         cmocka_unit_test(test_export_has_floresta_keys_first_and_parses_back),
         cmocka_unit_test(test_export_of_empty_pool_is_an_empty_array),
