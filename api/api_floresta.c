@@ -316,8 +316,9 @@ static void apply_fstate(api_rec *rec, char kind, uint64_t t)
     }
 }
 
-/* One entry: 1 usable (rec filled), 0 skipped, -1 error (why). */
-static int read_entry(const api_jf *e, api_rec *rec, char *why)
+/* One entry: 1 usable (rec filled), 0 skipped (*skip: AM_ERR_TORV2 or
+ * AM_ERR_UNKNOWN_NET), -1 error (why). */
+static int read_entry(const api_jf *e, api_rec *rec, char *why, int *skip)
 {
     uint64_t port, services, lc, t;
     char kind;
@@ -328,8 +329,10 @@ static int read_entry(const api_jf *e, api_rec *rec, char *why)
         return -1;
     }
     rc = read_address(e, &rec->addr, why);
-    if (rc == AM_ERR_TORV2 || rc == AM_ERR_UNKNOWN_NET)
+    if (rc == AM_ERR_TORV2 || rc == AM_ERR_UNKNOWN_NET) {
+        *skip = rc;
         return 0;
+    }
     if (rc != AM_OK)
         return -1;
     if (need_uint(e, "port", 65535, &port, why) ||
@@ -364,17 +367,18 @@ static int read_one(const api_jf *e, size_t i, api_doc *doc,
 {
     api_rec *rec = api_doc_push(doc, i);
     char why[WHY_MAX];
-    int rc;
+    int rc, skip = AM_ERR_UNKNOWN_NET;
+    api_ignore reason;
 
     if (rec == NULL)
         return AM_ERR_NOMEM;
     why[0] = '\0';
-    rc = read_entry(e, rec, why);
+    rc = read_entry(e, rec, why, &skip);
     if (rc == 1)
         return AM_OK;
     doc->n--;
-    if (rc == 0)
-        r->ignored++;
+    if (rc == 0 && api_ignore_of(skip, &reason))
+        api_merge_ignore(r, reason);
     else
         api_merge_error_add(r, i, code_of_why(why), "%s", why);
     return AM_OK;
@@ -387,6 +391,7 @@ static void forget_entries(api_doc *doc, api_merge_result *r,
     doc->n = 0;
     doc->entries = 0;
     r->ignored = before->ignored;
+    memcpy(r->ignored_by, before->ignored_by, sizeof r->ignored_by);
     r->n_errors = before->n_errors;
     r->errors_kept = before->errors_kept;
 }

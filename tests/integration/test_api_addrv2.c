@@ -92,6 +92,21 @@ static it_resp *post_payload(it_server *s, const char *query,
     return it_do(s, NULL, &rq);
 }
 
+/* The answer's ignored_by count for `reason`, from the last post_ok. */
+static json_int_t last_by[8];
+static const char *const by_names[8] = {
+    "unroutable", "banned", "table_full", "group_cap", "tor_v2",
+    "unknown_network", "banned_entry", "duplicate"};
+
+static json_int_t ignored_for(const char *reason)
+{
+    for (size_t i = 0; i < 8; i++)
+        if (strcmp(by_names[i], reason) == 0)
+            return last_by[i];
+    fail_msg("unknown reason %s", reason);
+    return -1;
+}
+
 static it_counts post_ok(it_server *s, const char *query, const payload *p,
                          json_t **errors)
 {
@@ -104,6 +119,8 @@ static it_counts post_ok(it_server *s, const char *query, const payload *p,
     c.added = IT_JINT(b, "added");
     c.updated = IT_JINT(b, "updated");
     c.ignored = IT_JINT(b, "ignored");
+    for (size_t i = 0; i < 8; i++)
+        last_by[i] = it_ignored_by(b, by_names[i]);
     e = IT_JARR(b, "errors");
     c.n_errors = json_array_size(e);
     if (errors != NULL)
@@ -234,6 +251,8 @@ static void test_addrv2_skips_unknown_network_and_torv2(void **state)
     } while (SHARED_IGNORED(s, c.ignored > 3, &tries));
     assert_int_equal(c.added, 1);
     assert_int_equal(c.ignored, 3);
+    assert_int_equal(ignored_for("unknown_network"), 2);
+    assert_int_equal(ignored_for("tor_v2"), 1);
     assert_int_equal(c.n_errors, 0);
     json_decref(it_peer(s, v4, 8333));
 }
@@ -332,6 +351,7 @@ static void test_addrv2_unroutable_entries_ignored(void **state)
     c = post_ok(s, NULL, &p, NULL);
     assert_int_equal(c.added, 0);
     assert_int_equal(c.ignored, 2);
+    assert_int_equal(ignored_for("unroutable"), 2);
     assert_int_equal(c.n_errors, 0);
 }
 

@@ -516,6 +516,80 @@ static void test_add_invalid_address_message_says_what_is_wrong(void **state)
     json_decref(errors);
 }
 
+/* One series of addrmand_peers_ignored_total, by its reason label. */
+static double ignored_metric(it_server *s, const char *reason)
+{
+    char series[96];
+    it_resp *r = it_get(s, "/metrics");
+    const char *at;
+    double v = -1;
+
+    IT_STATUS(r, 200);
+    snprintf(series, sizeof series,
+             "\naddrmand_peers_ignored_total{reason=\"%s\"} ", reason);
+    at = strstr(r->body, series);
+    if (at == NULL)
+        fail_msg("/metrics has no series for reason %s", reason);
+    v = strtod(at + strlen(series), NULL);
+    it_resp_free(r);
+    return v;
+}
+
+static void test_add_answer_says_why_entries_were_ignored(void **state)
+{
+    it_server *s = *state;
+    char a[IT_HOST_MAX], banned[IT_HOST_MAX], body[512];
+    double unroutable_before = ignored_metric(s, "unroutable");
+    double banned_before = ignored_metric(s, "banned");
+    it_resp *r;
+    json_t *b;
+    int tries = 0;
+
+    it_uniq_ipv4(banned);
+    json_decref(it_ban(s, banned));
+again:
+    it_uniq_ipv4(a);
+    snprintf(body, sizeof body,
+             "{\"peers\": [{\"address\": \"10.0.0.1\"}, "
+             "{\"address\": \"192.168.1.1\"}, {\"address\": \"%s\"}, "
+             "{\"address\": \"%s\"}]}", banned, a);
+    r = it_send(s, "POST", "/v1/peers", body);
+    IT_STATUS(r, 200);
+    b = IT_BODY(r);
+    if (SHARED_IGNORED(s, IT_JINT(b, "ignored") > 3, &tries)) {
+        it_resp_free(r);
+        goto again;
+    }
+    assert_int_equal(IT_JINT(b, "added"), 1);
+    assert_int_equal(IT_JINT(b, "ignored"), 3);
+    assert_int_equal(it_ignored_by(b, "unroutable"), 2);
+    assert_int_equal(it_ignored_by(b, "banned"), 1);
+    assert_int_equal(json_object_size(json_object_get(b, "ignored_by")), 2);
+    it_resp_free(r);
+    /* The metric counts them too (at least: a shared server has others). */
+    assert_true(ignored_metric(s, "unroutable") >= unroutable_before + 2);
+    assert_true(ignored_metric(s, "banned") >= banned_before + 1);
+    assert_int_equal(it_unban(s, banned), 204);
+
+    /* Nothing ignored: an empty object. */
+    tries = 0;
+    do {
+        it_uniq_ipv4(a);
+        snprintf(body, sizeof body, "{\"peers\": [{\"address\": \"%s\"}]}",
+                 a);
+        r = it_send(s, "POST", "/v1/peers", body);
+        IT_STATUS(r, 200);
+        b = IT_BODY(r);
+        if (!SHARED_IGNORED(s, IT_JINT(b, "ignored") > 0, &tries))
+            break;
+        it_resp_free(r);
+    } while (1);
+    assert_int_equal(IT_JINT(b, "added"), 1);
+    assert_true(json_is_object(json_object_get(b, "ignored_by")));
+    assert_int_equal(json_object_size(json_object_get(b, "ignored_by")), 0);
+    it_resp_free(r);
+}
+
 static void test_add_port_in_text_and_member_must_agree(void **state)
 {
     it_server *s = *state;
@@ -1312,6 +1386,7 @@ int main(void)
         T(test_add_unroutable_addresses_ignored),
         T(test_add_batch_reports_errors_by_index),
         T(test_add_port_0_refused_except_for_i2p),
+        T(test_add_answer_says_why_entries_were_ignored),
         T(test_add_invalid_address_message_says_what_is_wrong),
         T(test_add_port_in_text_and_member_must_agree),
         T(test_add_port_from_address_text),

@@ -38,6 +38,8 @@ static void test_sample_imports_addresses_sources_times_and_tried(void **s)
     assert_int_equal(r.n_errors, 0);
     assert_int_equal(r.added, 5);
     assert_int_equal(r.ignored, 2);     /* the Tor v2 name, 203.0.113.5 */
+    assert_int_equal(r.ignored_by[API_IGN_TOR_V2], 1);
+    assert_int_equal(r.ignored_by[API_IGN_UNROUTABLE], 1);
     assert_int_equal(am_size(m), 5);
 
     /* Tried (listed in TriedBuckets): our tried table, times as saved. */
