@@ -9,7 +9,7 @@
 
 #include "api_jload.h"
 
-#define WHY_MAX 128
+#define WHY_MAX API_MERGE_MSG_MAX
 #define U32_TIME INT64_C(4294967295)
 
 /* The tried endpoints, sorted, for lookups by address. */
@@ -108,13 +108,15 @@ static void set_state(api_rec *rec, int tried)
     }
 }
 
-/* One entry: 1 usable, 0 skipped, -1 error with why (*code). */
+/* One entry: 1 usable, 0 skipped (*code holds nothing then; *skip says
+ * why: AM_ERR_TORV2 or AM_ERR_UNKNOWN_NET), -1 error with why (*code). */
 static int read_entry(const json_t *e, const tried_set *tried, api_rec *rec,
-                      char *why, api_code *code)
+                      char *why, api_code *code, int *skip)
 {
     const char *addr = api_jstr(json_object_get(e, "Addr"));
     const char *src = api_jstr(json_object_get(e, "Src"));
     uint64_t attempts, services;
+    char detail[WHY_MAX / 2];
     int rc;
 
     *code = API_BAD_REQUEST;
@@ -126,12 +128,15 @@ static int read_entry(const json_t *e, const tried_set *tried, api_rec *rec,
         snprintf(why, WHY_MAX, "\"Addr\" is missing or not a string");
         return -1;
     }
-    rc = am_addr_parse(&rec->addr, addr, 8333);
-    if (rc == AM_ERR_TORV2 || rc == AM_ERR_UNKNOWN_NET)
+    rc = am_addr_parse_ex(&rec->addr, addr, 8333, NULL, detail,
+                          sizeof detail);
+    if (rc == AM_ERR_TORV2 || rc == AM_ERR_UNKNOWN_NET) {
+        *skip = rc;
         return 0;
+    }
     if (rc != AM_OK) {
         *code = API_INVALID_ADDRESS;
-        snprintf(why, WHY_MAX, "invalid address \"%.60s\"", addr);
+        snprintf(why, WHY_MAX, "invalid address \"%.60s\": %s", addr, detail);
         return -1;
     }
     if (get_u64(e, "Attempts", UINT32_MAX, &attempts, why) ||
@@ -154,18 +159,21 @@ static int read_entries(const json_t *list, const tried_set *tried,
 {
     char why[WHY_MAX];
     api_code code;
+    api_ignore reason;
 
     doc->entries = json_array_size(list);
     for (size_t i = 0; i < doc->entries; i++) {
         api_rec *rec = api_doc_push(doc, i);
         if (rec == NULL)
             return AM_ERR_NOMEM;
-        int rc = read_entry(json_array_get(list, i), tried, rec, why, &code);
+        int skip = AM_ERR_UNKNOWN_NET;
+        int rc = read_entry(json_array_get(list, i), tried, rec, why, &code,
+                            &skip);
         if (rc == 1)
             continue;
         doc->n--;
-        if (rc == 0)
-            r->ignored++;
+        if (rc == 0 && api_ignore_of(skip, &reason))
+            api_merge_ignore(r, reason);
         else
             api_merge_error_add(r, i, code, "%s", why);
     }

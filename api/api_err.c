@@ -69,6 +69,7 @@ static api_code code_of_core(int am_rc)
     case AM_ERR_UNROUTABLE:
     case AM_ERR_BANNED:
     case AM_ERR_REJECTED:
+    case AM_ERR_GROUP_CAP:
     case AM_ERR_FULL:
         return API_BAD_REQUEST;
     default:

@@ -210,6 +210,7 @@ static int reply_merge(api_call *c, const api_merge_result *r, api_err *err)
 {
     api_jw w;
 
+    api_metrics_ignored(c->ctx->metrics, r->ignored_by);
     api_jw_init(&w);
     api_merge_result_write(&w, r);
     return api_reply_json(c, 200, &w, err);

@@ -11,7 +11,7 @@
 #include "api_jfast.h"
 
 #define U32_TIME UINT64_C(4294967295)   /* the core keeps u32 seconds */
-#define WHY_MAX 128
+#define WHY_MAX API_MERGE_MSG_MAX
 #define RESERVE_MAX ((size_t)1 << 20)
 
 /* ============================================================== reading */
@@ -99,20 +99,23 @@ static int read_text_addr(const api_jf *v, int want, am_addr *out,
                           char *why)
 {
     const char *s = api_jf_str(v);
+    char detail[64];
     int rc;
 
     if (s == NULL) {
         snprintf(why, WHY_MAX, "\"address\" text is not a string");
         return AM_ERR_MALFORMED;
     }
-    rc = am_addr_parse_host(out, s);
-    if (rc == AM_OK && want != 0 && out->net != want)
+    rc = am_addr_parse_host_ex(out, s, detail, sizeof detail);
+    if (rc == AM_OK && ((want != 0 && out->net != want) ||
+                        (want == 0 && out->net != AM_NET_IPV6 &&
+                         out->net != AM_NET_IPV4 && out->net != AM_NET_CJDNS))) {
         rc = AM_ERR_ADDR;
-    if (rc == AM_OK && want == 0 && out->net != AM_NET_IPV6 &&
-        out->net != AM_NET_IPV4 && out->net != AM_NET_CJDNS)
-        rc = AM_ERR_ADDR;
+        snprintf(detail, sizeof detail, "not %s text", want == AM_NET_IPV4
+                 ? "IPv4" : want == AM_NET_CJDNS ? "CJDNS" : "IPv6");
+    }
     if (rc != AM_OK && rc != AM_ERR_TORV2)
-        snprintf(why, WHY_MAX, "invalid address \"%.60s\"", s);
+        snprintf(why, WHY_MAX, "invalid address \"%.60s\": %s", s, detail);
     return rc;
 }
 
@@ -325,8 +328,9 @@ static void apply_fstate(api_rec *rec, char kind, uint64_t t)
     }
 }
 
-/* One entry: 1 usable (rec filled), 0 skipped, -1 error (why). */
-static int read_entry(const api_jf *e, api_rec *rec, char *why)
+/* One entry: 1 usable (rec filled), 0 skipped (*skip: AM_ERR_TORV2 or
+ * AM_ERR_UNKNOWN_NET), -1 error (why). */
+static int read_entry(const api_jf *e, api_rec *rec, char *why, int *skip)
 {
     uint64_t port, services, lc, t;
     char kind;
@@ -337,8 +341,10 @@ static int read_entry(const api_jf *e, api_rec *rec, char *why)
         return -1;
     }
     rc = read_address(e, &rec->addr, why);
-    if (rc == AM_ERR_TORV2 || rc == AM_ERR_UNKNOWN_NET)
+    if (rc == AM_ERR_TORV2 || rc == AM_ERR_UNKNOWN_NET) {
+        *skip = rc;
         return 0;
+    }
     if (rc != AM_OK)
         return -1;
     if (need_uint(e, "port", 65535, &port, why) ||
@@ -373,17 +379,18 @@ static int read_one(const api_jf *e, size_t i, api_doc *doc,
 {
     api_rec *rec = api_doc_push(doc, i);
     char why[WHY_MAX];
-    int rc;
+    int rc, skip = AM_ERR_UNKNOWN_NET;
+    api_ignore reason;
 
     if (rec == NULL)
         return AM_ERR_NOMEM;
     why[0] = '\0';
-    rc = read_entry(e, rec, why);
+    rc = read_entry(e, rec, why, &skip);
     if (rc == 1)
         return AM_OK;
     doc->n--;
-    if (rc == 0)
-        r->ignored++;
+    if (rc == 0 && api_ignore_of(skip, &reason))
+        api_merge_ignore(r, reason);
     else
         api_merge_error_add(r, i, code_of_why(why), "%s", why);
     return AM_OK;
@@ -396,6 +403,7 @@ static void forget_entries(api_doc *doc, api_merge_result *r,
     doc->n = 0;
     doc->entries = 0;
     r->ignored = before->ignored;
+    memcpy(r->ignored_by, before->ignored_by, sizeof r->ignored_by);
     r->n_errors = before->n_errors;
     r->errors_kept = before->errors_kept;
 }

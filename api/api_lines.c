@@ -45,7 +45,7 @@ static int read_address(const char *text, size_t len, size_t lineno,
     buf[len] = '\0';
     rc = am_addr_parse(&a, buf, API_DEFAULT_PORT);
     if (rc == AM_ERR_TORV2) {
-        r->ignored++;
+        api_merge_ignore(r, API_IGN_TOR_V2);
         return AM_OK;
     }
     if (rc != AM_OK) {

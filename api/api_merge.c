@@ -95,6 +95,11 @@ void api_merge_error_add(api_merge_result *r, size_t index, api_code code,
     va_end(ap);
 }
 
+void api_merge_ignore(api_merge_result *r, api_ignore why)
+{
+    api_ignore_count(&r->ignored, r->ignored_by, why);
+}
+
 void api_merge_unreadable(api_merge_result *r, const char *fmt, ...)
 {
     va_list ap;
@@ -110,7 +115,7 @@ void api_merge_result_write(api_jw *w, const api_merge_result *r)
     api_jw_object(w);
     api_jw_ku64(w, "added", r->added);
     api_jw_ku64(w, "updated", r->updated);
-    api_jw_ku64(w, "ignored", r->ignored);
+    api_ignored_write(w, r->ignored, r->ignored_by);
     api_jw_key(w, "errors");
     api_jw_array(w);
     for (size_t i = 0; i < r->errors_kept; i++) {
@@ -146,7 +151,7 @@ static int merge_ban(am_man *m, const api_rec *rec, const api_merge_opts *o,
     am_subnet t;
     am_ban ban;
 
-    r->ignored++;
+    api_merge_ignore(r, API_IGN_BANNED_ENTRY);
     if (am_is_banned(m, &rec->addr))
         return AM_OK;       /* already covered: never shorten a longer ban */
     memset(&t, 0, sizeof t);
@@ -171,6 +176,27 @@ static void merge_failed(api_merge_result *r, const api_rec *rec, int rc,
                         am_strerror(rc));
 }
 
+/* Count what am_add / am_restore answered for rec: done (*done, e.g.
+ * added, grows), ignored for a reason, or an error. */
+static int merge_outcome(am_man *m, const api_rec *rec, int rc, uint64_t id,
+                         const api_merge_opts *o, api_merge_result *r,
+                         size_t *done, const char *what)
+{
+    api_ignore why;
+
+    if (rc == AM_OK) {
+        (*done)++;
+        return changed(o, m, id, NULL);
+    }
+    if (rc == AM_ERR_NOMEM)
+        return rc;
+    if (api_ignore_of(rc, &why))
+        api_merge_ignore(r, why);
+    else
+        merge_failed(r, rec, rc, what);
+    return AM_OK;
+}
+
 /* A known endpoint: Core's add on a known address. */
 static int merge_known(am_man *m, const api_rec *rec, int64_t time,
                        const api_merge_opts *o, api_merge_result *r)
@@ -180,21 +206,7 @@ static int merge_known(am_man *m, const api_rec *rec, int64_t time,
     int rc = am_add(m, &rec->addr, rec->has_source ? &rec->source : NULL,
                     rec->services, time, 0, &is_new, &id);
 
-    switch (rc) {
-    case AM_OK:
-        r->updated++;
-        return changed(o, m, id, NULL);
-    case AM_ERR_BANNED:
-    case AM_ERR_REJECTED:
-    case AM_ERR_UNROUTABLE:
-        r->ignored++;
-        return AM_OK;
-    case AM_ERR_NOMEM:
-        return rc;
-    default:
-        merge_failed(r, rec, rc, "cannot update");
-        return AM_OK;
-    }
+    return merge_outcome(m, rec, rc, id, o, r, &r->updated, "cannot update");
 }
 
 static void rec_to_peer(const api_rec *rec, int64_t time, am_peer *p)
@@ -242,21 +254,7 @@ static int merge_new(am_man *m, const api_rec *rec, int64_t time,
     if (rec->ours && rec->has_place)
         place = &rec->place;
     int rc = am_restore(m, &p, place);
-    switch (rc) {
-    case AM_OK:
-        r->added++;
-        return changed(o, m, p.id, NULL);
-    case AM_ERR_REJECTED:
-    case AM_ERR_UNROUTABLE:
-    case AM_ERR_EXISTS:
-        r->ignored++;
-        return AM_OK;
-    case AM_ERR_NOMEM:
-        return rc;
-    default:
-        merge_failed(r, rec, rc, "cannot add");
-        return AM_OK;
-    }
+    return merge_outcome(m, rec, rc, p.id, o, r, &r->added, "cannot add");
 }
 
 static int merge_one(am_man *m, const api_rec *rec, const api_merge_opts *o,
@@ -270,8 +268,16 @@ static int merge_one(am_man *m, const api_rec *rec, const api_merge_opts *o,
                        ? rec->time : api_merge_fix_time(rec->time, now);
     am_peer known;
 
+    if (!am_addr_port_usable(&rec->addr)) {
+        char ep[AM_ADDR_STRLEN];
+        if (am_addr_format_endpoint(&rec->addr, ep, sizeof ep) != AM_OK)
+            snprintf(ep, sizeof ep, "?");
+        api_merge_error_add(r, rec->index, API_INVALID_ADDRESS,
+                            "address %s is not valid: port 0", ep);
+        return AM_OK;
+    }
     if (!am_addr_is_routable(&rec->addr)) {
-        r->ignored++;
+        api_merge_ignore(r, API_IGN_UNROUTABLE);
         return AM_OK;
     }
     if (rec->ban_until > now && !rec->ours)
@@ -279,7 +285,7 @@ static int merge_one(am_man *m, const api_rec *rec, const api_merge_opts *o,
     if (am_find(m, &rec->addr, &known) == AM_OK)
         return merge_known(m, rec, time, o, r);
     if (!keep_banned && am_is_banned(m, &rec->addr)) {
-        r->ignored++;
+        api_merge_ignore(r, API_IGN_BANNED);
         return AM_OK;
     }
     return merge_new(m, rec, time, o, r);

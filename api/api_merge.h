@@ -5,9 +5,12 @@
  * document into an api_doc: one api_rec per usable entry, each with its
  * index in the file.  api_merge_doc() applies them with the rules of
  * POST /v1/peers, and fills an api_merge_result with the same shape as that
- * answer: added / updated / ignored and errors by index.
+ * answer: added / updated / ignored (by reason, api_ignore.h) and errors by
+ * index.
  *
  * Rules for one record:
+ *   - port 0 outside I2P (am_addr_port_usable): an error, invalid_address
+ *     "address <endpoint> is not valid: port 0";
  *   - a known endpoint is refreshed with am_add (time, services OR-ed):
  *     "updated";
  *   - a new endpoint is put back with am_restore, so that its state,
@@ -21,9 +24,11 @@
  *         tried slot when free, anything else to its own new slot;
  *     "added";
  *   - unroutable, banned (unless restoring our own snapshot), turned away by
- *     the tables: "ignored";
+ *     the tables (table_full, group_cap), a saved id or endpoint already
+ *     taken (duplicate): "ignored" for that reason;
  *   - ban_until in the future (Floresta's {"Banned": t}): the single address
- *     is banned until then (reason "imported") and the entry is "ignored".
+ *     is banned until then (reason "imported") and the entry is "ignored"
+ *     (banned_entry).
  * Times of foreign records follow the adding rule of API.md: a time of 0,
  * <= 100000000 or over 10 minutes ahead is stored as now - 5 days.
  *
@@ -38,6 +43,7 @@
 
 #include "addrman.h"
 #include "api_err.h"
+#include "api_ignore.h"
 #include "api_jw.h"
 
 #define API_MERGE_MAX_ERRORS 1000       /* detailed errors kept; all counted */
@@ -86,6 +92,7 @@ typedef struct api_merge_error {
 
 typedef struct api_merge_result {
     size_t added, updated, ignored;
+    size_t ignored_by[API_IGN_COUNT];   /* ignored, by reason; sums to it */
     size_t bans;                /* bans made from Banned entries */
     size_t n_errors;            /* all errors, detailed or not */
     api_merge_error *errors;    /* the first API_MERGE_MAX_ERRORS */
@@ -99,11 +106,13 @@ void api_merge_result_free(api_merge_result *r);
 /* Record an error of entry `index` (printf-style message). */
 void api_merge_error_add(api_merge_result *r, size_t index, api_code code,
                          const char *fmt, ...);
+/* One entry ignored for `why` (the readers' skipped entries, the merge's). */
+void api_merge_ignore(api_merge_result *r, api_ignore why);
 /* The document is unreadable as a whole. */
 void api_merge_unreadable(api_merge_result *r, const char *fmt, ...);
 
-/* The answer of POST /v1/peers: {"added", "updated", "ignored", "errors"}
- * (the errors kept; index, code, message). */
+/* The answer of POST /v1/peers: {"added", "updated", "ignored",
+ * "ignored_by", "errors"} (the errors kept; index, code, message). */
 void api_merge_result_write(api_jw *w, const api_merge_result *r);
 
 /*

@@ -32,6 +32,7 @@ struct api_metrics {
     const char *const *labels;
     atomic_uint_least64_t *requests;  /* [label][method][status] */
     hist *hists;                      /* [label] */
+    atomic_uint_least64_t ignored[API_IGN_COUNT];
 };
 
 static size_t n_counters(size_t n_labels)
@@ -63,6 +64,8 @@ int api_metrics_new(const char *const *labels, size_t n, api_metrics **out)
         atomic_init(&m->hists[i].count, 0);
         atomic_init(&m->hists[i].sum_ns, 0);
     }
+    for (i = 0; i < API_IGN_COUNT; i++)
+        atomic_init(&m->ignored[i], 0);
     *out = m;
     return AM_OK;
 }
@@ -122,6 +125,14 @@ void api_metrics_observe(api_metrics *m, size_t label, const char *method,
                                   memory_order_relaxed);
 }
 
+void api_metrics_ignored(api_metrics *m, const size_t by[API_IGN_COUNT])
+{
+    for (size_t i = 0; i < API_IGN_COUNT; i++)
+        if (by[i] > 0)
+            atomic_fetch_add_explicit(&m->ignored[i], by[i],
+                                      memory_order_relaxed);
+}
+
 static uint64_t load(const atomic_uint_least64_t *a)
 {
     return atomic_load_explicit(a, memory_order_relaxed);
@@ -178,6 +189,19 @@ static void write_hist(const api_metrics *m, size_t l, api_buf *b)
                    name, (unsigned long long)count);
 }
 
+/* Every reason, 0 included, so that a rate over any of them is defined
+ * from the start. */
+static void write_ignored(const api_metrics *m, api_buf *b)
+{
+    api_buf_puts(b, "# HELP addrmand_peers_ignored_total Entries that adds, "
+                    "imports and loads ignored, by reason.\n"
+                    "# TYPE addrmand_peers_ignored_total counter\n");
+    for (size_t i = 0; i < API_IGN_COUNT; i++)
+        api_buf_printf(b, "addrmand_peers_ignored_total{reason=\"%s\"} %llu\n",
+                       api_ignore_name((api_ignore)i),
+                       (unsigned long long)load(&m->ignored[i]));
+}
+
 void api_metrics_write(const api_metrics *m, api_buf *b)
 {
     size_t l;
@@ -189,5 +213,6 @@ void api_metrics_write(const api_metrics *m, api_buf *b)
     for (l = 0; l < m->n_labels; l++)
         if (load(&m->hists[l].count) > 0)
             write_hist(m, l, b);
+    write_ignored(m, b);
 }
 

@@ -1,5 +1,6 @@
 /*
- * api_metrics.h - HTTP request counters and latency histograms.
+ * api_metrics.h - HTTP request counters and latency histograms, and the
+ * count of entries to add that were ignored, by reason.
  *
  * Counts requests by route label, method and status, and keeps one latency
  * histogram per route label.  Route labels are fixed when the metrics are
@@ -17,6 +18,7 @@
 #include <stddef.h>
 
 #include "api_buf.h"
+#include "api_ignore.h"
 
 typedef struct api_metrics api_metrics;
 
@@ -29,8 +31,13 @@ void api_metrics_free(api_metrics *m);
 void api_metrics_observe(api_metrics *m, size_t label, const char *method,
                          int status, double seconds);
 
+/* Entries that adds, imports and loads ignored, by reason (api_ignore.h):
+ * by[reason] more for each. */
+void api_metrics_ignored(api_metrics *m, const size_t by[API_IGN_COUNT]);
+
 /* Prometheus text: addrmand_http_requests_total and
- * addrmand_http_request_duration_seconds, series with no requests left out. */
+ * addrmand_http_request_duration_seconds, series with no requests left out;
+ * addrmand_peers_ignored_total{reason}, every reason (0 included). */
 void api_metrics_write(const api_metrics *m, api_buf *b);
 
 #endif

@@ -225,27 +225,24 @@ void api_relay_write(api_jw *w, const am_peer *pr)
     api_jw_raw(w, text, (size_t)(p - text));
 }
 
-int api_addr_parse(const char *text, uint16_t default_port, const char *what,
-                   am_addr *out, api_err *err)
+/* The parser's own sentence about what is wrong with text. */
+static int addr_parse(const char *text, uint16_t default_port, const char *what,
+                      am_addr *out, int *has_port, api_err *err)
 {
-    int rc = am_addr_parse(out, text, default_port);
+    char why[API_ERR_MSG_MAX / 2];
+    int rc = am_addr_parse_ex(out, text, default_port, has_port, why,
+                              sizeof why);
 
     if (rc != AM_OK)
-        return api_fail(err, API_INVALID_ADDRESS, "%s '%s' is not valid: %s",
-                        what, text, am_strerror(rc));
+        return api_fail(err, API_INVALID_ADDRESS, "%s '%.100s' is not valid: "
+                        "%s", what, text, why);
     return 0;
 }
 
-/* Does the text carry its own port?  Parse it with two defaults: only a
- * port written in the text survives both. */
-static int has_own_port(const char *text)
+int api_addr_parse(const char *text, uint16_t default_port, const char *what,
+                   am_addr *out, api_err *err)
 {
-    am_addr a, b;
-
-    if (am_addr_parse(&a, text, 0) != AM_OK ||
-        am_addr_parse(&b, text, 1) != AM_OK)
-        return 0;
-    return a.port == b.port;
+    return addr_parse(text, default_port, what, out, NULL, err);
 }
 
 const char *const api_peer_in_keys[] = {"address", "port", "services", "time",
@@ -255,7 +252,7 @@ int api_peer_in_parse(const api_jf *entry, api_peer_in *out, api_err *err)
 {
     const char *text;
     uint64_t port = API_DEFAULT_PORT;
-    int has_port;
+    int has_port, own_port = 0;
 
     if (entry->type != API_JF_OBJ)
         return api_fail(err, API_BAD_REQUEST, "a peer entry must be an object");
@@ -272,12 +269,20 @@ int api_peer_in_parse(const api_jf *entry, api_peer_in *out, api_err *err)
     has_port = api_json_get_u64(entry, "port", 0, 65535, &port, err);
     if (has_port < 0)
         return -1;
-    if (api_addr_parse(text, (uint16_t)port, "address", &out->addr, err) != 0)
+    if (addr_parse(text, (uint16_t)port, "address", &out->addr, &own_port,
+                   err) != 0)
         return -1;
-    if (has_port && has_own_port(text) && out->addr.port != port)
+    if (has_port && own_port && out->addr.port != port)
         return api_fail(err, API_BAD_REQUEST,
                         "address '%s' and port %u name different ports", text,
                         (unsigned)port);
+    /* A port given as a member is kept as given, for I2P too (whose
+     * default is 0). */
+    if (has_port)
+        out->addr.port = (uint16_t)port;
+    if (!am_addr_port_usable(&out->addr))
+        return api_fail(err, API_INVALID_ADDRESS,
+                        "address '%.100s' is not valid: port 0", text);
     if (api_json_get_u64(entry, "services", 0, UINT64_MAX, &out->services,
                          err) < 0 ||
         api_json_get_i64(entry, "time", -API_TIME_LIMIT, API_TIME_LIMIT,

@@ -8,10 +8,11 @@
  * unknown).  Relay object: address, network, port, services, time.
  *
  * Entry to add: {"address": "<host>" | "<host:port>", "port": 0..65535?,
- * "services": u64?, "time": int?}.  The port defaults to 8333; when both the
- * address and "port" carry one they must agree.  An omitted time is 0
- * (the core reads 0 as now).  Its keys are api_peer_in_keys; a request
- * with another key is refused (api_json_only).
+ * "services": u64?, "time": int?}.  The port defaults to 8333, and to 0
+ * for I2P (the only port I2P peers use); when both the address and "port"
+ * carry one they must agree.  Port 0 is invalid_address ("port 0") except
+ * for I2P.  An omitted time is 0 (the core reads 0 as now).  Its keys are
+ * api_peer_in_keys; a request with another key is refused (api_json_only).
  */
 #ifndef API_PEER_H
 #define API_PEER_H
@@ -59,7 +60,8 @@ void api_relay_write(api_jw *w, const am_peer *p);
 
 /*
  * Parse address text with an optional port ("1.2.3.4", "[2001:db8::1]:8333",
- * "<name>.onion:8333").  `what` names it in the message.  0, or -1 with
+ * "<name>.onion:8333"; am_addr_parse).  `what` names it in the message,
+ * which says what is wrong ("port 70000 is out of range").  0, or -1 with
  * invalid_address.
  */
 int api_addr_parse(const char *text, uint16_t default_port, const char *what,

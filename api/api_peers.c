@@ -12,7 +12,9 @@
 
 #include "addrv2.h"
 #include "api_handlers.h"
+#include "api_ignore.h"
 #include "api_json.h"
+#include "api_metrics.h"
 #include "api_peer.h"
 
 #define ADD_CHUNK 64
@@ -25,7 +27,8 @@ typedef struct add_item {
     am_addr addr;
     uint64_t services;
     int64_t time;
-    int skip;           /* 1: counted as ignored, no core call */
+    int skip;           /* non-zero: ignored for this code (AM_ERR_TORV2,
+                         * AM_ERR_UNKNOWN_NET), no core call */
     int failed;         /* 1: reported as error `perr` */
     api_err perr;
     int rc;             /* am_add's answer */
@@ -38,14 +41,15 @@ typedef struct add_batch {
 } add_batch;
 
 typedef struct add_tally {
-    uint64_t added, updated, ignored;
+    uint64_t added, updated;
+    size_t ignored, ignored_by[API_IGN_COUNT];
     api_jw errors;      /* the "errors" array, built as entries come */
     int journal_rc;     /* the first journal failure: the request ends */
 } add_tally;
 
 static void tally_init(add_tally *t)
 {
-    t->added = t->updated = t->ignored = 0;
+    memset(t, 0, sizeof *t);
     t->journal_rc = AM_OK;
     api_jw_init(&t->errors);
     api_jw_array(&t->errors);
@@ -62,32 +66,22 @@ static void tally_error(add_tally *t, size_t index, const api_err *e)
 
 static void tally_item(add_tally *t, size_t index, const add_item *it)
 {
+    api_ignore why;
     api_err e;
+    int rc = it->skip ? it->skip : it->rc;
 
     if (it->failed) {
         tally_error(t, index, &it->perr);
-        return;
-    }
-    if (it->skip) {
-        t->ignored++;
-        return;
-    }
-    switch (it->rc) {
-    case AM_OK:
+    } else if (rc == AM_OK) {
         if (it->is_new)
             t->added++;
         else
             t->updated++;
-        break;
-    case AM_ERR_UNROUTABLE:
-    case AM_ERR_BANNED:
-    case AM_ERR_REJECTED:
-        t->ignored++;
-        break;
-    default:
-        api_fail_core(&e, it->rc, "cannot add the address");
+    } else if (api_ignore_of(rc, &why)) {
+        api_ignore_count(&t->ignored, t->ignored_by, why);
+    } else {
+        api_fail_core(&e, rc, "cannot add the address");
         tally_error(t, index, &e);
-        break;
     }
 }
 
@@ -136,6 +130,8 @@ static int tally_reply(api_call *c, add_tally *t, api_err *err)
     size_t len;
     api_jw w;
 
+    /* Counted even when the journal failed: the entries were looked at. */
+    api_metrics_ignored(c->ctx->metrics, t->ignored_by);
     if (t->journal_rc != AM_OK) {
         api_jw_free(&t->errors);
         return api_fail_journal(err, t->journal_rc, "adding the peers");
@@ -147,7 +143,7 @@ static int tally_reply(api_call *c, add_tally *t, api_err *err)
     api_jw_object(&w);
     api_jw_ku64(&w, "added", t->added);
     api_jw_ku64(&w, "updated", t->updated);
-    api_jw_ku64(&w, "ignored", t->ignored);
+    api_ignored_write(&w, t->ignored, t->ignored_by);
     api_jw_key(&w, "errors");
     api_jw_raw(&w, errors, len);
     api_jw_object_end(&w);
@@ -236,16 +232,21 @@ int api_h_peers_add(api_call *c, api_err *err)
 }
 
 /* An addrv2 entry: unknown networks and Tor v2 are skipped on purpose
- * (BIP155 says to ignore them), other unusable entries are errors. */
+ * (BIP155 says to ignore them), other unusable entries are errors, port 0
+ * outside I2P included, as in the JSON form. */
 static void item_from_addrv2(add_item *it, const am_addrv2_entry *e)
 {
     memset(it, 0, sizeof *it);
-    if (e->status == AM_OK) {
+    if (e->status == AM_OK && !am_addr_port_usable(&e->addr)) {
+        it->failed = 1;
+        api_fail(&it->perr, API_INVALID_ADDRESS,
+                 "entry with network id %u: port 0", (unsigned)e->net_id);
+    } else if (e->status == AM_OK) {
         it->addr = e->addr;
         it->services = e->services;
         it->time = e->time;
     } else if (e->status == AM_ERR_UNKNOWN_NET || e->status == AM_ERR_TORV2) {
-        it->skip = 1;
+        it->skip = e->status;
     } else {
         it->failed = 1;
         api_fail(&it->perr, API_INVALID_ADDRESS,

@@ -615,6 +615,7 @@ static int load_files(api_store *s, am_man *m, api_store_report *rep,
         rc = merge_peers(m, &doc, API_MERGE_FOREIGN, &r);
     rep->peers_read = r.added;
     rep->peers_ignored = r.ignored;
+    memcpy(rep->peers_ignored_by, r.ignored_by, sizeof r.ignored_by);
     *clean = valid && r.added == ours && r.ignored == 0 && files == 1 &&
              s->gen == s->meta.gen && rep->journal_records == 0 &&
              !rep->torn && rep->corrupt == 0 && rep->entry_errors == 0;

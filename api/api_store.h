@@ -106,6 +106,7 @@ typedef struct api_store_report {
     size_t bans;             /* bans in the core after loading */
     size_t peers_read;       /* restored from peers.json */
     size_t peers_ignored;    /* ... skipped (unroutable, Tor v2, no slot) */
+    size_t peers_ignored_by[API_IGN_COUNT];  /* ... by reason */
     size_t entry_errors;     /* unreadable entries of peers.json/bans.json */
     size_t journal_records;  /* replayed */
     size_t journal_failed;   /* ... that the core did not take */

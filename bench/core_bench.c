@@ -163,7 +163,7 @@ static size_t fill(am_man *m)
         uint64_t id = 0;
         int rc = am_add(m, &g_addrs[k], &g_sources[k / ADDRS_PER_SOURCE],
                         NODE_NETWORK, 0, 0, &is_new, &id);
-        if (rc != AM_OK && rc != AM_ERR_REJECTED)
+        if (rc != AM_OK && rc != AM_ERR_REJECTED && rc != AM_ERR_GROUP_CAP)
             die("am_add", rc);
         g_ids[k] = rc == AM_OK ? id : 0;
         stored += rc == AM_OK;
@@ -286,7 +286,7 @@ static size_t add_bulk(am_man *m, const am_addr *addrs, size_t n,
         int is_new = 0;
         int rc = am_add(m, &addrs[i], &srcs[i % nsrc], NODE_NETWORK, 0, 0,
                         &is_new, NULL);
-        if (rc != AM_OK && rc != AM_ERR_REJECTED)
+        if (rc != AM_OK && rc != AM_ERR_REJECTED && rc != AM_ERR_GROUP_CAP)
             die("am_add", rc);
         stored += rc == AM_OK && is_new;
     }
@@ -448,7 +448,7 @@ static double scale_fill_to(scale_run *r, size_t target, double *cpu)
             int rc = am_add(r->m, &r->batch[i],
                             &r->srcs[r->adds++ % SCALE_SOURCES], NODE_NETWORK,
                             0, 0, &is_new, NULL);
-            if (rc != AM_OK && rc != AM_ERR_REJECTED)
+            if (rc != AM_OK && rc != AM_ERR_REJECTED && rc != AM_ERR_GROUP_CAP)
                 die("am_add", rc);
         }
         ns += now_ns() - t0;

@@ -755,7 +755,7 @@ int am_add(am_man *m, const am_addr *addr, const am_addr *source,
      * addresses from many sources must not multiply a group's share. */
     if (m->cfg.new_group_cap &&
         am_counter_get(&m->new_groups, am_addr_group_key(addr)) >= m->cfg.new_group_cap)
-        return e ? AM_OK : AM_ERR_REJECTED;
+        return e ? AM_OK : AM_ERR_GROUP_CAP;
     uint32_t b = am__new_bucket(m, addr, src);
     unsigned s = am__slot(m, 0, b, addr);
     uint32_t occ = am_table_get(&m->tables[0], b, s);

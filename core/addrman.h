@@ -34,7 +34,7 @@
  * it is announced into, and an attacker with many sources reaches a third
  * of selections with addresses from a single /16.  We also cap how many
  * new-table slots one network group may hold (new_group_cap): past it,
- * new addresses of that group are turned away (AM_ERR_REJECTED) and known
+ * new addresses of that group are turned away (AM_ERR_GROUP_CAP) and known
  * ones gain no further slot.  Slots, not addresses, are counted, so
  * re-announcing a few addresses from many sources cannot multiply them.  The cost
  * falls on honest nodes crowded into one large hosting network: beyond
@@ -170,7 +170,9 @@ int64_t am_now(am_man *m);
  * Services are OR-ed into a known entry.
  *
  * Returns AM_OK and *is_new (1 new peer, 0 known peer refreshed), or
- * AM_ERR_UNROUTABLE, AM_ERR_BANNED, AM_ERR_REJECTED (nothing stored),
+ * AM_ERR_UNROUTABLE, AM_ERR_BANNED, AM_ERR_REJECTED (its new slot holds a
+ * better entry), AM_ERR_GROUP_CAP (its group is at new_group_cap; nothing
+ * stored for these four),
  * AM_ERR_ADDR for an address no network knows.  *id_out (optional) gets the
  * peer's id on success.
  */

@@ -21,6 +21,8 @@ const char *am_strerror(int err)
     case AM_ERR_IO:          return "input/output error";
     case AM_ERR_FULL:        return "no room left";
     case AM_ERR_INTERNAL:    return "internal consistency check failed";
+    case AM_ERR_GROUP_CAP:   return "address turned away: its network group "
+                                    "holds its share of the new table";
     default:                 return "unknown error";
     }
 }

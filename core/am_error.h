@@ -18,7 +18,7 @@ typedef enum am_err {
     AM_ERR_UNKNOWN_NET = -5, /* a network id this build does not know */
     AM_ERR_UNROUTABLE = -6,  /* a valid address that is not publicly routable */
     AM_ERR_BANNED = -7,      /* the address is covered by an active ban */
-    AM_ERR_REJECTED = -8,    /* the tables turned the address away */
+    AM_ERR_REJECTED = -8,    /* the table slot holds a better entry */
     AM_ERR_NOTFOUND = -9,    /* no such peer, ban or entry */
     AM_ERR_EXISTS = -10,     /* the thing is already there */
     AM_ERR_TRUNCATED = -11,  /* a message or file ends too early */
@@ -27,7 +27,9 @@ typedef enum am_err {
     AM_ERR_RANGE = -14,      /* a number is outside its allowed range */
     AM_ERR_IO = -15,         /* a file or system call failed */
     AM_ERR_FULL = -16,       /* a fixed-size structure is full */
-    AM_ERR_INTERNAL = -17    /* an invariant is broken (am_check) */
+    AM_ERR_INTERNAL = -17,   /* an invariant is broken (am_check) */
+    AM_ERR_GROUP_CAP = -18   /* the address's network group holds its
+                              * share of the new table (new_group_cap) */
 } am_err;
 
 /* A short sentence describing `err`; never NULL. */

@@ -12,6 +12,8 @@
  */
 #include "netaddr.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -112,6 +114,31 @@ static int put_text(char *buf, size_t len, const char *text)
         return AM_ERR_INVAL;
     memcpy(buf, text, n + 1);
     return AM_OK;
+}
+
+/*
+ * Where a parser says what is wrong with text (am_addr_parse_ex).  NULL
+ * when nobody asked; the first sentence set is the one kept, so the
+ * innermost parser, which knows most, speaks.
+ */
+typedef struct why_buf {
+    char *text;
+    size_t len;
+    int set;
+} why_buf;
+
+__attribute__((format(printf, 3, 4)))
+static int why(why_buf *w, int rc, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (w == NULL || w->set || w->text == NULL || w->len == 0)
+        return rc;
+    va_start(ap, fmt);
+    vsnprintf(w->text, w->len, fmt, ap);
+    va_end(ap);
+    w->set = 1;
+    return rc;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -247,7 +274,7 @@ static int onion_checksum(const uint8_t pubkey[32], uint8_t sum[TORV3_CHECKSUM_L
 }
 
 /* s[0..n) is the name without ".onion". */
-static int parse_onion(am_addr *out, const char *s, size_t n)
+static int parse_onion(am_addr *out, const char *s, size_t n, why_buf *w)
 {
     uint8_t raw[TORV3_RAW_LEN];
     uint8_t sum[TORV3_CHECKSUM_LEN];
@@ -256,19 +283,21 @@ static int parse_onion(am_addr *out, const char *s, size_t n)
     if (n == TORV2_B32_LEN) {
         /* Still check it is base32, so garbage is reported as garbage. */
         uint8_t v2[10];
-        rc = b32_decode(s, n, v2, sizeof(v2));
-        return rc == AM_OK ? AM_ERR_TORV2 : rc;
+        if (b32_decode(s, n, v2, sizeof(v2)) != AM_OK)
+            return why(w, AM_ERR_ADDR, "onion name is not base32");
+        return why(w, AM_ERR_TORV2, "Tor v2 addresses are not supported");
     }
     if (n != TORV3_B32_LEN)
-        return AM_ERR_ADDR;
-    if ((rc = b32_decode(s, n, raw, sizeof(raw))) != AM_OK)
-        return rc;
+        return why(w, AM_ERR_ADDR, "onion name must be %d base32 characters, "
+                   "not %zu", TORV3_B32_LEN, n);
+    if (b32_decode(s, n, raw, sizeof(raw)) != AM_OK)
+        return why(w, AM_ERR_ADDR, "onion name is not base32");
     if (raw[TORV3_RAW_LEN - 1] != TORV3_VERSION)
-        return AM_ERR_ADDR;
+        return why(w, AM_ERR_ADDR, "onion version is not 3");
     if ((rc = onion_checksum(raw, sum)) != AM_OK)
         return rc;
     if (memcmp(sum, raw + 32, TORV3_CHECKSUM_LEN) != 0)
-        return AM_ERR_ADDR;
+        return why(w, AM_ERR_ADDR, "onion checksum does not match");
     memset(out, 0, sizeof(*out));
     out->net = AM_NET_TORV3;
     memcpy(out->bytes, raw, 32);
@@ -276,15 +305,15 @@ static int parse_onion(am_addr *out, const char *s, size_t n)
 }
 
 /* s[0..n) is the name without ".b32.i2p". */
-static int parse_i2p(am_addr *out, const char *s, size_t n)
+static int parse_i2p(am_addr *out, const char *s, size_t n, why_buf *w)
 {
     uint8_t raw[32];
-    int rc;
 
     if (n != I2P_B32_LEN)
-        return AM_ERR_ADDR;
-    if ((rc = b32_decode(s, n, raw, sizeof(raw))) != AM_OK)
-        return rc;
+        return why(w, AM_ERR_ADDR, "I2P name must be %d base32 characters, "
+                   "not %zu", I2P_B32_LEN, n);
+    if (b32_decode(s, n, raw, sizeof(raw)) != AM_OK)
+        return why(w, AM_ERR_ADDR, "I2P name is not base32");
     memset(out, 0, sizeof(*out));
     out->net = AM_NET_I2P;
     memcpy(out->bytes, raw, 32);
@@ -519,112 +548,166 @@ static int contains_char(const char *s, size_t n, char c)
 }
 
 /* IPv6 (or CJDNS, or mapped IPv4) text only: what brackets may hold. */
-static int parse_ipv6_host(am_addr *out, const char *s, size_t n)
+static int parse_ipv6_host(am_addr *out, const char *s, size_t n, why_buf *w)
 {
     uint8_t raw[16];
     int rc;
 
-    if (!contains_char(s, n, ':'))
-        return AM_ERR_ADDR;
-    if ((rc = parse_ipv6_raw(s, n, raw)) != AM_OK)
-        return rc;
-    return addr_from_ipv6_text(out, raw);
+    if (!contains_char(s, n, ':') || parse_ipv6_raw(s, n, raw) != AM_OK)
+        return why(w, AM_ERR_ADDR, "not a valid IPv6 address");
+    if ((rc = addr_from_ipv6_text(out, raw)) == AM_ERR_TORV2)
+        return why(w, rc, "Tor v2 addresses are not supported");
+    return rc;
 }
 
-static int parse_host_n(am_addr *out, const char *s, size_t n)
+static int parse_host_n(am_addr *out, const char *s, size_t n, why_buf *w)
 {
     size_t onion_len = sizeof(ONION_SUFFIX) - 1;
     size_t i2p_len = sizeof(I2P_SUFFIX) - 1;
     uint8_t v4[4];
-    int rc;
 
     if (n == 0)
-        return AM_ERR_ADDR;
+        return why(w, AM_ERR_ADDR, "the host is empty");
     if (has_suffix_ci(s, n, ONION_SUFFIX))
-        return parse_onion(out, s, n - onion_len);
+        return parse_onion(out, s, n - onion_len, w);
     if (has_suffix_ci(s, n, I2P_SUFFIX))
-        return parse_i2p(out, s, n - i2p_len);
+        return parse_i2p(out, s, n - i2p_len, w);
     if (contains_char(s, n, ':'))
-        return parse_ipv6_host(out, s, n);
-    if ((rc = parse_ipv4(s, n, v4)) != AM_OK)
-        return rc;
+        return parse_ipv6_host(out, s, n, w);
+    if (parse_ipv4(s, n, v4) != AM_OK)
+        return why(w, AM_ERR_ADDR, "not an IPv4 or IPv6 address, .onion or "
+                   ".b32.i2p name");
     memset(out, 0, sizeof(*out));
     out->net = AM_NET_IPV4;
     memcpy(out->bytes, v4, 4);
     return AM_OK;
 }
 
-static int parse_port(const char *s, size_t n, uint16_t *port)
+static int parse_port(const char *s, size_t n, uint16_t *port, why_buf *w)
 {
+    int shown = n > 12 ? 12 : (int)n;
     unsigned long v;
+    size_t digits = 0;
 
+    while (digits < n && is_digit(s[digits]))
+        digits++;
+    if (n == 0)
+        return why(w, AM_ERR_ADDR, "the port is empty");
+    if (digits < n || (n > 1 && s[0] == '0'))
+        return why(w, AM_ERR_ADDR, "port '%.*s' is not a decimal number "
+                   "0..65535", shown, s);
     if (parse_decimal(s, n, 5, &v) != 0 || v > 65535)
-        return AM_ERR_ADDR;
+        return why(w, AM_ERR_ADDR, "port %.*s%s is out of range", shown, s,
+                   n > 12 ? "..." : "");
     *port = (uint16_t)v;
     return AM_OK;
 }
 
-/* Parse into a temporary so that `out` is untouched on failure. */
+/* Parse into a temporary so that `out` is untouched on failure.  Without a
+ * port, I2P gets 0 (the only port I2P peers use), the others default_port. */
 static int parse_host_port(am_addr *out, const char *host, size_t hn,
                            const char *port, size_t pn, int bracketed,
-                           uint16_t default_port)
+                           uint16_t default_port, why_buf *w)
 {
     am_addr a;
-    uint16_t p = default_port;
+    uint16_t p;
     int rc;
 
-    rc = bracketed ? parse_ipv6_host(&a, host, hn) : parse_host_n(&a, host, hn);
+    rc = bracketed ? parse_ipv6_host(&a, host, hn, w)
+                   : parse_host_n(&a, host, hn, w);
     if (rc != AM_OK)
         return rc;
-    if (port != NULL && (rc = parse_port(port, pn, &p)) != AM_OK)
+    p = a.net == AM_NET_I2P ? 0 : default_port;
+    if (port != NULL && (rc = parse_port(port, pn, &p, w)) != AM_OK)
         return rc;
     a.port = p;
     *out = a;
     return AM_OK;
 }
 
-int am_addr_parse_host(am_addr *out, const char *text)
+int am_addr_parse_host_ex(am_addr *out, const char *text, char *why_text,
+                          size_t why_len)
 {
+    why_buf w = {why_text, why_len, 0};
     am_addr a;
     int rc;
 
+    if (why_text != NULL && why_len > 0)
+        why_text[0] = '\0';
     if (out == NULL || text == NULL)
-        return AM_ERR_INVAL;
-    if ((rc = parse_host_n(&a, text, strlen(text))) != AM_OK)
-        return rc;
+        return why(&w, AM_ERR_INVAL, "no text");
+    if ((rc = parse_host_n(&a, text, strlen(text), &w)) != AM_OK)
+        return why(&w, rc, "%s", am_strerror(rc));
     *out = a;
     return AM_OK;
 }
 
-int am_addr_parse(am_addr *out, const char *text, uint16_t default_port)
+int am_addr_parse_host(am_addr *out, const char *text)
 {
-    size_t n;
+    return am_addr_parse_host_ex(out, text, NULL, 0);
+}
+
+/* Split text into host and port as am_addr_parse_ex documents. */
+static int parse_endpoint(am_addr *out, const char *text, uint16_t default_port,
+                          int *has_port, why_buf *w)
+{
+    size_t n = strlen(text);
     const char *colon;
 
-    if (out == NULL || text == NULL)
-        return AM_ERR_INVAL;
-    n = strlen(text);
+    *has_port = 0;
     if (n > 0 && text[0] == '[') {
         const char *close = memchr(text, ']', n);
         const char *rest;
         if (close == NULL)
-            return AM_ERR_ADDR;
+            return why(w, AM_ERR_ADDR, "'[' without ']'");
         rest = close + 1;
         if (*rest == '\0')
             return parse_host_port(out, text + 1, (size_t)(close - text - 1),
-                                   NULL, 0, 1, default_port);
+                                   NULL, 0, 1, default_port, w);
         if (*rest != ':')
-            return AM_ERR_ADDR;
+            return why(w, AM_ERR_ADDR, "']' must be followed by ':' and a "
+                       "port");
+        *has_port = 1;
         return parse_host_port(out, text + 1, (size_t)(close - text - 1),
-                               rest + 1, strlen(rest + 1), 1, default_port);
+                               rest + 1, strlen(rest + 1), 1, default_port, w);
     }
     colon = memchr(text, ':', n);
     if (colon == NULL || memchr(colon + 1, ':', strlen(colon + 1)) != NULL) {
         /* No colon, or bare IPv6 text, which never carries a port. */
-        return parse_host_port(out, text, n, NULL, 0, 0, default_port);
+        return parse_host_port(out, text, n, NULL, 0, 0, default_port, w);
     }
+    *has_port = 1;
     return parse_host_port(out, text, (size_t)(colon - text), colon + 1,
-                           strlen(colon + 1), 0, default_port);
+                           strlen(colon + 1), 0, default_port, w);
+}
+
+int am_addr_parse_ex(am_addr *out, const char *text, uint16_t default_port,
+                     int *has_port, char *why_text, size_t why_len)
+{
+    why_buf w = {why_text, why_len, 0};
+    int own_port = 0;
+    int rc;
+
+    if (why_text != NULL && why_len > 0)
+        why_text[0] = '\0';
+    if (out == NULL || text == NULL)
+        return why(&w, AM_ERR_INVAL, "no text");
+    rc = parse_endpoint(out, text, default_port, &own_port, &w);
+    if (rc == AM_OK && has_port != NULL)
+        *has_port = own_port;
+    if (rc != AM_OK)
+        why(&w, rc, "%s", am_strerror(rc));     /* a reason nobody gave */
+    return rc;
+}
+
+int am_addr_parse(am_addr *out, const char *text, uint16_t default_port)
+{
+    return am_addr_parse_ex(out, text, default_port, NULL, NULL, 0);
+}
+
+int am_addr_port_usable(const am_addr *a)
+{
+    return a != NULL && (a->port != 0 || a->net == AM_NET_I2P);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -984,7 +1067,7 @@ int am_subnet_parse(am_subnet *out, const char *text)
         rc = subnet_parse_cidr(&s, host, hn, slash + 1, strlen(slash + 1));
     } else {
         memset(&s, 0, sizeof(s));
-        rc = parse_host_n(&s.base, host, hn);
+        rc = parse_host_n(&s.base, host, hn, NULL);
         s.prefix = (uint16_t)max_prefix(s.base.net);
     }
     if (rc != AM_OK)

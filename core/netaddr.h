@@ -74,13 +74,36 @@ int am_addr_from_bytes(am_addr *out, int net, const uint8_t *bytes, size_t len,
 
 /* Host text only (no port, no brackets).  Port of `out` is set to 0. */
 int am_addr_parse_host(am_addr *out, const char *text);
+/* The same, saying what is wrong as am_addr_parse_ex does. */
+int am_addr_parse_host_ex(am_addr *out, const char *text, char *why,
+                          size_t why_len);
 /*
  * Host with an optional port: "1.2.3.4", "1.2.3.4:8333", "2001:db8::1",
  * "[2001:db8::1]", "[2001:db8::1]:8333", "<name>.onion:8333".  Bare IPv6 text
- * (more than one ':') never carries a port.  Without a port, `default_port`.
- * A port must be decimal 0..65535.
+ * (more than one ':') never carries a port.  Without a port, `default_port`,
+ * except for I2P, which gets 0: I2P has no ports, and Bitcoin Core and BIP155
+ * practice use 0 for every I2P peer.  A port must be decimal 0..65535; port
+ * 0 is read like any other (am_addr_port_usable says whether a peer may
+ * have it).
  */
 int am_addr_parse(am_addr *out, const char *text, uint16_t default_port);
+/*
+ * am_addr_parse, also saying whether the text carried its own port
+ * (*has_port, optional, set on success) and, on failure, what is wrong with
+ * the text as one short sentence ("port 70000 is out of range", "onion
+ * checksum does not match", "onion version is not 3", "Tor v2 addresses are
+ * not supported", "not an IPv4 or IPv6 address, .onion or .b32.i2p name")
+ * into why[0..why_len) (optional; truncated to fit; "" on success).  The
+ * codes are those of am_addr_parse.
+ */
+int am_addr_parse_ex(am_addr *out, const char *text, uint16_t default_port,
+                     int *has_port, char *why, size_t why_len);
+/*
+ * 1 when a peer may have this address and port: any port for I2P, which
+ * uses 0, and any but 0 elsewhere (nothing listens on port 0, so a peer
+ * there could only waste a connection).
+ */
+int am_addr_port_usable(const am_addr *a);
 
 /* Canonical host text into buf (NUL-terminated); AM_ERR_INVAL if too small. */
 int am_addr_format(const am_addr *a, char *buf, size_t len);

@@ -390,6 +390,9 @@ static void op_add(fz *f)
         break;
     case AM_ERR_REJECTED:
         break;
+    case AM_ERR_GROUP_CAP:
+        CK(f, f->cfg.new_group_cap > 0, "AM_ERR_GROUP_CAP without a cap");
+        break;
     case AM_ERR_FULL:
         CK(f, next_before > AM_ID_MAX, "AM_ERR_FULL with ids left");
         break;
@@ -1070,7 +1073,8 @@ static void op_bulk_add(fz *f)
         int rc = am_add(f->m, &a, src, (r >> 32) & 1 ? 1033 : 9,
                         fz_now - (int64_t)((r >> 33) % 300000),
                         (mode & 0x80) ? 7200 : 0, &is_new, &id);
-        CK(f, rc == AM_OK || rc == AM_ERR_REJECTED || rc == AM_ERR_BANNED ||
+        CK(f, rc == AM_OK || rc == AM_ERR_REJECTED ||
+                  rc == AM_ERR_GROUP_CAP || rc == AM_ERR_BANNED ||
                   rc == AM_ERR_UNROUTABLE || rc == AM_ERR_FULL,
            "bulk am_add returned %d", rc);
         if (rc == AM_OK && (r >> 56) < 16)

@@ -105,6 +105,7 @@ static int open_store(const srv_config *cfg, api_store **store)
 static int load_store(api_store *store, am_man *core)
 {
     api_store_report r;
+    char why[200];
     int rc = api_store_load(store, core, &r);
 
     if (rc == AM_ERR_NOMEM) {
@@ -112,11 +113,14 @@ static int load_store(api_store *store, am_man *core)
                 api_store_dir(store));
         return -1;
     }
+    api_ignored_text(r.peers_ignored_by, why, sizeof why);
     srv_log(SRV_INFO, "loaded %zu peers and %zu bans from %s: %zu from %s "
-                      "(%zu skipped), %zu journal records replayed (%zu not "
-                      "taken)%s; %zu unreadable entries, %zu files set aside",
+                      "(%zu skipped%s%s), %zu journal records replayed (%zu "
+                      "not taken)%s; %zu unreadable entries, %zu files set "
+                      "aside",
             r.peers, r.bans, api_store_dir(store), r.peers_read,
-            API_STORE_PEERS, r.peers_ignored, r.journal_records,
+            API_STORE_PEERS, r.peers_ignored, why[0] ? ": " : "", why,
+            r.journal_records,
             r.journal_failed, r.torn ? ", a torn tail cut off" : "",
             r.entry_errors, r.corrupt);
     if (rc != AM_OK)

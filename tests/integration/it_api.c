@@ -79,6 +79,40 @@ static void check_errors(const json_t *errors)
     }
 }
 
+void it_check_ignored_by(const json_t *answer)
+{
+    static const char *const reasons[] = {
+        "unroutable", "banned", "table_full", "group_cap", "tor_v2",
+        "unknown_network", "banned_entry", "duplicate"};
+    const json_t *by = json_object_get(answer, "ignored_by");
+    json_int_t sum = 0;
+    const char *key;
+    json_t *v;
+
+    if (!json_is_object(by))
+        fail_msg("the answer has no \"ignored_by\" object");
+    json_object_foreach((json_t *)by, key, v) {
+        size_t i = 0;
+        while (i < sizeof reasons / sizeof *reasons && strcmp(key, reasons[i]))
+            i++;
+        if (i == sizeof reasons / sizeof *reasons)
+            fail_msg("unknown reason \"%s\" in ignored_by", key);
+        if (!json_is_integer(v) || json_integer_value(v) <= 0)
+            fail_msg("ignored_by.%s is not a count above 0", key);
+        sum += json_integer_value(v);
+    }
+    assert_int_equal(sum, IT_JINT(answer, "ignored"));
+}
+
+json_int_t it_ignored_by(const json_t *answer, const char *reason)
+{
+    const json_t *v;
+
+    it_check_ignored_by(answer);
+    v = json_object_get(json_object_get(answer, "ignored_by"), reason);
+    return v != NULL ? json_integer_value(v) : 0;
+}
+
 it_counts it_add_json(it_server *s, const char *json, json_t **errors)
 {
     it_resp *r = it_send(s, "POST", "/v1/peers", json);
@@ -90,6 +124,7 @@ it_counts it_add_json(it_server *s, const char *json, json_t **errors)
     c.added = IT_JINT(b, "added");
     c.updated = IT_JINT(b, "updated");
     c.ignored = IT_JINT(b, "ignored");
+    it_check_ignored_by(b);
     e = IT_JARR(b, "errors");
     check_errors(e);
     c.n_errors = json_array_size(e);

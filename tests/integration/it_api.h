@@ -31,8 +31,17 @@ void it_endpoint(const char *host, int port, char *out, size_t len);
 void it_peer_path(const char *host, int port, const char *suffix, char *out,
                   size_t len);
 
-/* POST /v1/peers with `json`: asserts 200 and the answer's shape; the
- * errors array (new reference) into *errors when not NULL. */
+/* The "ignored_by" of an answer that counts "ignored" (adds, imports,
+ * loads): an object of known reason names, each > 0, summing to
+ * "ignored".  Fails the test otherwise. */
+void it_check_ignored_by(const json_t *answer);
+/* How many entries an answer says were ignored for `reason` (0 when the
+ * reason is not listed); checks the whole member first. */
+json_int_t it_ignored_by(const json_t *answer, const char *reason);
+
+/* POST /v1/peers with `json`: asserts 200 and the answer's shape (its
+ * ignored_by included); the errors array (new reference) into *errors when
+ * not NULL. */
 it_counts it_add_json(it_server *s, const char *json, json_t **errors);
 /* One peer, its own source; asserts it was added (a new peer). */
 void it_add_one(it_server *s, const char *host, int port, uint64_t services);

@@ -162,6 +162,15 @@ char *it_file_get(const it_server *s, const char *name, size_t *len)
     return slurp(path, len);
 }
 
+char *it_log_get(const it_server *s, size_t *len)
+{
+    char *text = slurp(s->log, len);
+
+    if (text == NULL)
+        fail_msg("cannot read %s", s->log);
+    return text;
+}
+
 char *it_data_file(const char *rel, size_t *len)
 {
     char path[IT_PATH_MAX];
@@ -222,6 +231,8 @@ json_t *it_import(it_server *s, const char *format, const char *doc,
     r = it_do(s, NULL, &rq);
     IT_STATUS(r, status);
     b = json_incref(IT_BODY(r));
+    if (status == 200)
+        it_check_ignored_by(b);
     it_resp_free(r);
     return b;
 }

@@ -48,6 +48,8 @@ char *it_file_get(const it_server *s, const char *name, size_t *len);
  * there are. */
 int it_file_find(const it_server *s, const char *prefix, char *out,
                  size_t len, size_t *count);
+/* Our server's log so far (malloc'd, NUL-terminated). */
+char *it_log_get(const it_server *s, size_t *len);
 /* A file of the source tree (tests/data/...), malloc'd. */
 char *it_data_file(const char *rel, size_t *len);
 

@@ -92,6 +92,21 @@ static it_resp *post_payload(it_server *s, const char *query,
     return it_do(s, NULL, &rq);
 }
 
+/* The answer's ignored_by count for `reason`, from the last post_ok. */
+static json_int_t last_by[8];
+static const char *const by_names[8] = {
+    "unroutable", "banned", "table_full", "group_cap", "tor_v2",
+    "unknown_network", "banned_entry", "duplicate"};
+
+static json_int_t ignored_for(const char *reason)
+{
+    for (size_t i = 0; i < 8; i++)
+        if (strcmp(by_names[i], reason) == 0)
+            return last_by[i];
+    fail_msg("unknown reason %s", reason);
+    return -1;
+}
+
 static it_counts post_ok(it_server *s, const char *query, const payload *p,
                          json_t **errors)
 {
@@ -104,6 +119,8 @@ static it_counts post_ok(it_server *s, const char *query, const payload *p,
     c.added = IT_JINT(b, "added");
     c.updated = IT_JINT(b, "updated");
     c.ignored = IT_JINT(b, "ignored");
+    for (size_t i = 0; i < 8; i++)
+        last_by[i] = it_ignored_by(b, by_names[i]);
     e = IT_JARR(b, "errors");
     c.n_errors = json_array_size(e);
     if (errors != NULL)
@@ -234,6 +251,8 @@ static void test_addrv2_skips_unknown_network_and_torv2(void **state)
     } while (SHARED_IGNORED(s, c.ignored > 3, &tries));
     assert_int_equal(c.added, 1);
     assert_int_equal(c.ignored, 3);
+    assert_int_equal(ignored_for("unknown_network"), 2);
+    assert_int_equal(ignored_for("tor_v2"), 1);
     assert_int_equal(c.n_errors, 0);
     json_decref(it_peer(s, v4, 8333));
 }
@@ -276,6 +295,50 @@ again:
     assert_int_equal(it_peer_status(s, b, 8333), 404);
 }
 
+static void test_addrv2_port_0_is_an_error_except_for_i2p(void **state)
+{
+    it_server *s = *state;
+    char v4[IT_HOST_MAX], v6[IT_HOST_MAX], onion[IT_HOST_MAX];
+    char i2p[IT_HOST_MAX], cj[IT_HOST_MAX];
+    uint8_t key[32], hash[32], cjb[16];
+    payload p = { .n = 0 };
+    json_t *errors, *e;
+    it_counts c;
+    size_t i;
+    int tries = 0;
+
+again:
+    p.n = 0;
+    it_uniq_ipv4(v4);
+    it_uniq_ipv6(v6, NULL);
+    it_uniq_onion(onion, key);
+    it_uniq_i2p(i2p, hash);
+    it_uniq_cjdns(cj, cjb);
+    put_cs(&p, 5);
+    put_ipv4(&p, v4, 0, 1, 0);
+    put_ipv6(&p, v6, 0, 1, 0);
+    put_entry(&p, 0, 1, 4, key, 32, 0);
+    put_entry(&p, 0, 1, 6, cjb, 16, 0);
+    put_entry(&p, 0, 1, 5, hash, 32, 0);
+    c = post_ok(s, NULL, &p, &errors);
+    if (SHARED_IGNORED(s, c.ignored > 0, &tries)) {
+        json_decref(errors);
+        goto again;
+    }
+    assert_int_equal(c.added, 1);
+    assert_int_equal(c.n_errors, 4);
+    json_array_foreach(errors, i, e) {
+        assert_int_equal(IT_JINT(e, "index"), (json_int_t)i);
+        IT_STREQ(IT_JSTR(e, "code"), "invalid_address");
+        if (strstr(IT_JSTR(e, "message"), "port 0") == NULL)
+            fail_msg("message '%s' does not say port 0", IT_JSTR(e, "message"));
+    }
+    json_decref(errors);
+    assert_int_equal(it_peer_status(s, v4, 0), 404);
+    assert_int_equal(it_peer_status(s, onion, 0), 404);
+    json_decref(it_peer(s, i2p, 0));
+}
+
 static void test_addrv2_unroutable_entries_ignored(void **state)
 {
     it_server *s = *state;
@@ -288,6 +351,7 @@ static void test_addrv2_unroutable_entries_ignored(void **state)
     c = post_ok(s, NULL, &p, NULL);
     assert_int_equal(c.added, 0);
     assert_int_equal(c.ignored, 2);
+    assert_int_equal(ignored_for("unroutable"), 2);
     assert_int_equal(c.n_errors, 0);
 }
 
@@ -435,6 +499,7 @@ int main(void)
         T(test_addrv2_services_full_u64_kept),
         T(test_addrv2_skips_unknown_network_and_torv2),
         T(test_addrv2_reports_unusable_entries_by_index),
+        T(test_addrv2_port_0_is_an_error_except_for_i2p),
         T(test_addrv2_unroutable_entries_ignored),
         T(test_addrv2_empty_message_adds_nothing),
         T(test_addrv2_malformed_payload_is_400_and_adds_nothing),

@@ -105,6 +105,7 @@ static json_t *add_and_check(it_server *s, const char *input,
 {
     static int ignored;
     char body[512];
+    int port;
     it_counts c;
     json_t *p;
 
@@ -121,10 +122,12 @@ static json_t *add_and_check(it_server *s, const char *input,
         assert_int_equal(c.added + c.updated, 1);
     else
         assert_int_equal(c.added, 1);
-    p = it_peer(s, canon, IT_PORT);
+    /* Without a port, I2P peers get 0, the only port I2P uses. */
+    port = strcmp(network, "i2p") == 0 ? 0 : IT_PORT;
+    p = it_peer(s, canon, port);
     IT_STREQ(IT_JSTR(p, "address"), canon);
     IT_STREQ(IT_JSTR(p, "network"), network);
-    assert_int_equal(IT_JINT(p, "port"), IT_PORT);
+    assert_int_equal(IT_JINT(p, "port"), port);
     return p;
 }
 
@@ -427,6 +430,164 @@ again:
     json_decref(it_peer(s, a, IT_PORT));
     json_decref(it_peer(s, b, 18333));
     assert_int_equal(it_peer_status(s, c3, IT_PORT), 404);
+}
+
+/* The error of entry `index` has `code` and a message containing `frag`. */
+static void expect_entry_message(const json_t *errors, json_int_t index,
+                                 const char *code, const char *frag)
+{
+    size_t i;
+    json_t *e;
+
+    json_array_foreach(errors, i, e)
+        if (IT_JINT(e, "index") == index) {
+            IT_STREQ(IT_JSTR(e, "code"), code);
+            if (strstr(IT_JSTR(e, "message"), frag) == NULL)
+                fail_msg("entry %lld: '%s' does not say '%s'",
+                         (long long)index, IT_JSTR(e, "message"), frag);
+            return;
+        }
+    fail_msg("no error reported for entry %lld (%s)", (long long)index, code);
+}
+
+static void test_add_port_0_refused_except_for_i2p(void **state)
+{
+    it_server *s = *state;
+    char a[IT_HOST_MAX], b[IT_HOST_MAX], v6[IT_HOST_MAX], onion[IT_HOST_MAX];
+    char cj[IT_HOST_MAX], i2p[IT_HOST_MAX], i2p2[IT_HOST_MAX], body[1024];
+    json_t *errors, *p;
+    it_counts c;
+    int tries = 0;
+
+again:
+    it_uniq_ipv4(a);
+    it_uniq_ipv4(b);
+    it_uniq_ipv6(v6, NULL);
+    it_uniq_onion(onion, NULL);
+    it_uniq_cjdns(cj, NULL);
+    it_uniq_i2p(i2p, NULL);
+    it_uniq_i2p(i2p2, NULL);
+    snprintf(body, sizeof body,
+             "{\"peers\": [{\"address\": \"%s:0\"}, "
+             "{\"address\": \"%s\", \"port\": 0}, "
+             "{\"address\": \"[%s]:0\"}, {\"address\": \"%s:0\"}, "
+             "{\"address\": \"[%s]:0\"}, {\"address\": \"%s\"}, "
+             "{\"address\": \"%s\", \"port\": 8333}]}",
+             a, b, v6, onion, cj, i2p, i2p2);
+    c = it_add_json(s, body, &errors);
+    if (SHARED_IGNORED(s, c.ignored > 0, &tries)) {
+        json_decref(errors);
+        goto again;
+    }
+    assert_int_equal(c.added, 2);
+    assert_int_equal(c.n_errors, 5);
+    for (json_int_t i = 0; i < 5; i++)
+        expect_entry_message(errors, i, "invalid_address", "port 0");
+    json_decref(errors);
+    assert_int_equal(it_peer_status(s, a, 0), 404);
+    assert_int_equal(it_peer_status(s, b, 0), 404);
+    /* I2P: 0 when no port is given, a given port kept. */
+    p = it_peer(s, i2p, 0);
+    assert_int_equal(IT_JINT(p, "port"), 0);
+    json_decref(p);
+    json_decref(it_peer(s, i2p2, 8333));
+}
+
+static void test_add_invalid_address_message_says_what_is_wrong(void **state)
+{
+    it_server *s = *state;
+    char a[IT_HOST_MAX], body[512];
+    json_t *errors;
+    it_counts c;
+
+    it_uniq_ipv4(a);
+    snprintf(body, sizeof body,
+             "{\"peers\": [{\"address\": \"%s:70000\"}, "
+             "{\"address\": \"no-such-host\"}, "
+             "{\"address\": \"expyuzz4wqqyqhjn.onion\"}]}", a);
+    c = it_add_json(s, body, &errors);
+    assert_int_equal(c.added + c.updated + c.ignored, 0);
+    expect_entry_message(errors, 0, "invalid_address",
+                         "port 70000 is out of range");
+    expect_entry_message(errors, 1, "invalid_address",
+                         "not an IPv4 or IPv6 address, .onion or .b32.i2p name");
+    expect_entry_message(errors, 2, "invalid_address",
+                         "Tor v2 addresses are not supported");
+    json_decref(errors);
+}
+
+/* One series of addrmand_peers_ignored_total, by its reason label. */
+static double ignored_metric(it_server *s, const char *reason)
+{
+    char series[96];
+    it_resp *r = it_get(s, "/metrics");
+    const char *at;
+    double v = -1;
+
+    IT_STATUS(r, 200);
+    snprintf(series, sizeof series,
+             "\naddrmand_peers_ignored_total{reason=\"%s\"} ", reason);
+    at = strstr(r->body, series);
+    if (at == NULL)
+        fail_msg("/metrics has no series for reason %s", reason);
+    v = strtod(at + strlen(series), NULL);
+    it_resp_free(r);
+    return v;
+}
+
+static void test_add_answer_says_why_entries_were_ignored(void **state)
+{
+    it_server *s = *state;
+    char a[IT_HOST_MAX], banned[IT_HOST_MAX], body[512];
+    double unroutable_before = ignored_metric(s, "unroutable");
+    double banned_before = ignored_metric(s, "banned");
+    it_resp *r;
+    json_t *b;
+    int tries = 0;
+
+    it_uniq_ipv4(banned);
+    json_decref(it_ban(s, banned));
+again:
+    it_uniq_ipv4(a);
+    snprintf(body, sizeof body,
+             "{\"peers\": [{\"address\": \"10.0.0.1\"}, "
+             "{\"address\": \"192.168.1.1\"}, {\"address\": \"%s\"}, "
+             "{\"address\": \"%s\"}]}", banned, a);
+    r = it_send(s, "POST", "/v1/peers", body);
+    IT_STATUS(r, 200);
+    b = IT_BODY(r);
+    if (SHARED_IGNORED(s, IT_JINT(b, "ignored") > 3, &tries)) {
+        it_resp_free(r);
+        goto again;
+    }
+    assert_int_equal(IT_JINT(b, "added"), 1);
+    assert_int_equal(IT_JINT(b, "ignored"), 3);
+    assert_int_equal(it_ignored_by(b, "unroutable"), 2);
+    assert_int_equal(it_ignored_by(b, "banned"), 1);
+    assert_int_equal(json_object_size(json_object_get(b, "ignored_by")), 2);
+    it_resp_free(r);
+    /* The metric counts them too (at least: a shared server has others). */
+    assert_true(ignored_metric(s, "unroutable") >= unroutable_before + 2);
+    assert_true(ignored_metric(s, "banned") >= banned_before + 1);
+    assert_int_equal(it_unban(s, banned), 204);
+
+    /* Nothing ignored: an empty object. */
+    tries = 0;
+    do {
+        it_uniq_ipv4(a);
+        snprintf(body, sizeof body, "{\"peers\": [{\"address\": \"%s\"}]}",
+                 a);
+        r = it_send(s, "POST", "/v1/peers", body);
+        IT_STATUS(r, 200);
+        b = IT_BODY(r);
+        if (!SHARED_IGNORED(s, IT_JINT(b, "ignored") > 0, &tries))
+            break;
+        it_resp_free(r);
+    } while (1);
+    assert_int_equal(IT_JINT(b, "added"), 1);
+    assert_true(json_is_object(json_object_get(b, "ignored_by")));
+    assert_int_equal(json_object_size(json_object_get(b, "ignored_by")), 0);
+    it_resp_free(r);
 }
 
 static void test_add_port_in_text_and_member_must_agree(void **state)
@@ -1224,6 +1385,9 @@ int main(void)
         T(test_add_garbage_addresses_rejected),
         T(test_add_unroutable_addresses_ignored),
         T(test_add_batch_reports_errors_by_index),
+        T(test_add_port_0_refused_except_for_i2p),
+        T(test_add_answer_says_why_entries_were_ignored),
+        T(test_add_invalid_address_message_says_what_is_wrong),
         T(test_add_port_in_text_and_member_must_agree),
         T(test_add_port_from_address_text),
         T(test_add_same_address_twice_in_one_batch),

@@ -1966,24 +1966,18 @@ static void test_connections_over_the_limit_are_refused_then_served(
     expect_healthy(s);
 }
 
-/* Past --new-group-cap no more addresses of one network group (an IPv6
- * /32) enter the new table, however many are sent. */
-static void test_one_group_flood_stops_at_new_group_cap(void **state)
+/* POST /v1/peers with n addresses of one random IPv6 /32, each its own
+ * source; the answer, status 200 checked. */
+static it_resp *post_one_group(it_server *s, size_t n)
 {
-    static const char *const args[] = { "--enable-debug", "--new-group-cap",
-                                        "100", NULL };
-    it_server *s = *state;
     char entry[96];
     unsigned g = 0x2a00u + (unsigned)(it_rand64() & 0xff);
     unsigned g1 = 1u + (unsigned)(it_rand64() % 0xfffe);
-    json_t *st;
-    it_resp *r;
     text t = { 0 };
-    size_t i;
+    it_resp *r;
 
-    start_own(s, args);
     text_str(&t, "{\"peers\": [");
-    for (i = 0; i < GROUP_FLOOD_COUNT; i++) {
+    for (size_t i = 0; i < n; i++) {
         snprintf(entry, sizeof entry, "%s{\"address\": \"%x:%x:%zx::1\"}",
                  i ? "," : "", g, g1, i + 1);
         text_str(&t, entry);
@@ -1992,15 +1986,55 @@ static void test_one_group_flood_stops_at_new_group_cap(void **state)
     r = it_send(s, "POST", "/v1/peers", t.p);
     free(t.p);
     IT_STATUS(r, 200);
+    return r;
+}
+
+/* Past --new-group-cap no more addresses of one network group (an IPv6
+ * /32) enter the new table, however many are sent. */
+static void test_one_group_flood_stops_at_new_group_cap(void **state)
+{
+    static const char *const args[] = { "--enable-debug", "--new-group-cap",
+                                        "100", NULL };
+    it_server *s = *state;
+    json_t *st;
+    it_resp *r;
+
+    start_own(s, args);
+    r = post_one_group(s, GROUP_FLOOD_COUNT);
     if (IT_JINT(IT_BODY(r), "added") > 100)
         fail_msg("one /32 added %lld peers past a cap of 100",
                  (long long)IT_JINT(IT_BODY(r), "added"));
     assert_int_equal(IT_JINT(IT_BODY(r), "added") +
                      IT_JINT(IT_BODY(r), "ignored"), GROUP_FLOOD_COUNT);
+    /* Turned away by the cap or by taken slots, and said so. */
+    assert_int_equal(it_ignored_by(IT_BODY(r), "group_cap") +
+                     it_ignored_by(IT_BODY(r), "table_full"),
+                     IT_JINT(IT_BODY(r), "ignored"));
     it_resp_free(r);
     st = it_stats(s);
     assert_true(IT_JINT(st, "peers") <= 100);
     json_decref(st);
+    expect_healthy(s);
+}
+
+/* Addresses the group cap turns away are ignored as group_cap, those that
+ * meet a taken slot as table_full: one /32 announced by itself reaches one
+ * new bucket (64 slots), so a cap of 10 is what stops it. */
+static void test_group_cap_is_named_in_the_answer(void **state)
+{
+    static const char *const args[] = { "--enable-debug", "--new-group-cap",
+                                        "10", NULL };
+    it_server *s = *state;
+    it_resp *r;
+
+    start_own(s, args);
+    r = post_one_group(s, 200);
+    assert_true(IT_JINT(IT_BODY(r), "added") <= 10);
+    assert_true(it_ignored_by(IT_BODY(r), "group_cap") >= 150);
+    assert_int_equal(it_ignored_by(IT_BODY(r), "group_cap") +
+                     it_ignored_by(IT_BODY(r), "table_full"),
+                     IT_JINT(IT_BODY(r), "ignored"));
+    it_resp_free(r);
     expect_healthy(s);
 }
 
@@ -2114,6 +2148,7 @@ int main(void)
         TOWN(test_connections_over_the_limit_are_refused_then_served),
         TOWN(test_100000_addresses_from_one_source_are_bounded),
         TOWN(test_one_group_flood_stops_at_new_group_cap),
+        TOWN(test_group_cap_is_named_in_the_answer),
 #undef T
 #undef TOWN
     };

@@ -27,6 +27,8 @@ static json_t *post_load(it_server *s, const char *body, long status,
         IT_ERROR(r, status, code);
     else
         IT_STATUS(r, status);
+    if (status == 200)
+        it_check_ignored_by(IT_BODY(r));
     if (r->json != NULL)
         b = json_incref(r->json);
     it_resp_free(r);
@@ -79,6 +81,9 @@ static void test_import_btcd_peers(void **state)
     b = it_import(s, "btcd", doc, len, 200);
     assert_int_equal(n_errors(b), 0);
     assert_true(IT_JINT(b, "added") >= 3);
+    /* The Tor v2 name and 203.0.113.5 (documentation space). */
+    assert_int_equal(it_ignored_by(b, "tor_v2"), 1);
+    assert_int_equal(it_ignored_by(b, "unroutable"), 1);
     json_decref(b);
     p = it_peer(s, "185.25.48.184", 8333);
     assert_int_equal(IT_JINT(p, "services"), 1033);
@@ -428,6 +433,55 @@ static void test_load_sets_bad_files_aside(void **state)
     assert_true(it_metric(s, "addrmand_corrupt_files_total") >= 2);
 }
 
+/* POST /v1/load and the start-up load say why entries were ignored (the
+ * answer's ignored_by, the log line). */
+static const char reasons_doc[] =
+    "[{\"address\": {\"V4\": \"98.7.6.7\"}, \"port\": 8333, "
+    "\"state\": \"NeverTried\", \"services\": 1, \"last_connected\": 0},"
+    " {\"address\": {\"V4\": \"10.9.8.7\"}, \"port\": 8333, "
+    "\"state\": \"NeverTried\", \"services\": 1, \"last_connected\": 0},"
+    " {\"address\": {\"OnionV2\": [1,2,3,4,5,6,7,8,9,10]}, \"port\": 8333, "
+    "\"state\": \"NeverTried\", \"services\": 1, \"last_connected\": 0},"
+    " {\"address\": {\"Yggdrasil\": \"200::1\"}, \"port\": 8333, "
+    "\"state\": \"NeverTried\", \"services\": 1, \"last_connected\": 0}]";
+
+static void test_load_says_why_entries_were_ignored(void **state)
+{
+    it_server *s = *state;
+    json_t *b;
+
+    it_need_own(s);
+    it_file_put(s, "reasons.json", reasons_doc, strlen(reasons_doc));
+    b = post_load(s, "{\"file\": \"reasons.json\"}", 200, NULL);
+    assert_int_equal(IT_JINT(b, "added"), 1);
+    assert_int_equal(IT_JINT(b, "ignored"), 3);
+    assert_int_equal(it_ignored_by(b, "unroutable"), 1);
+    assert_int_equal(it_ignored_by(b, "tor_v2"), 1);
+    assert_int_equal(it_ignored_by(b, "unknown_network"), 1);
+    json_decref(b);
+}
+
+static void test_startup_load_logs_why_entries_were_ignored(void **state)
+{
+    it_server *s = *state;
+    char *log;
+    size_t len;
+
+    it_need_own(s);
+    assert_int_equal(it_signal_wait(s, SIGTERM, IT_STOP_TIMEOUT_MS) != -1, 1);
+    /* A Floresta document in place of the snapshot. */
+    it_file_put(s, "peers.json", reasons_doc, strlen(reasons_doc));
+    it_restart(s, NULL);
+    assert_int_equal(it_peer_status(s, "98.7.6.7", 8333), 200);
+    log = it_log_get(s, &len);
+    if (strstr(log, "(3 skipped: unroutable 1, tor_v2 1, unknown_network 1)")
+        == NULL) {
+        it_dump_log(s);
+        fail_msg("the start-up load does not say why entries were skipped");
+    }
+    free(log);
+}
+
 /* ---- anchors --------------------------------------------------------- */
 
 static void test_anchors(void **state)
@@ -526,6 +580,8 @@ int main(void)
         T(test_floresta_null_id_imports_and_loads),
         T(test_load_accepts_only_names_in_the_directory),
         T(test_load_sets_bad_files_aside),
+        T(test_load_says_why_entries_were_ignored),
+        T(test_startup_load_logs_why_entries_were_ignored),
         T(test_anchors),
         TN(test_file_routes_need_the_token),
     };

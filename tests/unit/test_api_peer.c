@@ -333,10 +333,10 @@ static void test_peer_entry(void **state)
     assert_true(in.services == UINT64_MAX);
     assert_true(in.time == 1700000000);
 
-    assert_int_equal(entry("{\"address\": \"2001:db8::1\", \"port\": 0}", &in,
+    assert_int_equal(entry("{\"address\": \"2001:db8::1\", \"port\": 1}", &in,
                            &err), 0);
     assert_int_equal(in.addr.net, AM_NET_IPV6);
-    assert_int_equal(in.addr.port, 0);
+    assert_int_equal(in.addr.port, 1);
     assert_int_equal(entry("{\"address\": \"[2001:db8::1]:8333\", \"port\": "
                            "8333}", &in, &err), 0);
     assert_int_equal(entry("{\"address\": \"[2001:db8::1]\", \"port\": 1}",
@@ -388,6 +388,53 @@ static void test_peer_entry_errors(void **state)
         assert_int_equal(err.code, API_BAD_REQUEST);
         parse_done();
     }
+}
+
+static void test_peer_entry_port_0_only_for_i2p(void **state)
+{
+    static const char i2p[] =
+        "ukeu3k5oycgaauneqgtnvselmt4yemvoilkln7jpvamvfx7dnkdq.b32.i2p";
+    char text[160];
+    api_peer_in in;
+    api_err err;
+
+    (void)state;
+    expect_entry_error("{\"address\": \"1.2.3.4:0\"}", API_INVALID_ADDRESS,
+                       "port 0");
+    expect_entry_error("{\"address\": \"1.2.3.4\", \"port\": 0}",
+                       API_INVALID_ADDRESS, "port 0");
+    expect_entry_error("{\"address\": \"[2001:db8::1]:0\"}",
+                       API_INVALID_ADDRESS, "port 0");
+    expect_entry_error("{\"address\": \"[fc00::1]:0\"}", API_INVALID_ADDRESS,
+                       "port 0");
+    expect_entry_error("{\"address\": \"pg6mmjiyjmcrsslvykfwnntlaru7p5svn6y2y"
+                       "mmju6nubxndf4pscryd.onion:0\"}", API_INVALID_ADDRESS,
+                       "port 0");
+    /* I2P: 0 without a port, a given port kept. */
+    snprintf(text, sizeof text, "{\"address\": \"%s\"}", i2p);
+    assert_int_equal(entry(text, &in, &err), 0);
+    assert_int_equal(in.addr.port, 0);
+    snprintf(text, sizeof text, "{\"address\": \"%s:0\"}", i2p);
+    assert_int_equal(entry(text, &in, &err), 0);
+    assert_int_equal(in.addr.port, 0);
+    snprintf(text, sizeof text, "{\"address\": \"%s\", \"port\": 8333}", i2p);
+    assert_int_equal(entry(text, &in, &err), 0);
+    assert_int_equal(in.addr.port, 8333);
+    snprintf(text, sizeof text, "{\"address\": \"%s:7\"}", i2p);
+    assert_int_equal(entry(text, &in, &err), 0);
+    assert_int_equal(in.addr.port, 7);
+}
+
+static void test_peer_entry_error_says_what_is_wrong(void **state)
+{
+    (void)state;
+    expect_entry_error("{\"address\": \"1.2.3.4:70000\"}",
+                       API_INVALID_ADDRESS, "port 70000 is out of range");
+    expect_entry_error("{\"address\": \"nope\"}", API_INVALID_ADDRESS,
+                       "not an IPv4 or IPv6 address, .onion or .b32.i2p name");
+    expect_entry_error("{\"address\": \"pg6mmjiyjmcrsslvykfwnntlaru7p5svn6y2y"
+                       "mmju6nubxndf4pscrya.onion\"}", API_INVALID_ADDRESS,
+                       "onion");
 }
 
 static am_peer sample_peer(void)
@@ -588,6 +635,8 @@ int main(void)
         cmocka_unit_test(test_getters),
         cmocka_unit_test(test_peer_entry),
         cmocka_unit_test(test_peer_entry_errors),
+        cmocka_unit_test(test_peer_entry_port_0_only_for_i2p),
+        cmocka_unit_test(test_peer_entry_error_says_what_is_wrong),
         cmocka_unit_test(test_peer_object),
         cmocka_unit_test(test_peer_object_every_network_reads_back),
         cmocka_unit_test(test_names),

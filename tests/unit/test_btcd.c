@@ -38,6 +38,8 @@ static void test_sample_imports_addresses_sources_times_and_tried(void **s)
     assert_int_equal(r.n_errors, 0);
     assert_int_equal(r.added, 5);
     assert_int_equal(r.ignored, 2);     /* the Tor v2 name, 203.0.113.5 */
+    assert_int_equal(r.ignored_by[API_IGN_TOR_V2], 1);
+    assert_int_equal(r.ignored_by[API_IGN_UNROUTABLE], 1);
     assert_int_equal(am_size(m), 5);
 
     /* Tried (listed in TriedBuckets): our tried table, times as saved. */
@@ -141,11 +143,44 @@ static void test_btcd_entry_errors_and_unreadable_documents(void **s)
     am_free(m);
 }
 
+static void test_btcd_port_0_is_an_error_and_i2p_defaults_to_0(void **s)
+{
+    (void)s;
+    static const char doc[] =
+        "{\"Version\":2,\"Addresses\":["
+        "{\"Addr\":\"8.8.8.8:0\"},"
+        "{\"Addr\":\"8.8.8.9:70000\"},"
+        "{\"Addr\":\"ukeu3k5oycgaauneqgtnvselmt4yemvoilkln7jpvamvfx7dnkdq"
+        ".b32.i2p\"},"
+        "{\"Addr\":\"8.8.8.10\"}]}";
+    am_man *m = t_man(1024, 256);
+    api_merge_result r;
+    am_peer p;
+
+    api_merge_result_init(&r);
+    ASSERT_RC(api_btcd_merge(m, doc, sizeof doc - 1, NULL, &r), AM_OK);
+    assert_int_equal(r.added, 2);
+    assert_int_equal(r.n_errors, 2);
+    /* Reading finds the text errors, merging the port 0 after them. */
+    assert_int_equal(r.errors[0].index, 1);
+    assert_int_equal(r.errors[0].code, API_INVALID_ADDRESS);
+    assert_non_null(strstr(r.errors[0].message, "port 70000 is out of range"));
+    assert_int_equal(r.errors[1].index, 0);
+    assert_int_equal(r.errors[1].code, API_INVALID_ADDRESS);
+    assert_non_null(strstr(r.errors[1].message, "port 0"));
+    p = find(m, "ukeu3k5oycgaauneqgtnvselmt4yemvoilkln7jpvamvfx7dnkdq.b32.i2p:0");
+    assert_int_equal(p.addr.port, 0);
+    find(m, "8.8.8.10:8333");
+    api_merge_result_free(&r);
+    am_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sample_imports_addresses_sources_times_and_tried),
         cmocka_unit_test(test_btcd_entry_errors_and_unreadable_documents),
+        cmocka_unit_test(test_btcd_port_0_is_an_error_and_i2p_defaults_to_0),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -149,6 +149,19 @@ static const char variants_doc[] =
     "  \"state\":{\"Banned\":86400},\"services\":1,\"port\":8333}\n"
     "]\n";
 
+/* The answer api_merge_result_write makes of r (malloc'd). */
+static char *result_json(const api_merge_result *r)
+{
+    api_jw w;
+    char *out;
+    size_t len;
+
+    api_jw_init(&w);
+    api_merge_result_write(&w, r);
+    ASSERT_RC(api_jw_take(&w, &out, &len), AM_OK);
+    return out;
+}
+
 static am_addr addr_of(const char *text, uint16_t port)
 {
     am_addr a;
@@ -179,6 +192,16 @@ static void test_variants_big_numbers_states_and_bans(void **state)
     /* OnionV2, Yggdrasil, 10.0.0.1, the banned 9.9.9.9 */
     assert_int_equal(r.ignored, 4);
     assert_int_equal(r.bans, 1);
+    /* ... each for its reason, and only these in the answer. */
+    assert_int_equal(r.ignored_by[API_IGN_TOR_V2], 1);
+    assert_int_equal(r.ignored_by[API_IGN_UNKNOWN_NETWORK], 1);
+    assert_int_equal(r.ignored_by[API_IGN_UNROUTABLE], 1);
+    assert_int_equal(r.ignored_by[API_IGN_BANNED_ENTRY], 1);
+    char *out = result_json(&r);
+    assert_non_null(strstr(out, "\"ignored\":4,\"ignored_by\":{"
+                                "\"unroutable\":1,\"tor_v2\":1,"
+                                "\"unknown_network\":1,\"banned_entry\":1},"));
+    free(out);
 
     am_peer p = find(m, addr_of("8.8.4.4", 8333));
     assert_true(p.services == UINT64_MAX);
@@ -301,16 +324,71 @@ static void test_entry_errors_are_reported_by_index(void **state)
     assert_int_equal(r.errors[0].code, API_INVALID_ADDRESS);
     assert_int_equal(r.errors[1].code, API_BAD_REQUEST);
     /* The answer has the shape of POST /v1/peers. */
-    api_jw w;
-    char *out;
-    size_t len;
-    api_jw_init(&w);
-    api_merge_result_write(&w, &r);
-    ASSERT_RC(api_jw_take(&w, &out, &len), AM_OK);
+    char *out = result_json(&r);
     assert_non_null(strstr(out, "\"added\":2,\"updated\":0,\"ignored\":0,"
+                                "\"ignored_by\":{},"
                                 "\"errors\":[{\"index\":1,\"code\":"
                                 "\"invalid_address\""));
     free(out);
+    api_merge_result_free(&r);
+    am_free(m);
+}
+
+/* An entry a ban covers is ignored as banned (not as a Banned entry). */
+static void test_banned_entry_is_ignored_as_banned(void **state)
+{
+    (void)state;
+    static const char doc[] =
+        "[{\"address\":{\"V4\":\"9.9.9.9\"},\"last_connected\":1,\"state\":"
+        "\"NeverTried\",\"services\":1,\"port\":8333},\n"
+        "{\"address\":{\"V4\":\"31.7.0.1\"},\"last_connected\":1,\"state\":"
+        "\"NeverTried\",\"services\":1,\"port\":8333}]";
+    am_man *m = t_man(1024, 256);
+    am_subnet nine;
+    ASSERT_RC(am_subnet_parse(&nine, "9.9.9.9"), AM_OK);
+    ASSERT_RC(am_ban_add(m, &nine, T_START + T_DAY, "test", NULL), AM_OK);
+    api_merge_result r;
+    api_merge_result_init(&r);
+    ASSERT_RC(api_floresta_merge(m, doc, sizeof doc - 1, NULL, &r), AM_OK);
+    assert_int_equal(r.added, 1);
+    assert_int_equal(r.ignored, 1);
+    assert_int_equal(r.ignored_by[API_IGN_BANNED], 1);
+    api_merge_result_free(&r);
+    am_free(m);
+}
+
+static void test_port_0_is_an_error_except_for_i2p(void **state)
+{
+    (void)state;
+    static const char doc[] =
+        "[{\"address\":{\"V4\":\"8.8.8.8\"},\"last_connected\":1,\"state\":"
+        "\"NeverTried\",\"services\":1,\"port\":0},\n"             /* 0 */
+        "{\"address\":{\"OnionV3\":" ONION_BYTES "},\"last_connected\":1,"
+        "\"state\":\"NeverTried\",\"services\":1,\"port\":0},\n"   /* 1 */
+        "{\"address\":{\"Cjdns\":\"fc00::5\"},\"last_connected\":1,"
+        "\"state\":\"NeverTried\",\"services\":1,\"port\":0},\n"   /* 2 */
+        "{\"address\":{\"V6\":\"2a01:4f8::5\"},\"last_connected\":1,"
+        "\"state\":\"NeverTried\",\"services\":1,\"port\":0},\n"   /* 3 */
+        "{\"address\":{\"I2p\":" I2P_BYTES "},\"last_connected\":1,"
+        "\"state\":\"NeverTried\",\"services\":1,\"port\":0},\n"   /* ok */
+        "{\"address\":{\"V4\":\"8.8.8.8\"},\"last_connected\":1,\"state\":"
+        "\"NeverTried\",\"services\":1,\"port\":8333}]";             /* ok */
+    am_man *m = t_man(1024, 256);
+    api_merge_result r;
+    api_merge_result_init(&r);
+    ASSERT_RC(api_floresta_merge(m, doc, sizeof doc - 1, NULL, &r), AM_OK);
+    assert_int_equal(r.added, 2);
+    assert_int_equal(r.ignored, 0);
+    assert_int_equal(r.n_errors, 4);
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(r.errors[i].index, i);
+        assert_int_equal(r.errors[i].code, API_INVALID_ADDRESS);
+        assert_non_null(strstr(r.errors[i].message, "port 0"));
+    }
+    find(m, addr_of("ukeu3k5oycgaauneqgtnvselmt4yemvoilkln7jpvamvfx7dnkdq"
+                    ".b32.i2p", 0));
+    find(m, addr_of("8.8.8.8", 8333));
+    assert_int_equal(am_size(m), 2);
     api_merge_result_free(&r);
     am_free(m);
 }
@@ -574,6 +652,8 @@ int main(void)
         cmocka_unit_test(test_variants_big_numbers_states_and_bans),
         cmocka_unit_test(test_null_id_reads_as_no_id),
         cmocka_unit_test(test_entry_errors_are_reported_by_index),
+        cmocka_unit_test(test_port_0_is_an_error_except_for_i2p),
+        cmocka_unit_test(test_banned_entry_is_ignored_as_banned),
         cmocka_unit_test(test_unreadable_documents),
         cmocka_unit_test(test_export_has_floresta_keys_first_and_parses_back),
         cmocka_unit_test(test_export_of_empty_pool_is_an_empty_array),

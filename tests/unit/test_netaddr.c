@@ -623,6 +623,104 @@ static void test_endpoint_ports_parsed(void **state)
     assert_int_equal(a.port, 0);
 }
 
+static void test_i2p_without_port_gets_port_0(void **state)
+{
+    int has_port = -1;
+    am_addr a;
+    (void)state;
+    assert_int_equal(endpoint(I2P_NAME, 8333).port, 0);
+    assert_int_equal(endpoint(I2P_NAME ":8333", 1).port, 8333);  /* as given */
+    assert_int_equal(endpoint(ONION_NAME, 8333).port, 8333);
+    ASSERT_RC(am_addr_parse_ex(&a, I2P_NAME, 8333, &has_port, NULL, 0), AM_OK);
+    assert_int_equal(has_port, 0);
+    ASSERT_RC(am_addr_parse_ex(&a, I2P_NAME ":0", 8333, &has_port, NULL, 0),
+              AM_OK);
+    assert_int_equal(has_port, 1);
+    ASSERT_RC(am_addr_parse_ex(&a, "[::1]:1", 8333, &has_port, NULL, 0), AM_OK);
+    assert_int_equal(has_port, 1);
+}
+
+static void test_port_0_usable_only_for_i2p(void **state)
+{
+    (void)state;
+    assert_false(am_addr_port_usable(&(am_addr){0}));
+    am_addr a = endpoint("1.2.3.4:0", 1);
+    assert_false(am_addr_port_usable(&a));
+    a = endpoint("[2001:db8::1]:0", 1);
+    assert_false(am_addr_port_usable(&a));
+    a = endpoint("[fc00::1]:0", 1);
+    assert_false(am_addr_port_usable(&a));
+    a = endpoint(ONION_NAME ":0", 1);
+    assert_false(am_addr_port_usable(&a));
+    a = endpoint(I2P_NAME ":0", 1);
+    assert_true(am_addr_port_usable(&a));
+    a = endpoint(I2P_NAME ":8333", 1);
+    assert_true(am_addr_port_usable(&a));
+    a = endpoint("1.2.3.4:1", 1);
+    assert_true(am_addr_port_usable(&a));
+    assert_false(am_addr_port_usable(NULL));
+}
+
+/* What am_addr_parse_ex says about text it refuses. */
+static void expect_why(const char *text, int rc, const char *want)
+{
+    char why[96];
+    am_addr a;
+
+    memset(why, 'x', sizeof why);
+    ASSERT_RC(am_addr_parse_ex(&a, text, 8333, NULL, why, sizeof why), rc);
+    if (strcmp(why, want) != 0)
+        fail_msg("\"%s\": \"%s\", wanted \"%s\"", text, why, want);
+}
+
+static void test_parse_says_what_is_wrong(void **state)
+{
+    char onion[sizeof(ONION_NAME)];
+    char why[8];
+    am_addr a;
+    (void)state;
+    expect_why("1.2.3.4:70000", AM_ERR_ADDR, "port 70000 is out of range");
+    expect_why("[::1]:4294967297", AM_ERR_ADDR,
+               "port 4294967297 is out of range");
+    expect_why("1.2.3.4:12345678901234", AM_ERR_ADDR,
+               "port 123456789012... is out of range");
+    expect_why("1.2.3.4:08", AM_ERR_ADDR,
+               "port '08' is not a decimal number 0..65535");
+    expect_why("1.2.3.4:x", AM_ERR_ADDR,
+               "port 'x' is not a decimal number 0..65535");
+    expect_why("1.2.3.4:", AM_ERR_ADDR, "the port is empty");
+    expect_why("nope", AM_ERR_ADDR,
+               "not an IPv4 or IPv6 address, .onion or .b32.i2p name");
+    expect_why("1.2.3.256", AM_ERR_ADDR,
+               "not an IPv4 or IPv6 address, .onion or .b32.i2p name");
+    expect_why("[1.2.3.4]:1", AM_ERR_ADDR, "not a valid IPv6 address");
+    expect_why("[::1", AM_ERR_ADDR, "'[' without ']'");
+    expect_why("[::1]x", AM_ERR_ADDR, "']' must be followed by ':' and a port");
+    expect_why("", AM_ERR_ADDR, "the host is empty");
+    expect_why("expyuzz4wqqyqhjn.onion", AM_ERR_TORV2,
+               "Tor v2 addresses are not supported");
+    expect_why("[fd87:d87e:eb43::1]:1", AM_ERR_TORV2,
+               "Tor v2 addresses are not supported");
+    expect_why("abc.onion", AM_ERR_ADDR,
+               "onion name must be 56 base32 characters, not 3");
+    expect_why("abc.b32.i2p", AM_ERR_ADDR,
+               "I2P name must be 52 base32 characters, not 3");
+    memcpy(onion, ONION_NAME, sizeof onion);
+    onion[0] = onion[0] == 'a' ? 'b' : 'a';     /* the key changes */
+    expect_why(onion, AM_ERR_ADDR, "onion checksum does not match");
+    memcpy(onion, ONION_NAME, sizeof onion);
+    onion[55] = 'a';                            /* the version byte changes */
+    expect_why(onion, AM_ERR_ADDR, "onion version is not 3");
+    memcpy(onion, ONION_NAME, sizeof onion);
+    onion[10] = '1';                            /* not in the alphabet */
+    expect_why(onion, AM_ERR_ADDR, "onion name is not base32");
+    /* Success leaves "", and a short buffer gets a truncated sentence. */
+    expect_why("1.2.3.4:1", AM_OK, "");
+    ASSERT_RC(am_addr_parse_ex(&a, "1.2.3.4:70000", 1, NULL, why, sizeof why),
+              AM_ERR_ADDR);
+    assert_string_equal(why, "port 70");
+}
+
 static void test_bare_ipv6_never_carries_port(void **state)
 {
     (void)state;
@@ -1416,6 +1514,9 @@ int main(void)
         cmocka_unit_test(test_subnet_ipv6_special_ranges),
         cmocka_unit_test(test_subnet_bad_prefix_rejected),
         cmocka_unit_test(test_subnet_junk_rejected),
+        cmocka_unit_test(test_i2p_without_port_gets_port_0),
+        cmocka_unit_test(test_port_0_usable_only_for_i2p),
+        cmocka_unit_test(test_parse_says_what_is_wrong),
         cmocka_unit_test(test_subnet_contains_edges),
         cmocka_unit_test(test_subnet_format_checks_struct),
     };

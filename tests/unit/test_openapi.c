@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "api_ignore.h"
 #include "api_router.h"
 
 #define MAX_OPS 128
@@ -144,6 +145,35 @@ static void test_document_shape(void **state)
     assert_null(strchr(text, '\t'));       /* YAML forbids tab indents */
 }
 
+/* The answer of adds, imports and loads (AddResult) names every reason
+ * for an ignored entry, and requires ignored_by. */
+static void test_every_ignore_reason_documented(void **state)
+{
+    size_t len;
+    const char *text = api_openapi(&len);
+    const char *result = strstr(text, "\n    AddResult:\n");
+    const char *by, *end;
+    char line[64];
+
+    (void)state;
+    assert_non_null(result);
+    assert_non_null(strstr(result, "required: [added, updated, ignored, "
+                                   "ignored_by, errors]"));
+    by = strstr(result, "\n        ignored_by:\n");
+    assert_non_null(by);
+    end = strstr(by, "\n        errors:\n");
+    assert_non_null(end);
+    for (int i = 0; i < API_IGN_COUNT; i++) {
+        const char *at;
+        snprintf(line, sizeof line, "\n            %s: {type: integer",
+                 api_ignore_name((api_ignore)i));
+        at = strstr(by, line);
+        if (at == NULL || at > end)
+            fail_msg("reason %s is not in AddResult's ignored_by",
+                     api_ignore_name((api_ignore)i));
+    }
+}
+
 static void test_every_route_documented(void **state)
 {
     const api_route *routes;
@@ -209,6 +239,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_document_shape),
+        cmocka_unit_test(test_every_ignore_reason_documented),
         cmocka_unit_test(test_every_route_documented),
         cmocka_unit_test(test_every_operation_routed),
         cmocka_unit_test(test_no_path_without_operation),
