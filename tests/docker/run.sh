@@ -15,9 +15,12 @@
 #     registry can be reached, made here from Debian's own packages
 #     (debootstrap --variant=minbase, slimmed like the official image, then
 #     docker import under that tag), so that docker/Dockerfile stays the one
-#     users build.  The root file system is kept in $ADDRMAND_DOCKER_CACHE
-#     (default /var/cache/addrmand-docker) and the image in the engine, so
-#     that later runs reuse them.
+#     users build.  The packages come from the Debian archive this machine's
+#     apt is set up with (its sources.list and sources.list.d, as apt reads
+#     them), and the image's apt sources name that archive too: the test
+#     works behind whatever mirror the machine uses.  The root file system
+#     is kept in $ADDRMAND_DOCKER_CACHE (default /var/cache/addrmand-docker)
+#     and the image in the engine, so that later runs reuse them.
 #  3. docker build --network host -f docker/Dockerfile . ; the image's
 #     configuration, its size and the size added on top of the base.
 #  4. A container with a named volume, the token from an env file and the
@@ -29,14 +32,19 @@
 #     container on the same volume: every peer and every ban is back.
 #
 # Exit status 0 when every check passed.  Only when the machine cannot run a
-# Docker engine at all (dockerd refuses to start, or cannot start any
-# container, in every configuration tried) does it print one line
-# "SKIPPED: <reason>" and exit 0; a failure to build or run the image is a
-# failure.
+# Docker engine at all does it print one line "SKIPPED: <reason>" and exit
+# 0: no engine answers and this is no place to start dockerd (not root and
+# no sudo, no CAP_SYS_ADMIN, a read-only cgroup file system: an unprivileged
+# container, as CI runners often are), or dockerd refuses to start, or cannot
+# start any container, in every configuration tried, for what the kernel
+# refuses.  With ADDRMAND_REQUIRE_DOCKER=1 (.ci/run sets it) that is a
+# failure too.  A failure to build or run the image is always a failure.
 #
-# Environment: ADDRMAND_DOCKER_CACHE (see above), ADDRMAND_DOCKER_IMAGE (tag
-# to build, default addrmand:ci), ADDRMAND_DEBIAN_MIRROR (default
-# http://deb.debian.org/debian), ADDRMAND_DOCKER_MAX_ADDED_MB (default 15),
+# Environment: ADDRMAND_REQUIRE_DOCKER (above), ADDRMAND_DOCKER_CACHE (see
+# above), ADDRMAND_DOCKER_IMAGE (tag to build, default addrmand:ci),
+# ADDRMAND_DEBIAN_MIRROR and ADDRMAND_DEBIAN_SECURITY_MIRROR (the archives
+# for debootstrap and the base image's apt sources, default those of this
+# machine's apt), ADDRMAND_DOCKER_MAX_ADDED_MB (default 15),
 # ADDRMAND_DOCKERD_CONFIGS (see setup_engine), ADDRMAND_DOCKERD_DATA_ROOT (a
 # --data-root for the dockerd started here, e.g. an empty directory to try
 # the path of a new machine; default: dockerd's own, /var/lib/docker).
@@ -47,7 +55,6 @@ build_dir=${1:-build/test}
 image=${ADDRMAND_DOCKER_IMAGE:-addrmand:ci}
 base=debian:bookworm-slim
 cache=${ADDRMAND_DOCKER_CACHE:-/var/cache/addrmand-docker}
-mirror=${ADDRMAND_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 max_added_mb=${ADDRMAND_DOCKER_MAX_ADDED_MB:-15}
 
 run_id="addrmand-ci-$$"
@@ -63,6 +70,14 @@ t0=$SECONDS
 
 log() { printf 'docker-test [%4ds]: %s\n' $((SECONDS - t0)) "$*"; }
 die() { log "FAIL: $*"; exit 1; }
+# No Docker engine can run here: one line and exit 0, or a failure where the
+# image must be tested.
+skip() {
+    [ "${ADDRMAND_REQUIRE_DOCKER:-}" != 1 ] ||
+        die "no Docker engine can run here (ADDRMAND_REQUIRE_DOCKER=1): $*"
+    echo "SKIPPED: $*"
+    exit 0
+}
 pass() { passed=$((passed + 1)); log "ok: $*"; }
 fail() { failed=$((failed + 1)); failures+=("$*"); log "FAIL: $*"; }
 
@@ -139,11 +154,43 @@ need_pkgs() {
 
 engine_answers() { timeout 20 docker info >/dev/null 2>&1; }
 
+# Why dockerd cannot be started here, or nothing when it may be: it needs
+# root (here or through sudo), CAP_SYS_ADMIN for its mounts and namespaces
+# (a container not run --privileged has not it) and a cgroup file system it
+# can write (such a container has it read-only).  Checked before anything
+# is installed, so that a runner that cannot run an engine skips at once.
+engine_unstartable() {
+    local caps
+    if [ "$(id -u)" -ne 0 ]; then
+        if ! command -v sudo >/dev/null 2>&1; then
+            echo "no Docker engine answers, and dockerd needs root: not root, no sudo"
+            return 0
+        fi
+        if ! sudo -n true 2>/dev/null && ! [ -t 0 ]; then
+            echo "no Docker engine answers, and dockerd needs root: sudo asks a password, no terminal"
+            return 0
+        fi
+    fi
+    caps=$("${sudo[@]}" awk '$1 == "CapEff:" { print $2 }' /proc/self/status 2>/dev/null || true)
+    if [ -n "$caps" ] && (( (16#$caps >> 21 & 1) == 0 )); then
+        echo "no Docker engine answers, and dockerd cannot start without CAP_SYS_ADMIN (an unprivileged container)"
+        return 0
+    fi
+    # Field 6 of mountinfo is the mount's own options; the file system type
+    # follows the " - " separator.
+    if awk '{ for (i = 7; i < NF && $i != "-"; i++); } $(i + 1) ~ /^cgroup2?$/ { n++; if ($6 ~ /(^|,)ro(,|$)/) ro++ }
+            END { exit !(n > 0 && ro == n) }' /proc/self/mountinfo 2>/dev/null; then
+        echo "no Docker engine answers, and dockerd cannot start on a read-only cgroup file system (an unprivileged container)"
+    fi
+}
+
 # With no engine answering, what a new Debian 12 machine lacks comes from
 # the project's own list; else only the tools this script uses.
 if engine_answers; then
     need_pkgs curl jq
 else
+    reason=$(engine_unstartable)
+    [ -z "$reason" ] || skip "$reason"
     log "no Docker engine answers: scripts/deps.sh docker"
     bash scripts/deps.sh docker >"$work/deps.log" 2>&1 ||
         { tail -20 "$work/deps.log"; die "scripts/deps.sh docker failed"; }
@@ -180,33 +227,69 @@ dockerd_error() {
         cut -c1-300
 }
 
+# The first archive of this machine's apt sources (as apt reads them) that
+# serves a suite matching the regular expression $1 and that debootstrap
+# can fetch from (http, https or file).
+apt_archive() {
+    apt-get indextargets --no-release-info \
+        --format '$(TARGET_OF) $(IDENTIFIER) $(RELEASE) $(REPO_URI)' 2>/dev/null |
+        awk -v re="$1" '!found && $1 == "deb" && $2 == "Packages" && $3 ~ re &&
+                        $4 ~ /^(https?|file):\/\// { sub(/\/+$/, "", $4); print $4; found = 1 }' ||
+        true
+}
+
+# The Debian archive and security archive for the base image: the
+# environment's, else this machine's own (the one that serves bookworm,
+# else any Debian suite; the one that serves bookworm-security, else any
+# security suite).  A missing security archive leaves it out of the image's
+# sources.
+mirror=""
+security=""
+find_archives() {
+    mirror=${ADDRMAND_DEBIAN_MIRROR:-}
+    [ -n "$mirror" ] || mirror=$(apt_archive '^bookworm$')
+    [ -n "$mirror" ] ||
+        mirror=$(apt_archive '^(bullseye|bookworm|trixie|forky|sid|oldstable|stable|testing|unstable)$')
+    [ -n "$mirror" ] ||
+        die "no Debian archive in this machine's apt sources (apt-get indextargets): set ADDRMAND_DEBIAN_MIRROR"
+    security=${ADDRMAND_DEBIAN_SECURITY_MIRROR:-}
+    [ -n "$security" ] || security=$(apt_archive '^bookworm-security$')
+    [ -n "$security" ] || security=$(apt_archive '(-security|/updates)$')
+    [ -n "$security" ] || log "no Debian security archive in this machine's apt sources: the base image has none"
+}
+
+# The base image's apt sources: bookworm and its updates from $mirror, and
+# bookworm-security from $security.
+image_sources() {
+    local key=/usr/share/keyrings/debian-archive-keyring.gpg
+    printf 'Types: deb\nURIs: %s\nSuites: bookworm bookworm-updates\nComponents: main\nSigned-By: %s\n' \
+        "$mirror" "$key"
+    [ -z "$security" ] ||
+        printf '\nTypes: deb\nURIs: %s\nSuites: bookworm-security\nComponents: main\nSigned-By: %s\n' \
+            "$security" "$key"
+}
+
 # The base image: present, pulled, or made from Debian's packages.
 make_base_rootfs() {
-    local tarball=$1 r="$work/rootfs"
+    local tarball=$1 r="$work/rootfs" include=()
     need_pkgs debootstrap
+    # apt in the image verifies an https archive with the CA certificates.
+    case $mirror$security in *https:*) include=(--include=ca-certificates) ;; esac
     log "debootstrap --variant=minbase bookworm from $mirror (a few minutes)"
-    "${sudo[@]}" debootstrap --variant=minbase --components=main bookworm "$r" \
+    "${sudo[@]}" debootstrap --variant=minbase --components=main "${include[@]}" bookworm "$r" \
         "$mirror" >"$work/debootstrap.log" 2>&1 ||
         { tail -20 "$work/debootstrap.log"; die "debootstrap failed"; }
+    image_sources >"$work/debian.sources"
     # What the official slim image does (debuerreotype): apt keeps no
     # package files nor translations, dpkg installs no documentation, no
-    # service starts at install, and the sources include the updates.
+    # service starts at install, and the sources include the updates.  Its
+    # / is 0755 whatever the umask it was made under: the image's
+    # unprivileged user runs from it.
     "${sudo[@]}" bash -euo pipefail -c '
         r=$1
+        chmod 0755 "$r"
         rm -f "$r"/etc/apt/sources.list
-        cat >"$r"/etc/apt/sources.list.d/debian.sources <<EOF
-Types: deb
-URIs: http://deb.debian.org/debian
-Suites: bookworm bookworm-updates
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-
-Types: deb
-URIs: http://deb.debian.org/debian-security
-Suites: bookworm-security
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-EOF
+        install -m 0644 "$2" "$r"/etc/apt/sources.list.d/debian.sources
         cat >"$r"/etc/apt/apt.conf.d/docker-clean <<EOF
 DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
 APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
@@ -241,7 +324,7 @@ EOF
         : >"$r"/etc/resolv.conf
         : >"$r"/etc/hostname
         : >"$r"/etc/machine-id
-    ' _ "$r"
+    ' _ "$r" "$work/debian.sources"
     "${sudo[@]}" mkdir -p "$cache"
     "${sudo[@]}" tar --numeric-owner -C "$r" -cf "$tarball.tmp" \
         --exclude='./dev/*' --exclude='./proc/*' --exclude='./sys/*' \
@@ -252,7 +335,7 @@ EOF
 
 base_from=""
 ensure_base() {
-    local tarball="$cache/debian-bookworm-minbase.tar"
+    local tarball
     if docker image inspect "$base" >/dev/null 2>&1; then
         [ -n "$base_from" ] || base_from="already in the engine"
         return 0
@@ -262,6 +345,9 @@ ensure_base() {
         return 0
     fi
     log "cannot pull $base ($(tail -1 "$work/pull.log" | cut -c1-160))"
+    # One root file system kept per set of archives its apt sources name.
+    find_archives
+    tarball="$cache/debian-bookworm-minbase-$(image_sources | sha256sum | cut -c1-12).tar"
     if [ -s "$tarball" ]; then
         log "importing $tarball (kept from an earlier run)"
     else
@@ -342,10 +428,8 @@ setup_engine() {
     done
     # Skipped only for what the machine refuses (its kernel, its cgroups,
     # its mounts, its network stack); anything else is a failure.
-    if grep -qiE "$kernel_re" <<<"$reason"; then
-        echo "SKIPPED: this machine cannot run a Docker engine: $reason"
-        exit 0
-    fi
+    grep -qiE "$kernel_re" <<<"$reason" &&
+        skip "this machine cannot run a Docker engine: $reason"
     die "no Docker engine: $reason"
 }
 
