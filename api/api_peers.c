@@ -392,6 +392,8 @@ typedef struct peer_ref {
 
 static int peer_ref_parse(const char *text, peer_ref *ref, api_err *err)
 {
+    char why[96];
+
     memset(ref, 0, sizeof *ref);
     if (text[strspn(text, "0123456789")] == '\0') {
         api_err ignored;
@@ -401,9 +403,11 @@ static int peer_ref_parse(const char *text, peer_ref *ref, api_err *err)
             ref->id = 0;
         return 0;
     }
-    if (am_addr_parse(&ref->endpoint, text, API_DEFAULT_PORT) != AM_OK)
+    if (am_addr_parse_ex(&ref->endpoint, text, API_DEFAULT_PORT, NULL, why,
+                         sizeof why) != AM_OK)
         return api_fail(err, API_INVALID_ADDRESS,
-                        "'%s' is neither a peer id nor a host:port", text);
+                        "'%.100s' is neither a peer id nor a host:port (%s)",
+                        text, why);
     return 0;
 }
 

@@ -601,10 +601,13 @@ static int load_files(api_store *s, am_man *m, api_store_report *rep,
     api_merge_result r;
     int rc;
 
+    size_t read_errors;
+
     api_doc_init(&doc);
     api_merge_result_init(&r);
     load_bans(s, m, rep);
     rc = read_peers(s, &doc, &r, rep);
+    read_errors = r.n_errors;
     if (rc == AM_OK)
         rc = merge_peers(m, &doc, API_MERGE_OURS, &r);
     ours = r.added;
@@ -616,9 +619,11 @@ static int load_files(api_store *s, am_man *m, api_store_report *rep,
     rep->peers_read = r.added;
     rep->peers_ignored = r.ignored;
     memcpy(rep->peers_ignored_by, r.ignored_by, sizeof r.ignored_by);
+    rep->peers_refused = r.n_errors - read_errors;
     *clean = valid && r.added == ours && r.ignored == 0 && files == 1 &&
              s->gen == s->meta.gen && rep->journal_records == 0 &&
-             !rep->torn && rep->corrupt == 0 && rep->entry_errors == 0;
+             !rep->torn && rep->corrupt == 0 && rep->entry_errors == 0 &&
+             rep->peers_refused == 0;
     api_doc_free(&doc);
     api_merge_result_free(&r);
     return rc;

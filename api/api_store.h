@@ -108,6 +108,9 @@ typedef struct api_store_report {
     size_t peers_ignored;    /* ... skipped (unroutable, Tor v2, no slot) */
     size_t peers_ignored_by[API_IGN_COUNT];  /* ... by reason */
     size_t entry_errors;     /* unreadable entries of peers.json/bans.json */
+    size_t peers_refused;    /* readable saved peers the merge refused as
+                              * invalid (port 0 outside I2P): dropped, and
+                              * a start-up snapshot is written without them */
     size_t journal_records;  /* replayed */
     size_t journal_failed;   /* ... that the core did not take */
     size_t corrupt;          /* files renamed aside */

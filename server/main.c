@@ -116,13 +116,13 @@ static int load_store(api_store *store, am_man *core)
     api_ignored_text(r.peers_ignored_by, why, sizeof why);
     srv_log(SRV_INFO, "loaded %zu peers and %zu bans from %s: %zu from %s "
                       "(%zu skipped%s%s), %zu journal records replayed (%zu "
-                      "not taken)%s; %zu unreadable entries, %zu files set "
-                      "aside",
+                      "not taken)%s; %zu unreadable entries, %zu invalid "
+                      "peers dropped, %zu files set aside",
             r.peers, r.bans, api_store_dir(store), r.peers_read,
             API_STORE_PEERS, r.peers_ignored, why[0] ? ": " : "", why,
             r.journal_records,
             r.journal_failed, r.torn ? ", a torn tail cut off" : "",
-            r.entry_errors, r.corrupt);
+            r.entry_errors, r.peers_refused, r.corrupt);
     if (rc != AM_OK)
         srv_log(SRV_ERROR, "cannot open a journal in %s: changes will not be "
                            "durable (/readyz answers 503)",

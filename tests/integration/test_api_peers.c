@@ -907,6 +907,23 @@ static void test_get_peer_neither_id_nor_endpoint_is_400(void **state)
     it_resp_free(r);
 }
 
+static void test_get_peer_bad_endpoint_message_says_what_is_wrong(void **state)
+{
+    it_server *s = *state;
+    it_resp *r;
+
+    r = it_get(s, "/v1/peers/1.2.3.4%3A70000");
+    IT_ERROR(r, 400, "invalid_address");
+    if (strstr(r->body, "port 70000 is out of range") == NULL)
+        fail_msg("the message does not say what is wrong: %s", r->body);
+    it_resp_free(r);
+    r = it_get(s, "/v1/peers/expyuzz4wqqyqhjn.onion");
+    IT_ERROR(r, 400, "invalid_address");
+    if (strstr(r->body, "Tor v2 addresses are not supported") == NULL)
+        fail_msg("the message does not say what is wrong: %s", r->body);
+    it_resp_free(r);
+}
+
 static void test_delete_peer_is_204_then_404(void **state)
 {
     it_server *s = *state;
@@ -1387,6 +1404,7 @@ int main(void)
         T(test_add_batch_reports_errors_by_index),
         T(test_add_port_0_refused_except_for_i2p),
         T(test_add_answer_says_why_entries_were_ignored),
+        T(test_get_peer_bad_endpoint_message_says_what_is_wrong),
         T(test_add_invalid_address_message_says_what_is_wrong),
         T(test_add_port_in_text_and_member_must_agree),
         T(test_add_port_from_address_text),

@@ -845,6 +845,9 @@ static void test_nodes_main_round_trip(void **state)
         ASSERT_RC(am_addr_parse(&b, out, 1), AM_OK);
         assert_true(am_addr_eq(&a, &b));
         assert_true(am_addr_is_routable(&a));
+        /* Core's seed list is never refused for its port (I2P's is 0). */
+        if (!am_addr_port_usable(&a))
+            fail_msg("\"%s\": its port would be refused", line);
         per_net[a.net]++;
         total++;
     }

@@ -260,6 +260,42 @@ static void test_wrong_types_and_huge_numbers_lose_only_their_entries(void **s)
     base_free(&b);
 }
 
+static size_t count_of(const char *text, const char *what)
+{
+    size_t n = 0;
+    for (const char *at = strstr(text, what); at; at = strstr(at + 1, what))
+        n++;
+    return n;
+}
+
+/* A saved peer on port 0 (written before port 0 was refused) is dropped at
+ * start-up, counted, and the start-up snapshot no longer holds it. */
+static void test_saved_peer_on_port_0_is_dropped(void **s)
+{
+    (void)s;
+    base b;
+    st_env e;
+    size_t len;
+    make_base(&b);
+    char *text = replace_nth(b.peers, "\"port\":8333", "\"port\":0", 5, &len);
+    st_write(dir, API_STORE_PEERS, text, len);
+    st_start(&e, dir);
+    assert_int_equal(e.rep.corrupt, 0);
+    assert_int_equal(e.rep.entry_errors, 0);
+    assert_int_equal(e.rep.peers_refused, 1);
+    assert_int_equal(am_size(e.core), b.n_peers - 1);
+    expect_journal_peers(e.core, &b);
+    /* The snapshot written at start-up has one "port":0 less. */
+    char *now = st_read(dir, API_STORE_PEERS, NULL);
+    assert_non_null(now);
+    assert_int_equal(count_of(now, "\"port\":0,"),
+                     count_of(text, "\"port\":0,") - 1);
+    free(now);
+    expect_clean_restart(&e);
+    free(text);
+    base_free(&b);
+}
+
 static void test_directory_in_place_of_peers_json(void **state)
 {
     (void)state;
@@ -452,6 +488,7 @@ int main(void)
         T(test_truncated_peers_json_at_many_offsets),
         T(test_garbage_and_empty_peers_json),
         T(test_wrong_types_and_huge_numbers_lose_only_their_entries),
+        T(test_saved_peer_on_port_0_is_dropped),
         T(test_directory_in_place_of_peers_json),
         T(test_broken_bans_json),
         T(test_broken_metadata_gets_a_new_key_and_keeps_peers),
