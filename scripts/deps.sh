@@ -11,10 +11,10 @@ set -euo pipefail
 
 pkgs=(gcc make cmake pkg-config libc6-dev libmicrohttpd-dev libjansson-dev libssl-dev)
 if [ "${1:-}" = test ]; then
-    pkgs+=(libcmocka-dev libcurl4-openssl-dev)
+    pkgs+=(libcmocka-dev libcurl4-openssl-dev curl)
 fi
 if [ "${1:-}" = valgrind ]; then
-    pkgs+=(libcmocka-dev libcurl4-openssl-dev valgrind)
+    pkgs+=(libcmocka-dev libcurl4-openssl-dev curl valgrind)
 fi
 if [ "${1:-}" = docker ]; then
     pkgs+=(libcmocka-dev libcurl4-openssl-dev docker.io debootstrap curl jq)

@@ -591,6 +591,15 @@ else
     fail "process $comm runs as uid '$uids'"
 fi
 
+# The volume is private as addrmand makes its data directory: no warning
+# that others can open it or the key file.
+mode=$(docker exec "$c1" stat -c %a /data)
+if [ "$mode" = 700 ] && ! docker logs "$c1" 2>&1 | grep -q "open to other users"; then
+    pass "the volume /data is private (mode $mode, no warning in the log)"
+else
+    fail "/data has mode $mode, or the log warns that others can open it"
+fi
+
 code=$(curl -s -m 10 -o /dev/null -w '%{http_code}' "$url/v1/stats" || true)
 api GET /v1/stats >/dev/null
 if [ "$code" = 401 ] && [ "$(status)" = 200 ]; then
