@@ -8,6 +8,10 @@
 #   tests/readme/run.sh ADDRMAND_BINARY [README]
 set -euo pipefail
 bin=$1
+if ! command -v curl >/dev/null; then
+    echo "FAIL: the curl command is missing (bash scripts/deps.sh test installs it)"
+    exit 1
+fi
 root=$(cd "$(dirname "$0")/../.." && pwd)
 readme=${2:-$root/README.md}
 
