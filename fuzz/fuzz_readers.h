@@ -210,4 +210,15 @@ static inline void fz_snapshot_round_trip(am_man *m, uint32_t nb, uint32_t tb)
     free(text);
 }
 
+/* The foreign records of d merged into a fresh core (16 x 4 buckets),
+ * then the snapshot round trip; d is freed. */
+static inline void fz_merge_foreign_doc(api_doc *d)
+{
+    am_man *m = fz_new_core(16, 4);
+    fz_merge(m, d, 0, API_MERGE_ALL, "merge");
+    fz_snapshot_round_trip(m, 16, 4);
+    am_free(m);
+    api_doc_free(d);
+}
+
 #endif
