@@ -1,5 +1,5 @@
 /*
- * api.h - the addrmand v1 HTTP/JSON API (../shared/API.md), without sockets.
+ * api.h - the addrmand v1 HTTP/JSON API (api/openapi.yaml), without sockets.
  *
  * A transport (server/, a fuzzer, a unit test) hands api_handle() one whole
  * request -- method, RAW path (still percent-encoded), raw query string,

@@ -27,8 +27,10 @@ void api_buf_reserve(api_buf *b, size_t n);
 void api_buf_put(api_buf *b, const void *p, size_t n);
 void api_buf_puts(api_buf *b, const char *s);
 void api_buf_putc(api_buf *b, char c);
-void api_buf_printf(api_buf *b, const char *fmt, ...);
-void api_buf_vprintf(api_buf *b, const char *fmt, va_list ap);
+void api_buf_printf(api_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void api_buf_vprintf(api_buf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 /*
  * Hand the contents over: *out gets the malloc'd NUL-terminated string

@@ -2,7 +2,7 @@
  * api_err.h - the error codes of the HTTP/JSON API.
  *
  * Every failure inside api/ is described by an api_err: one of the codes of
- * the v1 contract (API.md) and a human sentence.  Handlers fill one and
+ * the v1 contract (api/openapi.yaml) and a human sentence.  Handlers fill one and
  * return -1; api.c is the one place that turns it into the response
  * {"error": {"code": ..., "message": ...}} with the code's HTTP status.
  * Messages may quote client input: the JSON writer makes any bytes safe.
@@ -42,7 +42,8 @@ int api_code_status(api_code code);
 
 /* Fill `err` (printf-style message, truncated to fit); always returns -1 so
  * that callers can write `return api_fail(err, ...);`. */
-int api_fail(api_err *err, api_code code, const char *fmt, ...);
+int api_fail(api_err *err, api_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /*
  * Fill `err` from a core error code (am_error.h): AM_ERR_NOTFOUND is

@@ -29,7 +29,7 @@
  *   - ban_until in the future (Floresta's {"Banned": t}): the single address
  *     is banned until then (reason "imported") and the entry is "ignored"
  *     (banned_entry).
- * Times of foreign records follow the adding rule of API.md: a time of 0,
+ * Times of foreign records follow the adding rule of api/openapi.yaml: a time of 0,
  * <= 100000000 or over 10 minutes ahead is stored as now - 5 days.
  *
  * THREADS: api_merge_doc() uses the core: call it under the core lock.
@@ -105,11 +105,13 @@ void api_merge_result_init(api_merge_result *r);
 void api_merge_result_free(api_merge_result *r);
 /* Record an error of entry `index` (printf-style message). */
 void api_merge_error_add(api_merge_result *r, size_t index, api_code code,
-                         const char *fmt, ...);
+                         const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* One entry ignored for `why` (the readers' skipped entries, the merge's). */
 void api_merge_ignore(api_merge_result *r, api_ignore why);
 /* The document is unreadable as a whole. */
-void api_merge_unreadable(api_merge_result *r, const char *fmt, ...);
+void api_merge_unreadable(api_merge_result *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* The answer of POST /v1/peers: {"added", "updated", "ignored",
  * "ignored_by", "errors"} (the errors kept; index, code, message). */

@@ -169,7 +169,7 @@ static const char *net_name(const am_addr *a)
 }
 
 /* "address":..,"network":..,"port":..,"services":.. : what both objects
- * share, in the order API.md shows. */
+ * share, in the order api/openapi.yaml shows. */
 static char *put_endpoint(char *p, const am_peer *pr)
 {
     p = PUT(p, "\"address\":");

@@ -3,7 +3,7 @@
  * field names of a peer, of a relayed address and of an entry to add, and
  * the names of states and tables.
  *
- * Peer object (API.md): id, address, network, port, services, state, table,
+ * Peer object (api/openapi.yaml): id, address, network, port, services, state, table,
  * time, last_connected, last_try, last_success, attempts, source (null when
  * unknown).  Relay object: address, network, port, services, time.
  *

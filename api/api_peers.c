@@ -87,7 +87,7 @@ static void tally_item(add_tally *t, size_t index, const add_item *it)
 
 /*
  * Add the valid items of a chunk under one lock, then report them.  Without
- * a source each peer is its own source (API.md); it is passed explicitly so
+ * a source each peer is its own source (api/openapi.yaml); it is passed explicitly so
  * that the core records it and the peer shows it, keeping "source": null
  * for peers whose source is truly unknown (imported ones).  Every peer
  * added or refreshed is journalled in the same lock hold, in one write.

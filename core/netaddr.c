@@ -441,7 +441,7 @@ static int parse_ipv6_raw(const char *s, size_t n, uint8_t out[16])
 
 /*
  * The network IPv6 text stands for: mapped IPv4 is IPv4, OnionCat is a Tor
- * v2 name (refused), fc00::/8 is CJDNS (API.md), anything else is IPv6.
+ * v2 name (refused), fc00::/8 is CJDNS (api/openapi.yaml), anything else is IPv6.
  */
 static int addr_from_ipv6_text(am_addr *out, const uint8_t raw[16])
 {

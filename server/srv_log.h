@@ -26,7 +26,9 @@ const char *srv_log_level_name(srv_level level);
 void srv_log_set_level(srv_level level);
 int srv_log_enabled(srv_level level);
 
-void srv_log(srv_level level, const char *fmt, ...);
-void srv_vlog(srv_level level, const char *fmt, va_list ap);
+void srv_log(srv_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void srv_vlog(srv_level level, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 #endif

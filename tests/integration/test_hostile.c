@@ -1,6 +1,6 @@
 /*
  * test_hostile.c - malformed, oversized and abusive requests: every one is
- * answered (4xx with the error body of API.md, or refused by the HTTP
+ * answered (4xx with the error body of api/openapi.yaml, or refused by the HTTP
  * layer), the server keeps serving, and the pool does not change.
  *
  * Most cases share one server (ours, or ADDRMAND_TEST_URL): each takes a
@@ -234,7 +234,7 @@ static void expect_get_refused(it_server *s, const char *path, long status,
 }
 
 /*
- * POST /v1/peers with one entry that is wrong: API.md says one bad entry
+ * POST /v1/peers with one entry that is wrong: api/openapi.yaml says one bad entry
  * does not reject the others, so the answer is 200 with the entry in
  * `errors` (index 0, `code`), and nothing is added.
  */
