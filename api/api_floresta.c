@@ -195,19 +195,6 @@ static int read_fstate(const api_jf *obj, char *kind, uint64_t *t, char *why)
     return -1;
 }
 
-static int am_state_from_name(const char *s, am_state *out)
-{
-    static const char *const names[] = {"never_tried", "tried", "connected",
-                                        "failed"};
-
-    for (int i = 0; i < 4; i++)
-        if (s != NULL && strcmp(s, names[i]) == 0) {
-            *out = (am_state)i;
-            return 0;
-        }
-    return -1;
-}
-
 /* "place": [[bucket, slot], ...]; 1 when present and well-formed. */
 static int read_place(const api_jf *obj, am_place *pl, char *why)
 {
@@ -275,7 +262,9 @@ static int read_ours(const api_jf *obj, api_rec *rec, char *why)
         got++;
     }
     if (st != NULL) {
-        if (am_state_from_name(api_jf_str(st), &state) != 0) {
+        /* A stored state: "banned" is derived from the ban list. */
+        if (am_state_from_name(api_jf_str(st), &state) != AM_OK ||
+            state == AM_STATE_BANNED) {
             snprintf(why, WHY_MAX, "\"am_state\" is not a peer state");
             return -1;
         }
@@ -466,8 +455,6 @@ typedef struct writer {
     size_t count;
 } writer;
 
-static const char *const our_state_names[] = {"never_tried", "tried",
-                                              "connected", "failed"};
 
 static int64_t ban_until_of(const writer *wr, const am_addr *a)
 {
@@ -558,7 +545,7 @@ static void write_ours(writer *wr, const am_peer *p, const am_place *pl,
     api_jw_ki64(w, "last_try", p->last_try);
     api_jw_ki64(w, "last_success", p->last_success);
     api_jw_ku64(w, "attempts", p->attempts);
-    api_jw_kstr(w, "am_state", our_state_names[stored]);
+    api_jw_kstr(w, "am_state", am_state_name(stored));
 }
 
 /* One entry on a line of its own ("[\n" e ",\n" e "\n]\n"). */

@@ -156,7 +156,7 @@ int api_h_stats(api_call *c, api_err *err)
     api_jw_key(&w, "states");
     api_jw_object(&w);
     for (s = 0; s < AM_STATE_COUNT; s++)
-        api_jw_ku64(&w, api_state_name((am_state)s), st.by_state[s]);
+        api_jw_ku64(&w, am_state_name((am_state)s), st.by_state[s]);
     api_jw_object_end(&w);
     write_networks(&w, &st);
     api_jw_key(&w, "tables");
@@ -197,7 +197,7 @@ static void write_pool(api_buf *b, const am_stats *st)
     gauge_head(b, "addrmand_peers_by_state", "Peers known, by state.");
     for (s = 0; s < AM_STATE_COUNT; s++)
         api_buf_printf(b, "addrmand_peers_by_state{state=\"%s\"} %zu\n",
-                       api_state_name((am_state)s), st->by_state[s]);
+                       am_state_name((am_state)s), st->by_state[s]);
     gauge_head(b, "addrmand_table_slots", "Slots of a table (its capacity).");
     for (t = 0; t < 2; t++)
         api_buf_printf(b, "addrmand_table_slots{table=\"%s\"} %llu\n",

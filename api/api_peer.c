@@ -5,14 +5,6 @@
 #include "api_json.h"
 #include "netaddr.h"
 
-static const char *const state_names[AM_STATE_COUNT] = {
-    [AM_STATE_NEVER_TRIED] = "never_tried",
-    [AM_STATE_TRIED] = "tried",
-    [AM_STATE_CONNECTED] = "connected",
-    [AM_STATE_FAILED] = "failed",
-    [AM_STATE_BANNED] = "banned",
-};
-
 static const struct {
     const char *name;
     am_state_op op;
@@ -23,26 +15,6 @@ static const struct {
     {"never_tried", AM_OP_NEVER_TRIED},
     {"disconnected", AM_OP_DISCONNECTED},
 };
-
-const char *api_state_name(am_state state)
-{
-    if ((unsigned)state >= AM_STATE_COUNT)
-        return "unknown";
-    return state_names[state];
-}
-
-int api_state_from_name(const char *name, am_state *out)
-{
-    int s;
-
-    for (s = 0; s < AM_STATE_COUNT; s++) {
-        if (strcmp(name, state_names[s]) == 0) {
-            *out = (am_state)s;
-            return AM_OK;
-        }
-    }
-    return AM_ERR_INVAL;
-}
 
 int api_state_op_from_name(const char *name, am_state_op *out)
 {
@@ -89,7 +61,7 @@ int api_state_bit(const char *name, uint32_t *bit, api_err *err)
 {
     am_state state;
 
-    if (api_state_from_name(name, &state) != AM_OK)
+    if (am_state_from_name(name, &state) != AM_OK)
         return api_fail(err, API_BAD_REQUEST,
                         "unknown state '%s' (never_tried, tried, connected, "
                         "failed, banned)", name);
@@ -191,7 +163,7 @@ void api_peer_write(api_jw *w, const am_peer *pr)
     *p++ = ',';
     p = put_endpoint(p, pr);
     p = PUT(p, ",\"state\":\"");
-    p = put_name(p, api_state_name(pr->state));
+    p = put_name(p, am_state_name(pr->state));
     p = PUT(p, "\",\"table\":\"");
     p = put_name(p, api_table_name(pr->in_tried));
     p = PUT(p, "\",\"time\":");

@@ -1,7 +1,7 @@
 /*
  * api_peer.h - the JSON codec of peers: the one place that knows the JSON
  * field names of a peer, of a relayed address and of an entry to add, and
- * the names of states and tables.
+ * the names of tables (state names: am_state_name).
  *
  * Peer object (api/openapi.yaml): id, address, network, port, services, state, table,
  * time, last_connected, last_try, last_success, attempts, source (null when
@@ -32,10 +32,6 @@
 /* The keys of an entry to add: address, port, services, time. */
 extern const char *const api_peer_in_keys[];
 
-/* "never_tried", "tried", "connected", "failed", "banned". */
-const char *api_state_name(am_state state);
-/* AM_OK, or AM_ERR_INVAL for an unknown name. */
-int api_state_from_name(const char *name, am_state *out);
 /* What PUT .../state accepts: connected, tried, failed, never_tried,
  * disconnected.  AM_OK or AM_ERR_INVAL. */
 int api_state_op_from_name(const char *name, am_state_op *out);

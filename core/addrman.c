@@ -1085,6 +1085,32 @@ static am_state restored_state(am_state saved)
     return saved;
 }
 
+static const char *const state_names[AM_STATE_COUNT] = {
+    [AM_STATE_NEVER_TRIED] = "never_tried",
+    [AM_STATE_TRIED] = "tried",
+    [AM_STATE_CONNECTED] = "connected",
+    [AM_STATE_FAILED] = "failed",
+    [AM_STATE_BANNED] = "banned",
+};
+
+const char *am_state_name(am_state state)
+{
+    if ((unsigned)state >= AM_STATE_COUNT)
+        return "unknown";
+    return state_names[state];
+}
+
+int am_state_from_name(const char *name, am_state *out)
+{
+    for (int s = 0; name != NULL && s < AM_STATE_COUNT; s++) {
+        if (strcmp(name, state_names[s]) == 0) {
+            *out = (am_state)s;
+            return AM_OK;
+        }
+    }
+    return AM_ERR_INVAL;
+}
+
 int am_restore(am_man *m, const am_peer *p, const am_place *place)
 {
     if (!m || !p || p->id == 0 || p->id > AM_ID_MAX ||

@@ -93,6 +93,13 @@ typedef enum am_state {
 } am_state;
 #define AM_STATE_COUNT 5
 
+/* "never_tried", "tried", "connected", "failed", "banned": the one table of
+ * state names (the API, the files and the metrics use it); "unknown" for
+ * a value outside the enum. */
+const char *am_state_name(am_state state);
+/* The reverse (exact, lower case): AM_OK or AM_ERR_INVAL. */
+int am_state_from_name(const char *name, am_state *out);
+
 /* What a node reports about a peer (am_set_state). */
 typedef enum am_state_op {
     AM_OP_CONNECTED = 0,    /* handshake done, connection open: Core's Good */

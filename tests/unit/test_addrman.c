@@ -1051,9 +1051,28 @@ static void test_add_without_source_reports_itself_as_source(void **state)
     am_free(m);
 }
 
+/* One table of state names: each name reads back as its state. */
+static void test_state_names_round_trip(void **state)
+{
+    (void)state;
+    for (int s = 0; s < AM_STATE_COUNT; s++) {
+        am_state back;
+        ASSERT_RC(am_state_from_name(am_state_name((am_state)s), &back), AM_OK);
+        assert_int_equal(back, s);
+    }
+    am_state st;
+    assert_string_equal(am_state_name(AM_STATE_NEVER_TRIED), "never_tried");
+    assert_string_equal(am_state_name(AM_STATE_BANNED), "banned");
+    assert_string_equal(am_state_name((am_state)AM_STATE_COUNT), "unknown");
+    ASSERT_RC(am_state_from_name("Tried", &st), AM_ERR_INVAL);
+    ASSERT_RC(am_state_from_name("disconnected", &st), AM_ERR_INVAL);
+    ASSERT_RC(am_state_from_name(NULL, &st), AM_ERR_INVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_state_names_round_trip),
         cmocka_unit_test(test_new_rejects_table_sizes_outside_contract),
         cmocka_unit_test(test_add_without_source_reports_itself_as_source),
         cmocka_unit_test(test_new_accepts_smallest_and_largest_tables),

@@ -570,10 +570,10 @@ static void test_names(void **state)
     int t;
 
     (void)state;
-    assert_int_equal(api_state_from_name("never_tried", &st), AM_OK);
+    assert_int_equal(am_state_from_name("never_tried", &st), AM_OK);
     assert_int_equal(st, AM_STATE_NEVER_TRIED);
-    assert_int_equal(api_state_from_name("Tried", &st), AM_ERR_INVAL);
-    assert_string_equal(api_state_name(AM_STATE_FAILED), "failed");
+    assert_int_equal(am_state_from_name("Tried", &st), AM_ERR_INVAL);
+    assert_string_equal(am_state_name(AM_STATE_FAILED), "failed");
     assert_int_equal(api_state_op_from_name("disconnected", &op), AM_OK);
     assert_int_equal(op, AM_OP_DISCONNECTED);
     assert_int_equal(api_state_op_from_name("banned", &op), AM_ERR_INVAL);
