@@ -14,6 +14,7 @@
 #include "api_handlers.h"
 #include "api_ignore.h"
 #include "api_json.h"
+#include "api_merge.h"
 #include "api_metrics.h"
 #include "api_peer.h"
 
@@ -40,28 +41,23 @@ typedef struct add_batch {
     add_item item[ADD_CHUNK];
 } add_batch;
 
+/* The answer as it grows (api_merge_result: the same counts, reasons and
+ * capped errors as an import's), and the first journal failure, which
+ * ends the request. */
 typedef struct add_tally {
-    uint64_t added, updated;
-    size_t ignored, ignored_by[API_IGN_COUNT];
-    api_jw errors;      /* the "errors" array, built as entries come */
-    int journal_rc;     /* the first journal failure: the request ends */
+    api_merge_result r;
+    int journal_rc;
 } add_tally;
 
 static void tally_init(add_tally *t)
 {
-    memset(t, 0, sizeof *t);
+    api_merge_result_init(&t->r);
     t->journal_rc = AM_OK;
-    api_jw_init(&t->errors);
-    api_jw_array(&t->errors);
 }
 
 static void tally_error(add_tally *t, size_t index, const api_err *e)
 {
-    api_jw_object(&t->errors);
-    api_jw_ku64(&t->errors, "index", index);
-    api_jw_kstr(&t->errors, "code", api_code_name(e->code));
-    api_jw_kstr(&t->errors, "message", e->msg);
-    api_jw_object_end(&t->errors);
+    api_merge_error_add(&t->r, index, e->code, "%s", e->msg);
 }
 
 static void tally_item(add_tally *t, size_t index, const add_item *it)
@@ -74,11 +70,11 @@ static void tally_item(add_tally *t, size_t index, const add_item *it)
         tally_error(t, index, &it->perr);
     } else if (rc == AM_OK) {
         if (it->is_new)
-            t->added++;
+            t->r.added++;
         else
-            t->updated++;
+            t->r.updated++;
     } else if (api_ignore_of(rc, &why)) {
-        api_ignore_count(&t->ignored, t->ignored_by, why);
+        api_merge_ignore(&t->r, why);
     } else {
         api_fail_core(&e, rc, "cannot add the address");
         tally_error(t, index, &e);
@@ -126,29 +122,20 @@ static void batch_run(api_ctx *ctx, add_batch *b, const am_addr *source,
 
 static int tally_reply(api_call *c, add_tally *t, api_err *err)
 {
-    char *errors;
-    size_t len;
     api_jw w;
+    int rc;
 
     /* Counted even when the journal failed: the entries were looked at. */
-    api_metrics_ignored(c->ctx->metrics, t->ignored_by);
+    api_metrics_ignored(c->ctx->metrics, t->r.ignored_by);
     if (t->journal_rc != AM_OK) {
-        api_jw_free(&t->errors);
-        return api_fail_journal(err, t->journal_rc, "adding the peers");
+        rc = api_fail_journal(err, t->journal_rc, "adding the peers");
+    } else {
+        api_jw_init(&w);
+        api_merge_result_write(&w, &t->r);
+        rc = api_reply_json(c, 200, &w, err);
     }
-    api_jw_array_end(&t->errors);
-    if (api_jw_take(&t->errors, &errors, &len) != AM_OK)
-        return api_fail(err, API_INTERNAL, "out of memory");
-    api_jw_init(&w);
-    api_jw_object(&w);
-    api_jw_ku64(&w, "added", t->added);
-    api_jw_ku64(&w, "updated", t->updated);
-    api_ignored_write(&w, t->ignored, t->ignored_by);
-    api_jw_key(&w, "errors");
-    api_jw_raw(&w, errors, len);
-    api_jw_object_end(&w);
-    free(errors);
-    return api_reply_json(c, 200, &w, err);
+    api_merge_result_free(&t->r);
+    return rc;
 }
 
 /* A source is a host; a port given with it is dropped. */

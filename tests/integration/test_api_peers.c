@@ -432,6 +432,32 @@ again:
     assert_int_equal(it_peer_status(s, c3, IT_PORT), 404);
 }
 
+/* An answer cannot grow without bound: the first 1000 entry errors are
+ * listed, in entry order, as an import lists them (this answer listed
+ * every one before). */
+static void test_add_lists_the_first_1000_errors(void **state)
+{
+    it_server *s = *state;
+    size_t n = 1500, i, len = 0, cap = n * 24 + 64;
+    char *body = malloc(cap);
+    json_t *errors;
+    it_counts c;
+
+    assert_non_null(body);
+    len += (size_t)snprintf(body + len, cap - len, "{\"peers\": [");
+    for (i = 0; i < n; i++)
+        len += (size_t)snprintf(body + len, cap - len, "%s{\"address\": %zu}",
+                                i ? "," : "", i);
+    snprintf(body + len, cap - len, "]}");
+    c = it_add_json(s, body, &errors);
+    assert_int_equal(c.added + c.updated + c.ignored, 0);
+    assert_int_equal(json_array_size(errors), 1000);
+    assert_int_equal(IT_JINT(json_array_get(errors, 0), "index"), 0);
+    assert_int_equal(IT_JINT(json_array_get(errors, 999), "index"), 999);
+    json_decref(errors);
+    free(body);
+}
+
 /* The error of entry `index` has `code` and a message containing `frag`. */
 static void expect_entry_message(const json_t *errors, json_int_t index,
                                  const char *code, const char *frag)
@@ -1402,6 +1428,7 @@ int main(void)
         T(test_add_garbage_addresses_rejected),
         T(test_add_unroutable_addresses_ignored),
         T(test_add_batch_reports_errors_by_index),
+        T(test_add_lists_the_first_1000_errors),
         T(test_add_port_0_refused_except_for_i2p),
         T(test_add_answer_says_why_entries_were_ignored),
         T(test_get_peer_bad_endpoint_message_says_what_is_wrong),
