@@ -50,7 +50,7 @@ int api_fail(api_err *err, api_code code, const char *fmt, ...)
 
 static api_code code_of_core(int am_rc)
 {
-    switch (am_rc) {
+    switch ((am_err)am_rc) {
     case AM_ERR_NOTFOUND:
         return API_NOT_FOUND;
     case AM_ERR_ADDR:
@@ -72,9 +72,12 @@ static api_code code_of_core(int am_rc)
     case AM_ERR_GROUP_CAP:
     case AM_ERR_FULL:
         return API_BAD_REQUEST;
-    default:
-        return API_INTERNAL;
+    case AM_OK:
+    case AM_ERR_NOMEM:
+    case AM_ERR_INTERNAL:
+        break;
     }
+    return API_INTERNAL;
 }
 
 int api_fail_core(api_err *err, int am_rc, const char *what)

@@ -24,7 +24,7 @@ const char *api_ignore_name(api_ignore why)
 
 int api_ignore_of(int am_rc, api_ignore *why)
 {
-    switch (am_rc) {
+    switch ((am_err)am_rc) {
     case AM_ERR_UNROUTABLE:  *why = API_IGN_UNROUTABLE;      return 1;
     case AM_ERR_BANNED:      *why = API_IGN_BANNED;          return 1;
     case AM_ERR_REJECTED:    *why = API_IGN_TABLE_FULL;      return 1;
@@ -32,8 +32,21 @@ int api_ignore_of(int am_rc, api_ignore *why)
     case AM_ERR_TORV2:       *why = API_IGN_TOR_V2;          return 1;
     case AM_ERR_UNKNOWN_NET: *why = API_IGN_UNKNOWN_NETWORK; return 1;
     case AM_ERR_EXISTS:      *why = API_IGN_DUPLICATE;       return 1;
-    default:                 return 0;
+    case AM_OK:
+    case AM_ERR_INVAL:
+    case AM_ERR_NOMEM:
+    case AM_ERR_ADDR:
+    case AM_ERR_NOTFOUND:
+    case AM_ERR_TRUNCATED:
+    case AM_ERR_MALFORMED:
+    case AM_ERR_TOOMANY:
+    case AM_ERR_RANGE:
+    case AM_ERR_IO:
+    case AM_ERR_FULL:
+    case AM_ERR_INTERNAL:
+        break;
     }
+    return 0;
 }
 
 void api_ignore_count(size_t *total, size_t by[API_IGN_COUNT], api_ignore why)

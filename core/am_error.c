@@ -2,7 +2,9 @@
 
 const char *am_strerror(int err)
 {
-    switch (err) {
+    /* Over the enum, without default: a new code not named here is a
+     * compiler warning. */
+    switch ((am_err)err) {
     case AM_OK:              return "success";
     case AM_ERR_INVAL:       return "invalid argument";
     case AM_ERR_NOMEM:       return "out of memory";
@@ -23,6 +25,6 @@ const char *am_strerror(int err)
     case AM_ERR_INTERNAL:    return "internal consistency check failed";
     case AM_ERR_GROUP_CAP:   return "address turned away: its network group "
                                     "holds its share of the new table";
-    default:                 return "unknown error";
     }
+    return "unknown error";
 }
