@@ -1043,6 +1043,11 @@ static int restore_place(am_man *m, entry *e, const am_place *pl)
 
 /* No usable saved place: tried peers to their tried slot when free, else
  * the own new slot under the usual replacement rule. */
+/* A saved peer without a usable place: its tried slot when it wants one
+ * and that slot is free, else its own new slot under the adding rules --
+ * the group cap included, so that an import cannot fill the new table
+ * with one group where adds could not.  AM_OK, AM_ERR_GROUP_CAP or
+ * AM_ERR_REJECTED. */
 static int restore_fresh(am_man *m, entry *e, int want_tried, int64_t now)
 {
     if (want_tried) {
@@ -1052,18 +1057,22 @@ static int restore_fresh(am_man *m, entry *e, int want_tried, int64_t now)
         pl.bucket[0] = am__tried_bucket(m, &e->addr);
         pl.slot[0] = am__slot(m, 1, pl.bucket[0], &e->addr);
         if (restore_place(m, e, &pl))
-            return 1;
+            return AM_OK;
     }
+    if (m->cfg.new_group_cap &&
+        am_counter_get(&m->new_groups, am_addr_group_key(&e->addr)) >=
+            m->cfg.new_group_cap)
+        return AM_ERR_GROUP_CAP;
     uint32_t b = am__new_bucket(m, &e->addr, am__source_of(m, e));
     unsigned s = am__slot(m, 0, b, &e->addr);
     uint32_t occ = am_table_get(&m->tables[0], b, s);
     if (occ != AM_IDX_NONE) {
         if (!may_replace(E(m, occ), 0, now))
-            return 0;
+            return AM_ERR_REJECTED;
         new_slot_evict(m, b, s);
     }
     new_slot_add(m, e, b, s);
-    return 1;
+    return AM_OK;
 }
 
 /* The state a saved peer comes back in.  Bans are restored on their own;
@@ -1145,9 +1154,10 @@ int am_restore(am_man *m, const am_peer *p, const am_place *place)
     e->attempts = p->attempts;
     set_stored_state(m, e, restored_state(p->state));
     if (!(place && restore_place(m, e, place)) &&
-        !restore_fresh(m, e, place ? place->in_tried : p->in_tried, now)) {
+        (rc = restore_fresh(m, e, place ? place->in_tried : p->in_tried,
+                            now)) != AM_OK) {
         entry_delete(m, e);
-        return AM_ERR_REJECTED;
+        return rc;
     }
     if (e->state == AM_STATE_FAILED && p->last_try + m->cfg.retry_time > now &&
         m->cfg.retry_time > 0 &&

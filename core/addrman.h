@@ -235,9 +235,10 @@ size_t am_size(const am_man *m);
  * With `place` (optional) the peer goes back to the same slots when they are
  * still its hashed slots (same key and table sizes) and free; otherwise, or
  * without it, a tried peer goes to its tried slot when free, and any other
- * to its own new slot under the usual replacement rule.  The id counter
- * moves past p->id.  AM_ERR_EXISTS when the id or endpoint is known,
- * AM_ERR_REJECTED when no slot would take it, AM_ERR_UNROUTABLE.
+ * to its own new slot under the usual replacement rule and the group cap.
+ * The id counter moves past p->id.  AM_ERR_EXISTS when the id or endpoint
+ * is known, AM_ERR_GROUP_CAP when its group holds its share of the new
+ * table, AM_ERR_REJECTED when no slot would take it, AM_ERR_UNROUTABLE.
  */
 int am_restore(am_man *m, const am_peer *p, const am_place *place);
 

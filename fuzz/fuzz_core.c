@@ -795,6 +795,7 @@ static void op_restore(fz *f)
     case AM_ERR_ADDR:
     case AM_ERR_UNROUTABLE:
     case AM_ERR_REJECTED:
+    case AM_ERR_GROUP_CAP:
         break;
     case AM_ERR_EXISTS:
         CK(f, exists, "AM_ERR_EXISTS for an unknown id and endpoint");

@@ -145,6 +145,43 @@ static void test_restore_brings_a_connected_peer_back_tried(void **state)
     am_free(m2);
 }
 
+/* A record without a usable place is held to the group cap, as an add
+ * is: an import cannot fill the new table with one group.  A tried record
+ * of that group still takes its tried slot. */
+static void test_restore_without_place_keeps_the_group_cap(void **state)
+{
+    (void)state;
+    am_config cfg;
+    t_config(&cfg, 1024, 256);
+    cfg.new_group_cap = 4;
+    am_man *m = t_man_cfg(&cfg);
+    am_peer p;
+    size_t ok = 0, capped = 0;
+
+    memset(&p, 0, sizeof p);
+    p.state = AM_STATE_NEVER_TRIED;
+    for (int i = 0; i < 10; i++) {
+        p.id = (uint64_t)i + 1;
+        p.addr = t_v4(44, 1, (uint8_t)i, 7, T_PORT);
+        int rc = am_restore(m, &p, NULL);
+        assert_true(rc == AM_OK || rc == AM_ERR_GROUP_CAP);
+        ok += rc == AM_OK;
+        capped += rc == AM_ERR_GROUP_CAP;
+    }
+    assert_int_equal(ok, 4);
+    assert_int_equal(capped, 6);
+    assert_int_equal(am_size(m), 4);
+    p.id = 100;
+    p.addr = t_v4(44, 1, 200, 7, T_PORT);
+    p.state = AM_STATE_TRIED;
+    p.in_tried = 1;
+    p.last_success = T_START;
+    ASSERT_RC(am_restore(m, &p, NULL), AM_OK);
+    assert_int_equal(t_get(m, 100).in_tried, 1);
+    CHECK(m);
+    am_free(m);
+}
+
 static void test_restore_known_id_or_endpoint_is_exists(void **state)
 {
     (void)state;
@@ -247,6 +284,7 @@ int main(void)
         cmocka_unit_test(test_restore_with_place_gives_back_ids_fields_and_slots),
         cmocka_unit_test(test_restore_without_place_uses_the_hashed_slots),
         cmocka_unit_test(test_restore_brings_a_connected_peer_back_tried),
+        cmocka_unit_test(test_restore_without_place_keeps_the_group_cap),
         cmocka_unit_test(test_restore_known_id_or_endpoint_is_exists),
         cmocka_unit_test(test_restore_moves_id_counter_past_restored_id),
         cmocka_unit_test(test_restore_reads_banned_state_as_never_tried),

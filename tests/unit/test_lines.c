@@ -120,6 +120,32 @@ static void test_tor_v2_is_ignored(void **state)
     lines_free(&lr);
 }
 
+/* An import is held to the group cap as adds are: past it, the entries
+ * of that group are ignored as group_cap. */
+static void test_import_beyond_the_group_cap_is_ignored(void **state)
+{
+    static const char text[] =
+        "44.1.0.7\n44.1.1.7\n44.1.2.7\n44.1.3.7\n44.1.4.7\n"
+        "44.1.5.7\n44.1.6.7\n44.1.7.7\n44.1.8.7\n44.1.9.7\n";
+    lines_read lr;
+    am_config cfg;
+    api_merge_result mr;
+    (void)state;
+    read_text(&lr, text, sizeof text - 1, 9);
+    t_config(&cfg, 1024, 256);
+    cfg.new_group_cap = 4;
+    am_man *m = t_man_cfg(&cfg);
+    api_merge_result_init(&mr);
+    ASSERT_RC(api_merge_doc(m, &lr.doc, NULL, &mr), AM_OK);
+    assert_int_equal(mr.added, 4);
+    assert_int_equal(mr.ignored, 6);
+    assert_int_equal(mr.ignored_by[API_IGN_GROUP_CAP], 6);
+    CHECK(m);
+    api_merge_result_free(&mr);
+    am_free(m);
+    lines_free(&lr);
+}
+
 /* Core's mainnet seed list: every line with an address is one record, of
  * every network it holds, and merges into a core. */
 static void test_core_seed_list_reads_whole(void **state)
@@ -167,6 +193,7 @@ int main(void)
         cmocka_unit_test(test_bad_lines_are_errors_named_by_line),
         cmocka_unit_test(test_nul_bytes_and_long_lines_are_errors),
         cmocka_unit_test(test_tor_v2_is_ignored),
+        cmocka_unit_test(test_import_beyond_the_group_cap_is_ignored),
         cmocka_unit_test(test_core_seed_list_reads_whole),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
