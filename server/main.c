@@ -45,8 +45,9 @@
  * when anything above it is still in use.  With the threshold fixed, blocks
  * of 128 kB and more are mapped on their own and go back to the system when
  * freed or moved (realloc uses mremap).  Under bench/soak this halved the
- * RSS growth after the warm-up (+2.9 to +1.4 MiB in 300 s) at the same
- * heap use; a 1000-peer relay answer now costs an mmap and munmap.
+ * RSS growth after the warm-up (+2.9 to +1.4 MiB in 300 s, see
+ * docs/benchmarks-notes.md); a 1000-peer relay answer now costs an mmap
+ * and a munmap.
  */
 static void tune_malloc(void)
 {
