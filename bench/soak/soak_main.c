@@ -17,18 +17,19 @@
  * memory at the start of the load, after the warm-up (the smaller of 20 % of
  * the run and 30 s) and at the end, and the growth after the warm-up.
  *
- * A pool that still grows a little (peers in slots left free, bans not yet
- * expired) may grow the server by what those entries cost, so the report
- * also prints the growth the pool's own growth explains: the peers added
- * since the warm-up times what a peer cost during the prefill (the RSS the
- * prefill added over the peers it stored: an upper bound, measured in the
- * same process), plus, computed from their records with the room a
- * doubling array may leave: the bans added (two am_ban), the resting peers
- * added (two retry timers) and the nodes' leases and connections added
- * (HOLD_COST).  Then the verdict on the targets: no 5xx
- * and no unanswered request, and memory after the warm-up growing by less
- * than 2 % beyond what the pool's growth explains.  Exit status 0 when both
- * are met, 1 when one is missed, 2 when the run could not be made.
+ * A pool that still grows (peers in slots left free, bans not yet expired,
+ * failed peers resting for the retry time, leases being taken) may grow
+ * the server by what those entries cost, so the report also prints the
+ * growth the pool's own growth explains: the peers added since the warm-up
+ * times what a peer cost during the prefill (the RSS the prefill added over
+ * the peers it stored: an upper bound, measured in the same process), plus,
+ * computed from their records with the room a doubling array may leave,
+ * the bans added (two am_ban), the resting peers added (two retry timers)
+ * and the nodes' leases and connections added (HOLD_COST).  Then the
+ * verdict on the targets: no 5xx and no unanswered request, and memory
+ * after the warm-up growing by less than 2 % beyond what the pool's growth
+ * explains.  Exit status 0 when both are met, 1 when one is missed, 2 when
+ * the run could not be made.
  */
 #include "hb.h"
 #include "soak.h"
