@@ -656,6 +656,53 @@ int am_peer_is_terrible(const am_peer *p, int64_t now)
 
 /* --------------------------------------------------------------- tick */
 
+/*
+ * Retry timers.  A failed peer rests (F_COOLING) until retry_time after
+ * its last try, and a timer in m->cooling ends the rest.  A peer has at
+ * most one timer queued (F_TIMED): failing again while resting only moves
+ * last_try, and the timer, when it fires early, queues the rest that is
+ * left.  (One timer per failure report, as before, made the queue as long
+ * as the reports of the last retry_time, not the peers: a soak of 3 500
+ * requests a second grew it to 2 MiB in ten minutes, and one node
+ * reporting the same peer in a loop could grow it without bound.)  The
+ * timers of peers removed meanwhile stay queued, pointing at nothing, until
+ * they fire or until the queue is full: they are dropped then, and the
+ * queue grows only when that left it more than three quarters full.
+ */
+static int timer_live(void *ctx, const am_timer *t)
+{
+    am_man *m = ctx;
+    uint32_t i = am__find_id(m, t->id);
+    return i != AM_IDX_NONE && (E(m, i)->flags & F_TIMED);
+}
+
+/* Queue e's timer (it has none) for `when`: 0, or -1 out of memory. */
+static int timer_set(am_man *m, entry *e, int64_t when)
+{
+    am_timerq *q = &m->cooling;
+    if (q->n == q->cap && q->cap > 0) {
+        am_timerq_filter(q, timer_live, m);
+        if (q->n > q->cap / 4 * 3)
+            (void)am_timerq_reserve(q, q->cap * 2);   /* else push fails */
+    }
+    if (am_timerq_push(q, when, e->id) != 0)
+        return -1;
+    e->flags |= F_TIMED;
+    return 0;
+}
+
+/* A timer of e fired at `now`: the rest is over, or queue what is left.
+ * Out of memory, the peer stops resting rather than rest forever. */
+static void timer_fired(am_man *m, entry *e, int64_t now)
+{
+    e->flags &= (uint8_t)~F_TIMED;
+    if (!(e->flags & F_COOLING))
+        return;
+    int64_t until = (int64_t)e->last_try + m->cfg.retry_time;
+    if (until <= now || timer_set(m, e, until) != 0)
+        am__set_flag(m, e, F_COOLING, 0);
+}
+
 /* Time-driven state: expired bans and retry waits that are over. */
 int64_t am__tick(am_man *m)
 {
@@ -665,12 +712,8 @@ int64_t am__tick(am_man *m)
     am_timer t;
     while (am_timerq_pop_due(&m->cooling, now, &t)) {
         uint32_t i = am__find_id(m, t.id);
-        if (i == AM_IDX_NONE)
-            continue;
-        entry *e = E(m, i);
-        if ((e->flags & F_COOLING) &&
-            (int64_t)e->last_try + m->cfg.retry_time <= now)
-            am__set_flag(m, e, F_COOLING, 0);
+        if (i != AM_IDX_NONE && (E(m, i)->flags & F_TIMED))
+            timer_fired(m, E(m, i), now);
     }
     return now;
 }
@@ -921,7 +964,8 @@ static void start_cooling(am_man *m, entry *e, int64_t now)
 {
     if (m->cfg.retry_time <= 0)
         return;
-    if (am_timerq_push(&m->cooling, now + m->cfg.retry_time, e->id) != 0)
+    /* A queued timer fires early and queues the rest that is left. */
+    if (!(e->flags & F_TIMED) && timer_set(m, e, now + m->cfg.retry_time) != 0)
         return;   /* no memory for the timer: the peer simply does not rest */
     am__set_flag(m, e, F_COOLING, 1);
 }
@@ -1161,7 +1205,8 @@ int am_restore(am_man *m, const am_peer *p, const am_place *place)
     }
     if (e->state == AM_STATE_FAILED && p->last_try + m->cfg.retry_time > now &&
         m->cfg.retry_time > 0 &&
-        am_timerq_push(&m->cooling, p->last_try + m->cfg.retry_time, e->id) == 0)
+        ((e->flags & F_TIMED) ||
+         timer_set(m, e, p->last_try + m->cfg.retry_time) == 0))
         am__set_flag(m, e, F_COOLING, 1);
     return AM_OK;
 }
@@ -1314,6 +1359,7 @@ void am_stats_get(am_man *m, am_stats *st)
     st->bans = m->n_bans;
     st->collisions = m->n_collisions;
     st->cooling = m->n_cooling;
+    st->timers = m->cooling.n;
     st->new_groups = am_counter_size(&m->new_groups);
     st->next_id = m->next_id;
 }

@@ -154,6 +154,9 @@ typedef struct am_stats {
     size_t bans;
     size_t collisions;
     size_t cooling;                         /* failed, inside the retry time */
+    size_t timers;                          /* retry timers queued: at most
+                                               one a peer, plus those of
+                                               peers removed meanwhile */
     size_t new_groups;                      /* network groups in the new table */
     uint64_t next_id;
 } am_stats;

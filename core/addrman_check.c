@@ -62,7 +62,8 @@ static int check_entry_place(checker *c, uint32_t i, const entry *e)
     return AM_OK;
 }
 
-static int check_entry(checker *c, uint32_t i, const entry *e, size_t *cooling)
+static int check_entry(checker *c, uint32_t i, const entry *e, size_t *cooling,
+                       size_t *timed)
 {
     am_man *m = c->m;
     if (!(e->flags & F_LIVE))
@@ -78,10 +79,13 @@ static int check_entry(checker *c, uint32_t i, const entry *e, size_t *cooling)
     if (!!(e->flags & F_BANNED) != am__banned(m, &e->addr))
         return fail(c, "id %llu: banned flag disagrees with the ban list",
                     (unsigned long long)e->id);
+    *timed += (e->flags & F_TIMED) != 0;
     if (e->flags & F_COOLING) {
         (*cooling)++;
         if (e->state != AM_STATE_FAILED)
             return fail(c, "id %llu rests but has not failed", (unsigned long long)e->id);
+        if (!(e->flags & F_TIMED))
+            return fail(c, "id %llu rests with no timer to end it", (unsigned long long)e->id);
     }
     if (e->src != AM_IDX_NONE && (e->src >= m->s_high || m->s[e->src].refs == 0))
         return fail(c, "id %llu: dangling source", (unsigned long long)e->id);
@@ -92,14 +96,14 @@ static int check_entries(checker *c)
 {
     am_man *m = c->m;
     size_t by_state[AM_STATE_COUNT] = {0}, by_nt[AM_NET_MAX][2];
-    size_t cooling = 0;
+    size_t cooling = 0, timed = 0;
     memset(by_nt, 0, sizeof by_nt);
     for (size_t k = 0; k < m->count; k++) {
         uint32_t i = m->rnd[k];
         const entry *e = E(m, i);
         if (i >= m->e_high || e->rpos != k)
             return fail(c, "rnd[%zu] = %u has rpos %u", k, i, e->rpos);
-        int rc = check_entry(c, i, e, &cooling);
+        int rc = check_entry(c, i, e, &cooling, &timed);
         if (rc != AM_OK)
             return rc;
         if (am__find_endpoint(m, &e->addr) != i)
@@ -113,6 +117,9 @@ static int check_entries(checker *c)
         return fail(c, "network/table counters disagree with the entries");
     if (cooling != m->n_cooling)
         return fail(c, "%zu resting peers, counter says %zu", cooling, m->n_cooling);
+    if (timed > m->cooling.n)
+        return fail(c, "%zu peers have a retry timer, the queue holds %zu", timed,
+                    m->cooling.n);
     if (m->endpoints.n != m->count)
         return fail(c, "endpoint map holds %zu, entries %zu", m->endpoints.n, m->count);
     size_t live = 0;

@@ -31,8 +31,10 @@ enum {
     F_BANNED = 2,    /* an active ban covers it */
     F_COOLING = 4,   /* failed, inside the retry time */
     F_SELF_SRC = 8,  /* its own source (src is AM_IDX_NONE) */
-    F_HELD = 16      /* held by its owner's pool (a lease): not selectable;
+    F_HELD = 16,     /* held by its owner's pool (a lease): not selectable;
                         runtime only, never saved */
+    F_TIMED = 32     /* a retry timer of it is in m->cooling (at most one:
+                        see addrman.c, "retry timers"); runtime only */
 };
 
 typedef struct entry {

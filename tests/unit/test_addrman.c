@@ -872,6 +872,89 @@ static void test_stats_cooling_ends_after_retry_time(void **state)
     am_free(m);
 }
 
+/* Each failure report used to queue a timer of its own: the queue grew with
+ * the reports of the last retry time, not with the peers. */
+static void test_repeated_failures_of_one_peer_queue_one_retry_timer(void **state)
+{
+    (void)state;
+    uint64_t id;
+    am_man *m = one_peer(&id);
+    for (int i = 0; i < 10000; i++) {
+        ASSERT_RC(am_set_state(m, id, AM_OP_FAILED, NULL), AM_OK);
+        if (i % 100 == 99)
+            t_advance(1);
+    }
+    CHECK(m);
+    am_stats st = t_stats(m);
+    assert_int_equal(st.cooling, 1);
+    assert_int_equal(st.timers, 1);
+    am_free(m);
+}
+
+static void test_failure_connect_cycles_of_one_peer_queue_one_retry_timer(void **state)
+{
+    (void)state;
+    uint64_t id;
+    am_man *m = one_peer(&id);
+    for (int i = 0; i < 1000; i++) {
+        ASSERT_RC(am_set_state(m, id, AM_OP_FAILED, NULL), AM_OK);
+        ASSERT_RC(am_set_state(m, id, AM_OP_CONNECTED, NULL), AM_OK);
+    }
+    t_set(m, id, AM_OP_FAILED);
+    assert_int_equal(t_stats(m).timers, 1);
+    am_free(m);
+}
+
+/* The one timer fires at the first failure's retry time and waits on for
+ * the rest the last failure left. */
+static void test_failing_again_while_resting_rests_from_the_last_failure(void **state)
+{
+    (void)state;
+    uint64_t id;
+    am_man *m = one_peer(&id);
+    t_set(m, id, AM_OP_FAILED);
+    t_advance(300);
+    t_set(m, id, AM_OP_FAILED);
+    t_advance(301);
+    assert_int_equal(t_stats(m).cooling, 1);
+    assert_int_equal(t_stats(m).timers, 1);
+    t_advance(298);
+    assert_int_equal(t_stats(m).cooling, 1);
+    t_advance(2);
+    am_stats st = t_stats(m);
+    assert_int_equal(st.cooling, 0);
+    assert_int_equal(st.timers, 0);
+    CHECK(m);
+    am_free(m);
+}
+
+/* Removed peers leave their timers queued; they are dropped when the queue
+ * is full, which then does not grow. */
+static void test_retry_timers_of_removed_peers_do_not_grow_the_queue(void **state)
+{
+    (void)state;
+    am_man *m = t_man(1024, 256);
+    uint64_t ids[40];
+    size_t most = 0, failed = 0;
+    for (unsigned round = 0; round < 100; round++) {
+        unsigned n = 0;
+        for (unsigned i = 0; i < 40; i++)
+            if (t_try_add(m, t_v4(20 + i, round, 1, 1, T_PORT), NULL, 1, 0,
+                          &ids[n]) == AM_OK)
+                t_set(m, ids[n++], AM_OP_FAILED);
+        failed += n;
+        for (unsigned i = 0; i < n; i++)
+            t_remove(m, ids[i]);
+        am_stats st = t_stats(m);
+        if (st.timers > most)
+            most = st.timers;
+        t_advance(1);
+    }
+    assert_true(failed > 1000);
+    assert_true(most <= 64);    /* the queue's first allocation */
+    am_free(m);
+}
+
 static void test_stats_next_id_is_the_next_assigned_id(void **state)
 {
     (void)state;
@@ -1111,6 +1194,10 @@ int main(void)
         cmocka_unit_test(test_list_after_skips_lower_ids),
         cmocka_unit_test(test_stats_match_a_manual_count),
         cmocka_unit_test(test_stats_cooling_ends_after_retry_time),
+        cmocka_unit_test(test_repeated_failures_of_one_peer_queue_one_retry_timer),
+        cmocka_unit_test(test_failure_connect_cycles_of_one_peer_queue_one_retry_timer),
+        cmocka_unit_test(test_failing_again_while_resting_rests_from_the_last_failure),
+        cmocka_unit_test(test_retry_timers_of_removed_peers_do_not_grow_the_queue),
         cmocka_unit_test(test_stats_next_id_is_the_next_assigned_id),
         cmocka_unit_test(test_same_seed_key_and_ops_give_identical_results),
         cmocka_unit_test(test_other_key_gives_other_placements),
