@@ -20,7 +20,9 @@
  * A pool that still grows (peers in slots left free, bans not yet expired,
  * failed peers resting for the retry time, leases being taken) may grow
  * the server by what those entries cost, so the report also prints the
- * growth the pool's own growth explains: the peers added since the warm-up
+ * growth the pool's own growth explains, each count taken at its
+ * high-water mark after the warm-up (sampled every 5 s: the arrays behind
+ * them never shrink): the peers added since the warm-up
  * times what a peer cost during the prefill (the RSS the prefill added over
  * the peers it stored: an upper bound, measured in the same process), plus,
  * computed from their records with the room a doubling array may leave,
@@ -54,6 +56,7 @@
 #define WARMUP_SHARE 0.20
 #define WARMUP_MAX_S 30
 #define TARGET_GROWTH 2.0       /* %, beyond what the pool's growth explains */
+#define POOL_EVERY_S 5          /* s between samples of the pool's high-water */
 #define MIN_MEASURED_PEERS 1000 /* fewer stored by the prefill: no measure */
 #define PEER_COST_FALLBACK 194  /* B, core_bench's figure (docs/BENCHMARKS.md) */
 /* B a lease or connection of a node costs the pool (core/pool.c), each
@@ -88,6 +91,8 @@ typedef struct mem {
     long start, warm, end, peak;    /* kB; -1 unknown */
     pool_fig pool_idle;             /* before the prefill */
     pool_fig pool[3];               /* at the start, warm, end */
+    pool_fig high;                  /* the most of each, from the warm-up on
+                                     * (sampled every POOL_EVERY_S) */
     unsigned warm_s;
     int died;
 } mem;
@@ -377,6 +382,18 @@ static void progress(unsigned s, uint64_t done, long kb)
     fflush(stdout);
 }
 
+/* Raise each count of hi to f's where f's is larger (unknown: -1). */
+static void pool_high(pool_fig *hi, const pool_fig *f)
+{
+#define SK_HIGH(x) if (f->x > hi->x) hi->x = f->x
+    SK_HIGH(peers);
+    SK_HIGH(bans);
+    SK_HIGH(journal);
+    SK_HIGH(cooling);
+    SK_HIGH(holds);
+#undef SK_HIGH
+}
+
 /* The load, one memory sample a second; counts into c. */
 static void run(const opts *o, mem *m, sk_counts *c, double *elapsed)
 {
@@ -406,6 +423,11 @@ static void run(const opts *o, mem *m, sk_counts *c, double *elapsed)
         if (s == m->warm_s) {
             m->warm = kb;
             pool_sample(&o->t, &m->pool[1]);
+            m->high = m->pool[1];
+        } else if (s > m->warm_s && s % POOL_EVERY_S == 0) {
+            pool_fig f;
+            pool_sample(&o->t, &f);
+            pool_high(&m->high, &f);
         }
         m->end = kb;
         if (kb > m->peak)
@@ -413,8 +435,10 @@ static void run(const opts *o, mem *m, sk_counts *c, double *elapsed)
         if (s % every == 0 || s == o->seconds)
             progress(s, sk_load_done(l), kb);
     }
-    if (!m->died)
+    if (!m->died) {
         pool_sample(&o->t, &m->pool[2]);
+        pool_high(&m->high, &m->pool[2]);
+    }
     sk_load_stop(l, c);
     *elapsed = (double)(hb_now_ns() - t0) / 1e9;
 }
@@ -529,12 +553,14 @@ static double added_bytes(long long added, double cost)
     return added > 0 ? (double)added * cost : 0;
 }
 
-/* The growth after the warm-up the pool's own growth explains, in kB (a
- * part that shrank counts as none: a smaller pool returns nothing the
- * allocator must give back). */
+/* The growth after the warm-up the pool's own growth explains, in kB.
+ * Each count is taken at its high-water mark, not at the end: the arrays
+ * that hold peers, bans, timers and leases double as they grow and never
+ * shrink, so a count that rose and fell again keeps what its peak cost (a
+ * part that never grew past the warm-up counts as none). */
 static double pool_growth_kb(const mem *m)
 {
-    const pool_fig *w = &m->pool[1], *e = &m->pool[2];
+    const pool_fig *w = &m->pool[1], *e = &m->high;
     const double ban = 2.0 * sizeof(am_ban), timer = 2.0 * sizeof(am_timer);
     const char *how;
     double peer = peer_cost(m, &how), b;
@@ -552,9 +578,10 @@ static double pool_growth_kb(const mem *m)
         added_bytes(e->bans - w->bans, ban) +
         added_bytes(e->cooling - w->cooling, timer) +
         added_bytes(e->holds - w->holds, HOLD_COST);
-    printf("  the pool's growth after the warm-up: %+lld peers, %+lld bans, "
-           "%+lld resting peers, %+lld leases and connections: explains "
-           "%+.2f MiB (%+.2f %%)\n", e->peers - w->peers, e->bans - w->bans,
+    printf("  the pool's growth after the warm-up, to its high-water mark: "
+           "%+lld peers, %+lld bans, %+lld resting peers, %+lld leases and "
+           "connections: explains %+.2f MiB (%+.2f %%)\n",
+           e->peers - w->peers, e->bans - w->bans,
            e->cooling - w->cooling, e->holds - w->holds, b / 1048576.0,
            m->warm > 0 ? 100.0 * b / 1024.0 / (double)m->warm : 0.0);
     return b / 1024.0;
