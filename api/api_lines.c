@@ -31,8 +31,7 @@ static int read_address(const char *text, size_t len, size_t lineno,
                         size_t index, uint64_t services, api_doc *doc,
                         api_merge_result *r)
 {
-    char buf[API_LINES_MAX + 1];
-    api_err e;
+    char buf[API_LINES_MAX + 1], why[API_MERGE_MSG_MAX / 2];
     am_addr a;
     int rc;
 
@@ -43,14 +42,15 @@ static int read_address(const char *text, size_t len, size_t lineno,
     }
     memcpy(buf, text, len);
     buf[len] = '\0';
-    rc = am_addr_parse(&a, buf, API_DEFAULT_PORT);
+    rc = am_addr_parse_ex(&a, buf, API_DEFAULT_PORT, NULL, why, sizeof why);
     if (rc == AM_ERR_TORV2) {
         api_merge_ignore(r, API_IGN_TOR_V2);
         return AM_OK;
     }
     if (rc != AM_OK) {
-        api_addr_parse(buf, API_DEFAULT_PORT, "address", &a, &e);
-        api_merge_error_add(r, index, e.code, "line %zu: %s", lineno, e.msg);
+        api_merge_error_add(r, index, API_INVALID_ADDRESS,
+                            "line %zu: address '%.60s' is not valid: %s",
+                            lineno, buf, why);
         return AM_OK;
     }
     api_rec *rec = api_doc_push(doc, index);

@@ -165,13 +165,19 @@ static int merge_ban(am_man *m, const api_rec *rec, const api_merge_opts *o,
     return changed(o, m, 0, &ban);
 }
 
+/* The record's host:port for a message ("?" when it cannot be written). */
+static void rec_endpoint(const api_rec *rec, char ep[AM_ADDR_STRLEN])
+{
+    if (am_addr_format_endpoint(&rec->addr, ep, AM_ADDR_STRLEN) != AM_OK)
+        snprintf(ep, AM_ADDR_STRLEN, "?");
+}
+
 static void merge_failed(api_merge_result *r, const api_rec *rec, int rc,
                          const char *what)
 {
     char ep[AM_ADDR_STRLEN];
 
-    if (am_addr_format_endpoint(&rec->addr, ep, sizeof ep) != AM_OK)
-        snprintf(ep, sizeof ep, "?");
+    rec_endpoint(rec, ep);
     api_merge_error_add(r, rec->index, API_BAD_REQUEST, "%s %s: %s", what, ep,
                         am_strerror(rc));
 }
@@ -270,8 +276,7 @@ static int merge_one(am_man *m, const api_rec *rec, const api_merge_opts *o,
 
     if (!am_addr_port_usable(&rec->addr)) {
         char ep[AM_ADDR_STRLEN];
-        if (am_addr_format_endpoint(&rec->addr, ep, sizeof ep) != AM_OK)
-            snprintf(ep, sizeof ep, "?");
+        rec_endpoint(rec, ep);
         api_merge_error_add(r, rec->index, API_INVALID_ADDRESS,
                             "address %s is not valid: port 0", ep);
         return AM_OK;

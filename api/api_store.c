@@ -599,9 +599,8 @@ static int load_files(api_store *s, am_man *m, api_store_report *rep,
     size_t ours = 0, files = 0;
     api_doc doc;
     api_merge_result r;
-    int rc;
-
     size_t read_errors;
+    int rc;
 
     api_doc_init(&doc);
     api_merge_result_init(&r);
