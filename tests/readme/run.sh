@@ -34,11 +34,14 @@ if [ "$expected" -lt 10 ]; then
     exit 1
 fi
 
-"$bin" --listen 127.0.0.1:0 --datadir "$work/data" > "$work/server.log" 2>&1 &
+# The log exists before the server starts: the background child opens it
+# later, and the first look for the port must not find it missing.
+: > "$work/server.log"
+"$bin" --listen 127.0.0.1:0 --datadir "$work/data" >> "$work/server.log" 2>&1 &
 pid=$!
 port=
 for _ in $(seq 100); do
-    port=$(sed -n 's/.* listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$work/server.log")
+    port=$(sed -n 's/.* listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$work/server.log" || true)
     [ -n "$port" ] && break
     sleep 0.1
 done
