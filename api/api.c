@@ -159,11 +159,11 @@ static void add_header(api_response *resp, const char *name, const char *value)
     snprintf(h->value, sizeof h->value, "%s", value);
 }
 
-int api_reply_json(api_call *c, int status, api_jw *w, api_err *err)
+int api_reply_json(api_call *c, int status, js_w *w, api_err *err)
 {
     api_response *resp = c->resp;
 
-    if (api_jw_take(w, &resp->body, &resp->body_len) != AM_OK)
+    if (js_w_take(w, &resp->body, &resp->body_len) != AM_OK)
         return api_fail(err, API_INTERNAL, "out of memory");
     resp->status = status;
     resp->content_type = "application/json";
@@ -171,11 +171,11 @@ int api_reply_json(api_call *c, int status, api_jw *w, api_err *err)
 }
 
 int api_reply_text(api_call *c, int status, const char *content_type,
-                   api_buf *b, api_err *err)
+                   js_buf *b, api_err *err)
 {
     api_response *resp = c->resp;
 
-    if (api_buf_take(b, &resp->body, &resp->body_len) != AM_OK)
+    if (js_buf_take(b, &resp->body, &resp->body_len) != AM_OK)
         return api_fail(err, API_INTERNAL, "out of memory");
     resp->status = status;
     resp->content_type = content_type;
@@ -193,20 +193,20 @@ int api_reply_empty(api_call *c, int status)
  * bodiless 500. */
 static int render_error(api_response *resp, const api_err *err)
 {
-    api_jw w;
+    js_w w;
 
     api_response_free(resp);
-    api_jw_init(&w);
-    api_jw_object(&w);
-    api_jw_key(&w, "error");
-    api_jw_object(&w);
-    api_jw_kstr(&w, "code", api_code_name(err->code));
-    api_jw_kstr(&w, "message", err->msg);
-    api_jw_object_end(&w);
-    api_jw_object_end(&w);
+    js_w_init(&w);
+    js_w_object(&w);
+    js_w_key(&w, "error");
+    js_w_object(&w);
+    js_w_kstr(&w, "code", api_code_name(err->code));
+    js_w_kstr(&w, "message", err->msg);
+    js_w_object_end(&w);
+    js_w_object_end(&w);
     resp->status = api_code_status(err->code);
     resp->content_type = "application/json";
-    if (api_jw_take(&w, &resp->body, &resp->body_len) != AM_OK) {
+    if (js_w_take(&w, &resp->body, &resp->body_len) != AM_OK) {
         resp->status = 500;
         resp->content_type = NULL;
         return AM_ERR_NOMEM;

@@ -47,7 +47,7 @@ typedef struct api_config {
     int64_t node_timeout;    /* seconds a silent node is kept; 0: 900 */
     int64_t default_lease;   /* lease_seconds of a select naming none */
     int64_t max_lease;       /* larger lease_seconds are 400 */
-    struct api_store *store; /* the data directory (api_store.h), loaded;
+    struct st_store *store; /* the data directory (st_store.h), loaded;
                               * borrowed.  NULL: nothing is saved, the file
                               * routes answer 503 */
 } api_config;

@@ -24,18 +24,18 @@ static int parse_target(const char *text, am_subnet *out, api_err *err)
     return 0;
 }
 
-static void write_ban(api_jw *w, const am_ban *b)
+static void write_ban(js_w *w, const am_ban *b)
 {
     char target[AM_ADDR_STRLEN + 8];
 
     if (am_subnet_format(&b->target, target, sizeof target) != AM_OK)
         strcpy(target, "?");
-    api_jw_object(w);
-    api_jw_kstr(w, "target", target);
-    api_jw_ki64(w, "until", b->until);
-    api_jw_kstr(w, "reason", b->reason);
-    api_jw_ki64(w, "created", b->created);
-    api_jw_object_end(w);
+    js_w_object(w);
+    js_w_kstr(w, "target", target);
+    js_w_ki64(w, "until", b->until);
+    js_w_kstr(w, "reason", b->reason);
+    js_w_ki64(w, "created", b->created);
+    js_w_object_end(w);
 }
 
 typedef struct ban_args {
@@ -44,7 +44,7 @@ typedef struct ban_args {
     const char *reason;
 } ban_args;
 
-static int ban_parse(const api_jf *body, ban_args *a, api_err *err)
+static int ban_parse(const js_val *body, ban_args *a, api_err *err)
 {
     const char *text;
     int rc;
@@ -66,7 +66,7 @@ int api_h_bans_add(api_call *c, api_err *err)
 {
     ban_args a;
     am_ban ban;
-    api_jw w;
+    js_w w;
     int rc, jrc = AM_OK;
 
     if (ban_parse(c->body, &a, err) != 0)
@@ -81,7 +81,7 @@ int api_h_bans_add(api_call *c, api_err *err)
         return api_fail_core(err, rc, "cannot add the ban");
     if (jrc != AM_OK)
         return api_fail_journal(err, jrc, "the ban");
-    api_jw_init(&w);
+    js_w_init(&w);
     write_ban(&w, &ban);
     return api_reply_json(c, 201, &w, err);
 }
@@ -90,7 +90,7 @@ int api_h_bans_list(api_call *c, api_err *err)
 {
     am_ban *bans = NULL;
     size_t i, n = 0, cap;
-    api_jw w;
+    js_w w;
     int rc;
 
     /* Count and list under one lock so that the array fits. */
@@ -103,14 +103,14 @@ int api_h_bans_list(api_call *c, api_err *err)
         free(bans);
         return api_fail_core(err, rc, "cannot list bans");
     }
-    api_jw_init(&w);
-    api_jw_object(&w);
-    api_jw_key(&w, "bans");
-    api_jw_array(&w);
+    js_w_init(&w);
+    js_w_object(&w);
+    js_w_key(&w, "bans");
+    js_w_array(&w);
     for (i = 0; i < n; i++)
         write_ban(&w, &bans[i]);
-    api_jw_array_end(&w);
-    api_jw_object_end(&w);
+    js_w_array_end(&w);
+    js_w_object_end(&w);
     free(bans);
     return api_reply_json(c, 200, &w, err);
 }

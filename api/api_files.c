@@ -5,19 +5,19 @@
  * persistence figures of /v1/stats and /metrics, and GET /debug/place.
  *
  * Documents are parsed without the lock and merged under it; a snapshot's
- * texts are built under the lock and written after it (api_store.h).
+ * texts are built under the lock and written after it (st_store.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "api_btcd.h"
-#include "api_floresta.h"
-#include "api_fsio.h"
+#include "st_btcd.h"
+#include "st_floresta.h"
+#include "st_fsio.h"
 #include "api_handlers.h"
-#include "api_jload.h"
-#include "api_lines.h"
+#include "st_jload.h"
+#include "st_lines.h"
 #include "api_json.h"
 #include "api_peer.h"
 
@@ -28,61 +28,61 @@
 
 int api_j_peer(api_ctx *ctx, uint64_t id)
 {
-    return ctx->store ? api_store_journal_peer(ctx->store, ctx->core, id)
+    return ctx->store ? st_store_journal_peer(ctx->store, ctx->core, id)
                       : AM_OK;
 }
 
 int api_j_remove(api_ctx *ctx, uint64_t id)
 {
-    return ctx->store ? api_store_journal_remove(ctx->store, id) : AM_OK;
+    return ctx->store ? st_store_journal_remove(ctx->store, id) : AM_OK;
 }
 
 int api_j_ban(api_ctx *ctx, const am_ban *ban)
 {
-    return ctx->store ? api_store_journal_ban(ctx->store, ban) : AM_OK;
+    return ctx->store ? st_store_journal_ban(ctx->store, ban) : AM_OK;
 }
 
 int api_j_unban(api_ctx *ctx, const am_subnet *target)
 {
-    return ctx->store ? api_store_journal_unban(ctx->store, target) : AM_OK;
+    return ctx->store ? st_store_journal_unban(ctx->store, target) : AM_OK;
 }
 
 int api_j_unban_all(api_ctx *ctx)
 {
-    return ctx->store ? api_store_journal_unban_all(ctx->store) : AM_OK;
+    return ctx->store ? st_store_journal_unban_all(ctx->store) : AM_OK;
 }
 
 void api_j_batch_begin(api_ctx *ctx)
 {
     if (ctx->store)
-        api_store_batch_begin(ctx->store);
+        st_store_batch_begin(ctx->store);
 }
 
 int api_j_batch_end(api_ctx *ctx)
 {
-    return ctx->store ? api_store_batch_end(ctx->store) : AM_OK;
+    return ctx->store ? st_store_batch_end(ctx->store) : AM_OK;
 }
 
 /* Around a call that may settle tried-table collisions: the waiting
- * newcomers it moved are journalled (api_store.h). */
-static void j_watch_begin(api_ctx *ctx, api_store_watch *w)
+ * newcomers it moved are journalled (st_store.h). */
+static void j_watch_begin(api_ctx *ctx, st_store_watch *w)
 {
     if (ctx->store)
-        api_store_watch_begin(ctx->core, w);
+        st_store_watch_begin(ctx->core, w);
     else
         w->n = 0;
 }
 
-static int j_watch_end(api_ctx *ctx, const api_store_watch *w)
+static int j_watch_end(api_ctx *ctx, const st_store_watch *w)
 {
-    return ctx->store ? api_store_watch_end(ctx->store, ctx->core, w) : AM_OK;
+    return ctx->store ? st_store_watch_end(ctx->store, ctx->core, w) : AM_OK;
 }
 
 /* Both in one write: the peer's record, then the newcomers moved. */
 int api_set_state_j(api_ctx *ctx, uint64_t id, am_state_op op, am_peer *out,
                     int *jrc)
 {
-    api_store_watch w;
+    st_store_watch w;
     int rc, brc;
 
     api_j_batch_begin(ctx);
@@ -100,7 +100,7 @@ int api_set_state_j(api_ctx *ctx, uint64_t id, am_state_op op, am_peer *out,
 int api_select_j(api_ctx *ctx, const am_pool_select_opts *o, am_peer *out,
                  size_t *n, int *jrc)
 {
-    api_store_watch w;
+    st_store_watch w;
     int rc, brc, srv;
 
     api_j_batch_begin(ctx);
@@ -152,17 +152,17 @@ int api_fail_journal(api_err *err, int am_rc, const char *what)
 
 int api_save(api_ctx *ctx, size_t *peers)
 {
-    api_snapshot *snap;
+    st_snapshot *snap;
     int rc;
 
     if (ctx->store == NULL)
         return AM_ERR_INVAL;
     api_lock(ctx);
-    rc = api_store_snapshot_begin(ctx->store, ctx->core, &snap);
+    rc = st_store_snapshot_begin(ctx->store, ctx->core, &snap);
     api_unlock(ctx);
     if (rc != AM_OK)
         return rc;
-    return api_store_snapshot_commit(ctx->store, snap, peers);
+    return st_store_snapshot_commit(ctx->store, snap, peers);
 }
 
 static int need_store(api_call *c, api_err *err)
@@ -180,7 +180,7 @@ static int fail_store(api_call *c, api_err *err, int rc, const char *what)
 
     if (rc == AM_ERR_NOMEM)
         return api_fail(err, API_INTERNAL, "%s: out of memory", what);
-    api_store_last_problem(c->ctx->store, why, sizeof why);
+    st_store_last_problem(c->ctx->store, why, sizeof why);
     return api_fail(err, API_IO_ERROR, "%s: %s", what,
                     why[0] ? why : am_strerror(rc));
 }
@@ -188,7 +188,7 @@ static int fail_store(api_call *c, api_err *err, int rc, const char *what)
 int api_h_dump(api_call *c, api_err *err)
 {
     size_t peers = 0;
-    api_jw w;
+    js_w w;
     int rc;
 
     if (need_store(c, err) != 0)
@@ -196,23 +196,23 @@ int api_h_dump(api_call *c, api_err *err)
     rc = api_save(c->ctx, &peers);
     if (rc != AM_OK)
         return fail_store(c, err, rc, "the snapshot failed");
-    api_jw_init(&w);
-    api_jw_object(&w);
-    api_jw_kstr(&w, "file", API_STORE_PEERS);
-    api_jw_ku64(&w, "peers", peers);
-    api_jw_object_end(&w);
+    js_w_init(&w);
+    js_w_object(&w);
+    js_w_kstr(&w, "file", ST_STORE_PEERS);
+    js_w_ku64(&w, "peers", peers);
+    js_w_object_end(&w);
     return api_reply_json(c, 200, &w, err);
 }
 
 /* ---- merging documents ----------------------------------------------- */
 
-static int reply_merge(api_call *c, const api_merge_result *r, api_err *err)
+static int reply_merge(api_call *c, const st_merge_result *r, api_err *err)
 {
-    api_jw w;
+    js_w w;
 
     api_metrics_ignored(c->ctx->metrics, r->ignored_by);
-    api_jw_init(&w);
-    api_merge_result_write(&w, r);
+    js_w_init(&w);
+    st_merge_result_write(&w, r);
     return api_reply_json(c, 200, &w, err);
 }
 
@@ -228,9 +228,9 @@ static int fail_merge(api_err *err, int rc)
  * document and lose what it holds. */
 static int is_store_file(const char *name)
 {
-    return strcmp(name, API_STORE_BANS) == 0 ||
-           strcmp(name, API_STORE_META) == 0 ||
-           strcmp(name, API_STORE_LOCK) == 0 ||
+    return strcmp(name, ST_STORE_BANS) == 0 ||
+           strcmp(name, ST_STORE_META) == 0 ||
+           strcmp(name, ST_STORE_LOCK) == 0 ||
            strncmp(name, "journal.", 8) == 0;
 }
 
@@ -239,11 +239,11 @@ static int load_name(api_call *c, const char **name, api_err *err)
     char why[WHY_MAX];
     int rc;
 
-    *name = API_STORE_PEERS;
-    rc = api_json_get_str(c->body, "file", API_FS_NAME_MAX, name, err);
+    *name = ST_STORE_PEERS;
+    rc = api_json_get_str(c->body, "file", ST_FS_NAME_MAX, name, err);
     if (rc < 0)
         return -1;
-    if (api_fs_check_name(*name, why, sizeof why) != AM_OK)
+    if (st_fs_check_name(*name, why, sizeof why) != AM_OK)
         return api_fail(err, API_BAD_REQUEST, "%s", why);
     if (is_store_file(*name))
         return api_fail(err, API_BAD_REQUEST,
@@ -253,7 +253,7 @@ static int load_name(api_call *c, const char **name, api_err *err)
 }
 
 static int fail_load(api_err *err, int rc, const char *name,
-                     const api_merge_result *r)
+                     const st_merge_result *r)
 {
     switch (rc) {
     case AM_ERR_NOTFOUND:
@@ -277,17 +277,17 @@ static int fail_load(api_err *err, int rc, const char *name,
 int api_h_load(api_call *c, api_err *err)
 {
     const char *name;
-    api_merge_result r;
+    st_merge_result r;
     int rc;
 
     if (need_store(c, err) != 0 || load_name(c, &name, err) != 0)
         return -1;
-    api_merge_result_init(&r);
+    st_merge_result_init(&r);
     api_lock(c->ctx);
-    rc = api_store_load_file(c->ctx->store, c->ctx->core, name, &r);
+    rc = st_store_load_file(c->ctx->store, c->ctx->core, name, &r);
     api_unlock(c->ctx);
     rc = rc == AM_OK ? reply_merge(c, &r, err) : fail_load(err, rc, name, &r);
-    api_merge_result_free(&r);
+    st_merge_result_free(&r);
     return rc;
 }
 
@@ -344,26 +344,26 @@ static int import_args_parse(api_call *c, import_args *a, api_err *err)
     return 0;
 }
 
-static int import_read(const api_call *c, const import_args *a, api_doc *doc,
-                       api_merge_result *r)
+static int import_read(const api_call *c, const import_args *a, st_doc *doc,
+                       st_merge_result *r)
 {
     const char *text = c->req->body;
     size_t len = c->req->body_len;
 
     switch (a->format) {
     case IMPORT_FLORESTA:
-        return api_floresta_read(text, len, doc, r);
+        return st_floresta_read(text, len, doc, r);
     case IMPORT_BTCD:
-        return api_btcd_read(text, len, doc, r);
+        return st_btcd_read(text, len, doc, r);
     case IMPORT_LINES:
-        return api_lines_read(text, len, a->services, doc, r);
+        return st_lines_read(text, len, a->services, doc, r);
     }
     return AM_ERR_INVAL;
 }
 
 /* A document that is not JSON is bad_json; JSON of the wrong shape (the
  * readers' "not a ..." sentences) is bad_request. */
-static int fail_unreadable(api_err *err, const api_merge_result *r)
+static int fail_unreadable(api_err *err, const st_merge_result *r)
 {
     api_code code = strncmp(r->why, "not a ", 6) == 0 ? API_BAD_REQUEST
                                                       : API_BAD_JSON;
@@ -371,18 +371,18 @@ static int fail_unreadable(api_err *err, const api_merge_result *r)
     return api_fail(err, code, "the document cannot be read: %s", r->why);
 }
 
-static int import_merge(api_ctx *ctx, const api_doc *doc, api_merge_result *r)
+static int import_merge(api_ctx *ctx, const st_doc *doc, st_merge_result *r)
 {
-    api_merge_opts opts = {0, NULL, NULL, API_MERGE_ALL};
+    st_merge_opts opts = {0, NULL, NULL, ST_MERGE_ALL};
     int rc, brc;
 
     if (ctx->store) {
-        opts.on_change = api_store_on_change;
+        opts.on_change = st_store_on_change;
         opts.ctx = ctx->store;
     }
     api_lock(ctx);
     api_j_batch_begin(ctx);
-    rc = api_merge_doc(ctx->core, doc, &opts, r);
+    rc = st_merge_doc(ctx->core, doc, &opts, r);
     brc = api_j_batch_end(ctx);
     api_unlock(ctx);
     return rc != AM_OK ? rc : brc;
@@ -391,14 +391,14 @@ static int import_merge(api_ctx *ctx, const api_doc *doc, api_merge_result *r)
 int api_h_import(api_call *c, api_err *err)
 {
     import_args a;
-    api_merge_result r;
-    api_doc doc;
+    st_merge_result r;
+    st_doc doc;
     int rc;
 
     if (import_args_parse(c, &a, err) != 0)
         return -1;
-    api_doc_init(&doc);
-    api_merge_result_init(&r);
+    st_doc_init(&doc);
+    st_merge_result_init(&r);
     rc = import_read(c, &a, &doc, &r);
     if (rc == AM_OK)
         rc = import_merge(c->ctx, &doc, &r);
@@ -408,8 +408,8 @@ int api_h_import(api_call *c, api_err *err)
         rc = fail_unreadable(err, &r);
     else
         rc = fail_merge(err, rc);
-    api_doc_free(&doc);
-    api_merge_result_free(&r);
+    st_doc_free(&doc);
+    st_merge_result_free(&r);
     return rc;
 }
 
@@ -433,7 +433,7 @@ int api_h_export(api_call *c, api_err *err)
     int rc;
 
     api_lock(c->ctx);
-    rc = api_floresta_export(c->ctx->core, &text, &len, NULL);
+    rc = st_floresta_export(c->ctx->core, &text, &len, NULL);
     api_unlock(c->ctx);
     if (rc != AM_OK)
         return api_fail_core(err, rc, "cannot export the pool");
@@ -453,17 +453,17 @@ static int peer_text_parse(const char *text, const char *what,
     memset(out, 0, sizeof out[0]);
     if (text[0] != '\0' && text[strspn(text, "0123456789")] == '\0')
         return api_parse_u64(text, what, 1, AM_ID_MAX, &out->id, err);
-    return api_addr_parse(text, API_DEFAULT_PORT, what, &out->endpoint, err);
+    return api_addr_parse(text, AM_DEFAULT_PORT, what, &out->endpoint, err);
 }
 
 /* A JSON integer id, or text. */
-static int peer_name_parse(const api_jf *v, const char *what, peer_name *out,
+static int peer_name_parse(const js_val *v, const char *what, peer_name *out,
                            api_err *err)
 {
     const char *text;
 
     memset(out, 0, sizeof out[0]);
-    if (v->type == API_JF_NUM)  /* api_json_*: 1 when valid, -1 when not */
+    if (v->type == JS_NUM)  /* api_json_*: 1 when valid, -1 when not */
         return api_json_u64(v, what, 1, AM_ID_MAX, &out->id, err) < 0 ? -1
                                                                       : 0;
     if (api_json_str(v, what, 300, &text, err) < 0)
@@ -483,10 +483,10 @@ static int peer_name_find(api_ctx *ctx, const peer_name *n, uint64_t *id)
     return rc;
 }
 
-static int anchors_parse(const api_jf *body, peer_name **names, size_t *n,
+static int anchors_parse(const js_val *body, peer_name **names, size_t *n,
                          api_err *err)
 {
-    const api_jf *list, *e;
+    const js_val *list, *e;
     char what[32];
     int rc = api_json_get_array(body, "peers", &list, err);
 
@@ -527,7 +527,7 @@ static int anchors_text(api_ctx *ctx, const peer_name *names, size_t n,
                             "peer; nothing was written", i);
         }
     }
-    rc = api_floresta_anchors(ctx->core, ids, n, text, len, &missing);
+    rc = st_floresta_anchors(ctx->core, ids, n, text, len, &missing);
     free(ids);
     if (rc != AM_OK)
         return api_fail_core(err, rc, "cannot write the anchors");
@@ -539,7 +539,7 @@ int api_h_anchors_put(api_call *c, api_err *err)
     peer_name *names = NULL;
     char *text = NULL, why[WHY_MAX];
     size_t n = 0, len = 0;
-    api_jw w;
+    js_w w;
     int rc;
 
     if (need_store(c, err) != 0 || anchors_parse(c->body, &names, &n, err))
@@ -549,17 +549,17 @@ int api_h_anchors_put(api_call *c, api_err *err)
     api_unlock(c->ctx);
     if (rc != 0)
         goto out;
-    rc = api_store_write_file(c->ctx->store, API_STORE_ANCHORS, text, len, why,
+    rc = st_store_write_file(c->ctx->store, ST_STORE_ANCHORS, text, len, why,
                               sizeof why);
     free(text);
     free(names);
     if (rc != AM_OK)
         return api_fail(err, API_IO_ERROR, "%s", why);
-    api_jw_init(&w);
-    api_jw_object(&w);
-    api_jw_kstr(&w, "file", API_STORE_ANCHORS);
-    api_jw_ku64(&w, "peers", n);
-    api_jw_object_end(&w);
+    js_w_init(&w);
+    js_w_object(&w);
+    js_w_kstr(&w, "file", ST_STORE_ANCHORS);
+    js_w_ku64(&w, "peers", n);
+    js_w_object_end(&w);
     return api_reply_json(c, 200, &w, err);
 out:
     free(names);
@@ -575,23 +575,23 @@ int api_h_anchors_get(api_call *c, api_err *err)
 
     if (need_store(c, err) != 0)
         return -1;
-    rc = api_store_read_file(c->ctx->store, API_STORE_ANCHORS, &text, &len,
+    rc = st_store_read_file(c->ctx->store, ST_STORE_ANCHORS, &text, &len,
                              why, sizeof why);
     if (rc == AM_ERR_NOTFOUND)
         return api_fail(err, API_NOT_FOUND,
                         "there is no %s (PUT /v1/anchors writes it)",
-                        API_STORE_ANCHORS);
+                        ST_STORE_ANCHORS);
     if (rc != AM_OK)
         return api_fail(err, API_IO_ERROR, "%s", why);
     /* Every answer is JSON: a file someone broke is not passed on. */
-    rc = api_jload(text, len, &doc, why, sizeof why);
+    rc = st_jload(text, len, &doc, why, sizeof why);
     if (rc == AM_OK && !json_is_array(doc))
         snprintf(why, sizeof why, "not a JSON array");
     if (rc != AM_OK || !json_is_array(doc)) {
         json_decref(doc);
         free(text);
         return api_fail(err, API_IO_ERROR, "%s cannot be read: %s",
-                        API_STORE_ANCHORS, why);
+                        ST_STORE_ANCHORS, why);
     }
     json_decref(doc);
     return reply_owned(c, text, len);
@@ -599,40 +599,40 @@ int api_h_anchors_get(api_call *c, api_err *err)
 
 /* ---- /v1/stats, /metrics, /readyz ------------------------------------ */
 
-void api_files_stats(api_ctx *ctx, api_jw *w)
+void api_files_stats(api_ctx *ctx, js_w *w)
 {
-    api_store_stats st;
+    st_store_stats st;
 
     if (ctx->store == NULL)
         return;
-    api_store_stats_get(ctx->store, &st);
-    api_jw_key(w, "persistence");
-    api_jw_object(w);
-    api_jw_ki64(w, "last_save", st.last_save);
-    api_jw_ku64(w, "last_save_peers", st.last_peers);
-    api_jw_ku64(w, "saves", st.saves);
-    api_jw_ku64(w, "save_failures", st.save_failures);
-    api_jw_ku64(w, "journal_bytes", st.journal_bytes);
-    api_jw_ku64(w, "journal_records", st.journal_records);
-    api_jw_ku64(w, "journal_failures", st.journal_failures);
-    api_jw_ku64(w, "corrupt_files", st.corrupt_files);
-    api_jw_object_end(w);
+    st_store_stats_get(ctx->store, &st);
+    js_w_key(w, "persistence");
+    js_w_object(w);
+    js_w_ki64(w, "last_save", st.last_save);
+    js_w_ku64(w, "last_save_peers", st.last_peers);
+    js_w_ku64(w, "saves", st.saves);
+    js_w_ku64(w, "save_failures", st.save_failures);
+    js_w_ku64(w, "journal_bytes", st.journal_bytes);
+    js_w_ku64(w, "journal_records", st.journal_records);
+    js_w_ku64(w, "journal_failures", st.journal_failures);
+    js_w_ku64(w, "corrupt_files", st.corrupt_files);
+    js_w_object_end(w);
 }
 
-static void metric(api_buf *b, const char *name, const char *type,
+static void metric(js_buf *b, const char *name, const char *type,
                    const char *help, uint64_t v)
 {
-    api_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name, help,
+    js_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name, help,
                    name, type, name, (unsigned long long)v);
 }
 
-void api_files_metrics(api_ctx *ctx, api_buf *b)
+void api_files_metrics(api_ctx *ctx, js_buf *b)
 {
-    api_store_stats st;
+    st_store_stats st;
 
     if (ctx->store == NULL)
         return;
-    api_store_stats_get(ctx->store, &st);
+    st_store_stats_get(ctx->store, &st);
     metric(b, "addrmand_saves_total", "counter",
            "Snapshots of the data directory written.", st.saves);
     metric(b, "addrmand_save_failures_total", "counter",
@@ -655,26 +655,26 @@ void api_files_metrics(api_ctx *ctx, api_buf *b)
 
 int api_files_not_ready(api_ctx *ctx, char *why, size_t why_len)
 {
-    return ctx->store != NULL && !api_store_ready(ctx->store, why, why_len);
+    return ctx->store != NULL && !st_store_ready(ctx->store, why, why_len);
 }
 
 /* ---- GET /debug/place/{peer} ----------------------------------------- */
 
-static void write_place(api_jw *w, uint64_t id, const am_place *pl)
+static void write_place(js_w *w, uint64_t id, const am_place *pl)
 {
-    api_jw_object(w);
-    api_jw_ku64(w, "id", id);
-    api_jw_kstr(w, "table", api_table_name(pl->in_tried));
-    api_jw_key(w, "place");
-    api_jw_array(w);
+    js_w_object(w);
+    js_w_ku64(w, "id", id);
+    js_w_kstr(w, "table", api_table_name(pl->in_tried));
+    js_w_key(w, "place");
+    js_w_array(w);
     for (uint32_t i = 0; i < pl->n && i < AM_MAX_NEW_REFS; i++) {
-        api_jw_array(w);
-        api_jw_u64(w, pl->bucket[i]);
-        api_jw_u64(w, pl->slot[i]);
-        api_jw_array_end(w);
+        js_w_array(w);
+        js_w_u64(w, pl->bucket[i]);
+        js_w_u64(w, pl->slot[i]);
+        js_w_array_end(w);
     }
-    api_jw_array_end(w);
-    api_jw_object_end(w);
+    js_w_array_end(w);
+    js_w_object_end(w);
 }
 
 int api_h_debug_place(api_call *c, api_err *err)
@@ -682,7 +682,7 @@ int api_h_debug_place(api_call *c, api_err *err)
     peer_name name;
     am_place pl;
     uint64_t id = 0;
-    api_jw w;
+    js_w w;
     int rc;
 
     if (peer_text_parse(c->param, "peer", &name, err) != 0)
@@ -696,7 +696,7 @@ int api_h_debug_place(api_call *c, api_err *err)
         return api_fail(err, API_NOT_FOUND, "no peer '%s'", c->param);
     if (rc != AM_OK)
         return api_fail_core(err, rc, "cannot place the peer");
-    api_jw_init(&w);
+    js_w_init(&w);
     write_place(&w, id, &pl);
     return api_reply_json(c, 200, &w, err);
 }

@@ -7,7 +7,7 @@
 #define API_HANDLERS_H
 
 #include "api_internal.h"
-#include "api_store.h"
+#include "st_store.h"
 
 /* api_info.c */
 int api_h_healthz(api_call *c, api_err *err);
@@ -35,8 +35,8 @@ int api_h_nodes_list(api_call *c, api_err *err);
 int api_h_node_delete(api_call *c, api_err *err);
 /* The "nodes" member of /v1/stats and the per-node series of /metrics; an
  * allocation failure fails the writer (its reply becomes a 500). */
-void api_nodes_stats(api_ctx *ctx, api_jw *w);
-void api_nodes_metrics(api_ctx *ctx, api_buf *b);
+void api_nodes_stats(api_ctx *ctx, js_w *w);
+void api_nodes_metrics(api_ctx *ctx, js_buf *b);
 /* api_fail_core(), but a full node table (AM_ERR_FULL) is 409 conflict. */
 int api_fail_pool(api_err *err, int am_rc, const char *what);
 
@@ -55,8 +55,8 @@ int api_h_export(api_call *c, api_err *err);
 int api_h_import(api_call *c, api_err *err);
 int api_h_debug_place(api_call *c, api_err *err);
 /* The "persistence" member of /v1/stats and its series of /metrics. */
-void api_files_stats(api_ctx *ctx, api_jw *w);
-void api_files_metrics(api_ctx *ctx, api_buf *b);
+void api_files_stats(api_ctx *ctx, js_w *w);
+void api_files_metrics(api_ctx *ctx, js_buf *b);
 /* 1 and why when the store says the directory cannot take writes. */
 int api_files_not_ready(api_ctx *ctx, char *why, size_t why_len);
 

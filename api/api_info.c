@@ -24,12 +24,12 @@ const char *api_openapi(size_t *len)
 
 int api_h_healthz(api_call *c, api_err *err)
 {
-    api_jw w;
+    js_w w;
 
-    api_jw_init(&w);
-    api_jw_object(&w);
-    api_jw_kstr(&w, "status", "ok");
-    api_jw_object_end(&w);
+    js_w_init(&w);
+    js_w_object(&w);
+    js_w_kstr(&w, "status", "ok");
+    js_w_object_end(&w);
     return api_reply_json(c, 200, &w, err);
 }
 
@@ -59,16 +59,16 @@ static int datadir_problem(const char *dir, api_err *err)
 int api_h_readyz(api_call *c, api_err *err)
 {
     char why[256];
-    api_jw w;
+    js_w w;
 
     if (datadir_problem(c->ctx->datadir, err) != 0)
         return -1;
     if (api_files_not_ready(c->ctx, why, sizeof why))
         return api_fail(err, API_NOT_READY, "%s", why);
-    api_jw_init(&w);
-    api_jw_object(&w);
-    api_jw_kstr(&w, "status", "ready");
-    api_jw_object_end(&w);
+    js_w_init(&w);
+    js_w_object(&w);
+    js_w_kstr(&w, "status", "ready");
+    js_w_object_end(&w);
     return api_reply_json(c, 200, &w, err);
 }
 
@@ -76,17 +76,17 @@ int api_h_openapi(api_call *c, api_err *err)
 {
     size_t len;
     const char *text = api_openapi(&len);
-    api_buf b;
+    js_buf b;
 
-    api_buf_init(&b);
-    api_buf_put(&b, text, len);
+    js_buf_init(&b);
+    js_buf_put(&b, text, len);
     return api_reply_text(c, 200, "application/yaml", &b, err);
 }
 
 int api_h_debug_check(api_call *c, api_err *err)
 {
     char why[256] = "";
-    api_jw w;
+    js_w w;
     int rc;
 
     api_lock(c->ctx);
@@ -96,10 +96,10 @@ int api_h_debug_check(api_call *c, api_err *err)
     api_unlock(c->ctx);
     if (rc != AM_OK)
         return api_fail(err, API_INTERNAL, "invariant broken: %s", why);
-    api_jw_init(&w);
-    api_jw_object(&w);
-    api_jw_kbool(&w, "ok", 1);
-    api_jw_object_end(&w);
+    js_w_init(&w);
+    js_w_object(&w);
+    js_w_kbool(&w, "ok", 1);
+    js_w_object_end(&w);
     return api_reply_json(c, 200, &w, err);
 }
 
@@ -112,78 +112,78 @@ static void stats_get(api_ctx *ctx, am_stats *st)
 
 /* ---- /v1/stats ------------------------------------------------------- */
 
-static void write_table(api_jw *w, const am_stats *st, int t)
+static void write_table(js_w *w, const am_stats *st, int t)
 {
-    api_jw_key(w, t ? "tried" : "new");
-    api_jw_object(w);
-    api_jw_ku64(w, "peers", st->by_table[t]);
-    api_jw_ku64(w, "buckets", st->buckets[t]);
-    api_jw_ku64(w, "buckets_used", st->buckets_used[t]);
-    api_jw_ku64(w, "slots", (uint64_t)st->buckets[t] * AM_BUCKET_SIZE);
-    api_jw_ku64(w, "slots_used", st->slots_used[t]);
-    api_jw_object_end(w);
+    js_w_key(w, t ? "tried" : "new");
+    js_w_object(w);
+    js_w_ku64(w, "peers", st->by_table[t]);
+    js_w_ku64(w, "buckets", st->buckets[t]);
+    js_w_ku64(w, "buckets_used", st->buckets_used[t]);
+    js_w_ku64(w, "slots", (uint64_t)st->buckets[t] * AM_BUCKET_SIZE);
+    js_w_ku64(w, "slots_used", st->slots_used[t]);
+    js_w_object_end(w);
 }
 
-static void write_networks(api_jw *w, const am_stats *st)
+static void write_networks(js_w *w, const am_stats *st)
 {
     int net;
 
-    api_jw_key(w, "networks");
-    api_jw_object(w);
+    js_w_key(w, "networks");
+    js_w_object(w);
     for (net = 0; net < AM_NET_MAX; net++) {
         if (am_net_name(net) == NULL)
             continue;
-        api_jw_key(w, am_net_name(net));
-        api_jw_object(w);
-        api_jw_ku64(w, "total", st->by_net[net]);
-        api_jw_ku64(w, "new", st->by_net_table[net][0]);
-        api_jw_ku64(w, "tried", st->by_net_table[net][1]);
-        api_jw_object_end(w);
+        js_w_key(w, am_net_name(net));
+        js_w_object(w);
+        js_w_ku64(w, "total", st->by_net[net]);
+        js_w_ku64(w, "new", st->by_net_table[net][0]);
+        js_w_ku64(w, "tried", st->by_net_table[net][1]);
+        js_w_object_end(w);
     }
-    api_jw_object_end(w);
+    js_w_object_end(w);
 }
 
 int api_h_stats(api_call *c, api_err *err)
 {
     am_stats st;
-    api_jw w;
+    js_w w;
     int s;
 
     stats_get(c->ctx, &st);
-    api_jw_init(&w);
-    api_jw_object(&w);
-    api_jw_ku64(&w, "peers", st.total);
-    api_jw_key(&w, "states");
-    api_jw_object(&w);
+    js_w_init(&w);
+    js_w_object(&w);
+    js_w_ku64(&w, "peers", st.total);
+    js_w_key(&w, "states");
+    js_w_object(&w);
     for (s = 0; s < AM_STATE_COUNT; s++)
-        api_jw_ku64(&w, am_state_name((am_state)s), st.by_state[s]);
-    api_jw_object_end(&w);
+        js_w_ku64(&w, am_state_name((am_state)s), st.by_state[s]);
+    js_w_object_end(&w);
     write_networks(&w, &st);
-    api_jw_key(&w, "tables");
-    api_jw_object(&w);
+    js_w_key(&w, "tables");
+    js_w_object(&w);
     write_table(&w, &st, 0);
     write_table(&w, &st, 1);
-    api_jw_object_end(&w);
-    api_jw_ku64(&w, "capacity",
+    js_w_object_end(&w);
+    js_w_ku64(&w, "capacity",
                 ((uint64_t)st.buckets[0] + st.buckets[1]) * AM_BUCKET_SIZE);
-    api_jw_ku64(&w, "bans", st.bans);
-    api_jw_ku64(&w, "collisions", st.collisions);
-    api_jw_ku64(&w, "cooling", st.cooling);
-    api_jw_ku64(&w, "next_id", st.next_id);
+    js_w_ku64(&w, "bans", st.bans);
+    js_w_ku64(&w, "collisions", st.collisions);
+    js_w_ku64(&w, "cooling", st.cooling);
+    js_w_ku64(&w, "next_id", st.next_id);
     api_nodes_stats(c->ctx, &w);
     api_files_stats(c->ctx, &w);
-    api_jw_object_end(&w);
+    js_w_object_end(&w);
     return api_reply_json(c, 200, &w, err);
 }
 
 /* ---- /metrics -------------------------------------------------------- */
 
-static void gauge_head(api_buf *b, const char *name, const char *help)
+static void gauge_head(js_buf *b, const char *name, const char *help)
 {
-    api_buf_printf(b, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+    js_buf_printf(b, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
 }
 
-static void write_pool(api_buf *b, const am_stats *st)
+static void write_pool(js_buf *b, const am_stats *st)
 {
     int net, t, s;
 
@@ -191,44 +191,44 @@ static void write_pool(api_buf *b, const am_stats *st)
     for (t = 0; t < 2; t++)
         for (net = 0; net < AM_NET_MAX; net++)
             if (am_net_name(net) != NULL)
-                api_buf_printf(b, "addrmand_peers{table=\"%s\",network=\"%s\"} %zu\n",
+                js_buf_printf(b, "addrmand_peers{table=\"%s\",network=\"%s\"} %zu\n",
                                api_table_name(t), am_net_name(net),
                                st->by_net_table[net][t]);
     gauge_head(b, "addrmand_peers_by_state", "Peers known, by state.");
     for (s = 0; s < AM_STATE_COUNT; s++)
-        api_buf_printf(b, "addrmand_peers_by_state{state=\"%s\"} %zu\n",
+        js_buf_printf(b, "addrmand_peers_by_state{state=\"%s\"} %zu\n",
                        am_state_name((am_state)s), st->by_state[s]);
     gauge_head(b, "addrmand_table_slots", "Slots of a table (its capacity).");
     for (t = 0; t < 2; t++)
-        api_buf_printf(b, "addrmand_table_slots{table=\"%s\"} %llu\n",
+        js_buf_printf(b, "addrmand_table_slots{table=\"%s\"} %llu\n",
                        api_table_name(t),
                        (unsigned long long)st->buckets[t] * AM_BUCKET_SIZE);
     gauge_head(b, "addrmand_table_slots_used", "Occupied slots of a table.");
     for (t = 0; t < 2; t++)
-        api_buf_printf(b, "addrmand_table_slots_used{table=\"%s\"} %zu\n",
+        js_buf_printf(b, "addrmand_table_slots_used{table=\"%s\"} %zu\n",
                        api_table_name(t), st->slots_used[t]);
     gauge_head(b, "addrmand_table_buckets_used",
                "Buckets of a table holding at least one peer.");
     for (t = 0; t < 2; t++)
-        api_buf_printf(b, "addrmand_table_buckets_used{table=\"%s\"} %u\n",
+        js_buf_printf(b, "addrmand_table_buckets_used{table=\"%s\"} %u\n",
                        api_table_name(t), (unsigned)st->buckets_used[t]);
     gauge_head(b, "addrmand_bans", "Active bans.");
-    api_buf_printf(b, "addrmand_bans %zu\n", st->bans);
+    js_buf_printf(b, "addrmand_bans %zu\n", st->bans);
     gauge_head(b, "addrmand_collisions",
                "Pending tried-table collisions (test-before-evict).");
-    api_buf_printf(b, "addrmand_collisions %zu\n", st->collisions);
+    js_buf_printf(b, "addrmand_collisions %zu\n", st->collisions);
     gauge_head(b, "addrmand_peers_cooling",
                "Failed peers resting for the retry time.");
-    api_buf_printf(b, "addrmand_peers_cooling %zu\n", st->cooling);
+    js_buf_printf(b, "addrmand_peers_cooling %zu\n", st->cooling);
 }
 
 int api_h_metrics(api_call *c, api_err *err)
 {
     am_stats st;
-    api_buf b;
+    js_buf b;
 
     stats_get(c->ctx, &st);
-    api_buf_init(&b);
+    js_buf_init(&b);
     api_metrics_write(c->ctx->metrics, &b);
     write_pool(&b, &st);
     api_nodes_metrics(c->ctx, &b);

@@ -8,10 +8,10 @@
 #include <pthread.h>
 
 #include "api.h"
-#include "api_buf.h"
+#include "js_buf.h"
 #include "api_err.h"
-#include "api_jfast.h"
-#include "api_jw.h"
+#include "js_reader.h"
+#include "js_writer.h"
 #include "api_metrics.h"
 #include "api_router.h"
 #include "api_url.h"
@@ -22,7 +22,7 @@ struct api_ctx {
     am_pool *pool;                   /* nodes, connections, leases */
     pthread_mutex_t lock;            /* held around every core/pool call */
     int64_t default_lease, max_lease;
-    struct api_store *store;         /* NULL: nothing is saved */
+    struct st_store *store;         /* NULL: nothing is saved */
     int have_token;
     unsigned char token_digest[32];  /* SHA-256 of the token */
     char *datadir;
@@ -42,8 +42,8 @@ typedef struct api_call {
     const api_request *req;
     const char *param;          /* decoded path parameter, NULL if none */
     api_query *query;
-    const api_jf *body;         /* JSON routes: the body object */
-    api_jf_reader *body_doc;    /* what holds it (NULL for an empty body) */
+    const js_val *body;         /* JSON routes: the body object */
+    js_reader *body_doc;    /* what holds it (NULL for an empty body) */
     api_response *resp;
 } api_call;
 
@@ -55,10 +55,10 @@ void api_lock(api_ctx *ctx);
 void api_unlock(api_ctx *ctx);
 
 /* Finish the response with the JSON of `w` (taken); 0, or -1 internal. */
-int api_reply_json(api_call *c, int status, api_jw *w, api_err *err);
+int api_reply_json(api_call *c, int status, js_w *w, api_err *err);
 /* Finish the response with text of `b` (taken). */
 int api_reply_text(api_call *c, int status, const char *content_type,
-                   api_buf *b, api_err *err);
+                   js_buf *b, api_err *err);
 /* A response without a body (204). */
 int api_reply_empty(api_call *c, int status);
 

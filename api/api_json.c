@@ -30,10 +30,10 @@ static int parse_digits(const char *s, uint64_t *out)
     return 0;
 }
 
-int api_json_parse(const void *body, size_t len, api_jf_reader **doc,
-                   const api_jf **root, api_err *err)
+int api_json_parse(const void *body, size_t len, js_reader **doc,
+                   const js_val **root, api_err *err)
 {
-    static const api_jf empty = {.type = API_JF_OBJ};
+    static const js_val empty = {.type = JS_OBJ};
     char why[160];
     int rc;
 
@@ -43,12 +43,12 @@ int api_json_parse(const void *body, size_t len, api_jf_reader **doc,
         *root = &empty;
         return 0;
     }
-    rc = api_jf_parse(body, len, API_JF_STRICT, doc, root, why, sizeof why);
+    rc = js_parse(body, len, JS_STRICT, doc, root, why, sizeof why);
     if (rc == AM_ERR_NOMEM)
         return api_fail(err, API_INTERNAL, "out of memory");
     if (rc != AM_OK)
         return api_fail(err, API_BAD_JSON, "the body is %s", why);
-    if ((*root)->type != API_JF_OBJ) {
+    if ((*root)->type != JS_OBJ) {
         api_json_free(*doc);
         *doc = NULL;
         *root = NULL;
@@ -57,35 +57,35 @@ int api_json_parse(const void *body, size_t len, api_jf_reader **doc,
     return 0;
 }
 
-void api_json_free(api_jf_reader *doc)
+void api_json_free(js_reader *doc)
 {
-    api_jf_close(doc);
+    js_close(doc);
 }
 
-int api_json_u64(const api_jf *v, const char *name, uint64_t min,
+int api_json_u64(const js_val *v, const char *name, uint64_t min,
                  uint64_t max, uint64_t *out, api_err *err)
 {
-    if (api_jf_u64(v, min, max, out) != AM_OK)
+    if (js_u64(v, min, max, out) != AM_OK)
         return api_fail(err, API_BAD_REQUEST,
                         "%s must be an integer from %" PRIu64 " to %" PRIu64,
                         name, min, max);
     return 1;
 }
 
-int api_json_i64(const api_jf *v, const char *name, int64_t min, int64_t max,
+int api_json_i64(const js_val *v, const char *name, int64_t min, int64_t max,
                  int64_t *out, api_err *err)
 {
-    if (api_jf_i64(v, min, max, out) != AM_OK)
+    if (js_i64(v, min, max, out) != AM_OK)
         return api_fail(err, API_BAD_REQUEST,
                         "%s must be an integer from %" PRId64 " to %" PRId64,
                         name, min, max);
     return 1;
 }
 
-int api_json_str(const api_jf *v, const char *name, size_t max_len,
+int api_json_str(const js_val *v, const char *name, size_t max_len,
                  const char **out, api_err *err)
 {
-    const char *s = api_jf_str(v);
+    const char *s = js_str(v);
 
     if (s == NULL)
         return api_fail(err, API_BAD_REQUEST, "%s must be a string", name);
@@ -97,11 +97,11 @@ int api_json_str(const api_jf *v, const char *name, size_t max_len,
 }
 
 /* The member `key`, or NULL when absent or null. */
-static const api_jf *member(const api_jf *obj, const char *key)
+static const js_val *member(const js_val *obj, const char *key)
 {
-    const api_jf *v = api_jf_get(obj, key);
+    const js_val *v = js_get(obj, key);
 
-    return v != NULL && v->type == API_JF_NULL ? NULL : v;
+    return v != NULL && v->type == JS_NULL ? NULL : v;
 }
 
 /* "a, b, c" (what a route accepts), cut short when it does not fit. */
@@ -119,12 +119,12 @@ static void list_names(const char *const *names, char *out, size_t len)
     }
 }
 
-int api_json_only(const api_jf *obj, const char *const *allowed,
+int api_json_only(const js_val *obj, const char *const *allowed,
                   const char *where, api_err *err)
 {
     char known[160];
 
-    for (const api_jf *m = obj->child; m != NULL; m = m->next) {
+    for (const js_val *m = obj->child; m != NULL; m = m->next) {
         if (api_name_listed(m->key, allowed))
             continue;
         list_names(allowed, known, sizeof known);
@@ -136,51 +136,51 @@ int api_json_only(const api_jf *obj, const char *const *allowed,
     return 0;
 }
 
-int api_json_get_u64(const api_jf *obj, const char *key, uint64_t min,
+int api_json_get_u64(const js_val *obj, const char *key, uint64_t min,
                      uint64_t max, uint64_t *out, api_err *err)
 {
-    const api_jf *v = member(obj, key);
+    const js_val *v = member(obj, key);
 
     return v ? api_json_u64(v, key, min, max, out, err) : 0;
 }
 
-int api_json_get_i64(const api_jf *obj, const char *key, int64_t min,
+int api_json_get_i64(const js_val *obj, const char *key, int64_t min,
                      int64_t max, int64_t *out, api_err *err)
 {
-    const api_jf *v = member(obj, key);
+    const js_val *v = member(obj, key);
 
     return v ? api_json_i64(v, key, min, max, out, err) : 0;
 }
 
-int api_json_get_bool(const api_jf *obj, const char *key, int *out,
+int api_json_get_bool(const js_val *obj, const char *key, int *out,
                       api_err *err)
 {
-    const api_jf *v = member(obj, key);
+    const js_val *v = member(obj, key);
 
     if (v == NULL)
         return 0;
-    if (v->type != API_JF_TRUE && v->type != API_JF_FALSE)
+    if (v->type != JS_TRUE && v->type != JS_FALSE)
         return api_fail(err, API_BAD_REQUEST, "%s must be true or false", key);
-    *out = v->type == API_JF_TRUE;
+    *out = v->type == JS_TRUE;
     return 1;
 }
 
-int api_json_get_str(const api_jf *obj, const char *key, size_t max_len,
+int api_json_get_str(const js_val *obj, const char *key, size_t max_len,
                      const char **out, api_err *err)
 {
-    const api_jf *v = member(obj, key);
+    const js_val *v = member(obj, key);
 
     return v ? api_json_str(v, key, max_len, out, err) : 0;
 }
 
-int api_json_get_array(const api_jf *obj, const char *key,
-                       const api_jf **out, api_err *err)
+int api_json_get_array(const js_val *obj, const char *key,
+                       const js_val **out, api_err *err)
 {
-    const api_jf *v = member(obj, key);
+    const js_val *v = member(obj, key);
 
     if (v == NULL)
         return 0;
-    if (v->type != API_JF_ARR)
+    if (v->type != JS_ARR)
         return api_fail(err, API_BAD_REQUEST, "%s must be an array", key);
     *out = v;
     return 1;

@@ -19,13 +19,13 @@
 #include <stdint.h>
 
 #include "api_err.h"
-#include "api_jfast.h"
+#include "js_reader.h"
 
 /* A parsed body: *root is an object, valid until api_json_free(*doc).  An
  * empty body reads as {}.  0, or -1 with bad_json / bad_request. */
-int api_json_parse(const void *body, size_t len, api_jf_reader **doc,
-                   const api_jf **root, api_err *err);
-void api_json_free(api_jf_reader *doc);
+int api_json_parse(const void *body, size_t len, js_reader **doc,
+                   const js_val **root, api_err *err);
+void api_json_free(js_reader *doc);
 
 /*
  * Refuse (400 bad_request) a member of obj whose key is not in `allowed`
@@ -33,29 +33,29 @@ void api_json_free(api_jf_reader *doc);
  * a request silently.  `where` (NULL at the top level) names the object in
  * the message ("peers[3]").  0 or -1.
  */
-int api_json_only(const api_jf *obj, const char *const *allowed,
+int api_json_only(const js_val *obj, const char *const *allowed,
                   const char *where, api_err *err);
 
 /* Members of an object. */
-int api_json_get_u64(const api_jf *obj, const char *key, uint64_t min,
+int api_json_get_u64(const js_val *obj, const char *key, uint64_t min,
                      uint64_t max, uint64_t *out, api_err *err);
-int api_json_get_i64(const api_jf *obj, const char *key, int64_t min,
+int api_json_get_i64(const js_val *obj, const char *key, int64_t min,
                      int64_t max, int64_t *out, api_err *err);
-int api_json_get_bool(const api_jf *obj, const char *key, int *out,
+int api_json_get_bool(const js_val *obj, const char *key, int *out,
                       api_err *err);
 /* A string at most max_len bytes long. */
-int api_json_get_str(const api_jf *obj, const char *key, size_t max_len,
+int api_json_get_str(const js_val *obj, const char *key, size_t max_len,
                      const char **out, api_err *err);
 /* An array (any elements): walk it with child / next. */
-int api_json_get_array(const api_jf *obj, const char *key,
-                       const api_jf **out, api_err *err);
+int api_json_get_array(const js_val *obj, const char *key,
+                       const js_val **out, api_err *err);
 
 /* A single value, `name` is used in messages ("peers[3].port"). */
-int api_json_u64(const api_jf *v, const char *name, uint64_t min,
+int api_json_u64(const js_val *v, const char *name, uint64_t min,
                  uint64_t max, uint64_t *out, api_err *err);
-int api_json_i64(const api_jf *v, const char *name, int64_t min, int64_t max,
+int api_json_i64(const js_val *v, const char *name, int64_t min, int64_t max,
                  int64_t *out, api_err *err);
-int api_json_str(const api_jf *v, const char *name, size_t max_len,
+int api_json_str(const js_val *v, const char *name, size_t max_len,
                  const char **out, api_err *err);
 
 /* Plain decimal text ("0".."18446744073709551615", no sign, no spaces)

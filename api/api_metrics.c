@@ -32,7 +32,7 @@ struct api_metrics {
     const char *const *labels;
     atomic_uint_least64_t *requests;  /* [label][method][status] */
     hist *hists;                      /* [label] */
-    atomic_uint_least64_t ignored[API_IGN_COUNT];
+    atomic_uint_least64_t ignored[ST_IGN_COUNT];
 };
 
 static size_t n_counters(size_t n_labels)
@@ -64,7 +64,7 @@ int api_metrics_new(const char *const *labels, size_t n, api_metrics **out)
         atomic_init(&m->hists[i].count, 0);
         atomic_init(&m->hists[i].sum_ns, 0);
     }
-    for (i = 0; i < API_IGN_COUNT; i++)
+    for (i = 0; i < ST_IGN_COUNT; i++)
         atomic_init(&m->ignored[i], 0);
     *out = m;
     return AM_OK;
@@ -125,9 +125,9 @@ void api_metrics_observe(api_metrics *m, size_t label, const char *method,
                                   memory_order_relaxed);
 }
 
-void api_metrics_ignored(api_metrics *m, const size_t by[API_IGN_COUNT])
+void api_metrics_ignored(api_metrics *m, const size_t by[ST_IGN_COUNT])
 {
-    for (size_t i = 0; i < API_IGN_COUNT; i++)
+    for (size_t i = 0; i < ST_IGN_COUNT; i++)
         if (by[i] > 0)
             atomic_fetch_add_explicit(&m->ignored[i], by[i],
                                       memory_order_relaxed);
@@ -138,11 +138,11 @@ static uint64_t load(const atomic_uint_least64_t *a)
     return atomic_load_explicit(a, memory_order_relaxed);
 }
 
-static void write_requests(const api_metrics *m, api_buf *b)
+static void write_requests(const api_metrics *m, js_buf *b)
 {
     size_t l, me, s;
 
-    api_buf_puts(b, "# HELP addrmand_http_requests_total HTTP requests answered, "
+    js_buf_puts(b, "# HELP addrmand_http_requests_total HTTP requests answered, "
                     "by route pattern, method and status.\n"
                     "# TYPE addrmand_http_requests_total counter\n");
     for (l = 0; l < m->n_labels; l++) {
@@ -152,20 +152,20 @@ static void write_requests(const api_metrics *m, api_buf *b)
                                                N_STATUSES + s]);
                 if (v == 0)
                     continue;
-                api_buf_printf(b, "addrmand_http_requests_total{route=\"%s\","
+                js_buf_printf(b, "addrmand_http_requests_total{route=\"%s\","
                                   "method=\"%s\",status=\"",
                                label_name(m, l), methods[me]);
                 if (s + 1 < N_STATUSES)
-                    api_buf_printf(b, "%d", statuses[s]);
+                    js_buf_printf(b, "%d", statuses[s]);
                 else
-                    api_buf_puts(b, "other");
-                api_buf_printf(b, "\"} %llu\n", (unsigned long long)v);
+                    js_buf_puts(b, "other");
+                js_buf_printf(b, "\"} %llu\n", (unsigned long long)v);
             }
         }
     }
 }
 
-static void write_hist(const api_metrics *m, size_t l, api_buf *b)
+static void write_hist(const api_metrics *m, size_t l, js_buf *b)
 {
     const hist *h = &m->hists[l];
     const char *name = label_name(m, l);
@@ -174,40 +174,40 @@ static void write_hist(const api_metrics *m, size_t l, api_buf *b)
 
     for (i = 0; i < N_BOUNDS; i++) {
         cum += load(&h->bucket[i]);
-        api_buf_printf(b, "addrmand_http_request_duration_seconds_bucket"
+        js_buf_printf(b, "addrmand_http_request_duration_seconds_bucket"
                           "{route=\"%s\",le=\"%g\"} %llu\n",
                        name, bounds[i], (unsigned long long)cum);
     }
-    api_buf_printf(b, "addrmand_http_request_duration_seconds_bucket"
+    js_buf_printf(b, "addrmand_http_request_duration_seconds_bucket"
                       "{route=\"%s\",le=\"+Inf\"} %llu\n",
                    name, (unsigned long long)count);
-    api_buf_printf(b, "addrmand_http_request_duration_seconds_sum"
+    js_buf_printf(b, "addrmand_http_request_duration_seconds_sum"
                       "{route=\"%s\"} %.9f\n",
                    name, (double)load(&h->sum_ns) / 1e9);
-    api_buf_printf(b, "addrmand_http_request_duration_seconds_count"
+    js_buf_printf(b, "addrmand_http_request_duration_seconds_count"
                       "{route=\"%s\"} %llu\n",
                    name, (unsigned long long)count);
 }
 
 /* Every reason, 0 included, so that a rate over any of them is defined
  * from the start. */
-static void write_ignored(const api_metrics *m, api_buf *b)
+static void write_ignored(const api_metrics *m, js_buf *b)
 {
-    api_buf_puts(b, "# HELP addrmand_peers_ignored_total Entries that adds, "
+    js_buf_puts(b, "# HELP addrmand_peers_ignored_total Entries that adds, "
                     "imports and loads ignored, by reason.\n"
                     "# TYPE addrmand_peers_ignored_total counter\n");
-    for (size_t i = 0; i < API_IGN_COUNT; i++)
-        api_buf_printf(b, "addrmand_peers_ignored_total{reason=\"%s\"} %llu\n",
-                       api_ignore_name((api_ignore)i),
+    for (size_t i = 0; i < ST_IGN_COUNT; i++)
+        js_buf_printf(b, "addrmand_peers_ignored_total{reason=\"%s\"} %llu\n",
+                       st_ignore_name((st_ignore)i),
                        (unsigned long long)load(&m->ignored[i]));
 }
 
-void api_metrics_write(const api_metrics *m, api_buf *b)
+void api_metrics_write(const api_metrics *m, js_buf *b)
 {
     size_t l;
 
     write_requests(m, b);
-    api_buf_puts(b, "# HELP addrmand_http_request_duration_seconds Time to "
+    js_buf_puts(b, "# HELP addrmand_http_request_duration_seconds Time to "
                     "answer a request, by route pattern.\n"
                     "# TYPE addrmand_http_request_duration_seconds histogram\n");
     for (l = 0; l < m->n_labels; l++)

@@ -17,8 +17,8 @@
 
 #include <stddef.h>
 
-#include "api_buf.h"
-#include "api_ignore.h"
+#include "js_buf.h"
+#include "st_ignore.h"
 
 typedef struct api_metrics api_metrics;
 
@@ -31,13 +31,13 @@ void api_metrics_free(api_metrics *m);
 void api_metrics_observe(api_metrics *m, size_t label, const char *method,
                          int status, double seconds);
 
-/* Entries that adds, imports and loads ignored, by reason (api_ignore.h):
+/* Entries that adds, imports and loads ignored, by reason (st_ignore.h):
  * by[reason] more for each. */
-void api_metrics_ignored(api_metrics *m, const size_t by[API_IGN_COUNT]);
+void api_metrics_ignored(api_metrics *m, const size_t by[ST_IGN_COUNT]);
 
 /* Prometheus text: addrmand_http_requests_total and
  * addrmand_http_request_duration_seconds, series with no requests left out;
  * addrmand_peers_ignored_total{reason}, every reason (0 included). */
-void api_metrics_write(const api_metrics *m, api_buf *b);
+void api_metrics_write(const api_metrics *m, js_buf *b);
 
 #endif

@@ -129,43 +129,43 @@ int api_fail_pool(api_err *err, int am_rc, const char *what)
 
 /* ---- GET /v1/nodes, DELETE /v1/nodes/{name} --------------------------- */
 
-static void write_ids(api_jw *w, const char *key, const uint64_t *ids,
+static void write_ids(js_w *w, const char *key, const uint64_t *ids,
                       size_t n)
 {
     size_t i;
 
-    api_jw_key(w, key);
-    api_jw_array(w);
+    js_w_key(w, key);
+    js_w_array(w);
     for (i = 0; i < n; i++)
-        api_jw_u64(w, ids[i]);
-    api_jw_array_end(w);
+        js_w_u64(w, ids[i]);
+    js_w_array_end(w);
 }
 
 int api_h_nodes_list(api_call *c, api_err *err)
 {
     node_snap s;
-    api_jw w;
+    js_w w;
     size_t i;
 
     if (snap_take(c->ctx, 1, &s) != AM_OK)
         return api_fail(err, API_INTERNAL, "out of memory");
-    api_jw_init(&w);
-    api_jw_object(&w);
-    api_jw_key(&w, "nodes");
-    api_jw_array(&w);
+    js_w_init(&w);
+    js_w_object(&w);
+    js_w_key(&w, "nodes");
+    js_w_array(&w);
     for (i = 0; i < s.n; i++) {
         const node_view *v = &s.v[i];
 
-        api_jw_object(&w);
-        api_jw_kstr(&w, "name", v->info.name);
+        js_w_object(&w);
+        js_w_kstr(&w, "name", v->info.name);
         write_ids(&w, "connected", v->ids[0], v->info.n_connected);
         write_ids(&w, "leased", v->ids[1], v->info.n_leased);
-        api_jw_ki64(&w, "last_seen", v->info.last_seen);
-        api_jw_ku64(&w, "selects", v->info.selects);
-        api_jw_object_end(&w);
+        js_w_ki64(&w, "last_seen", v->info.last_seen);
+        js_w_ku64(&w, "selects", v->info.selects);
+        js_w_object_end(&w);
     }
-    api_jw_array_end(&w);
-    api_jw_object_end(&w);
+    js_w_array_end(&w);
+    js_w_object_end(&w);
     snap_free(&s);
     return api_reply_json(c, 200, &w, err);
 }
@@ -193,7 +193,7 @@ int api_h_node_delete(api_call *c, api_err *err)
 
 /* ---- /v1/stats and /metrics ------------------------------------------ */
 
-void api_nodes_stats(api_ctx *ctx, api_jw *w)
+void api_nodes_stats(api_ctx *ctx, js_w *w)
 {
     node_snap s;
     size_t i;
@@ -202,50 +202,50 @@ void api_nodes_stats(api_ctx *ctx, api_jw *w)
         w->buf.failed = 1;      /* the reply becomes a 500, as for appends */
         return;
     }
-    api_jw_key(w, "nodes");
-    api_jw_object(w);
+    js_w_key(w, "nodes");
+    js_w_object(w);
     for (i = 0; i < s.n; i++) {
-        api_jw_key(w, s.v[i].info.name);
-        api_jw_object(w);
-        api_jw_ku64(w, "connected", s.v[i].info.n_connected);
-        api_jw_ku64(w, "leased", s.v[i].info.n_leased);
-        api_jw_ku64(w, "selects", s.v[i].info.selects);
-        api_jw_object_end(w);
+        js_w_key(w, s.v[i].info.name);
+        js_w_object(w);
+        js_w_ku64(w, "connected", s.v[i].info.n_connected);
+        js_w_ku64(w, "leased", s.v[i].info.n_leased);
+        js_w_ku64(w, "selects", s.v[i].info.selects);
+        js_w_object_end(w);
     }
-    api_jw_object_end(w);
+    js_w_object_end(w);
     snap_free(&s);
 }
 
 /* A label value as Prometheus' text format wants it: \, " and newline
  * escaped.  Node names cannot hold them today; the writer does not rely on
  * that. */
-static void put_label(api_buf *b, const char *v)
+static void put_label(js_buf *b, const char *v)
 {
     for (; *v; v++) {
         if (*v == '\\' || *v == '"')
-            api_buf_putc(b, '\\');
+            js_buf_putc(b, '\\');
         if (*v == '\n')
-            api_buf_puts(b, "\\n");
+            js_buf_puts(b, "\\n");
         else
-            api_buf_putc(b, *v);
+            js_buf_putc(b, *v);
     }
 }
 
-static void family_head(api_buf *b, const char *name, const char *type,
+static void family_head(js_buf *b, const char *name, const char *type,
                         const char *help)
 {
-    api_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+    js_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void node_series(api_buf *b, const char *name, const char *node,
+static void node_series(js_buf *b, const char *name, const char *node,
                         unsigned long long v)
 {
-    api_buf_printf(b, "%s{node=\"", name);
+    js_buf_printf(b, "%s{node=\"", name);
     put_label(b, node);
-    api_buf_printf(b, "\"} %llu\n", v);
+    js_buf_printf(b, "\"} %llu\n", v);
 }
 
-void api_nodes_metrics(api_ctx *ctx, api_buf *b)
+void api_nodes_metrics(api_ctx *ctx, js_buf *b)
 {
     node_snap s;
     size_t i;
@@ -256,7 +256,7 @@ void api_nodes_metrics(api_ctx *ctx, api_buf *b)
     }
     family_head(b, "addrmand_nodes", "gauge",
                 "Nodes the pool serves (heard from within the node timeout).");
-    api_buf_printf(b, "addrmand_nodes %zu\n", s.n);
+    js_buf_printf(b, "addrmand_nodes %zu\n", s.n);
     family_head(b, "addrmand_node_connected", "gauge",
                 "Peers a node reported connected and not yet disconnected.");
     for (i = 0; i < s.n; i++)

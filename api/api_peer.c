@@ -97,7 +97,7 @@ int api_name_list(const char *csv, api_name_bit_fn fn, uint32_t *mask,
 
 /*
  * Peer and relay objects are built in one stack buffer and appended with a
- * single api_jw_raw(): a select answer is mostly this text, and writing it
+ * single js_w_raw(): a select answer is mostly this text, and writing it
  * member by member through the generic writer cost more than the selection
  * itself.  Every piece is either a literal of ours, a number, a name from
  * the tables above or canonical host text (decimal, hex, dots, colons,
@@ -149,17 +149,17 @@ static char *put_endpoint(char *p, const am_peer *pr)
     p = PUT(p, ",\"network\":\"");
     p = put_name(p, net_name(&pr->addr));
     p = PUT(p, "\",\"port\":");
-    p = api_jw_fmt_u64(p, pr->addr.port);
+    p = js_w_fmt_u64(p, pr->addr.port);
     p = PUT(p, ",\"services\":");
-    return api_jw_fmt_u64(p, pr->services);
+    return js_w_fmt_u64(p, pr->services);
 }
 
-void api_peer_write(api_jw *w, const am_peer *pr)
+void api_peer_write(js_w *w, const am_peer *pr)
 {
     char text[PEER_TEXT_MAX], *p = text;
 
     p = PUT(p, "{\"id\":");
-    p = api_jw_fmt_u64(p, pr->id);
+    p = js_w_fmt_u64(p, pr->id);
     *p++ = ',';
     p = put_endpoint(p, pr);
     p = PUT(p, ",\"state\":\"");
@@ -167,34 +167,34 @@ void api_peer_write(api_jw *w, const am_peer *pr)
     p = PUT(p, "\",\"table\":\"");
     p = put_name(p, api_table_name(pr->in_tried));
     p = PUT(p, "\",\"time\":");
-    p = api_jw_fmt_i64(p, pr->time);
+    p = js_w_fmt_i64(p, pr->time);
     p = PUT(p, ",\"last_connected\":");
-    p = api_jw_fmt_i64(p, pr->last_connected);
+    p = js_w_fmt_i64(p, pr->last_connected);
     p = PUT(p, ",\"last_try\":");
-    p = api_jw_fmt_i64(p, pr->last_try);
+    p = js_w_fmt_i64(p, pr->last_try);
     p = PUT(p, ",\"last_success\":");
-    p = api_jw_fmt_i64(p, pr->last_success);
+    p = js_w_fmt_i64(p, pr->last_success);
     p = PUT(p, ",\"attempts\":");
-    p = api_jw_fmt_u64(p, pr->attempts);
+    p = js_w_fmt_u64(p, pr->attempts);
     p = PUT(p, ",\"source\":");
     if (pr->has_source)
         p = put_host(p, &pr->source);
     else
         p = PUT(p, "null");
     *p++ = '}';
-    api_jw_raw(w, text, (size_t)(p - text));
+    js_w_raw(w, text, (size_t)(p - text));
 }
 
-void api_relay_write(api_jw *w, const am_peer *pr)
+void api_relay_write(js_w *w, const am_peer *pr)
 {
     char text[PEER_TEXT_MAX], *p = text;
 
     *p++ = '{';
     p = put_endpoint(p, pr);
     p = PUT(p, ",\"time\":");
-    p = api_jw_fmt_i64(p, pr->time);
+    p = js_w_fmt_i64(p, pr->time);
     *p++ = '}';
-    api_jw_raw(w, text, (size_t)(p - text));
+    js_w_raw(w, text, (size_t)(p - text));
 }
 
 /* The parser's own sentence about what is wrong with text. */
@@ -220,13 +220,13 @@ int api_addr_parse(const char *text, uint16_t default_port, const char *what,
 const char *const api_peer_in_keys[] = {"address", "port", "services", "time",
                                         NULL};
 
-int api_peer_in_parse(const api_jf *entry, api_peer_in *out, api_err *err)
+int api_peer_in_parse(const js_val *entry, api_peer_in *out, api_err *err)
 {
     const char *text;
-    uint64_t port = API_DEFAULT_PORT;
+    uint64_t port = AM_DEFAULT_PORT;
     int has_port, own_port = 0;
 
-    if (entry->type != API_JF_OBJ)
+    if (entry->type != JS_OBJ)
         return api_fail(err, API_BAD_REQUEST, "a peer entry must be an object");
     memset(out, 0, sizeof *out);
     /* No length limit here: am_addr_parse refuses long text as invalid. */
@@ -263,7 +263,7 @@ int api_peer_in_parse(const api_jf *entry, api_peer_in *out, api_err *err)
     return 0;
 }
 
-int api_get_node(const api_jf *body, const char **node, api_err *err)
+int api_get_node(const js_val *body, const char **node, api_err *err)
 {
     static const char allowed[] = "abcdefghijklmnopqrstuvwxyz"
                                   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-";

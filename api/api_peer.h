@@ -21,10 +21,9 @@
 
 #include "addrman.h"
 #include "api_err.h"
-#include "api_jfast.h"
-#include "api_jw.h"
+#include "js_reader.h"
+#include "js_writer.h"
 
-#define API_DEFAULT_PORT 8333
 /* Times a client may send: far beyond any clock, small enough that the
  * core's arithmetic on them cannot overflow. */
 #define API_TIME_LIMIT (INT64_C(1) << 53)
@@ -51,8 +50,8 @@ int api_name_list(const char *csv, api_name_bit_fn fn, uint32_t *mask,
 /* About what api_peer_write adds for a peer with IP addresses (a Tor or
  * I2P one is longer): the room a list of peers reserves up front. */
 #define API_PEER_TEXT_TYPICAL 320
-void api_peer_write(api_jw *w, const am_peer *p);
-void api_relay_write(api_jw *w, const am_peer *p);
+void api_peer_write(js_w *w, const am_peer *p);
+void api_relay_write(js_w *w, const am_peer *p);
 
 /*
  * Parse address text with an optional port ("1.2.3.4", "[2001:db8::1]:8333",
@@ -67,7 +66,7 @@ int api_addr_parse(const char *text, uint16_t default_port, const char *what,
  * The optional `node` member: 1..64 characters of [A-Za-z0-9._-].  1 with
  * *node, 0 when absent, -1 with bad_request.
  */
-int api_get_node(const api_jf *body, const char **node, api_err *err);
+int api_get_node(const js_val *body, const char **node, api_err *err);
 
 typedef struct api_peer_in {
     am_addr addr;           /* with its port */
@@ -77,6 +76,6 @@ typedef struct api_peer_in {
 
 /* One entry of POST /v1/peers.  0, or -1 with bad_request /
  * invalid_address. */
-int api_peer_in_parse(const api_jf *entry, api_peer_in *out, api_err *err);
+int api_peer_in_parse(const js_val *entry, api_peer_in *out, api_err *err);
 
 #endif

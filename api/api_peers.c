@@ -12,9 +12,9 @@
 
 #include "addrv2.h"
 #include "api_handlers.h"
-#include "api_ignore.h"
+#include "st_ignore.h"
 #include "api_json.h"
-#include "api_merge.h"
+#include "st_merge.h"
 #include "api_metrics.h"
 #include "api_peer.h"
 
@@ -41,28 +41,31 @@ typedef struct add_batch {
     add_item item[ADD_CHUNK];
 } add_batch;
 
-/* The answer as it grows (api_merge_result: the same counts, reasons and
+/* The answer as it grows (st_merge_result: the same counts, reasons and
  * capped errors as an import's), and the first journal failure, which
  * ends the request. */
 typedef struct add_tally {
-    api_merge_result r;
+    st_merge_result r;
     int journal_rc;
 } add_tally;
 
 static void tally_init(add_tally *t)
 {
-    api_merge_result_init(&t->r);
+    st_merge_result_init(&t->r);
     t->journal_rc = AM_OK;
 }
 
 static void tally_error(add_tally *t, size_t index, const api_err *e)
 {
-    api_merge_error_add(&t->r, index, e->code, "%s", e->msg);
+    st_merge_error_add(&t->r, index,
+                       e->code == API_INVALID_ADDRESS ? ST_ENTRY_BAD_ADDRESS
+                                                      : ST_ENTRY_BAD,
+                       "%s", e->msg);
 }
 
 static void tally_item(add_tally *t, size_t index, const add_item *it)
 {
-    api_ignore why;
+    st_ignore why;
     api_err e;
     int rc = it->skip ? it->skip : it->rc;
 
@@ -73,8 +76,8 @@ static void tally_item(add_tally *t, size_t index, const add_item *it)
             t->r.added++;
         else
             t->r.updated++;
-    } else if (api_ignore_of(rc, &why)) {
-        api_merge_ignore(&t->r, why);
+    } else if (st_ignore_of(rc, &why)) {
+        st_merge_ignore(&t->r, why);
     } else {
         api_fail_core(&e, rc, "cannot add the address");
         tally_error(t, index, &e);
@@ -122,7 +125,7 @@ static void batch_run(api_ctx *ctx, add_batch *b, const am_addr *source,
 
 static int tally_reply(api_call *c, add_tally *t, api_err *err)
 {
-    api_jw w;
+    js_w w;
     int rc;
 
     /* Counted even when the journal failed: the entries were looked at. */
@@ -130,11 +133,11 @@ static int tally_reply(api_call *c, add_tally *t, api_err *err)
     if (t->journal_rc != AM_OK) {
         rc = api_fail_journal(err, t->journal_rc, "adding the peers");
     } else {
-        api_jw_init(&w);
-        api_merge_result_write(&w, &t->r);
+        js_w_init(&w);
+        st_merge_result_write(&w, &t->r);
         rc = api_reply_json(c, 200, &w, err);
     }
-    api_merge_result_free(&t->r);
+    st_merge_result_free(&t->r);
     return rc;
 }
 
@@ -147,7 +150,7 @@ static int parse_source(const char *text, am_addr *out, api_err *err)
     return 0;
 }
 
-static void item_from_json(add_item *it, const api_jf *entry)
+static void item_from_json(add_item *it, const js_val *entry)
 {
     api_peer_in in;
 
@@ -164,13 +167,13 @@ static void item_from_json(add_item *it, const api_jf *entry)
 /* An unknown key in any entry refuses the whole request before anything
  * is added: a misspelt "servics" is the client's mistake, not the
  * network's, and must not store peers without their services. */
-static int entries_only_known_keys(const api_jf *peers, api_err *err)
+static int entries_only_known_keys(const js_val *peers, api_err *err)
 {
     char where[32];
     size_t i = 0;
 
-    for (const api_jf *e = peers->child; e != NULL; e = e->next, i++) {
-        if (e->type != API_JF_OBJ)
+    for (const js_val *e = peers->child; e != NULL; e = e->next, i++) {
+        if (e->type != JS_OBJ)
             continue;           /* an entry error of its own, by index */
         snprintf(where, sizeof where, "peers[%zu]", i);
         if (api_json_only(e, api_peer_in_keys, where, err) != 0)
@@ -184,7 +187,7 @@ int api_h_peers_add(api_call *c, api_err *err)
     const char *src_text;
     am_addr source;
     const am_addr *src = NULL;
-    const api_jf *peers, *e;
+    const js_val *peers, *e;
     add_batch *b;
     add_tally t;
     size_t i, n;
@@ -335,7 +338,7 @@ int api_h_peers_list(api_call *c, api_err *err)
     am_peer *peers;
     uint64_t next = 0;
     size_t i, n = 0;
-    api_jw w;
+    js_w w;
     int rc;
 
     if (list_parse(c->query, &a, err) != 0)
@@ -351,19 +354,19 @@ int api_h_peers_list(api_call *c, api_err *err)
         free(peers);
         return api_fail_core(err, rc, "cannot list peers");
     }
-    api_jw_init(&w);
-    api_jw_object(&w);
-    api_jw_key(&w, "peers");
-    api_jw_array(&w);
+    js_w_init(&w);
+    js_w_object(&w);
+    js_w_key(&w, "peers");
+    js_w_array(&w);
     for (i = 0; i < n; i++)
         api_peer_write(&w, &peers[i]);
-    api_jw_array_end(&w);
-    api_jw_key(&w, "next");
+    js_w_array_end(&w);
+    js_w_key(&w, "next");
     if (next != 0)
-        api_jw_u64(&w, next);
+        js_w_u64(&w, next);
     else
-        api_jw_null(&w);
-    api_jw_object_end(&w);
+        js_w_null(&w);
+    js_w_object_end(&w);
     free(peers);
     return api_reply_json(c, 200, &w, err);
 }
@@ -390,7 +393,7 @@ static int peer_ref_parse(const char *text, peer_ref *ref, api_err *err)
             ref->id = 0;
         return 0;
     }
-    if (am_addr_parse_ex(&ref->endpoint, text, API_DEFAULT_PORT, NULL, why,
+    if (am_addr_parse_ex(&ref->endpoint, text, AM_DEFAULT_PORT, NULL, why,
                          sizeof why) != AM_OK)
         return api_fail(err, API_INVALID_ADDRESS,
                         "'%.100s' is neither a peer id nor a host:port (%s)",
@@ -415,9 +418,9 @@ static int peer_not_found(api_call *c, int rc, api_err *err)
 
 static int reply_peer(api_call *c, const am_peer *p, api_err *err)
 {
-    api_jw w;
+    js_w w;
 
-    api_jw_init(&w);
+    js_w_init(&w);
     api_peer_write(&w, p);
     return api_reply_json(c, 200, &w, err);
 }

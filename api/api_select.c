@@ -17,9 +17,9 @@
 #define SELECT_MAX AM_POOL_MAX_COUNT
 #define RELAY_MAX 1000
 
-static int parse_networks(const api_jf *body, uint32_t *mask, api_err *err)
+static int parse_networks(const js_val *body, uint32_t *mask, api_err *err)
 {
-    const api_jf *list, *e;
+    const js_val *list, *e;
     int rc = api_json_get_array(body, "networks", &list, err);
 
     if (rc <= 0)
@@ -41,7 +41,7 @@ static int parse_networks(const api_jf *body, uint32_t *mask, api_err *err)
 }
 
 /* lease_seconds: the server's default when absent, at most its maximum. */
-static int parse_lease(const api_ctx *ctx, const api_jf *body, int64_t *out,
+static int parse_lease(const api_ctx *ctx, const js_val *body, int64_t *out,
                        api_err *err)
 {
     uint64_t lease = (uint64_t)ctx->default_lease;
@@ -53,7 +53,7 @@ static int parse_lease(const api_ctx *ctx, const api_jf *body, int64_t *out,
     return 0;
 }
 
-static int select_parse(const api_ctx *ctx, const api_jf *body,
+static int select_parse(const api_ctx *ctx, const js_val *body,
                         am_pool_select_opts *o, api_err *err)
 {
     uint64_t count = 1;
@@ -83,18 +83,18 @@ static int select_parse(const api_ctx *ctx, const api_jf *body,
 static int reply_peers(api_call *c, const am_peer *peers, size_t n,
                        api_err *err)
 {
-    api_jw w;
+    js_w w;
     size_t i;
 
-    api_jw_init(&w);
-    api_buf_reserve(&w.buf, 16 + n * API_PEER_TEXT_TYPICAL);
-    api_jw_object(&w);
-    api_jw_key(&w, "peers");
-    api_jw_array(&w);
+    js_w_init(&w);
+    js_buf_reserve(&w.buf, 16 + n * API_PEER_TEXT_TYPICAL);
+    js_w_object(&w);
+    js_w_key(&w, "peers");
+    js_w_array(&w);
     for (i = 0; i < n; i++)
         api_peer_write(&w, &peers[i]);
-    api_jw_array_end(&w);
-    api_jw_object_end(&w);
+    js_w_array_end(&w);
+    js_w_object_end(&w);
     return api_reply_json(c, 200, &w, err);
 }
 
@@ -159,7 +159,7 @@ int api_h_addresses(api_call *c, api_err *err)
     relay_args a;
     am_peer *peers;
     size_t i, n = 0;
-    api_jw w;
+    js_w w;
     int rc;
 
     if (relay_parse(c->query, &a, err) != 0)
@@ -177,14 +177,14 @@ int api_h_addresses(api_call *c, api_err *err)
         free(peers);
         return api_fail_core(err, rc, "sampling failed");
     }
-    api_jw_init(&w);
-    api_jw_object(&w);
-    api_jw_key(&w, "addresses");
-    api_jw_array(&w);
+    js_w_init(&w);
+    js_w_object(&w);
+    js_w_key(&w, "addresses");
+    js_w_array(&w);
     for (i = 0; i < n; i++)
         api_relay_write(&w, &peers[i]);
-    api_jw_array_end(&w);
-    api_jw_object_end(&w);
+    js_w_array_end(&w);
+    js_w_object_end(&w);
     free(peers);
     return api_reply_json(c, 200, &w, err);
 }

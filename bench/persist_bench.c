@@ -21,7 +21,7 @@
 
 #include "addrman.h"
 #include "api.h"
-#include "api_store.h"
+#include "st_store.h"
 #include "bench_util.h"
 
 #define DEFAULT_PEERS 100000
@@ -63,24 +63,24 @@ static void quiet_log(void *ctx, const char *msg)
 
 typedef struct bench_dir {
     char path[300];
-    api_store *store;
+    st_store *store;
     am_man *core;
 } bench_dir;
 
 /* A data directory with its store and core (loaded). */
 static void dir_open(bench_dir *d, const char *name, int fsync_always)
 {
-    api_store_opts o;
+    st_store_opts o;
     am_config c;
     char why[256];
     int rc;
 
     snprintf(d->path, sizeof d->path, "%s/%s", g_root, name);
-    api_store_opts_default(&o);
+    st_store_opts_default(&o);
     o.fsync_always = fsync_always;
     o.keep_sizes = 1;
     o.log = quiet_log;
-    rc = api_store_open(d->path, &o, &d->store, why, sizeof why);
+    rc = st_store_open(d->path, &o, &d->store, why, sizeof why);
     if (rc != AM_OK) {
         fprintf(stderr, "persist_bench: %s\n", why);
         exit(1);
@@ -88,17 +88,17 @@ static void dir_open(bench_dir *d, const char *name, int fsync_always)
     am_config_default(&c);
     c.new_buckets = NEW_BUCKETS;
     c.tried_buckets = TRIED_BUCKETS;
-    if ((rc = api_store_config(d->store, &c)) != AM_OK)
+    if ((rc = st_store_config(d->store, &c)) != AM_OK)
         die("config", rc);
     if ((rc = am_new(&c, &d->core)) != AM_OK)
         die("am_new", rc);
-    if ((rc = api_store_load(d->store, d->core, NULL)) != AM_OK)
+    if ((rc = st_store_load(d->store, d->core, NULL)) != AM_OK)
         die("load", rc);
 }
 
 static void dir_close(bench_dir *d)
 {
-    api_store_close(d->store);
+    st_store_close(d->store);
     am_free(d->core);
 }
 
@@ -121,7 +121,7 @@ static void target_line(const char *what, size_t n, double wall, double cpu)
 
 static void bench_save_load(size_t peers)
 {
-    api_snapshot *snap;
+    st_snapshot *snap;
     bench_dir d;
     double t0, t1, t2, c0, c1, c2;
     size_t n = 0;
@@ -134,18 +134,18 @@ static void bench_save_load(size_t peers)
            now_s() - t0);
     t0 = now_s();
     c0 = cpu_s();
-    if ((rc = api_store_snapshot_begin(d.store, d.core, &snap)) != AM_OK)
+    if ((rc = st_store_snapshot_begin(d.store, d.core, &snap)) != AM_OK)
         die("snapshot", rc);
     t1 = now_s();
     c1 = cpu_s();
-    if ((rc = api_store_snapshot_commit(d.store, snap, &n)) != AM_OK)
+    if ((rc = st_store_snapshot_commit(d.store, snap, &n)) != AM_OK)
         die("commit", rc);
     t2 = now_s();
     c2 = cpu_s();
     printf("save %zu peers: %.3f s wall, %.3f s CPU (texts under the lock "
            "%.3f s, files and fsync %.3f s wall / %.3f s CPU), peers.json "
            "%ld bytes\n", n, t2 - t0, c2 - c0, t1 - t0, t2 - t1, c2 - c1,
-           file_size(d.path, API_STORE_PEERS));
+           file_size(d.path, ST_STORE_PEERS));
     target_line("save", n, t2 - t0, c2 - c0);
     dir_close(&d);
     t0 = now_s();

@@ -7,7 +7,7 @@
  *                 [--server-log FILE] [--quick]
  *
  * The data directory is written by the same store code the server uses
- * (api_store_save, as a clean stop does): N IPv4 peers from 2 048 sources,
+ * (st_store_save, as a clean stop does): N IPv4 peers from 2 048 sources,
  * a fifth tried, some failed, in 4 096 new and 1 024 tried buckets.  Each
  * run starts the server on it with those table sizes, waits for /readyz,
  * stops it with SIGTERM (its final save is not timed) and waits for it to
@@ -37,7 +37,7 @@
 #include <unistd.h>
 
 #include "addrman.h"
-#include "api_store.h"
+#include "st_store.h"
 #include "bench_util.h"
 
 #define DEFAULT_PEERS 100000
@@ -85,29 +85,29 @@ static void store_log(void *ctx, const char *msg)
 /* Write g_data as a clean stop of the server leaves it. */
 static void prepare(size_t peers)
 {
-    api_store_opts o;
-    api_store *store;
+    st_store_opts o;
+    st_store *store;
     am_config c;
     am_man *core = NULL;
     char why[256];
     size_t saved = 0;
     double t0 = now_s();
 
-    api_store_opts_default(&o);
+    st_store_opts_default(&o);
     o.keep_sizes = 1;
     o.log = store_log;
-    if (api_store_open(g_data, &o, &store, why, sizeof why) != AM_OK)
+    if (st_store_open(g_data, &o, &store, why, sizeof why) != AM_OK)
         fail(why);
     am_config_default(&c);
     c.new_buckets = NEW_BUCKETS;
     c.tried_buckets = TRIED_BUCKETS;
-    if (api_store_config(store, &c) != AM_OK || am_new(&c, &core) != AM_OK ||
-        api_store_load(store, core, NULL) != AM_OK)
+    if (st_store_config(store, &c) != AM_OK || am_new(&c, &core) != AM_OK ||
+        st_store_load(store, core, NULL) != AM_OK)
         fail("cannot set up the data directory");
     bench_fill(core, peers);
-    if (api_store_save(store, core, &saved) != AM_OK)
+    if (st_store_save(store, core, &saved) != AM_OK)
         fail("cannot save the data directory");
-    api_store_close(store);
+    st_store_close(store);
     am_free(core);
     printf("# prepared %zu peers in %s in %.1f s\n", saved, g_data,
            now_s() - t0);

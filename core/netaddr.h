@@ -34,6 +34,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The port of Bitcoin's main network: an address given without one has
+ * it (I2P aside, whose only port is 0). */
+#define AM_DEFAULT_PORT 8333
+
 enum am_net {
     AM_NET_IPV4 = 1,
     AM_NET_IPV6 = 2,

@@ -9,20 +9,20 @@
  */
 #include "fuzz_readers.h"
 
-#include "api_btcd.h"
+#include "st_btcd.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    api_doc d;
-    api_merge_result r;
+    st_doc d;
+    st_merge_result r;
 
-    if (!fz_read(api_btcd_read, data, size, &d, &r))
+    if (!fz_read(st_btcd_read, data, size, &d, &r))
         return 0;
     fz_check_doc(&d, &r, "btcd");
     for (size_t i = 0; i < d.n; i++)
         FZ_ASSERT(!d.recs[i].ours && !d.recs[i].has_place,
                   "btcd record %zu claims to be ours", i);
-    api_merge_result_free(&r);
+    st_merge_result_free(&r);
     fz_merge_foreign_doc(&d);
     return 0;
 }

@@ -13,22 +13,22 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    api_doc d;
-    api_merge_result r;
+    st_doc d;
+    st_merge_result r;
 
-    if (!fz_read(api_floresta_read, data, size, &d, &r))
+    if (!fz_read(st_floresta_read, data, size, &d, &r))
         return 0;
     fz_check_doc(&d, &r, "floresta");
-    api_merge_result_free(&r);
+    st_merge_result_free(&r);
 
     am_man *m = fz_new_core(16, 4);
     /* As the store starts: our records, then the foreign ones. */
-    fz_merge(m, &d, 1, API_MERGE_OURS, "merge ours");
-    fz_merge(m, &d, 0, API_MERGE_FOREIGN, "merge foreign");
+    fz_merge(m, &d, 1, ST_MERGE_OURS, "merge ours");
+    fz_merge(m, &d, 0, ST_MERGE_FOREIGN, "merge foreign");
     /* A second import of the same document only refreshes. */
-    fz_merge(m, &d, 0, API_MERGE_ALL, "merge again");
+    fz_merge(m, &d, 0, ST_MERGE_ALL, "merge again");
     fz_snapshot_round_trip(m, 16, 4);
     am_free(m);
-    api_doc_free(&d);
+    st_doc_free(&d);
     return 0;
 }

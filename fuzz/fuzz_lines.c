@@ -10,18 +10,18 @@
  */
 #include "fuzz_readers.h"
 
-#include "api_lines.h"
+#include "st_lines.h"
 
-static int read_lines(const char *text, size_t len, api_doc *doc,
-                      api_merge_result *r)
+static int read_lines(const char *text, size_t len, st_doc *doc,
+                      st_merge_result *r)
 {
-    return api_lines_read(text, len, 9, doc, r);
+    return st_lines_read(text, len, 9, doc, r);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    api_doc d;
-    api_merge_result r;
+    st_doc d;
+    st_merge_result r;
 
     FZ_ASSERT(fz_read(read_lines, data, size, &d, &r),
               "a list is never unreadable as a whole");
@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FZ_ASSERT(!d.recs[i].ours && !d.recs[i].has_source &&
                       d.recs[i].services == 9,
                   "lines record %zu", i);
-    api_merge_result_free(&r);
+    st_merge_result_free(&r);
     fz_merge_foreign_doc(&d);
     return 0;
 }

@@ -10,47 +10,47 @@
 #include "fuzz_common.h"
 
 #include "addrman_persist.h"
-#include "api_floresta.h"
-#include "api_merge.h"
+#include "st_floresta.h"
+#include "st_merge.h"
 
-typedef int (*fz_reader_fn)(const char *text, size_t len, api_doc *doc,
-                            api_merge_result *r);
+typedef int (*fz_reader_fn)(const char *text, size_t len, st_doc *doc,
+                            st_merge_result *r);
 
 /* Read the input with `read`: 1 with d and r filled (free both), or 0 when
  * the reader refused it, which must be as malformed, marked unreadable,
  * with a terminated reason (nothing is left to free). */
 static inline int fz_read(fz_reader_fn read, const uint8_t *data, size_t size,
-                          api_doc *d, api_merge_result *r)
+                          st_doc *d, st_merge_result *r)
 {
     fz_now = FZ_T0;
-    api_doc_init(d);
-    api_merge_result_init(r);
+    st_doc_init(d);
+    st_merge_result_init(r);
     int rc = read((const char *)data, size, d, r);
     if (rc == AM_OK)
         return 1;
     FZ_ASSERT(rc == AM_ERR_MALFORMED && r->unreadable,
               "read returned %d, unreadable %d", rc, r->unreadable);
     FZ_ASSERT(memchr(r->why, '\0', sizeof r->why) != NULL, "why not terminated");
-    api_merge_result_free(r);
-    api_doc_free(d);
+    st_merge_result_free(r);
+    st_doc_free(d);
     return 0;
 }
 
-static inline void fz_check_doc(const api_doc *d, const api_merge_result *r,
+static inline void fz_check_doc(const st_doc *d, const st_merge_result *r,
                                 const char *who)
 {
     FZ_ASSERT(d->n <= d->entries, "%s: %zu records of %zu entries", who, d->n,
               d->entries);
-    FZ_ASSERT(r->errors_kept <= r->n_errors && r->errors_kept <= API_MERGE_MAX_ERRORS,
+    FZ_ASSERT(r->errors_kept <= r->n_errors && r->errors_kept <= ST_MERGE_MAX_ERRORS,
               "%s: %zu errors kept of %zu", who, r->errors_kept, r->n_errors);
     for (size_t i = 0; i < r->errors_kept; i++) {
         FZ_ASSERT(r->errors[i].index < d->entries, "%s: error index %zu of %zu",
                   who, r->errors[i].index, d->entries);
-        FZ_ASSERT(memchr(r->errors[i].message, '\0', API_MERGE_MSG_MAX) != NULL,
+        FZ_ASSERT(memchr(r->errors[i].message, '\0', ST_MERGE_MSG_MAX) != NULL,
                   "%s: error message not terminated", who);
     }
     for (size_t i = 0; i < d->n; i++) {
-        const api_rec *rec = &d->recs[i];
+        const st_rec *rec = &d->recs[i];
         size_t len = am_net_len(rec->addr.net);
         FZ_ASSERT(len > 0, "%s: record %zu has network %u", who, i,
                   (unsigned)rec->addr.net);
@@ -77,22 +77,22 @@ static inline void fz_check_doc(const api_doc *d, const api_merge_result *r,
 }
 
 /* Merge d into m and check the core and the counts. */
-static inline void fz_merge(am_man *m, const api_doc *d, int snapshot,
-                            api_merge_pass pass, const char *who)
+static inline void fz_merge(am_man *m, const st_doc *d, int snapshot,
+                            st_merge_pass pass, const char *who)
 {
-    api_merge_opts o;
-    api_merge_result r;
+    st_merge_opts o;
+    st_merge_result r;
     memset(&o, 0, sizeof o);
     o.snapshot = snapshot;
     o.pass = pass;
-    api_merge_result_init(&r);
-    int rc = api_merge_doc(m, d, &o, &r);
+    st_merge_result_init(&r);
+    int rc = st_merge_doc(m, d, &o, &r);
     FZ_ASSERT(rc == AM_OK, "%s: merge returned %d", who, rc);
-    if (pass == API_MERGE_ALL)
+    if (pass == ST_MERGE_ALL)
         FZ_ASSERT(r.added + r.updated + r.ignored + r.n_errors == d->n,
                   "%s: %zu added + %zu updated + %zu ignored + %zu errors, %zu records",
                   who, r.added, r.updated, r.ignored, r.n_errors, d->n);
-    api_merge_result_free(&r);
+    st_merge_result_free(&r);
     FZ_CHECK_CORE(m, who);
 }
 
@@ -175,16 +175,16 @@ static inline void fz_snapshot_round_trip(am_man *m, uint32_t nb, uint32_t tb)
               (unsigned long long)bad);
     char *text = NULL;
     size_t len = 0, count = 0;
-    api_doc d;
-    api_merge_result r;
-    int rc = api_floresta_export(m, &text, &len, &count);
+    st_doc d;
+    st_merge_result r;
+    int rc = st_floresta_export(m, &text, &len, &count);
     FZ_ASSERT(rc == AM_OK, "export returned %d", rc);
     FZ_ASSERT(count == am_size(m), "exported %zu of %zu", count, am_size(m));
     FZ_ASSERT(strlen(text) == len, "export length");
 
-    api_doc_init(&d);
-    api_merge_result_init(&r);
-    rc = api_floresta_read(text, len, &d, &r);
+    st_doc_init(&d);
+    st_merge_result_init(&r);
+    rc = st_floresta_read(text, len, &d, &r);
     FZ_ASSERT(rc == AM_OK && !r.unreadable, "our export is unreadable: %s", r.why);
     if (r.n_errors != 0)
         FZ_FAIL("our export has %zu errors, first (entry %zu): %s\n%.3000s",
@@ -194,31 +194,31 @@ static inline void fz_snapshot_round_trip(am_man *m, uint32_t nb, uint32_t tb)
     for (size_t i = 0; i < d.n; i++)
         FZ_ASSERT(d.recs[i].ours && d.recs[i].has_place, "record %zu not ours", i);
     fz_check_doc(&d, &r, "export");
-    api_merge_result_free(&r);
+    st_merge_result_free(&r);
 
     am_man *b = fz_new_core(nb, tb);
     am_stats st;
     am_stats_get(m, &st);
     am_id_floor(b, st.next_id);
-    fz_merge(b, &d, 1, API_MERGE_ALL, "snapshot restore");
+    fz_merge(b, &d, 1, ST_MERGE_ALL, "snapshot restore");
     FZ_ASSERT(am_size(b) == am_size(m), "snapshot restore: %zu peers of %zu",
               am_size(b), am_size(m));
     for (size_t i = 0; i < d.n; i++)
         fz_same_peer(m, b, d.recs[i].id);
     am_free(b);
-    api_doc_free(&d);
+    st_doc_free(&d);
     free(text);
 }
 
 /* The foreign records of d merged into a fresh core (16 x 4 buckets),
  * then the snapshot round trip; d is freed. */
-static inline void fz_merge_foreign_doc(api_doc *d)
+static inline void fz_merge_foreign_doc(st_doc *d)
 {
     am_man *m = fz_new_core(16, 4);
-    fz_merge(m, d, 0, API_MERGE_ALL, "merge");
+    fz_merge(m, d, 0, ST_MERGE_ALL, "merge");
     fz_snapshot_round_trip(m, 16, 4);
     am_free(m);
-    api_doc_free(d);
+    st_doc_free(d);
 }
 
 #endif

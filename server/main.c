@@ -3,7 +3,7 @@
  *
  * Start-up: the data directory is opened and locked (a second server on
  * it is refused), its saved key and sizes configure the core, then the
- * snapshot and journal are loaded (api_store.h).  The main thread then only
+ * snapshot and journal are loaded (st_store.h).  The main thread then only
  * waits for SIGINT/SIGTERM (blocked in every thread, taken with sigwait),
  * and stops the server: no new connections, requests in flight get
  * SRV_GRACE_S seconds to finish, the save timer stops, a last snapshot is
@@ -21,7 +21,7 @@
 
 #include "addrman.h"
 #include "api.h"
-#include "api_store.h"
+#include "st_store.h"
 #include "srv_config.h"
 #include "srv_health.h"
 #include "srv_http.h"
@@ -104,18 +104,18 @@ static void store_log(void *ctx, const char *msg)
 /* 0 with *store, or with NULL when the directory cannot be used (the
  * server runs without saving, /readyz says 503); -1 when another server
  * holds it. */
-static int open_store(const srv_config *cfg, api_store **store)
+static int open_store(const srv_config *cfg, st_store **store)
 {
-    api_store_opts o;
+    st_store_opts o;
     char why[512];
     int rc;
 
-    api_store_opts_default(&o);
+    st_store_opts_default(&o);
     o.fsync_always = cfg->fsync_always;
     o.keep_sizes = 1;           /* --new-buckets/--tried-buckets win */
     o.log = store_log;
     o.log_ctx = (void *)cfg->datadir;
-    rc = api_store_open(cfg->datadir, &o, store, why, sizeof why);
+    rc = st_store_open(cfg->datadir, &o, store, why, sizeof why);
     if (rc == AM_ERR_EXISTS) {
         srv_log(SRV_ERROR, "%s: stop the other server or choose another "
                            "--datadir", why);
@@ -127,35 +127,35 @@ static int open_store(const srv_config *cfg, api_store **store)
     return 0;
 }
 
-static int load_store(api_store *store, am_man *core)
+static int load_store(st_store *store, am_man *core)
 {
-    api_store_report r;
+    st_store_report r;
     char why[200];
-    int rc = api_store_load(store, core, &r);
+    int rc = st_store_load(store, core, &r);
 
     if (rc == AM_ERR_NOMEM) {
         srv_log(SRV_ERROR, "out of memory while loading %s",
-                api_store_dir(store));
+                st_store_dir(store));
         return -1;
     }
-    api_ignored_text(r.peers_ignored_by, why, sizeof why);
+    st_ignored_text(r.peers_ignored_by, why, sizeof why);
     srv_log(SRV_INFO, "loaded %zu peers and %zu bans from %s: %zu from %s "
                       "(%zu skipped%s%s), %zu journal records replayed (%zu "
                       "not taken)%s; %zu unreadable entries, %zu invalid "
                       "peers dropped, %zu files set aside",
-            r.peers, r.bans, api_store_dir(store), r.peers_read,
-            API_STORE_PEERS, r.peers_ignored, why[0] ? ": " : "", why,
+            r.peers, r.bans, st_store_dir(store), r.peers_read,
+            ST_STORE_PEERS, r.peers_ignored, why[0] ? ": " : "", why,
             r.journal_records,
             r.journal_failed, r.torn ? ", a torn tail cut off" : "",
             r.entry_errors, r.peers_refused, r.corrupt);
     if (rc != AM_OK)
         srv_log(SRV_ERROR, "cannot open a journal in %s: changes will not be "
                            "durable (/readyz answers 503)",
-                api_store_dir(store));
+                st_store_dir(store));
     return 0;
 }
 
-static int open_core(const srv_config *cfg, api_store *store, am_man **core)
+static int open_core(const srv_config *cfg, st_store *store, am_man **core)
 {
     am_config ac;
     int rc;
@@ -166,9 +166,9 @@ static int open_core(const srv_config *cfg, api_store *store, am_man **core)
     ac.retry_time = cfg->retry_time;
     ac.new_group_cap = cfg->new_group_cap;
     /* The bucketing key must be the saved one before any peer is placed. */
-    if (store != NULL && api_store_config(store, &ac) != AM_OK) {
+    if (store != NULL && st_store_config(store, &ac) != AM_OK) {
         srv_log(SRV_ERROR, "cannot read or create %s/%s", cfg->datadir,
-                API_STORE_META);
+                ST_STORE_META);
         return AM_ERR_IO;
     }
     rc = am_new(&ac, core);
@@ -178,7 +178,7 @@ static int open_core(const srv_config *cfg, api_store *store, am_man **core)
     return rc;
 }
 
-static int open_api(const srv_config *cfg, am_man *core, api_store *store,
+static int open_api(const srv_config *cfg, am_man *core, st_store *store,
                     api_ctx **api)
 {
     api_config ac;
@@ -201,20 +201,20 @@ static int open_api(const srv_config *cfg, am_man *core, api_store *store,
 }
 
 /* The last snapshot, once no request can change the pool any more. */
-static void final_save(api_ctx *api, api_store *store)
+static void final_save(api_ctx *api, st_store *store)
 {
     size_t peers = 0;
 
     if (store == NULL)
         return;
     if (api_save(api, &peers) == AM_OK)
-        srv_log(SRV_INFO, "saved %zu peers to %s", peers, api_store_dir(store));
+        srv_log(SRV_INFO, "saved %zu peers to %s", peers, st_store_dir(store));
     else
         srv_log(SRV_ERROR, "the final snapshot failed; the journal in %s "
-                           "keeps every change", api_store_dir(store));
+                           "keeps every change", st_store_dir(store));
 }
 
-static int serve(const srv_config *cfg, api_ctx *api, api_store *store,
+static int serve(const srv_config *cfg, api_ctx *api, st_store *store,
                  const sigset_t *stop)
 {
     srv_http_config hc;
@@ -250,7 +250,7 @@ static int run(const srv_config *cfg)
 {
     am_man *core = NULL;
     api_ctx *api = NULL;
-    api_store *store = NULL;
+    st_store *store = NULL;
     sigset_t stop;
     int rc;
 
@@ -266,13 +266,13 @@ static int run(const srv_config *cfg)
         (store != NULL && load_store(store, core) != 0) ||
         open_api(cfg, core, store, &api) != AM_OK) {
         am_free(core);
-        api_store_close(store);
+        st_store_close(store);
         return 1;
     }
     rc = serve(cfg, api, store, &stop);
     api_free(api);
     am_free(core);
-    api_store_close(store);
+    st_store_close(store);
     if (rc == 0)
         srv_log(SRV_INFO, "stopped");
     return rc;

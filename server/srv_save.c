@@ -12,7 +12,7 @@
 
 struct srv_saver {
     api_ctx *api;
-    api_store *store;
+    st_store *store;
     unsigned interval;
     pthread_t thread;
     pthread_mutex_t mu;
@@ -48,12 +48,12 @@ static int wait_interval(srv_saver *s)
 
 static void save_once(srv_saver *s)
 {
-    api_store_stats st;
+    st_store_stats st;
     size_t peers = 0;
     double t0 = mono();
     int rc;
 
-    api_store_stats_get(s->store, &st);
+    st_store_stats_get(s->store, &st);
     if (st.journal_records == 0 && !s->last_failed)
         return;                 /* nothing changed since the last snapshot */
     rc = api_save(s->api, &peers);
@@ -95,7 +95,7 @@ static int init_sync(srv_saver *s)
     return rc;
 }
 
-int srv_saver_start(api_ctx *api, api_store *store, unsigned interval,
+int srv_saver_start(api_ctx *api, st_store *store, unsigned interval,
                     srv_saver **out)
 {
     srv_saver *s;

@@ -10,13 +10,13 @@
 #define SRV_SAVE_H
 
 #include "api.h"
-#include "api_store.h"
+#include "st_store.h"
 
 typedef struct srv_saver srv_saver;
 
 /* Start the thread; interval 0 starts nothing (*out NULL).  0, or -1 when
  * the thread cannot be created. */
-int srv_saver_start(api_ctx *api, api_store *store, unsigned interval,
+int srv_saver_start(api_ctx *api, st_store *store, unsigned interval,
                     srv_saver **out);
 /* Stop it (a save in progress finishes first) and free it; NULL is fine. */
 void srv_saver_stop(srv_saver *s);

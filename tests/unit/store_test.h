@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include "addrman_persist.h"
-#include "api_floresta.h"
-#include "api_store.h"
+#include "st_floresta.h"
+#include "st_store.h"
 
 #ifndef AM_TEST_DATA_DIR
 #define AM_TEST_DATA_DIR "tests/data"
@@ -162,47 +162,47 @@ static inline void st_seed_meta(const char *dir)
     snprintf(text, sizeof text, "{\"format\":1,\"key\":\"%s\","
              "\"new_buckets\":1024,\"tried_buckets\":256,\"next_id\":1,"
              "\"journal\":0}\n", hex);
-    st_write(dir, API_STORE_META, text, strlen(text));
+    st_write(dir, ST_STORE_META, text, strlen(text));
 }
 
 typedef struct st_env {
-    api_store *store;
+    st_store *store;
     am_man *core;
-    api_store_report rep;
+    st_store_report rep;
 } st_env;
 
 /* Open, configure, create the core on the fake clock, load. */
 static inline void st_start_opts(st_env *env, const char *dir,
-                                 const api_store_opts *opts, uint32_t nb,
+                                 const st_store_opts *opts, uint32_t nb,
                                  uint32_t tb)
 {
     char why[256] = "";
     am_config cfg;
-    api_store_opts o = *opts;
+    st_store_opts o = *opts;
     memset(env, 0, sizeof *env);
     if (o.log == NULL)
         o.log = st_log;
-    int rc = api_store_open(dir, &o, &env->store, why, sizeof why);
+    int rc = st_store_open(dir, &o, &env->store, why, sizeof why);
     if (rc != AM_OK)
-        fail_msg("api_store_open(%s): %s", dir, why);
+        fail_msg("st_store_open(%s): %s", dir, why);
     t_config(&cfg, nb, tb);
-    ASSERT_RC(api_store_config(env->store, &cfg), AM_OK);
+    ASSERT_RC(st_store_config(env->store, &cfg), AM_OK);
     assert_true(cfg.have_key);
     env->core = t_man_cfg(&cfg);
-    ASSERT_RC(api_store_load(env->store, env->core, &env->rep), AM_OK);
+    ASSERT_RC(st_store_load(env->store, env->core, &env->rep), AM_OK);
     CHECK(env->core);
 }
 
 static inline void st_start(st_env *env, const char *dir)
 {
-    api_store_opts o;
-    api_store_opts_default(&o);
+    st_store_opts o;
+    st_store_opts_default(&o);
     st_start_opts(env, dir, &o, 1024, 256);
 }
 
 static inline void st_stop(st_env *env)
 {
-    api_store_close(env->store);
+    st_store_close(env->store);
     am_free(env->core);
     env->store = NULL;
     env->core = NULL;
@@ -322,7 +322,7 @@ static inline int st_ban(am_man *m, const char *target, int64_t until,
  * highest id among them, so the id counter must be saved).  Journals every
  * change when store != NULL.
  */
-static inline void st_fill(am_man *m, api_store *store)
+static inline void st_fill(am_man *m, st_store *store)
 {
     uint32_t ctr = 1;
     am_addr src1 = t_v4(52, 15, 62, 20, 0), src2 = t_v6(7, 9, 1, 0);
@@ -339,7 +339,7 @@ static inline void st_fill(am_man *m, api_store *store)
         uint64_t svc = (i % 4 == 0) ? (UINT64_C(1) << 63) | 1033 : 1033;
         if (t_try_add(m, a, i % 2 ? &src1 : &src2, svc, t_now - i * 60,
                       &id) == AM_OK) {
-            ST_J(api_store_journal_peer(store, m, id));
+            ST_J(st_store_journal_peer(store, m, id));
             n++;
         }
     }
@@ -356,7 +356,7 @@ static inline void st_fill(am_man *m, api_store *store)
                   t_now - 300, &ids[3]);
         for (int k = 0; k < 4; k++)
             if (ids[k] != 0)
-                ST_J(api_store_journal_peer(store, m, ids[k]));
+                ST_J(st_store_journal_peer(store, m, ids[k]));
     }
     am_stats fs = t_stats(m);
     for (int net = AM_NET_IPV4; net < AM_NET_MAX; net++)
@@ -375,25 +375,25 @@ static inline void st_fill(am_man *m, api_store *store)
                                       : AM_OP_NEVER_TRIED;
         t_advance(7);
         if (am_set_state(m, all[i], op, NULL) == AM_OK)
-            ST_J(api_store_journal_peer(store, m, all[i]));
+            ST_J(st_store_journal_peer(store, m, all[i]));
         if (i % 10 == 2) {
             t_advance(700);
             ASSERT_RC(am_set_state(m, all[i], AM_OP_FAILED, NULL), AM_OK);
-            ST_J(api_store_journal_peer(store, m, all[i]));
+            ST_J(st_store_journal_peer(store, m, all[i]));
         }
         if (i % 6 == 0) {
             ASSERT_RC(am_set_services(m, all[i], 1 | 8 | 1024, NULL), AM_OK);
-            ST_J(api_store_journal_peer(store, m, all[i]));
+            ST_J(st_store_journal_peer(store, m, all[i]));
         }
         last = all[i];
     }
     /* Removals, the highest id included. */
     for (size_t i = 3; i < cnt; i += 37) {
         t_remove(m, all[i]);
-        ST_J(api_store_journal_remove(store, all[i]));
+        ST_J(st_store_journal_remove(store, all[i]));
     }
     t_remove(m, last);
-    ST_J(api_store_journal_remove(store, last));
+    ST_J(st_store_journal_remove(store, last));
     /* Bans: a subnet over some peers, a Tor name, one ban lifted. */
     am_peer p;
     am_ban b;
@@ -401,17 +401,17 @@ static inline void st_fill(am_man *m, api_store *store)
     ASSERT_RC(am_get(m, all[1], &p), AM_OK);
     snprintf(sub, sizeof sub, "%u.%u.0.0/16", p.addr.bytes[0], p.addr.bytes[1]);
     ASSERT_RC(st_ban(m, sub, t_now + T_DAY, "spam", &b), AM_OK);
-    ST_J(api_store_journal_ban(store, &b));
+    ST_J(st_store_journal_ban(store, &b));
     t_advance(5);
     am_subnet one = t_single(t_named(AM_NET_TORV3, 3, 0));
     ASSERT_RC(am_ban_add(m, &one, t_now + 7 * T_DAY, "eclipse attempt", &b),
               AM_OK);
-    ST_J(api_store_journal_ban(store, &b));
+    ST_J(st_store_journal_ban(store, &b));
     ASSERT_RC(st_ban(m, "2a01:99::/32", t_now + T_HOUR, "", &b), AM_OK);
-    ST_J(api_store_journal_ban(store, &b));
+    ST_J(st_store_journal_ban(store, &b));
     am_subnet gone = t_subnet("2a01:99::/32");
     ASSERT_RC(am_ban_remove(m, &gone), AM_OK);
-    ST_J(api_store_journal_unban(store, &gone));
+    ST_J(st_store_journal_unban(store, &gone));
     t_advance(60);
     CHECK(m);
     (void)n;

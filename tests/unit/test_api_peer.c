@@ -18,25 +18,25 @@
 #include <string.h>
 
 #include "api_json.h"
-#include "api_jw.h"
+#include "js_writer.h"
 #include "api_peer.h"
 
 /* The writer's text, NUL-terminated; free() it. */
-static char *jw_text(api_jw *w)
+static char *jw_text(js_w *w)
 {
     char *out;
     size_t len;
 
-    assert_int_equal(api_jw_take(w, &out, &len), AM_OK);
+    assert_int_equal(js_w_take(w, &out, &len), AM_OK);
     assert_int_equal(strlen(out), len);
     return out;
 }
 
-static api_jf_reader *doc;      /* what holds the last parse_ok() root */
+static js_reader *doc;      /* what holds the last parse_ok() root */
 
-static const api_jf *parse_ok(const char *text)
+static const js_val *parse_ok(const char *text)
 {
-    const api_jf *root;
+    const js_val *root;
     api_err err;
 
     if (api_json_parse(text, strlen(text), &doc, &root, &err) != 0)
@@ -52,8 +52,8 @@ static void parse_done(void)
 
 static api_code parse_fails(const char *text)
 {
-    const api_jf *root = NULL;
-    api_jf_reader *d = NULL;
+    const js_val *root = NULL;
+    js_reader *d = NULL;
     api_err err;
 
     if (api_json_parse(text, strlen(text), &d, &root, &err) == 0)
@@ -65,26 +65,26 @@ static api_code parse_fails(const char *text)
 
 static void test_writer(void **state)
 {
-    api_jw w;
+    js_w w;
     char *s;
 
     (void)state;
-    api_jw_init(&w);
-    api_jw_object(&w);
-    api_jw_ku64(&w, "u", UINT64_MAX);
-    api_jw_ki64(&w, "i", INT64_MIN);
-    api_jw_kbool(&w, "t", 1);
-    api_jw_key(&w, "n");
-    api_jw_null(&w);
-    api_jw_key(&w, "a");
-    api_jw_array(&w);
-    api_jw_array(&w);
-    api_jw_array_end(&w);
-    api_jw_str(&w, "x");
-    api_jw_object(&w);
-    api_jw_object_end(&w);
-    api_jw_array_end(&w);
-    api_jw_object_end(&w);
+    js_w_init(&w);
+    js_w_object(&w);
+    js_w_ku64(&w, "u", UINT64_MAX);
+    js_w_ki64(&w, "i", INT64_MIN);
+    js_w_kbool(&w, "t", 1);
+    js_w_key(&w, "n");
+    js_w_null(&w);
+    js_w_key(&w, "a");
+    js_w_array(&w);
+    js_w_array(&w);
+    js_w_array_end(&w);
+    js_w_str(&w, "x");
+    js_w_object(&w);
+    js_w_object_end(&w);
+    js_w_array_end(&w);
+    js_w_object_end(&w);
     s = jw_text(&w);
     assert_string_equal(s, "{\"u\":18446744073709551615,\"i\":-9223372036854775808,"
                            "\"t\":true,\"n\":null,\"a\":[[],\"x\",{}]}");
@@ -104,15 +104,15 @@ static void test_number_text_matches_printf(void **state)
             int64_t s = (int64_t)around[i];
 
             snprintf(want, sizeof want, "%" PRIu64, around[i]);
-            end = api_jw_fmt_u64(got, around[i]);
+            end = js_w_fmt_u64(got, around[i]);
             *end = '\0';
             assert_string_equal(got, want);
             snprintf(want, sizeof want, "%" PRId64, s);
-            end = api_jw_fmt_i64(got, s);
+            end = js_w_fmt_i64(got, s);
             *end = '\0';
             assert_string_equal(got, want);
             snprintf(want, sizeof want, "%" PRId64, -s);
-            end = api_jw_fmt_i64(got, s == INT64_MIN ? s : -s);
+            end = js_w_fmt_i64(got, s == INT64_MIN ? s : -s);
             *end = '\0';
             if (s != INT64_MIN)
                 assert_string_equal(got, want);
@@ -122,27 +122,27 @@ static void test_number_text_matches_printf(void **state)
     }
     {
         char got[32];
-        *api_jw_fmt_u64(got, UINT64_MAX) = '\0';
+        *js_w_fmt_u64(got, UINT64_MAX) = '\0';
         assert_string_equal(got, "18446744073709551615");
-        *api_jw_fmt_i64(got, INT64_MIN) = '\0';
+        *js_w_fmt_i64(got, INT64_MIN) = '\0';
         assert_string_equal(got, "-9223372036854775808");
-        *api_jw_fmt_u64(got, 0) = '\0';
+        *js_w_fmt_u64(got, 0) = '\0';
         assert_string_equal(got, "0");
     }
 }
 
 static void test_writer_escapes(void **state)
 {
-    api_jw w;
+    js_w w;
     char *s;
 
     (void)state;
-    api_jw_init(&w);
-    api_jw_array(&w);
-    api_jw_str(&w, "q\"b\\\n\t\x01\x7f");
-    api_jw_str(&w, "\xe2\x82\xac \xf0\x9f\x98\x80");   /* valid UTF-8 */
-    api_jw_str(&w, "\xff\xc0\xaf\xed\xa0\x80\xe2\x82");  /* not UTF-8 */
-    api_jw_array_end(&w);
+    js_w_init(&w);
+    js_w_array(&w);
+    js_w_str(&w, "q\"b\\\n\t\x01\x7f");
+    js_w_str(&w, "\xe2\x82\xac \xf0\x9f\x98\x80");   /* valid UTF-8 */
+    js_w_str(&w, "\xff\xc0\xaf\xed\xa0\x80\xe2\x82");  /* not UTF-8 */
+    js_w_array_end(&w);
     s = jw_text(&w);
     assert_string_equal(s, "[\"q\\\"b\\\\\\u000a\\u0009\\u0001\x7f\","
                            "\"\xe2\x82\xac \xf0\x9f\x98\x80\","
@@ -155,17 +155,17 @@ static void test_writer_escapes(void **state)
  * (the writer's fast path for its own names must not lose that). */
 static void test_writer_keys_plain_and_escaped(void **state)
 {
-    api_jw w;
+    js_w w;
     char *s;
 
     (void)state;
-    api_jw_init(&w);
-    api_jw_object(&w);
-    api_jw_ki64(&w, "plain_key", 1);
-    api_jw_ki64(&w, "q\"b\\\n", 2);
-    api_jw_ki64(&w, "\xe2\x82\xac", 3);
-    api_jw_ki64(&w, "", 4);
-    api_jw_object_end(&w);
+    js_w_init(&w);
+    js_w_object(&w);
+    js_w_ki64(&w, "plain_key", 1);
+    js_w_ki64(&w, "q\"b\\\n", 2);
+    js_w_ki64(&w, "\xe2\x82\xac", 3);
+    js_w_ki64(&w, "", 4);
+    js_w_object_end(&w);
     s = jw_text(&w);
     assert_string_equal(s, "{\"plain_key\":1,\"q\\\"b\\\\\\u000a\":2,"
                            "\"\xe2\x82\xac\":3,\"\":4}");
@@ -174,20 +174,20 @@ static void test_writer_keys_plain_and_escaped(void **state)
 
 static void test_writer_unbalanced(void **state)
 {
-    api_jw w;
+    js_w w;
     char *out;
     size_t len;
 
     (void)state;
-    api_jw_init(&w);
-    api_jw_object(&w);
-    assert_int_equal(api_jw_take(&w, &out, &len), AM_ERR_NOMEM);
+    js_w_init(&w);
+    js_w_object(&w);
+    assert_int_equal(js_w_take(&w, &out, &len), AM_ERR_NOMEM);
     assert_null(out);
 }
 
 static void test_parse_u64(void **state)
 {
-    const api_jf *root;
+    const js_val *root;
     uint64_t u;
     int64_t i;
     api_err err;
@@ -212,13 +212,13 @@ static void test_parse_u64(void **state)
         const char *s;
         assert_int_equal(api_json_get_str(root, "a", 100, &s, &err), -1);
     }
-    assert_int_equal(api_jf_get(root, "f")->len, 2);
+    assert_int_equal(js_get(root, "f")->len, 2);
     parse_done();
 }
 
 static void test_parse_refusals(void **state)
 {
-    const api_jf *root;
+    const js_val *root;
 
     (void)state;
     assert_int_equal(parse_fails("{"), API_BAD_JSON);
@@ -235,13 +235,13 @@ static void test_parse_refusals(void **state)
     assert_int_equal(parse_fails("99999999999999999999"), API_BAD_REQUEST);
     /* An escaped backslash before "u0000" is not a NUL escape. */
     root = parse_ok("{\"a\":\"\\\\u0000\"}");
-    assert_string_equal(api_jf_str(api_jf_get(root, "a")), "\\u0000");
+    assert_string_equal(js_str(js_get(root, "a")), "\\u0000");
     parse_done();
     /* Empty body reads as {}. */
     {
         api_err err;
         assert_int_equal(api_json_parse("", 0, &doc, &root, &err), 0);
-        assert_int_equal(root->type, API_JF_OBJ);
+        assert_int_equal(root->type, JS_OBJ);
         assert_null(root->child);
         parse_done();
     }
@@ -249,12 +249,12 @@ static void test_parse_refusals(void **state)
 
 static void test_getters(void **state)
 {
-    const api_jf *root = parse_ok("{\"n\": null, \"b\": true, \"s\": \"text\", "
+    const js_val *root = parse_ok("{\"n\": null, \"b\": true, \"s\": \"text\", "
                             "\"r\": 8333.0, \"neg\": -1, \"arr\": [], \"o\": {}}");
     const char *s;
     uint64_t u = 7;
     int64_t i;
-    const api_jf *a;
+    const js_val *a;
     api_err err;
     int b;
 
@@ -295,7 +295,7 @@ static void test_getters(void **state)
 /* Parse one entry; returns 0 or the error code. */
 static int entry(const char *text, api_peer_in *in, api_err *err)
 {
-    const api_jf *root = parse_ok(text);
+    const js_val *root = parse_ok(text);
     int rc = api_peer_in_parse(root, in, err);
 
     parse_done();
@@ -382,8 +382,8 @@ static void test_peer_entry_errors(void **state)
     expect_entry_error("{\"address\": \"1.2.3.4\", \"time\": 1e3}",
                        API_BAD_REQUEST, "time");
     {
-        const api_jf *root = parse_ok("{\"peers\": [[]]}");
-        assert_int_equal(api_peer_in_parse(api_jf_get(root, "peers")->child,
+        const js_val *root = parse_ok("{\"peers\": [[]]}");
+        assert_int_equal(api_peer_in_parse(js_get(root, "peers")->child,
                                            &in, &err), -1);
         assert_int_equal(err.code, API_BAD_REQUEST);
         parse_done();
@@ -458,11 +458,11 @@ static am_peer sample_peer(void)
 static void test_peer_object(void **state)
 {
     am_peer p = sample_peer();
-    api_jw w;
+    js_w w;
     char *s;
 
     (void)state;
-    api_jw_init(&w);
+    js_w_init(&w);
     api_peer_write(&w, &p);
     s = jw_text(&w);
     assert_string_equal(s, "{\"id\":17,\"address\":\"2001:db8::1:0:0:1\","
@@ -477,14 +477,14 @@ static void test_peer_object(void **state)
     assert_int_equal(am_addr_parse_host(&p.source, "198.51.100.4"), AM_OK);
     p.state = AM_STATE_BANNED;
     p.in_tried = 0;
-    api_jw_init(&w);
+    js_w_init(&w);
     api_peer_write(&w, &p);
     s = jw_text(&w);
     assert_non_null(strstr(s, "\"state\":\"banned\",\"table\":\"new\""));
     assert_non_null(strstr(s, "\"source\":\"198.51.100.4\"}"));
     free(s);
 
-    api_jw_init(&w);
+    js_w_init(&w);
     api_relay_write(&w, &p);
     s = jw_text(&w);
     assert_string_equal(s, "{\"address\":\"2001:db8::1:0:0:1\",\"network\":\"ipv6\","
@@ -511,7 +511,7 @@ static void test_peer_object_every_network_reads_back(void **state)
         char host[AM_ADDR_STRLEN];
         json_error_t jerr;
         json_t *o;
-        api_jw w;
+        js_w w;
         char *s;
 
         assert_int_equal(am_addr_parse(&p.addr, hosts[i], 1), AM_OK);
@@ -526,11 +526,11 @@ static void test_peer_object_every_network_reads_back(void **state)
         p.source = p.addr;
         p.state = AM_STATE_NEVER_TRIED;
         p.services = INT64_MAX;     /* jansson reads no larger integer */
-        api_jw_init(&w);
-        api_jw_array(&w);
+        js_w_init(&w);
+        js_w_array(&w);
         api_peer_write(&w, &p);
         api_relay_write(&w, &p);
-        api_jw_array_end(&w);
+        js_w_array_end(&w);
         s = jw_text(&w);
         o = json_loads(s, 0, &jerr);
         assert_non_null(o);
@@ -596,7 +596,7 @@ static void test_names(void **state)
 static void test_node(void **state)
 {
     const char *node;
-    const api_jf *root;
+    const js_val *root;
     api_err err;
 
     (void)state;

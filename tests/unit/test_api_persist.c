@@ -21,11 +21,11 @@
 #include <unistd.h>
 
 #include "api.h"
-#include "api_store.h"
+#include "st_store.h"
 
 typedef struct fixture {
     char dir[64];
-    api_store *store;
+    st_store *store;
     am_man *core;
     api_ctx *api;
 } fixture;
@@ -39,7 +39,7 @@ static void quiet(void *ctx, const char *msg)
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    api_store_opts o;
+    st_store_opts o;
     api_config cfg;
     am_config ac;
     char why[256];
@@ -47,14 +47,14 @@ static int setup(void **state)
     assert_non_null(f);
     snprintf(f->dir, sizeof f->dir, "/tmp/test_api_persist.XXXXXX");
     assert_non_null(mkdtemp(f->dir));
-    api_store_opts_default(&o);
+    st_store_opts_default(&o);
     o.log = quiet;
-    assert_int_equal(api_store_open(f->dir, &o, &f->store, why, sizeof why),
+    assert_int_equal(st_store_open(f->dir, &o, &f->store, why, sizeof why),
                      AM_OK);
     am_config_default(&ac);
-    assert_int_equal(api_store_config(f->store, &ac), AM_OK);
+    assert_int_equal(st_store_config(f->store, &ac), AM_OK);
     assert_int_equal(am_new(&ac, &f->core), AM_OK);
-    assert_int_equal(api_store_load(f->store, f->core, NULL), AM_OK);
+    assert_int_equal(st_store_load(f->store, f->core, NULL), AM_OK);
     api_config_default(&cfg);
     cfg.core = f->core;
     cfg.datadir = f->dir;
@@ -86,7 +86,7 @@ static int teardown(void **state)
 
     api_free(f->api);
     am_free(f->core);
-    api_store_close(f->store);
+    st_store_close(f->store);
     remove_dir(f->dir);
     free(f);
     return 0;
@@ -112,9 +112,9 @@ static int call(fixture *f, const char *method, const char *path,
 
 static uint64_t records(fixture *f)
 {
-    api_store_stats st;
+    st_store_stats st;
 
-    api_store_stats_get(f->store, &st);
+    st_store_stats_get(f->store, &st);
     return st.journal_records;
 }
 
@@ -188,7 +188,7 @@ static void test_journal_failure_is_io_error(void **state)
     fixture *f = *state;
     int fd = journal_fd(), full = open("/dev/full", O_WRONLY);
     json_t *body;
-    api_store_stats st;
+    st_store_stats st;
 
     assert_true(fd >= 0);
     assert_true(full >= 0);
@@ -211,7 +211,7 @@ static void test_journal_failure_is_io_error(void **state)
     assert_int_equal(call(f, "POST", "/v1/bans", "{\"target\": \"8.8.8.8\"}",
                           NULL), 500);
     assert_int_equal(call(f, "GET", "/readyz", NULL, NULL), 503);
-    api_store_stats_get(f->store, &st);
+    st_store_stats_get(f->store, &st);
     assert_true(st.journal_failures >= 2);
     /* A snapshot starts a new journal: durable again. */
     assert_int_equal(call(f, "POST", "/v1/dump", NULL, NULL), 200);

@@ -6,7 +6,7 @@
  */
 #include "store_test.h"
 
-#include "api_btcd.h"
+#include "st_btcd.h"
 
 static am_peer find(am_man *m, const char *endpoint)
 {
@@ -32,14 +32,14 @@ static void test_sample_imports_addresses_sources_times_and_tried(void **s)
     size_t len;
     char *text = st_data("btcd/peers.json", &len);
     am_man *m = t_man(1024, 256);
-    api_merge_result r;
-    api_merge_result_init(&r);
-    ASSERT_RC(api_btcd_merge(m, text, len, NULL, &r), AM_OK);
+    st_merge_result r;
+    st_merge_result_init(&r);
+    ASSERT_RC(st_btcd_merge(m, text, len, NULL, &r), AM_OK);
     assert_int_equal(r.n_errors, 0);
     assert_int_equal(r.added, 5);
     assert_int_equal(r.ignored, 2);     /* the Tor v2 name, 203.0.113.5 */
-    assert_int_equal(r.ignored_by[API_IGN_TOR_V2], 1);
-    assert_int_equal(r.ignored_by[API_IGN_UNROUTABLE], 1);
+    assert_int_equal(r.ignored_by[ST_IGN_TOR_V2], 1);
+    assert_int_equal(r.ignored_by[ST_IGN_UNROUTABLE], 1);
     assert_int_equal(am_size(m), 5);
 
     /* Tried (listed in TriedBuckets): our tried table, times as saved. */
@@ -88,13 +88,13 @@ static void test_sample_imports_addresses_sources_times_and_tried(void **s)
     CHECK(m);
 
     /* A second import only refreshes. */
-    api_merge_result_free(&r);
-    api_merge_result_init(&r);
-    ASSERT_RC(api_btcd_merge(m, text, len, NULL, &r), AM_OK);
+    st_merge_result_free(&r);
+    st_merge_result_init(&r);
+    ASSERT_RC(st_btcd_merge(m, text, len, NULL, &r), AM_OK);
     assert_int_equal(r.added, 0);
     assert_int_equal(r.updated, 5);
     assert_int_equal(am_size(m), 5);
-    api_merge_result_free(&r);
+    st_merge_result_free(&r);
     free(text);
     am_free(m);
 }
@@ -115,29 +115,29 @@ static void test_btcd_entry_errors_and_unreadable_documents(void **s)
         "{\"Addr\":\"8.8.8.11:8333\",\"Services\":\"1\"}],"
         "\"TriedBuckets\":[[\"8.8.8.8:8333\",\"junk\"],[]]}";
     am_man *m = t_man(1024, 256);
-    api_merge_result r;
-    api_merge_result_init(&r);
-    ASSERT_RC(api_btcd_merge(m, doc, sizeof doc - 1, NULL, &r), AM_OK);
+    st_merge_result r;
+    st_merge_result_init(&r);
+    ASSERT_RC(st_btcd_merge(m, doc, sizeof doc - 1, NULL, &r), AM_OK);
     assert_int_equal(r.added, 1);
     assert_int_equal(r.n_errors, 6);
     for (size_t i = 0; i < 6; i++)
         assert_int_equal(r.errors[i].index, i + 1);
-    assert_int_equal(r.errors[1].code, API_INVALID_ADDRESS);
+    assert_int_equal(r.errors[1].code, ST_ENTRY_BAD_ADDRESS);
     am_peer p = find(m, "8.8.8.8:8333");
     assert_true(p.services == UINT64_MAX);
     assert_false(p.has_source);         /* "garbage" is no address */
     assert_true(p.in_tried);
-    api_merge_result_free(&r);
+    st_merge_result_free(&r);
 
     static const char *const bad[] = {"", "[]", "{\"Addresses\":{}}",
                                       "{\"Version\":2}", "{\"Addresses\":[",
                                       "{\"Addresses\":[],\"TriedBuckets\":3}"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        api_merge_result_init(&r);
-        ASSERT_RC(api_btcd_merge(m, bad[i], strlen(bad[i]), NULL, &r),
+        st_merge_result_init(&r);
+        ASSERT_RC(st_btcd_merge(m, bad[i], strlen(bad[i]), NULL, &r),
                   AM_ERR_MALFORMED);
         assert_true(r.unreadable);
-        api_merge_result_free(&r);
+        st_merge_result_free(&r);
     }
     assert_int_equal(am_size(m), 1);
     am_free(m);
@@ -154,24 +154,24 @@ static void test_btcd_port_0_is_an_error_and_i2p_defaults_to_0(void **s)
         ".b32.i2p\"},"
         "{\"Addr\":\"8.8.8.10\"}]}";
     am_man *m = t_man(1024, 256);
-    api_merge_result r;
+    st_merge_result r;
     am_peer p;
 
-    api_merge_result_init(&r);
-    ASSERT_RC(api_btcd_merge(m, doc, sizeof doc - 1, NULL, &r), AM_OK);
+    st_merge_result_init(&r);
+    ASSERT_RC(st_btcd_merge(m, doc, sizeof doc - 1, NULL, &r), AM_OK);
     assert_int_equal(r.added, 2);
     assert_int_equal(r.n_errors, 2);
     /* Reading finds the text errors, merging the port 0 after them. */
     assert_int_equal(r.errors[0].index, 1);
-    assert_int_equal(r.errors[0].code, API_INVALID_ADDRESS);
+    assert_int_equal(r.errors[0].code, ST_ENTRY_BAD_ADDRESS);
     assert_non_null(strstr(r.errors[0].message, "port 70000 is out of range"));
     assert_int_equal(r.errors[1].index, 0);
-    assert_int_equal(r.errors[1].code, API_INVALID_ADDRESS);
+    assert_int_equal(r.errors[1].code, ST_ENTRY_BAD_ADDRESS);
     assert_non_null(strstr(r.errors[1].message, "port 0"));
     p = find(m, "ukeu3k5oycgaauneqgtnvselmt4yemvoilkln7jpvamvfx7dnkdq.b32.i2p:0");
     assert_int_equal(p.addr.port, 0);
     find(m, "8.8.8.10:8333");
-    api_merge_result_free(&r);
+    st_merge_result_free(&r);
     am_free(m);
 }
 

@@ -8,7 +8,7 @@
 
 #include <jansson.h>
 
-#include "api_jload.h"
+#include "st_jload.h"
 
 static const char *const seed_files[] = {
     "floresta/mainnet_seeds.json", "floresta/signet_seeds.json",
@@ -63,9 +63,9 @@ static void test_seed_files_import_every_routable_entry(void **state)
             t_config(&cfg, 1024, 256);
             t_key(cfg.key, (uint8_t)(salt * 29));
             am_man *m = t_man_cfg(&cfg);
-            api_merge_result r;
-            api_merge_result_init(&r);
-            ASSERT_RC(api_floresta_merge(m, text, len, NULL, &r), AM_OK);
+            st_merge_result r;
+            st_merge_result_init(&r);
+            ASSERT_RC(st_floresta_merge(m, text, len, NULL, &r), AM_OK);
             if (r.added != n)
                 fail_msg("%s key %u: added %zu of %zu routable (ignored %zu, "
                          "errors %zu)", seed_files[f], salt, r.added, n,
@@ -79,7 +79,7 @@ static void test_seed_files_import_every_routable_entry(void **state)
                 assert_true(p.services != 0);
             }
             CHECK(m);
-            api_merge_result_free(&r);
+            st_merge_result_free(&r);
             am_free(m);
         }
         free(text);
@@ -91,15 +91,15 @@ static void test_seed_entry_fields_are_read(void **state)
     (void)state;
     size_t len;
     char *text = st_data("floresta/mainnet_seeds.json", &len);
-    api_doc doc;
-    api_merge_result r;
-    api_doc_init(&doc);
-    api_merge_result_init(&r);
-    ASSERT_RC(api_floresta_read(text, len, &doc, &r), AM_OK);
+    st_doc doc;
+    st_merge_result r;
+    st_doc_init(&doc);
+    st_merge_result_init(&r);
+    ASSERT_RC(st_floresta_read(text, len, &doc, &r), AM_OK);
     assert_int_equal(doc.entries, 222);
     /* The first entry: 189.44.63.101:8333, {"Tried": 0}, 15369,
      * last_connected 1678986166. */
-    const api_rec *e = &doc.recs[0];
+    const st_rec *e = &doc.recs[0];
     assert_int_equal(e->index, 0);
     assert_int_equal(e->addr.net, AM_NET_IPV4);
     assert_memory_equal(e->addr.bytes, "\xbd\x2c\x3f\x65", 4);
@@ -110,8 +110,8 @@ static void test_seed_entry_fields_are_read(void **state)
     assert_int_equal(e->last_connected, 1678986166);
     assert_int_equal(e->last_success, 1678986166);  /* Tried(0) */
     assert_false(e->ours);
-    api_doc_free(&doc);
-    api_merge_result_free(&r);
+    st_doc_free(&doc);
+    st_merge_result_free(&r);
     free(text);
 }
 
@@ -149,16 +149,16 @@ static const char variants_doc[] =
     "  \"state\":{\"Banned\":86400},\"services\":1,\"port\":8333}\n"
     "]\n";
 
-/* The answer api_merge_result_write makes of r (malloc'd). */
-static char *result_json(const api_merge_result *r)
+/* The answer st_merge_result_write makes of r (malloc'd). */
+static char *result_json(const st_merge_result *r)
 {
-    api_jw w;
+    js_w w;
     char *out;
     size_t len;
 
-    api_jw_init(&w);
-    api_merge_result_write(&w, r);
-    ASSERT_RC(api_jw_take(&w, &out, &len), AM_OK);
+    js_w_init(&w);
+    st_merge_result_write(&w, r);
+    ASSERT_RC(js_w_take(&w, &out, &len), AM_OK);
     return out;
 }
 
@@ -181,9 +181,9 @@ static void test_variants_big_numbers_states_and_bans(void **state)
 {
     (void)state;
     am_man *m = t_man(1024, 256);
-    api_merge_result r;
-    api_merge_result_init(&r);
-    ASSERT_RC(api_floresta_merge(m, variants_doc, sizeof variants_doc - 1,
+    st_merge_result r;
+    st_merge_result_init(&r);
+    ASSERT_RC(st_floresta_merge(m, variants_doc, sizeof variants_doc - 1,
                                  NULL, &r),
               AM_OK);
     assert_int_equal(r.n_errors, 0);
@@ -193,10 +193,10 @@ static void test_variants_big_numbers_states_and_bans(void **state)
     assert_int_equal(r.ignored, 4);
     assert_int_equal(r.bans, 1);
     /* ... each for its reason, and only these in the answer. */
-    assert_int_equal(r.ignored_by[API_IGN_TOR_V2], 1);
-    assert_int_equal(r.ignored_by[API_IGN_UNKNOWN_NETWORK], 1);
-    assert_int_equal(r.ignored_by[API_IGN_UNROUTABLE], 1);
-    assert_int_equal(r.ignored_by[API_IGN_BANNED_ENTRY], 1);
+    assert_int_equal(r.ignored_by[ST_IGN_TOR_V2], 1);
+    assert_int_equal(r.ignored_by[ST_IGN_UNKNOWN_NETWORK], 1);
+    assert_int_equal(r.ignored_by[ST_IGN_UNROUTABLE], 1);
+    assert_int_equal(r.ignored_by[ST_IGN_BANNED_ENTRY], 1);
     char *out = result_json(&r);
     assert_non_null(strstr(out, "\"ignored\":4,\"ignored_by\":{"
                                 "\"unroutable\":1,\"tor_v2\":1,"
@@ -239,7 +239,7 @@ static void test_variants_big_numbers_states_and_bans(void **state)
     p = find(m, addr_of("9.9.9.10", 8333));
     assert_int_equal(p.state, AM_STATE_NEVER_TRIED);
     CHECK(m);
-    api_merge_result_free(&r);
+    st_merge_result_free(&r);
     am_free(m);
 }
 
@@ -258,9 +258,9 @@ static void test_null_id_reads_as_no_id(void **state)
         "  \"id\": \"7\"}]";
     (void)state;
     am_man *m = t_man(1024, 256);
-    api_merge_result r;
-    api_merge_result_init(&r);
-    ASSERT_RC(api_floresta_merge(m, doc, sizeof doc - 1, NULL, &r), AM_OK);
+    st_merge_result r;
+    st_merge_result_init(&r);
+    ASSERT_RC(st_floresta_merge(m, doc, sizeof doc - 1, NULL, &r), AM_OK);
     assert_int_equal(r.added, 2);
     assert_int_equal(r.n_errors, 1);
     assert_int_equal(r.errors[0].index, 2);
@@ -270,7 +270,7 @@ static void test_null_id_reads_as_no_id(void **state)
     assert_int_equal(a.state, b.state);
     assert_int_equal(a.time, b.time);
     CHECK(m);
-    api_merge_result_free(&r);
+    st_merge_result_free(&r);
     am_free(m);
 }
 
@@ -311,9 +311,9 @@ static void test_entry_errors_are_reported_by_index(void **state)
         "{\"address\":{\"V4\":\"1.1.1.13\"},\"last_connected\":1,\"state\":"
         "\"NeverTried\",\"services\":1,\"port\":8333}]";           /* 15 ok */
     am_man *m = t_man(1024, 256);
-    api_merge_result r;
-    api_merge_result_init(&r);
-    ASSERT_RC(api_floresta_merge(m, doc, sizeof doc - 1, NULL, &r), AM_OK);
+    st_merge_result r;
+    st_merge_result_init(&r);
+    ASSERT_RC(st_floresta_merge(m, doc, sizeof doc - 1, NULL, &r), AM_OK);
     assert_int_equal(r.added, 2);
     assert_int_equal(r.n_errors, 14);
     assert_int_equal(r.errors_kept, 14);
@@ -321,8 +321,8 @@ static void test_entry_errors_are_reported_by_index(void **state)
         assert_int_equal(r.errors[i].index, i + 1);
         assert_true(strlen(r.errors[i].message) > 5);
     }
-    assert_int_equal(r.errors[0].code, API_INVALID_ADDRESS);
-    assert_int_equal(r.errors[1].code, API_BAD_REQUEST);
+    assert_int_equal(r.errors[0].code, ST_ENTRY_BAD_ADDRESS);
+    assert_int_equal(r.errors[1].code, ST_ENTRY_BAD);
     /* The answer has the shape of POST /v1/peers. */
     char *out = result_json(&r);
     assert_non_null(strstr(out, "\"added\":2,\"updated\":0,\"ignored\":0,"
@@ -330,7 +330,7 @@ static void test_entry_errors_are_reported_by_index(void **state)
                                 "\"errors\":[{\"index\":1,\"code\":"
                                 "\"invalid_address\""));
     free(out);
-    api_merge_result_free(&r);
+    st_merge_result_free(&r);
     am_free(m);
 }
 
@@ -347,13 +347,13 @@ static void test_banned_entry_is_ignored_as_banned(void **state)
     am_subnet nine;
     ASSERT_RC(am_subnet_parse(&nine, "9.9.9.9"), AM_OK);
     ASSERT_RC(am_ban_add(m, &nine, T_START + T_DAY, "test", NULL), AM_OK);
-    api_merge_result r;
-    api_merge_result_init(&r);
-    ASSERT_RC(api_floresta_merge(m, doc, sizeof doc - 1, NULL, &r), AM_OK);
+    st_merge_result r;
+    st_merge_result_init(&r);
+    ASSERT_RC(st_floresta_merge(m, doc, sizeof doc - 1, NULL, &r), AM_OK);
     assert_int_equal(r.added, 1);
     assert_int_equal(r.ignored, 1);
-    assert_int_equal(r.ignored_by[API_IGN_BANNED], 1);
-    api_merge_result_free(&r);
+    assert_int_equal(r.ignored_by[ST_IGN_BANNED], 1);
+    st_merge_result_free(&r);
     am_free(m);
 }
 
@@ -374,36 +374,36 @@ static void test_port_0_is_an_error_except_for_i2p(void **state)
         "{\"address\":{\"V4\":\"8.8.8.8\"},\"last_connected\":1,\"state\":"
         "\"NeverTried\",\"services\":1,\"port\":8333}]";             /* ok */
     am_man *m = t_man(1024, 256);
-    api_merge_result r;
-    api_merge_result_init(&r);
-    ASSERT_RC(api_floresta_merge(m, doc, sizeof doc - 1, NULL, &r), AM_OK);
+    st_merge_result r;
+    st_merge_result_init(&r);
+    ASSERT_RC(st_floresta_merge(m, doc, sizeof doc - 1, NULL, &r), AM_OK);
     assert_int_equal(r.added, 2);
     assert_int_equal(r.ignored, 0);
     assert_int_equal(r.n_errors, 4);
     for (size_t i = 0; i < 4; i++) {
         assert_int_equal(r.errors[i].index, i);
-        assert_int_equal(r.errors[i].code, API_INVALID_ADDRESS);
+        assert_int_equal(r.errors[i].code, ST_ENTRY_BAD_ADDRESS);
         assert_non_null(strstr(r.errors[i].message, "port 0"));
     }
     find(m, addr_of("ukeu3k5oycgaauneqgtnvselmt4yemvoilkln7jpvamvfx7dnkdq"
                     ".b32.i2p", 0));
     find(m, addr_of("8.8.8.8", 8333));
     assert_int_equal(am_size(m), 2);
-    api_merge_result_free(&r);
+    st_merge_result_free(&r);
     am_free(m);
 }
 
 static void expect_unreadable(const char *doc)
 {
     am_man *m = t_man(16, 16);
-    api_merge_result r;
-    api_merge_result_init(&r);
-    ASSERT_RC(api_floresta_merge(m, doc, strlen(doc), NULL, &r),
+    st_merge_result r;
+    st_merge_result_init(&r);
+    ASSERT_RC(st_floresta_merge(m, doc, strlen(doc), NULL, &r),
               AM_ERR_MALFORMED);
     assert_true(r.unreadable);
     assert_true(strlen(r.why) > 3);
     assert_int_equal(am_size(m), 0);
-    api_merge_result_free(&r);
+    st_merge_result_free(&r);
     am_free(m);
 }
 
@@ -432,13 +432,13 @@ static void check_entry_state(am_man *m, const json_t *e)
     am_peer p;
     const json_t *st = json_object_get(e, "state");
 
-    ASSERT_RC(api_jnum_u64(json_object_get(e, "id"), 1, AM_ID_MAX, &id),
+    ASSERT_RC(st_jnum_u64(json_object_get(e, "id"), 1, AM_ID_MAX, &id),
               AM_OK);
     ASSERT_RC(am_get(m, id, &p), AM_OK);
-    ASSERT_RC(api_jnum_u64(json_object_get(e, "services"), 0, UINT64_MAX,
+    ASSERT_RC(st_jnum_u64(json_object_get(e, "services"), 0, UINT64_MAX,
                            &svc), AM_OK);
     assert_true(svc == p.services);
-    ASSERT_RC(api_jnum_u64(json_object_get(e, "last_connected"), 0,
+    ASSERT_RC(st_jnum_u64(json_object_get(e, "last_connected"), 0,
                            UINT64_MAX, &lc), AM_OK);
     assert_int_equal(lc, p.last_connected);
     switch (p.state) {
@@ -470,7 +470,7 @@ static void test_export_has_floresta_keys_first_and_parses_back(void **state)
     st_fill(a, NULL);
     char *text;
     size_t len, count;
-    ASSERT_RC(api_floresta_export(a, &text, &len, &count), AM_OK);
+    ASSERT_RC(st_floresta_export(a, &text, &len, &count), AM_OK);
     assert_int_equal(count, am_size(a));
     assert_int_equal(strlen(text), len);
 
@@ -496,7 +496,7 @@ static void test_export_has_floresta_keys_first_and_parses_back(void **state)
 
     json_t *root;
     char why[128];
-    ASSERT_RC(api_jload(text, len, &root, why, sizeof why), AM_OK);
+    ASSERT_RC(st_jload(text, len, &root, why, sizeof why), AM_OK);
     assert_int_equal(json_array_size(root), count);
     size_t i;
     json_t *e;
@@ -521,16 +521,16 @@ static void test_export_has_floresta_keys_first_and_parses_back(void **state)
     ASSERT_RC(am_ban_list(a, bans, 16, &nb), AM_OK);
     for (size_t k = 0; k < nb; k++)
         ASSERT_RC(am_ban_restore(b, &bans[k]), AM_OK);
-    api_merge_result r;
-    api_merge_result_init(&r);
-    api_merge_opts o = {1, NULL, NULL, API_MERGE_ALL};
-    ASSERT_RC(api_floresta_merge(b, text, len, &o, &r), AM_OK);
+    st_merge_result r;
+    st_merge_result_init(&r);
+    st_merge_opts o = {1, NULL, NULL, ST_MERGE_ALL};
+    ASSERT_RC(st_floresta_merge(b, text, len, &o, &r), AM_OK);
     assert_int_equal(r.added, count);
     assert_int_equal(r.n_errors, 0);
     CHECK(b);
     am_id_floor(b, t_stats(a).next_id);
     st_same_core(a, b);
-    api_merge_result_free(&r);
+    st_merge_result_free(&r);
     free(text);
     am_free(a);
     am_free(b);
@@ -542,7 +542,7 @@ static void test_export_of_empty_pool_is_an_empty_array(void **state)
     am_man *m = t_man(16, 16);
     char *text;
     size_t len, count = 9;
-    ASSERT_RC(api_floresta_export(m, &text, &len, &count), AM_OK);
+    ASSERT_RC(st_floresta_export(m, &text, &len, &count), AM_OK);
     assert_string_equal(text, "[]\n");
     assert_int_equal(count, 0);
     free(text);
@@ -563,16 +563,16 @@ static void test_merge_into_a_running_pool(void **state)
         "\"state\":\"NeverTried\",\"services\":8,\"port\":8333},"
         "{\"address\":{\"V4\":\"3.3.3.3\"},\"last_connected\":1699999000,"
         "\"state\":\"NeverTried\",\"services\":8,\"port\":8333}]";
-    api_merge_result r;
-    api_merge_result_init(&r);
-    ASSERT_RC(api_floresta_merge(a, doc, sizeof doc - 1, NULL, &r), AM_OK);
+    st_merge_result r;
+    st_merge_result_init(&r);
+    ASSERT_RC(st_floresta_merge(a, doc, sizeof doc - 1, NULL, &r), AM_OK);
     assert_int_equal(r.updated, 1);
     assert_int_equal(r.ignored, 1);
     assert_int_equal(r.added, 1);
     am_peer p = t_get(a, id);
     assert_int_equal(p.services, 9);        /* OR-ed, as an add does */
     CHECK(a);
-    api_merge_result_free(&r);
+    st_merge_result_free(&r);
     am_free(a);
 }
 
@@ -585,15 +585,15 @@ static void test_import_never_reuses_a_forgotten_id(void **state)
         ids[i] = t_add(a, t_v4(11 + i, 1, 1, 1, 8333), NULL, 1, 0);
     char *text;
     size_t len;
-    ASSERT_RC(api_floresta_export(a, &text, &len, NULL), AM_OK);
+    ASSERT_RC(st_floresta_export(a, &text, &len, NULL), AM_OK);
     am_peer gone = t_get(a, ids[1]);
     t_remove(a, ids[1]);
 
     /* Back into the same pool: the forgotten peer comes back as a new
      * peer with a new id, its old id stays unused. */
-    api_merge_result r;
-    api_merge_result_init(&r);
-    ASSERT_RC(api_floresta_merge(a, text, len, NULL, &r), AM_OK);
+    st_merge_result r;
+    st_merge_result_init(&r);
+    ASSERT_RC(st_floresta_merge(a, text, len, NULL, &r), AM_OK);
     assert_int_equal(r.added, 1);
     assert_int_equal(r.updated, 2);
     am_peer back;
@@ -601,16 +601,16 @@ static void test_import_never_reuses_a_forgotten_id(void **state)
     assert_int_equal(back.id, ids[2] + 1);
     ASSERT_RC(am_get(a, ids[1], &back), AM_ERR_NOTFOUND);
     CHECK(a);
-    api_merge_result_free(&r);
+    st_merge_result_free(&r);
 
     /* Into a pool that never used those ids: they are kept. */
     am_man *b = t_man(1024, 256);
-    api_merge_result_init(&r);
-    ASSERT_RC(api_floresta_merge(b, text, len, NULL, &r), AM_OK);
+    st_merge_result_init(&r);
+    ASSERT_RC(st_floresta_merge(b, text, len, NULL, &r), AM_OK);
     assert_int_equal(r.added, 3);
     for (unsigned i = 0; i < 3; i++)
         assert_int_equal(t_get(b, ids[i]).addr.bytes[0], 11 + i);
-    api_merge_result_free(&r);
+    st_merge_result_free(&r);
     free(text);
     am_free(a);
     am_free(b);
@@ -625,11 +625,11 @@ static void test_anchors_name_known_peers_only(void **state)
     uint64_t ids[3] = {b, a, 999};
     char *text;
     size_t len, missing = 77;
-    ASSERT_RC(api_floresta_anchors(m, ids, 2, &text, &len, &missing), AM_OK);
+    ASSERT_RC(st_floresta_anchors(m, ids, 2, &text, &len, &missing), AM_OK);
     assert_int_equal(missing, 77);
     json_t *root;
     char why[128];
-    ASSERT_RC(api_jload(text, len, &root, why, sizeof why), AM_OK);
+    ASSERT_RC(st_jload(text, len, &root, why, sizeof why), AM_OK);
     assert_int_equal(json_array_size(root), 2);
     assert_int_equal(json_integer_value(json_object_get(
                          json_array_get(root, 0), "id")), b);
@@ -637,7 +637,7 @@ static void test_anchors_name_known_peers_only(void **state)
                                                     "address"), "OnionV3"));
     json_decref(root);
     free(text);
-    ASSERT_RC(api_floresta_anchors(m, ids, 3, &text, &len, &missing),
+    ASSERT_RC(st_floresta_anchors(m, ids, 3, &text, &len, &missing),
               AM_ERR_NOTFOUND);
     assert_null(text);
     assert_int_equal(missing, 2);

@@ -1,6 +1,6 @@
 /*
  * test_jfast.c - api_jfast, the element-at-a-time reader of peers.json:
- * it accepts and refuses what jansson (through api_jload) does, reads
+ * it accepts and refuses what jansson (through st_jload) does, reads
  * strings, numbers and members exactly, and reports errors with a place.
  */
 #include <setjmp.h>
@@ -15,23 +15,23 @@
 #include <string.h>
 
 #include "am_error.h"
-#include "api_jfast.h"
-#include "api_jload.h"
+#include "js_reader.h"
+#include "st_jload.h"
 
 /* Read a whole document: AM_OK with the element count, or the error. */
 static int read_all(const char *text, size_t len, size_t *count)
 {
-    api_jf_reader *r;
-    const api_jf *v;
+    js_reader *r;
+    const js_val *v;
     char why[160];
-    int rc = api_jf_open(text, len, &r, why, sizeof why);
+    int rc = js_open(text, len, &r, why, sizeof why);
 
     *count = 0;
     if (rc != AM_OK)
         return rc;
-    while ((rc = api_jf_next(r, &v, why, sizeof why)) == 1)
+    while ((rc = js_next(r, &v, why, sizeof why)) == 1)
         (*count)++;
-    api_jf_close(r);
+    js_close(r);
     if (rc != 0)
         assert_non_null(strstr(why, "line "));
     return rc;
@@ -56,7 +56,7 @@ static void test_same_verdict_as_jansson(void **state)
         size_t n, len = strlen(docs[i]);
         char why[160];
         json_t *j = NULL;
-        int want = api_jload(docs[i], len, &j, why, sizeof why) == AM_OK;
+        int want = st_jload(docs[i], len, &j, why, sizeof why) == AM_OK;
         int got = read_all(docs[i], len, &n) == AM_OK;
 
         if (want && !json_is_array(j))
@@ -78,78 +78,78 @@ static void test_values(void **state)
         "\"big\": 18446744073709551616, \"neg\": -1, \"z\": -0, "
         "\"f\": 1.5, \"e\": 1e3, \"a\": [1, [2], {}], \"d\": 1, \"d\": 7, "
         "\"nul\": \"a\\u0000b\", \"k\\u0000\": 3}]";
-    api_jf_reader *r;
-    const api_jf *v, *a;
+    js_reader *r;
+    const js_val *v, *a;
     char why[160];
     uint64_t x;
 
     (void)state;
-    assert_int_equal(api_jf_open(doc, strlen(doc), &r, why, sizeof why),
+    assert_int_equal(js_open(doc, strlen(doc), &r, why, sizeof why),
                      AM_OK);
-    assert_int_equal(api_jf_next(r, &v, why, sizeof why), 1);
-    assert_string_equal(api_jf_str(api_jf_get(v, "s")), "x\"y\xc3\xa9");
-    assert_int_equal(api_jf_u64(api_jf_get(v, "n"), 0, UINT64_MAX, &x),
+    assert_int_equal(js_next(r, &v, why, sizeof why), 1);
+    assert_string_equal(js_str(js_get(v, "s")), "x\"y\xc3\xa9");
+    assert_int_equal(js_u64(js_get(v, "n"), 0, UINT64_MAX, &x),
                      AM_OK);
     assert_true(x == UINT64_MAX);
-    assert_int_equal(api_jf_u64(api_jf_get(v, "big"), 0, UINT64_MAX, &x),
+    assert_int_equal(js_u64(js_get(v, "big"), 0, UINT64_MAX, &x),
                      AM_ERR_RANGE);
-    assert_int_equal(api_jf_u64(api_jf_get(v, "neg"), 0, 9, &x),
+    assert_int_equal(js_u64(js_get(v, "neg"), 0, 9, &x),
                      AM_ERR_RANGE);
-    assert_int_equal(api_jf_u64(api_jf_get(v, "z"), 0, 9, &x), AM_OK);
+    assert_int_equal(js_u64(js_get(v, "z"), 0, 9, &x), AM_OK);
     assert_true(x == 0);
-    assert_int_equal(api_jf_u64(api_jf_get(v, "f"), 0, 9, &x),
+    assert_int_equal(js_u64(js_get(v, "f"), 0, 9, &x),
                      AM_ERR_MALFORMED);
-    assert_int_equal(api_jf_u64(api_jf_get(v, "e"), 0, 9999, &x),
+    assert_int_equal(js_u64(js_get(v, "e"), 0, 9999, &x),
                      AM_ERR_MALFORMED);
-    assert_int_equal(api_jf_u64(api_jf_get(v, "s"), 0, 9, &x),
+    assert_int_equal(js_u64(js_get(v, "s"), 0, 9, &x),
                      AM_ERR_MALFORMED);
-    a = api_jf_get(v, "a");
-    assert_int_equal(api_jf_size(a), 3);
-    assert_int_equal(api_jf_at(a, 1)->type, API_JF_ARR);
-    assert_int_equal(api_jf_at(a, 2)->type, API_JF_OBJ);
-    assert_null(api_jf_at(a, 3));
+    a = js_get(v, "a");
+    assert_int_equal(js_size(a), 3);
+    assert_int_equal(js_at(a, 1)->type, JS_ARR);
+    assert_int_equal(js_at(a, 2)->type, JS_OBJ);
+    assert_null(js_at(a, 3));
     /* The last of repeated keys counts; they are one key. */
-    assert_int_equal(api_jf_u64(api_jf_get(v, "d"), 0, 9, &x), AM_OK);
+    assert_int_equal(js_u64(js_get(v, "d"), 0, 9, &x), AM_OK);
     assert_true(x == 7);
-    assert_int_equal(api_jf_size(v), 11);
+    assert_int_equal(js_size(v), 11);
     /* Text with NUL bytes is no text; a key with them is no name. */
-    assert_null(api_jf_str(api_jf_get(v, "nul")));
-    assert_null(api_jf_get(v, "k"));
-    assert_null(api_jf_get(v, "missing"));
-    assert_null(api_jf_get(a, "x"));
-    assert_int_equal(api_jf_next(r, &v, why, sizeof why), 0);
-    assert_int_equal(api_jf_next(r, &v, why, sizeof why), 0);
-    api_jf_close(r);
+    assert_null(js_str(js_get(v, "nul")));
+    assert_null(js_get(v, "k"));
+    assert_null(js_get(v, "missing"));
+    assert_null(js_get(a, "x"));
+    assert_int_equal(js_next(r, &v, why, sizeof why), 0);
+    assert_int_equal(js_next(r, &v, why, sizeof why), 0);
+    js_close(r);
 }
 
 static void test_errors_and_shapes(void **state)
 {
-    api_jf_reader *r;
-    const api_jf *v;
+    js_reader *r;
+    const js_val *v;
     char why[160], *deep;
     size_t n, i;
 
     (void)state;
-    assert_int_equal(api_jf_open("{\"a\": 1}", 8, &r, why, sizeof why),
+    assert_int_equal(js_open("{\"a\": 1}", 8, &r, why, sizeof why),
                      AM_ERR_INVAL);
-    assert_int_equal(api_jf_open("{\"a\": ", 6, &r, why, sizeof why),
+    assert_int_equal(js_open("{\"a\": ", 6, &r, why, sizeof why),
                      AM_ERR_MALFORMED);
     assert_non_null(strstr(why, "not JSON"));
     /* Elements before a syntax error come out; then the error. */
-    assert_int_equal(api_jf_open("[1,\n2,\n3 4]", 11, &r, why, sizeof why),
+    assert_int_equal(js_open("[1,\n2,\n3 4]", 11, &r, why, sizeof why),
                      AM_OK);
-    assert_int_equal(api_jf_next(r, &v, why, sizeof why), 1);
-    assert_int_equal(api_jf_next(r, &v, why, sizeof why), 1);
-    assert_int_equal(api_jf_next(r, &v, why, sizeof why), 1);
-    assert_int_equal(api_jf_next(r, &v, why, sizeof why), AM_ERR_MALFORMED);
+    assert_int_equal(js_next(r, &v, why, sizeof why), 1);
+    assert_int_equal(js_next(r, &v, why, sizeof why), 1);
+    assert_int_equal(js_next(r, &v, why, sizeof why), 1);
+    assert_int_equal(js_next(r, &v, why, sizeof why), AM_ERR_MALFORMED);
     assert_non_null(strstr(why, "line 3"));
-    api_jf_close(r);
+    js_close(r);
     /* Nesting deeper than the limit is refused, not a stack overflow. */
-    deep = malloc(4 * API_JF_MAX_DEPTH + 8);
+    deep = malloc(4 * JS_MAX_DEPTH + 8);
     assert_non_null(deep);
-    for (i = 0; i < 2 * API_JF_MAX_DEPTH; i++)
+    for (i = 0; i < 2 * JS_MAX_DEPTH; i++)
         deep[i] = '[';
-    for (; i < 4 * API_JF_MAX_DEPTH; i++)
+    for (; i < 4 * JS_MAX_DEPTH; i++)
         deep[i] = ']';
     assert_int_equal(read_all(deep, i, &n), AM_ERR_MALFORMED);
     free(deep);
@@ -159,15 +159,15 @@ static void test_errors_and_shapes(void **state)
 /* Parse a whole document: AM_OK or the error code (the root is dropped). */
 static int parse_doc(const char *text, unsigned flags)
 {
-    api_jf_reader *r;
-    const api_jf *root;
+    js_reader *r;
+    const js_val *root;
     char why[160];
-    int rc = api_jf_parse(text, strlen(text), flags, &r, &root, why,
+    int rc = js_parse(text, strlen(text), flags, &r, &root, why,
                           sizeof why);
 
     if (rc == AM_OK) {
         assert_non_null(root);
-        api_jf_close(r);
+        js_close(r);
     } else {
         assert_null(r);
         assert_non_null(strstr(why, "line "));
@@ -182,18 +182,18 @@ static void test_whole_document_strict_and_lax(void **state)
 
     (void)state;
     /* Any top-level value; nothing may follow it. */
-    assert_int_equal(parse_doc("{\"a\": [1, {\"b\": null}]}", API_JF_STRICT), AM_OK);
-    assert_int_equal(parse_doc(" 7 ", API_JF_STRICT), AM_OK);
+    assert_int_equal(parse_doc("{\"a\": [1, {\"b\": null}]}", JS_STRICT), AM_OK);
+    assert_int_equal(parse_doc(" 7 ", JS_STRICT), AM_OK);
     assert_int_equal(parse_doc("\"s\"", 0), AM_OK);
     assert_int_equal(parse_doc("{} {}", 0), AM_ERR_MALFORMED);
     assert_int_equal(parse_doc("", 0), AM_ERR_MALFORMED);
     assert_int_equal(parse_doc("{\"a\":1,}", 0), AM_ERR_MALFORMED);
     /* Duplicate keys: refused only when strict, at any depth. */
     assert_int_equal(parse_doc("{\"a\":1,\"a\":2}", 0), AM_OK);
-    assert_int_equal(parse_doc("{\"a\":1,\"a\":2}", API_JF_STRICT), AM_ERR_MALFORMED);
-    assert_int_equal(parse_doc("{\"p\":[{\"x\":1,\"y\":2,\"x\":3}]}", API_JF_STRICT),
+    assert_int_equal(parse_doc("{\"a\":1,\"a\":2}", JS_STRICT), AM_ERR_MALFORMED);
+    assert_int_equal(parse_doc("{\"p\":[{\"x\":1,\"y\":2,\"x\":3}]}", JS_STRICT),
                      AM_ERR_MALFORMED);
-    assert_int_equal(parse_doc("{\"a\":{\"a\":1},\"b\":{\"a\":1}}", API_JF_STRICT), AM_OK);
+    assert_int_equal(parse_doc("{\"a\":{\"a\":1},\"b\":{\"a\":1}}", JS_STRICT), AM_OK);
     /* Past 16 members the keys are sorted to find a repeat. */
     for (int last = 63; last >= 7; last -= 56) {    /* k63, then k7 again */
         n = (size_t)sprintf(big, "{");
@@ -201,15 +201,15 @@ static void test_whole_document_strict_and_lax(void **state)
             n += (size_t)sprintf(big + n, "%s\"k%d\":%d", i ? "," : "",
                                  i == 63 ? last : i, i);
         strcpy(big + n, "}");
-        assert_int_equal(parse_doc(big, API_JF_STRICT),
+        assert_int_equal(parse_doc(big, JS_STRICT),
                          last == 63 ? AM_OK : AM_ERR_MALFORMED);
         assert_int_equal(parse_doc(big, 0), AM_OK);
     }
     /* NUL bytes: in a value or in a key, refused only when strict. */
     assert_int_equal(parse_doc("{\"a\":\"x\\u0000\"}", 0), AM_OK);
-    assert_int_equal(parse_doc("{\"a\":\"x\\u0000\"}", API_JF_STRICT), AM_ERR_MALFORMED);
-    assert_int_equal(parse_doc("{\"\\u0000\":1}", API_JF_STRICT), AM_ERR_MALFORMED);
-    assert_int_equal(parse_doc("{\"a\":\"\\\\u0000\"}", API_JF_STRICT), AM_OK);
+    assert_int_equal(parse_doc("{\"a\":\"x\\u0000\"}", JS_STRICT), AM_ERR_MALFORMED);
+    assert_int_equal(parse_doc("{\"\\u0000\":1}", JS_STRICT), AM_ERR_MALFORMED);
+    assert_int_equal(parse_doc("{\"a\":\"\\\\u0000\"}", JS_STRICT), AM_OK);
 }
 
 static void test_i64(void **state)
@@ -233,29 +233,29 @@ static void test_i64(void **state)
 
     (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        api_jf_reader *r;
-        const api_jf *root;
+        js_reader *r;
+        const js_val *root;
         char why[160];
         int64_t x = 42;
 
-        assert_int_equal(api_jf_parse(cases[i].doc, strlen(cases[i].doc), 0, &r,
+        assert_int_equal(js_parse(cases[i].doc, strlen(cases[i].doc), 0, &r,
                                       &root, why, sizeof why), AM_OK);
-        if (api_jf_i64(root->child, INT64_MIN, INT64_MAX, &x) != cases[i].rc)
+        if (js_i64(root->child, INT64_MIN, INT64_MAX, &x) != cases[i].rc)
             fail_msg("%s: wrong verdict", cases[i].doc);
         if (cases[i].rc == AM_OK && x != cases[i].v)
             fail_msg("%s: read %lld", cases[i].doc, (long long)x);
-        api_jf_close(r);
+        js_close(r);
     }
     {
-        api_jf_reader *r;
-        const api_jf *root;
+        js_reader *r;
+        const js_val *root;
         char why[160];
         int64_t x;
 
-        assert_int_equal(api_jf_parse("[5]", 3, 0, &r, &root, why, sizeof why), AM_OK);
-        assert_int_equal(api_jf_i64(root->child, -5, 4, &x), AM_ERR_RANGE);
-        assert_int_equal(api_jf_i64(root->child, 5, 5, &x), AM_OK);
-        api_jf_close(r);
+        assert_int_equal(js_parse("[5]", 3, 0, &r, &root, why, sizeof why), AM_OK);
+        assert_int_equal(js_i64(root->child, -5, 4, &x), AM_ERR_RANGE);
+        assert_int_equal(js_i64(root->child, 5, 5, &x), AM_OK);
+        js_close(r);
     }
 }
 
@@ -280,19 +280,19 @@ static void test_strict_same_verdict_as_jansson(void **state)
         json_t *j = json_loadb(docs[i], strlen(docs[i]),
                                JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
         int want = j != NULL, got;
-        api_jf_reader *r;
-        const api_jf *root;
+        js_reader *r;
+        const js_val *root;
         char why[160];
 
-        got = api_jf_parse(docs[i], strlen(docs[i]), API_JF_STRICT, &r, &root,
+        got = js_parse(docs[i], strlen(docs[i]), JS_STRICT, &r, &root,
                            why, sizeof why) == AM_OK;
         if (got != want)
-            fail_msg("document %zu (%s): jansson %s it, api_jf_parse %s it", i,
+            fail_msg("document %zu (%s): jansson %s it, js_parse %s it", i,
                      docs[i], want ? "accepts" : "refuses",
                      got ? "accepts" : "refuses");
         json_decref(j);
         if (got)
-            api_jf_close(r);
+            js_close(r);
     }
 }
 

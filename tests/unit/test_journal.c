@@ -5,40 +5,40 @@
  */
 #include "store_test.h"
 
-#include "api_journal.h"
+#include "st_journal.h"
 
 /* ---- a journal being written, with its record boundaries ---------------- */
 
 #define MAX_RECS 4096
 
 typedef struct jlog {
-    api_buf buf;
+    js_buf buf;
     size_t ends[MAX_RECS + 1];   /* ends[0]: the header; ends[i]: record i */
     size_t n;
 } jlog;
 
 static void jlog_init(jlog *j)
 {
-    api_buf_init(&j->buf);
-    api_buf_put(&j->buf, API_JOURNAL_MAGIC, API_JOURNAL_HDR);
-    j->ends[0] = API_JOURNAL_HDR;
+    js_buf_init(&j->buf);
+    js_buf_put(&j->buf, ST_JOURNAL_MAGIC, ST_JOURNAL_HDR);
+    j->ends[0] = ST_JOURNAL_HDR;
     j->n = 0;
 }
 
-static void jlog_put(jlog *j, const api_jrec *r)
+static void jlog_put(jlog *j, const st_jrec *r)
 {
     assert_true(j->n < MAX_RECS);
-    api_journal_encode(&j->buf, r);
+    st_journal_encode(&j->buf, r);
     assert_false(j->buf.failed);
     j->ends[++j->n] = j->buf.len;
 }
 
 static void jlog_peer(jlog *j, am_man *m, uint64_t id)
 {
-    api_jrec r;
-    int rc = api_jrec_peer(m, id, &r);
+    st_jrec r;
+    int rc = st_jrec_peer(m, id, &r);
     if (rc == AM_ERR_NOTFOUND)
-        api_jrec_remove(id, &r);
+        st_jrec_remove(id, &r);
     else
         ASSERT_RC(rc, AM_OK);
     jlog_put(j, &r);
@@ -49,9 +49,9 @@ static void jlog_peer(jlog *j, am_man *m, uint64_t id)
 static void test_crc32_matches_the_standard(void **state)
 {
     (void)state;
-    assert_int_equal(api_crc32("", 0), 0);
-    assert_int_equal(api_crc32("123456789", 9), 0xcbf43926u);
-    assert_int_equal(api_crc32("The quick brown fox jumps over the lazy dog",
+    assert_int_equal(st_crc32("", 0), 0);
+    assert_int_equal(st_crc32("123456789", 9), 0xcbf43926u);
+    assert_int_equal(st_crc32("The quick brown fox jumps over the lazy dog",
                                43), 0x414fa339u);
 }
 
@@ -63,44 +63,44 @@ static void test_every_record_type_round_trips(void **state)
     uint64_t id = t_add(m, t_named(AM_NET_TORV3, 9, 8333), &src,
                         UINT64_MAX, t_now - 100);
     t_set(m, id, AM_OP_FAILED);
-    api_jrec in[5], out;
-    ASSERT_RC(api_jrec_peer(m, id, &in[0]), AM_OK);
-    api_jrec_remove(UINT64_C(123456789012), &in[1]);
+    st_jrec in[5], out;
+    ASSERT_RC(st_jrec_peer(m, id, &in[0]), AM_OK);
+    st_jrec_remove(UINT64_C(123456789012), &in[1]);
     am_ban b;
     ASSERT_RC(st_ban(m, "2001:db8::/33", t_now + 99, "why not \xe2\x9c\x93",
                      &b), AM_OK);
-    api_jrec_ban(&b, &in[2]);
-    api_jrec_unban(&b.target, &in[3]);
-    api_jrec_unban_all(&in[4]);
+    st_jrec_ban(&b, &in[2]);
+    st_jrec_unban(&b.target, &in[3]);
+    st_jrec_unban_all(&in[4]);
 
     jlog j;
     jlog_init(&j);
     for (int i = 0; i < 5; i++)
         jlog_put(&j, &in[i]);
-    size_t off = API_JOURNAL_HDR;
+    size_t off = ST_JOURNAL_HDR;
     const uint8_t *d = (const uint8_t *)j.buf.data;
     for (int i = 0; i < 5; i++) {
-        assert_int_equal(api_journal_next(d, j.buf.len, &off, &out),
-                         API_JREAD_OK);
+        assert_int_equal(st_journal_next(d, j.buf.len, &off, &out),
+                         ST_JREAD_OK);
         assert_int_equal(off, j.ends[i + 1]);
         assert_int_equal(out.type, in[i].type);
     }
-    assert_int_equal(api_journal_next(d, j.buf.len, &off, &out),
-                     API_JREAD_END);
+    assert_int_equal(st_journal_next(d, j.buf.len, &off, &out),
+                     ST_JREAD_END);
 
-    off = API_JOURNAL_HDR;
-    api_journal_next(d, j.buf.len, &off, &out);
+    off = ST_JOURNAL_HDR;
+    st_journal_next(d, j.buf.len, &off, &out);
     st_same_peer(&in[0].peer, &out.peer);
     assert_int_equal(out.peer.state, AM_STATE_FAILED);
     assert_memory_equal(&in[0].place, &out.place, sizeof out.place);
-    api_journal_next(d, j.buf.len, &off, &out);
+    st_journal_next(d, j.buf.len, &off, &out);
     assert_int_equal(out.id, UINT64_C(123456789012));
-    api_journal_next(d, j.buf.len, &off, &out);
+    st_journal_next(d, j.buf.len, &off, &out);
     assert_memory_equal(&out.ban.target, &b.target, sizeof b.target);
     assert_int_equal(out.ban.until, b.until);
     assert_int_equal(out.ban.created, b.created);
     assert_string_equal(out.ban.reason, b.reason);
-    api_buf_free(&j.buf);
+    js_buf_free(&j.buf);
     am_free(m);
 }
 
@@ -129,7 +129,7 @@ static void one_op(am_man *a, jlog *j, uint64_t *rng)
     static const am_addr srcs[3] = {{1, 0, 0, {52, 1, 0, 1}},
                                     {1, 0, 0, {77, 9, 0, 9}},
                                     {2, 0, 0, {0x2a, 1, 0, 7}}};
-    api_store_watch w;
+    st_store_watch w;
     uint64_t r = t_rand(rng) % 100, id = 0;
     int is_new;
 
@@ -149,7 +149,7 @@ static void one_op(am_man *a, jlog *j, uint64_t *rng)
     } else if (r < 75) {
         if ((id = pick(a, rng)) == 0)
             return;
-        api_store_watch_begin(a, &w);
+        st_store_watch_begin(a, &w);
         ASSERT_RC(am_set_state(a, id, (am_state_op)(t_rand(rng) % 5), NULL),
                   AM_OK);
         jlog_peer(j, a, id);
@@ -160,7 +160,7 @@ static void one_op(am_man *a, jlog *j, uint64_t *rng)
     } else if (r < 82) {
         am_select_opts o = t_opts(0, 0, (int)(t_rand(rng) % 2));
         am_peer p;
-        api_store_watch_begin(a, &w);
+        st_store_watch_begin(a, &w);
         am_select(a, &o, &p);
         for (size_t i = 0; i < w.n; i++)
             if (am_get(a, w.ids[i], &p) == AM_OK && p.in_tried)
@@ -174,24 +174,24 @@ static void one_op(am_man *a, jlog *j, uint64_t *rng)
         if ((id = pick(a, rng)) == 0)
             return;
         ASSERT_RC(am_remove(a, id), AM_OK);
-        api_jrec rec;
-        api_jrec_remove(id, &rec);
+        st_jrec rec;
+        st_jrec_remove(id, &rec);
         jlog_put(j, &rec);
     } else {
         am_ban b;
-        api_jrec rec;
+        st_jrec rec;
         char t[32];
         snprintf(t, sizeof t, "%u.0.0.0/8", (unsigned)(1 + t_rand(rng) % 200));
         if (r < 97 && st_ban(a, t, t_now + (int64_t)(t_rand(rng) % T_DAY) + 1,
                              "test", &b) == AM_OK) {
-            api_jrec_ban(&b, &rec);
+            st_jrec_ban(&b, &rec);
         } else if (r < 99) {
             am_subnet s = t_subnet(t);
             am_ban_remove(a, &s);
-            api_jrec_unban(&s, &rec);
+            st_jrec_unban(&s, &rec);
         } else {
             am_ban_clear(a);
-            api_jrec_unban_all(&rec);
+            st_jrec_unban_all(&rec);
         }
         jlog_put(j, &rec);
     }
@@ -205,10 +205,10 @@ static am_man *tiny(void)
     return t_man_cfg(&cfg);
 }
 
-static am_man *replay(const jlog *j, size_t len, api_replay *rp)
+static am_man *replay(const jlog *j, size_t len, st_replay *rp)
 {
     am_man *b = tiny();
-    ASSERT_RC(api_journal_replay(b, (const uint8_t *)j->buf.data, len, 1, rp),
+    ASSERT_RC(st_journal_replay(b, (const uint8_t *)j->buf.data, len, 1, rp),
               AM_OK);
     CHECK(b);
     return b;
@@ -228,15 +228,15 @@ static void test_replay_reproduces_a_random_workload_exactly(void **state)
         am_stats st = t_stats(a);
         assert_true(st.total > 60);         /* the tables are busy */
         assert_true(st.by_table[1] > 10);
-        api_replay rp;
+        st_replay rp;
         am_man *b = replay(&j, j.buf.len, &rp);
-        assert_int_equal(rp.status, API_JREAD_END);
+        assert_int_equal(rp.status, ST_JREAD_END);
         assert_int_equal(rp.records, j.n);
         assert_int_equal(rp.good_end, j.buf.len);
         st_same_core(a, b);
         am_free(b);
         am_free(a);
-        api_buf_free(&j.buf);
+        js_buf_free(&j.buf);
     }
 }
 
@@ -254,7 +254,7 @@ static void test_torn_tail_at_every_offset_keeps_every_whole_record(void **s)
 
     /* The state after each number of whole records. */
     am_man *after[MAX_RECS + 1];
-    api_replay rp;
+    st_replay rp;
     for (size_t k = 0; k <= j.n; k++)
         after[k] = replay(&j, j.ends[k], &rp);
     st_same_core(a, after[j.n]);
@@ -265,13 +265,13 @@ static void test_torn_tail_at_every_offset_keeps_every_whole_record(void **s)
             whole++;
         am_man *b = replay(&j, cut, &rp);
         assert_int_equal(rp.records, whole);
-        if (cut < API_JOURNAL_HDR) {
-            assert_int_equal(rp.status, API_JREAD_TORN);
+        if (cut < ST_JOURNAL_HDR) {
+            assert_int_equal(rp.status, ST_JREAD_TORN);
         } else if (cut == j.ends[whole]) {
-            assert_int_equal(rp.status, API_JREAD_END);
+            assert_int_equal(rp.status, ST_JREAD_END);
             assert_int_equal(rp.good_end, cut);
         } else {
-            assert_int_equal(rp.status, API_JREAD_TORN);
+            assert_int_equal(rp.status, ST_JREAD_TORN);
             assert_int_equal(rp.good_end, j.ends[whole]);
         }
         st_same_core(after[whole], b);
@@ -281,7 +281,7 @@ static void test_torn_tail_at_every_offset_keeps_every_whole_record(void **s)
     for (size_t k = 0; k <= j.n; k++)
         am_free(after[k]);
     am_free(a);
-    api_buf_free(&j.buf);
+    js_buf_free(&j.buf);
 }
 
 static void test_corruption_is_told_from_a_torn_tail(void **state)
@@ -294,13 +294,13 @@ static void test_corruption_is_told_from_a_torn_tail(void **state)
     jlog_init(&j);
     while (j.n < 6)
         one_op(a, &j, &rng);
-    api_replay rp;
+    st_replay rp;
     char *data = j.buf.data;
 
     /* A flipped byte inside record 3: corruption, records 1-2 kept. */
     data[j.ends[2] + 9] ^= 0x40;
     am_man *b = replay(&j, j.buf.len, &rp);
-    assert_int_equal(rp.status, API_JREAD_CORRUPT);
+    assert_int_equal(rp.status, ST_JREAD_CORRUPT);
     assert_int_equal(rp.records, 2);
     assert_int_equal(rp.good_end, j.ends[2]);
     am_free(b);
@@ -308,7 +308,7 @@ static void test_corruption_is_told_from_a_torn_tail(void **state)
     data[j.ends[2] + 9] ^= 0x40;
     data[j.ends[j.n - 1] + 9] ^= 0x40;
     b = replay(&j, j.buf.len, &rp);
-    assert_int_equal(rp.status, API_JREAD_TORN);
+    assert_int_equal(rp.status, ST_JREAD_TORN);
     assert_int_equal(rp.records, j.n - 1);
     am_free(b);
     data[j.ends[j.n - 1] + 9] ^= 0x40;
@@ -316,37 +316,37 @@ static void test_corruption_is_told_from_a_torn_tail(void **state)
     char saved = data[j.ends[1] + 3];
     data[j.ends[1] + 3] = 0x7f;
     b = replay(&j, j.buf.len, &rp);
-    assert_int_equal(rp.status, API_JREAD_CORRUPT);
+    assert_int_equal(rp.status, ST_JREAD_CORRUPT);
     assert_int_equal(rp.records, 1);
     am_free(b);
     data[j.ends[1] + 3] = saved;
     /* Zeros a filesystem left after the last record: torn. */
-    api_buf z;
-    api_buf_init(&z);
-    api_buf_put(&z, data, j.ends[3]);
-    api_buf_put(&z, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 20);
+    js_buf z;
+    js_buf_init(&z);
+    js_buf_put(&z, data, j.ends[3]);
+    js_buf_put(&z, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 20);
     b = tiny();
-    ASSERT_RC(api_journal_replay(b, (const uint8_t *)z.data, z.len, 1, &rp),
+    ASSERT_RC(st_journal_replay(b, (const uint8_t *)z.data, z.len, 1, &rp),
               AM_OK);
-    assert_int_equal(rp.status, API_JREAD_TORN);
+    assert_int_equal(rp.status, ST_JREAD_TORN);
     assert_int_equal(rp.records, 3);
     assert_int_equal(rp.good_end, j.ends[3]);
     am_free(b);
     /* Not a journal. */
     memcpy(z.data, "AMJRNL02", 8);
     b = tiny();
-    ASSERT_RC(api_journal_replay(b, (const uint8_t *)z.data, z.len, 1, &rp),
+    ASSERT_RC(st_journal_replay(b, (const uint8_t *)z.data, z.len, 1, &rp),
               AM_ERR_MALFORMED);
     assert_true(rp.bad_header);
     assert_int_equal(am_size(b), 0);
-    ASSERT_RC(api_journal_replay(b, (const uint8_t *)"AMX", 3, 1, &rp),
+    ASSERT_RC(st_journal_replay(b, (const uint8_t *)"AMX", 3, 1, &rp),
               AM_ERR_MALFORMED);
-    ASSERT_RC(api_journal_replay(b, (const uint8_t *)"AMJ", 3, 1, &rp), AM_OK);
-    assert_int_equal(rp.status, API_JREAD_TORN);
-    ASSERT_RC(api_journal_replay(b, (const uint8_t *)"", 0, 1, &rp), AM_OK);
+    ASSERT_RC(st_journal_replay(b, (const uint8_t *)"AMJ", 3, 1, &rp), AM_OK);
+    assert_int_equal(rp.status, ST_JREAD_TORN);
+    ASSERT_RC(st_journal_replay(b, (const uint8_t *)"", 0, 1, &rp), AM_OK);
     am_free(b);
-    api_buf_free(&z);
-    api_buf_free(&j.buf);
+    js_buf_free(&z);
+    js_buf_free(&j.buf);
     am_free(a);
 }
 
@@ -369,15 +369,15 @@ static void test_replay_without_valid_places_loses_no_peer(void **state)
     /* Another key: the saved slots mean nothing, peers get fresh ones. */
     t_key(cfg.key, 77);
     am_man *b = t_man_cfg(&cfg);
-    api_replay rp;
-    ASSERT_RC(api_journal_replay(b, (const uint8_t *)j.buf.data, j.buf.len, 0,
+    st_replay rp;
+    ASSERT_RC(st_journal_replay(b, (const uint8_t *)j.buf.data, j.buf.len, 0,
                                  &rp), AM_OK);
     assert_int_equal(rp.failed, 0);
     assert_int_equal(am_size(b), am_size(a));
     CHECK(b);
     am_free(b);
     am_free(a);
-    api_buf_free(&j.buf);
+    js_buf_free(&j.buf);
 }
 
 static void test_write_appends_everything(void **state)
@@ -388,14 +388,14 @@ static void test_write_appends_everything(void **state)
     snprintf(path, sizeof path, "%s/j", dir);
     int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
     assert_true(fd >= 0);
-    ASSERT_RC(api_journal_write(fd, "abc", 3, 0), AM_OK);
-    ASSERT_RC(api_journal_write(fd, "defg", 4, 1), AM_OK);
+    ASSERT_RC(st_journal_write(fd, "abc", 3, 0), AM_OK);
+    ASSERT_RC(st_journal_write(fd, "defg", 4, 1), AM_OK);
     close(fd);
     size_t len;
     char *got = st_read(dir, "j", &len);
     assert_string_equal(got, "abcdefg");
     free(got);
-    ASSERT_RC(api_journal_write(-1, "x", 1, 0), AM_ERR_IO);
+    ASSERT_RC(st_journal_write(-1, "x", 1, 0), AM_ERR_IO);
     st_rmrf(dir);
 }
 

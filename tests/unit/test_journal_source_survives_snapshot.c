@@ -4,28 +4,28 @@
  * back without an error.
  *
  * Found by fuzz/fuzz_journal.c.  A journal address is "u8 network | u16
- * port | bytes" and the decoder (api/api_journal.c, get_addr) only checks
+ * port | bytes" and the decoder (store/st_journal.c, get_addr) only checks
  * the length for the network, unlike am_addr_from_bytes.  An UPSERT whose
  * source is an IPv6 address in the Tor v2 OnionCat range
  * (fd87:d87e:eb43::/48) is replayed (am_restore does not look at the
  * source either); the export then writes "source": "fd87:d87e:eb43::1",
- * which api_floresta_read refuses ("source" is not an address): at the next
+ * which st_floresta_read refuses ("source" is not an address): at the next
  * start that peer is an error and is lost.  Either refusing such a record
  * (or source) at replay, or exporting only what the reader takes, passes.
  */
 #include "am_test.h"
 
-#include "api_buf.h"
-#include "api_floresta.h"
-#include "api_journal.h"
+#include "js_buf.h"
+#include "st_floresta.h"
+#include "st_journal.h"
 
 static void test_onioncat_source_from_journal_survives_snapshot(void **state)
 {
     (void)state;
     am_man *m = t_man(16, 4);
-    api_jrec r;
+    st_jrec r;
     memset(&r, 0, sizeof r);
-    r.type = API_J_UPSERT;
+    r.type = ST_J_UPSERT;
     r.peer.id = 1;
     r.peer.addr = t_v4(1, 2, 3, 4, T_PORT);
     r.peer.has_source = 1;
@@ -37,30 +37,30 @@ static void test_onioncat_source_from_journal_survives_snapshot(void **state)
     r.peer.state = AM_STATE_NEVER_TRIED;
     r.peer.time = T_START;
 
-    api_buf b;
-    api_buf_init(&b);
-    api_buf_put(&b, API_JOURNAL_MAGIC, API_JOURNAL_HDR);
-    api_journal_encode(&b, &r);
-    api_replay rep;
-    ASSERT_RC(api_journal_replay(m, (const uint8_t *)b.data, b.len, 0, &rep), AM_OK);
-    api_buf_free(&b);
+    js_buf b;
+    js_buf_init(&b);
+    js_buf_put(&b, ST_JOURNAL_MAGIC, ST_JOURNAL_HDR);
+    st_journal_encode(&b, &r);
+    st_replay rep;
+    ASSERT_RC(st_journal_replay(m, (const uint8_t *)b.data, b.len, 0, &rep), AM_OK);
+    js_buf_free(&b);
     CHECK(m);
 
     char *text = NULL;
     size_t len = 0, count = 0;
-    ASSERT_RC(api_floresta_export(m, &text, &len, &count), AM_OK);
-    api_doc d;
-    api_merge_result res;
-    api_doc_init(&d);
-    api_merge_result_init(&res);
-    ASSERT_RC(api_floresta_read(text, len, &d, &res), AM_OK);
+    ASSERT_RC(st_floresta_export(m, &text, &len, &count), AM_OK);
+    st_doc d;
+    st_merge_result res;
+    st_doc_init(&d);
+    st_merge_result_init(&res);
+    ASSERT_RC(st_floresta_read(text, len, &d, &res), AM_OK);
     if (res.n_errors != 0)
         fail_msg("our own snapshot has %zu error(s): %s\n%s", res.n_errors,
                  res.errors_kept ? res.errors[0].message : "", text);
     assert_int_equal(d.n, count);
 
-    api_merge_result_free(&res);
-    api_doc_free(&d);
+    st_merge_result_free(&res);
+    st_doc_free(&d);
     free(text);
     am_free(m);
 }

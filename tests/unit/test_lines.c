@@ -1,32 +1,32 @@
 /*
- * test_lines.c - the plain address list (api_lines.h): comments, blanks,
+ * test_lines.c - the plain address list (st_lines.h): comments, blanks,
  * CRLF, every network, errors by line, Tor v2 ignored, and Bitcoin Core's
  * own contrib/seeds/nodes_main.txt read whole.
  */
 #include "store_test.h"
 
-#include "api_lines.h"
+#include "st_lines.h"
 
 typedef struct lines_read {
-    api_doc doc;
-    api_merge_result r;
+    st_doc doc;
+    st_merge_result r;
 } lines_read;
 
 static void read_text(lines_read *lr, const char *text, size_t len,
                       uint64_t services)
 {
-    api_doc_init(&lr->doc);
-    api_merge_result_init(&lr->r);
-    ASSERT_RC(api_lines_read(text, len, services, &lr->doc, &lr->r), AM_OK);
+    st_doc_init(&lr->doc);
+    st_merge_result_init(&lr->r);
+    ASSERT_RC(st_lines_read(text, len, services, &lr->doc, &lr->r), AM_OK);
 }
 
 static void lines_free(lines_read *lr)
 {
-    api_doc_free(&lr->doc);
-    api_merge_result_free(&lr->r);
+    st_doc_free(&lr->doc);
+    st_merge_result_free(&lr->r);
 }
 
-static void expect_rec(const api_rec *rec, size_t index, const char *endpoint)
+static void expect_rec(const st_rec *rec, size_t index, const char *endpoint)
 {
     char got[AM_ADDR_STRLEN];
 
@@ -85,7 +85,7 @@ static void test_bad_lines_are_errors_named_by_line(void **state)
     assert_int_equal(lr.r.errors[0].index, 1);
     assert_non_null(strstr(lr.r.errors[0].message, "line 2:"));
     assert_non_null(strstr(lr.r.errors[0].message, "not-an-address"));
-    assert_int_equal(lr.r.errors[0].code, API_INVALID_ADDRESS);
+    assert_int_equal(lr.r.errors[0].code, ST_ENTRY_BAD_ADDRESS);
     assert_int_equal(lr.r.errors[1].index, 2);
     assert_non_null(strstr(lr.r.errors[1].message, "line 4:"));
     assert_int_equal(lr.r.errors[2].index, 3);
@@ -96,13 +96,13 @@ static void test_bad_lines_are_errors_named_by_line(void **state)
 
 static void test_nul_bytes_and_long_lines_are_errors(void **state)
 {
-    char text[API_LINES_MAX + 64];
+    char text[ST_LINES_MAX + 64];
     lines_read lr;
     (void)state;
     memcpy(text, "1.2.3.4\0:8333\n", 14);
-    memset(text + 14, 'a', API_LINES_MAX + 1);
-    text[14 + API_LINES_MAX + 1] = '\n';
-    read_text(&lr, text, 14 + API_LINES_MAX + 2, 0);
+    memset(text + 14, 'a', ST_LINES_MAX + 1);
+    text[14 + ST_LINES_MAX + 1] = '\n';
+    read_text(&lr, text, 14 + ST_LINES_MAX + 2, 0);
     assert_int_equal(lr.doc.n, 0);
     assert_int_equal(lr.r.n_errors, 2);
     lines_free(&lr);
@@ -129,19 +129,19 @@ static void test_import_beyond_the_group_cap_is_ignored(void **state)
         "44.1.5.7\n44.1.6.7\n44.1.7.7\n44.1.8.7\n44.1.9.7\n";
     lines_read lr;
     am_config cfg;
-    api_merge_result mr;
+    st_merge_result mr;
     (void)state;
     read_text(&lr, text, sizeof text - 1, 9);
     t_config(&cfg, 1024, 256);
     cfg.new_group_cap = 4;
     am_man *m = t_man_cfg(&cfg);
-    api_merge_result_init(&mr);
-    ASSERT_RC(api_merge_doc(m, &lr.doc, NULL, &mr), AM_OK);
+    st_merge_result_init(&mr);
+    ASSERT_RC(st_merge_doc(m, &lr.doc, NULL, &mr), AM_OK);
     assert_int_equal(mr.added, 4);
     assert_int_equal(mr.ignored, 6);
-    assert_int_equal(mr.ignored_by[API_IGN_GROUP_CAP], 6);
+    assert_int_equal(mr.ignored_by[ST_IGN_GROUP_CAP], 6);
     CHECK(m);
-    api_merge_result_free(&mr);
+    st_merge_result_free(&mr);
     am_free(m);
     lines_free(&lr);
 }
@@ -174,13 +174,13 @@ static void test_core_seed_list_reads_whole(void **state)
     assert_true(by_net[AM_NET_CJDNS] > 0);
 
     am_man *m = t_man(1024, 256);
-    api_merge_result mr;
-    api_merge_result_init(&mr);
-    ASSERT_RC(api_merge_doc(m, &lr.doc, NULL, &mr), AM_OK);
+    st_merge_result mr;
+    st_merge_result_init(&mr);
+    ASSERT_RC(st_merge_doc(m, &lr.doc, NULL, &mr), AM_OK);
     assert_true(mr.added > lr.doc.n / 2);
     assert_int_equal(mr.added + mr.updated + mr.ignored, lr.doc.n);
     CHECK(m);
-    api_merge_result_free(&mr);
+    st_merge_result_free(&mr);
     am_free(m);
     lines_free(&lr);
     free(text);

@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include "api.h"
-#include "api_ignore.h"
+#include "st_ignore.h"
 #include "api_router.h"
 
 #define MAX_OPS 128
@@ -163,14 +163,14 @@ static void test_every_ignore_reason_documented(void **state)
     assert_non_null(by);
     end = strstr(by, "\n        errors:\n");
     assert_non_null(end);
-    for (int i = 0; i < API_IGN_COUNT; i++) {
+    for (int i = 0; i < ST_IGN_COUNT; i++) {
         const char *at;
         snprintf(line, sizeof line, "\n            %s: {type: integer",
-                 api_ignore_name((api_ignore)i));
+                 st_ignore_name((st_ignore)i));
         at = strstr(by, line);
         if (at == NULL || at > end)
             fail_msg("reason %s is not in AddResult's ignored_by",
-                     api_ignore_name((api_ignore)i));
+                     st_ignore_name((st_ignore)i));
     }
 }
 

@@ -6,14 +6,14 @@
  * The core stores time 0 when an add's time penalty exceeds the time
  * (Core's max(0, time - penalty)) or a restored peer's time is <= 0; such a
  * peer is terrible (am__terrible: time == 0).  The export writes "time": 0,
- * but api_merge_doc reads an "ours" time of 0 as a foreign one and stores
- * now - 5 days (api/api_merge.c, merge_one: rec->time > 0), so after a
+ * but st_merge_doc reads an "ours" time of 0 as a foreign one and stores
+ * now - 5 days (store/st_merge.c, merge_one: rec->time > 0), so after a
  * restart the peer is no longer terrible: the state did not come back
- * exactly, as api_floresta.h promises.
+ * exactly, as st_floresta.h promises.
  */
 #include "am_test.h"
 
-#include "api_floresta.h"
+#include "st_floresta.h"
 
 static void test_time_zero_survives_export_and_restore(void **state)
 {
@@ -31,15 +31,15 @@ static void test_time_zero_survives_export_and_restore(void **state)
 
     char *text = NULL;
     size_t len = 0;
-    ASSERT_RC(api_floresta_export(a, &text, &len, NULL), AM_OK);
+    ASSERT_RC(st_floresta_export(a, &text, &len, NULL), AM_OK);
 
     am_man *b = t_man(16, 4);
-    api_merge_opts o;
-    api_merge_result r;
+    st_merge_opts o;
+    st_merge_result r;
     memset(&o, 0, sizeof o);
     o.snapshot = 1;
-    api_merge_result_init(&r);
-    ASSERT_RC(api_floresta_merge(b, text, len, &o, &r), AM_OK);
+    st_merge_result_init(&r);
+    ASSERT_RC(st_floresta_merge(b, text, len, &o, &r), AM_OK);
     assert_int_equal(r.added, 1);
     CHECK(b);
     am_peer after = t_get_at(b, id, __FILE__, __LINE__);
@@ -48,7 +48,7 @@ static void test_time_zero_survives_export_and_restore(void **state)
                  (long long)after.time);
     assert_true(am_peer_is_terrible(&after, t_now));
 
-    api_merge_result_free(&r);
+    st_merge_result_free(&r);
     free(text);
     am_free(b);
     am_free(a);

@@ -58,26 +58,26 @@ static void build_base(base *b)
     t_now = T_START;
     st_start(&e, bdir);
     st_fill(e.core, NULL);
-    ASSERT_RC(api_store_save(e.store, e.core, NULL), AM_OK);
+    ASSERT_RC(st_store_save(e.store, e.core, NULL), AM_OK);
     for (int i = 0; i < JOURNALLED; i++) {
         b->added[i] = t_add(e.core, t_v4(77, (unsigned)i, 0, 1, 8333),
                             NULL, 1, 0);
-        ASSERT_RC(api_store_journal_peer(e.store, e.core, b->added[i]), AM_OK);
+        ASSERT_RC(st_store_journal_peer(e.store, e.core, b->added[i]), AM_OK);
     }
     b->n_peers = am_size(e.core);
     b->n_bans = am_ban_count(e.core);
     am_get_key(e.core, b->key);
-    api_store_close(e.store);
+    st_store_close(e.store);
     am_free(e.core);
     d = opendir(bdir);
     assert_non_null(d);
     while ((de = readdir(d)) != NULL) {
-        if (de->d_name[0] == '.' || strcmp(de->d_name, API_STORE_LOCK) == 0)
+        if (de->d_name[0] == '.' || strcmp(de->d_name, ST_STORE_LOCK) == 0)
             continue;
         assert_true(b->n_files < MAX_FILES);
         b->names[b->n_files] = strdup(de->d_name);
         b->data[b->n_files] = st_read(bdir, de->d_name, &b->lens[b->n_files]);
-        if (strcmp(de->d_name, API_STORE_PEERS) == 0) {
+        if (strcmp(de->d_name, ST_STORE_PEERS) == 0) {
             b->peers = b->data[b->n_files];
             b->peers_len = b->lens[b->n_files];
         }
@@ -141,7 +141,7 @@ static void expect_aside(const char *name, const char *want, size_t len)
 static void expect_clean_restart(st_env *e)
 {
     st_env again;
-    api_store_close(e->store);
+    st_store_close(e->store);
     st_start(&again, dir);
     assert_int_equal(again.rep.corrupt, 0);
     assert_int_equal(again.rep.entry_errors, 0);
@@ -164,7 +164,7 @@ static void unreadable_peers(const char *bad, size_t len)
     base b;
     st_env e;
     make_base(&b);
-    st_write(dir, API_STORE_PEERS, bad, len);
+    st_write(dir, ST_STORE_PEERS, bad, len);
     st_start(&e, dir);
     assert_int_equal(e.rep.corrupt, 1);
     assert_int_equal(e.rep.journal_records, JOURNALLED);
@@ -172,16 +172,16 @@ static void unreadable_peers(const char *bad, size_t len)
     assert_int_equal(am_size(e.core), JOURNALLED);
     /* The bans are in bans.json, which is fine. */
     assert_int_equal(am_ban_count(e.core), b.n_bans);
-    expect_aside(API_STORE_PEERS, bad, len);
-    api_store_stats st;
-    api_store_stats_get(e.store, &st);
+    expect_aside(ST_STORE_PEERS, bad, len);
+    st_store_stats st;
+    st_store_stats_get(e.store, &st);
     assert_int_equal(st.corrupt_files, 1);
     char problem[512];
-    api_store_last_problem(e.store, problem, sizeof problem);
+    st_store_last_problem(e.store, problem, sizeof problem);
     assert_non_null(strstr(problem, "peers.json"));
     expect_clean_restart(&e);
     /* The file set aside is still there, untouched. */
-    expect_aside(API_STORE_PEERS, bad, len);
+    expect_aside(ST_STORE_PEERS, bad, len);
     base_free(&b);
 }
 
@@ -248,13 +248,13 @@ static void test_wrong_types_and_huge_numbers_lose_only_their_entries(void **s)
         free(text);
         text = next;
     }
-    st_write(dir, API_STORE_PEERS, text, len);
+    st_write(dir, ST_STORE_PEERS, text, len);
     st_start(&e, dir);
     assert_int_equal(e.rep.corrupt, 1);
     assert_int_equal(e.rep.entry_errors, 6);
     assert_int_equal(am_size(e.core), b.n_peers - 6);
     expect_journal_peers(e.core, &b);
-    expect_aside(API_STORE_PEERS, text, len);
+    expect_aside(ST_STORE_PEERS, text, len);
     expect_clean_restart(&e);
     free(text);
     base_free(&b);
@@ -278,7 +278,7 @@ static void test_saved_peer_on_port_0_is_dropped(void **s)
     size_t len;
     make_base(&b);
     char *text = replace_nth(b.peers, "\"port\":8333", "\"port\":0", 5, &len);
-    st_write(dir, API_STORE_PEERS, text, len);
+    st_write(dir, ST_STORE_PEERS, text, len);
     st_start(&e, dir);
     assert_int_equal(e.rep.corrupt, 0);
     assert_int_equal(e.rep.entry_errors, 0);
@@ -286,7 +286,7 @@ static void test_saved_peer_on_port_0_is_dropped(void **s)
     assert_int_equal(am_size(e.core), b.n_peers - 1);
     expect_journal_peers(e.core, &b);
     /* The snapshot written at start-up has one "port":0 less. */
-    char *now = st_read(dir, API_STORE_PEERS, NULL);
+    char *now = st_read(dir, ST_STORE_PEERS, NULL);
     assert_non_null(now);
     assert_int_equal(count_of(now, "\"port\":0,"),
                      count_of(text, "\"port\":0,") - 1);
@@ -303,7 +303,7 @@ static void test_directory_in_place_of_peers_json(void **state)
     st_env e;
     char path[256];
     make_base(&b);
-    st_path(path, sizeof path, dir, API_STORE_PEERS);
+    st_path(path, sizeof path, dir, ST_STORE_PEERS);
     assert_int_equal(unlink(path), 0);
     assert_int_equal(mkdir(path, 0700), 0);
     st_write(path, "inside", "keep me", 7);
@@ -340,7 +340,7 @@ static void test_broken_bans_json(void **state)
         "\"created\":1},"
         "{\"target\":\"8.8.8.8\",\"until\":\"soon\",\"created\":1},"
         "{\"target\":\"7.7.7.7\",\"until\":1600000000,\"created\":1}]}";
-    st_write(dir, API_STORE_BANS, bans, sizeof bans - 1);
+    st_write(dir, ST_STORE_BANS, bans, sizeof bans - 1);
     st_start(&e, dir);
     assert_int_equal(e.rep.corrupt, 1);
     assert_int_equal(e.rep.entry_errors, 2);
@@ -350,16 +350,16 @@ static void test_broken_bans_json(void **state)
     assert_int_equal(n, 1);                 /* the expired one stays out */
     assert_int_equal(list[0].created, 1690000000);
     assert_int_equal(am_size(e.core), b.n_peers);
-    expect_aside(API_STORE_BANS, bans, sizeof bans - 1);
+    expect_aside(ST_STORE_BANS, bans, sizeof bans - 1);
     expect_clean_restart(&e);
     base_free(&b);
 
     make_base(&b);
-    st_write(dir, API_STORE_BANS, "[", 1);
+    st_write(dir, ST_STORE_BANS, "[", 1);
     st_start(&e, dir);
     assert_int_equal(e.rep.corrupt, 1);
     assert_int_equal(am_ban_count(e.core), 0);
-    expect_aside(API_STORE_BANS, "[", 1);
+    expect_aside(ST_STORE_BANS, "[", 1);
     expect_clean_restart(&e);
     base_free(&b);
 }
@@ -371,10 +371,10 @@ static void test_broken_metadata_gets_a_new_key_and_keeps_peers(void **s)
     st_env e;
     make_base(&b);
     static const char meta[] = "{\"format\":1,\"key\":\"zz\"}";
-    st_write(dir, API_STORE_META, meta, sizeof meta - 1);
+    st_write(dir, ST_STORE_META, meta, sizeof meta - 1);
     st_start(&e, dir);
     assert_int_equal(e.rep.corrupt, 1);
-    expect_aside(API_STORE_META, meta, sizeof meta - 1);
+    expect_aside(ST_STORE_META, meta, sizeof meta - 1);
     /* Fresh slots under a new random key: the tables decide again, as for
      * any add (a few may be turned away or evicted when terrible). */
     assert_int_equal(e.rep.peers_read + e.rep.peers_ignored,
@@ -464,12 +464,12 @@ static void test_crash_between_snapshot_files_loses_nothing(void **state)
     make_base(&b);
     char old_meta_name[64];
     size_t meta_len;
-    char *old_meta = st_read(dir, API_STORE_META, &meta_len);
-    snprintf(old_meta_name, sizeof old_meta_name, "%s", API_STORE_META);
+    char *old_meta = st_read(dir, ST_STORE_META, &meta_len);
+    snprintf(old_meta_name, sizeof old_meta_name, "%s", ST_STORE_META);
     st_start(&e, dir);      /* replays, writes a new snapshot + journal */
     uint64_t x = t_add(e.core, t_v4(66, 1, 1, 1, 8333), NULL, 1, 0);
-    ASSERT_RC(api_store_journal_peer(e.store, e.core, x), AM_OK);
-    api_store_close(e.store);
+    ASSERT_RC(st_store_journal_peer(e.store, e.core, x), AM_OK);
+    st_store_close(e.store);
     /* Put the old metadata back and an old journal generation beside. */
     st_write(dir, old_meta_name, old_meta, meta_len);
     st_env f;

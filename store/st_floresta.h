@@ -1,5 +1,5 @@
 /*
- * api_floresta.h - Floresta's peers.json / anchors.json / seed files.
+ * st_floresta.h - Floresta's peers.json / anchors.json / seed files.
  *
  * A document is a JSON array of entries.  Floresta's keys, in the order its
  * serde derive writes them:
@@ -31,21 +31,21 @@
  *   when t is ahead of now, else never tried (Floresta writes the ban's
  *   duration there).  The time seen is last_connected.  The id is ignored.
  * An entry with all of our keys (and an id 1..2^53-1) is "ours": merged
- * with its id, fields and slots (see api_merge.h).  A present key of the
+ * with its id, fields and slots (see st_merge.h).  A present key of the
  * wrong type or out of range makes the entry an error; unknown keys and
  * unknown address variants (networks Floresta may add) are ignored.
  *
  * THREADS: reading needs no lock; export, anchors and merge use the core:
  * call them under the core lock.
  */
-#ifndef API_FLORESTA_H
-#define API_FLORESTA_H
+#ifndef ST_FLORESTA_H
+#define ST_FLORESTA_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "addrman.h"
-#include "api_merge.h"
+#include "st_merge.h"
 
 /*
  * Read text[0..len) into doc.  Entry errors go to r by index and skipped
@@ -53,26 +53,26 @@
  * AM_ERR_MALFORMED when the document as a whole is unreadable (not JSON,
  * not an array; r->unreadable and r->why set), or AM_ERR_NOMEM.
  */
-int api_floresta_read(const char *text, size_t len, api_doc *doc,
-                      api_merge_result *r);
+int st_floresta_read(const char *text, size_t len, st_doc *doc,
+                      st_merge_result *r);
 
-/* Read and merge (api_merge_doc).  Under the core lock. */
-int api_floresta_merge(am_man *m, const char *text, size_t len,
-                       const api_merge_opts *opts, api_merge_result *r);
+/* Read and merge (st_merge_doc).  Under the core lock. */
+int st_floresta_merge(am_man *m, const char *text, size_t len,
+                       const st_merge_opts *opts, st_merge_result *r);
 
 /*
  * The whole pool as a peers.json document, every peer in id order with our
  * keys: *out (malloc'd, NUL-terminated), *len, *count peers (optional).
  * AM_OK or AM_ERR_NOMEM.  Under the core lock.
  */
-int api_floresta_export(am_man *m, char **out, size_t *len, size_t *count);
+int st_floresta_export(am_man *m, char **out, size_t *len, size_t *count);
 
 /*
  * anchors.json for the peers ids[0..n) (Floresta's dump_utreexo_peers: the
  * same entry format).  AM_ERR_NOTFOUND with *missing = the index of the
  * first unknown id (nothing is produced).  Under the core lock.
  */
-int api_floresta_anchors(am_man *m, const uint64_t *ids, size_t n,
+int st_floresta_anchors(am_man *m, const uint64_t *ids, size_t n,
                          char **out, size_t *len, size_t *missing);
 
 #endif

@@ -1,8 +1,8 @@
 /*
- * api_jfast.c - one element at a time out of a large JSON array (see
- * api_jfast.h).
+ * js_reader.c - one element at a time out of a large JSON array (see
+ * js_reader.h).
  */
-#include "api_jfast.h"
+#include "js_reader.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,15 +19,15 @@ typedef struct block {
     unsigned char *data;        /* right after the header */
 } block;
 
-struct api_jf_reader {
+struct js_reader {
     const char *text;
     size_t len, pos;
     block *first, *cur;         /* the arena; first is kept across resets */
     int started, done, nomem;
-    unsigned flags;             /* API_JF_STRICT */
+    unsigned flags;             /* JS_STRICT */
     const char *err;            /* what went wrong, at err_pos */
     size_t err_pos;
-    api_jf root;                /* a document that is not an array */
+    js_val root;                /* a document that is not an array */
 };
 
 /* ------------------------------------------------------------- arena */
@@ -47,7 +47,7 @@ static block *block_new(size_t cap)
     return b;
 }
 
-static void *arena_alloc(api_jf_reader *r, size_t size)
+static void *arena_alloc(js_reader *r, size_t size)
 {
     block *b = r->cur;
 
@@ -70,12 +70,12 @@ static void *arena_alloc(api_jf_reader *r, size_t size)
 /* The reader and its first block in one allocation (a request body needs
  * no other); the block's header starts at an ALIGN boundary. */
 #define READER_SIZE \
-    ((sizeof(api_jf_reader) + ALIGN - 1) & ~(size_t)(ALIGN - 1))
+    ((sizeof(js_reader) + ALIGN - 1) & ~(size_t)(ALIGN - 1))
 
-static api_jf_reader *reader_new(const char *text, size_t len,
+static js_reader *reader_new(const char *text, size_t len,
                                  size_t first_cap, char *why, size_t why_len)
 {
-    api_jf_reader *r = malloc(READER_SIZE + sizeof(block) + first_cap);
+    js_reader *r = malloc(READER_SIZE + sizeof(block) + first_cap);
     block *b;
 
     if (r == NULL) {
@@ -95,7 +95,7 @@ static api_jf_reader *reader_new(const char *text, size_t len,
 }
 
 /* Forget the previous element; blocks are kept for the next. */
-static void arena_reset(api_jf_reader *r)
+static void arena_reset(js_reader *r)
 {
     for (block *b = r->first; b != NULL; b = b->next)
         b->used = 0;
@@ -104,7 +104,7 @@ static void arena_reset(api_jf_reader *r)
 
 /* ------------------------------------------------------------ parsing */
 
-static int fail(api_jf_reader *r, const char *what)
+static int fail(js_reader *r, const char *what)
 {
     if (r->err == NULL) {
         r->err = what;
@@ -113,7 +113,7 @@ static int fail(api_jf_reader *r, const char *what)
     return -1;
 }
 
-static void skip_ws(api_jf_reader *r)
+static void skip_ws(js_reader *r)
 {
     while (r->pos < r->len) {
         char c = r->text[r->pos];
@@ -123,7 +123,7 @@ static void skip_ws(api_jf_reader *r)
     }
 }
 
-static int parse_value(api_jf_reader *r, api_jf *v, int depth);
+static int parse_value(js_reader *r, js_val *v, int depth);
 
 #define NUL_REFUSED "strings must not contain \\u0000"
 
@@ -201,7 +201,7 @@ static size_t put_utf8(char *o, uint32_t cp)
 }
 
 /* A \u escape at r->pos ('u' already passed); the code point. */
-static int unicode_escape(api_jf_reader *r, uint32_t *cp)
+static int unicode_escape(js_reader *r, uint32_t *cp)
 {
     uint32_t lo;
 
@@ -221,7 +221,7 @@ static int unicode_escape(api_jf_reader *r, uint32_t *cp)
     return 0;
 }
 
-static int escape(api_jf_reader *r, char *o, size_t *n)
+static int escape(js_reader *r, char *o, size_t *n)
 {
     static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
     const char *hit;
@@ -243,13 +243,13 @@ static int escape(api_jf_reader *r, char *o, size_t *n)
     return 0;
 }
 
-static int parse_string_slow(api_jf_reader *r, const char **out,
+static int parse_string_slow(js_reader *r, const char **out,
                              size_t *out_len, int *nul);
 
 /* The string at r->pos ('"') into the arena; *nul: it holds a NUL byte
  * (from \u0000).  Keys, addresses and names are plain ASCII: such a
  * string is found in one pass and copied at once. */
-static int parse_string(api_jf_reader *r, const char **out, size_t *out_len,
+static int parse_string(js_reader *r, const char **out, size_t *out_len,
                         int *nul)
 {
     const unsigned char *t = (const unsigned char *)r->text;
@@ -274,7 +274,7 @@ static int parse_string(api_jf_reader *r, const char **out, size_t *out_len,
 }
 
 /* Escapes, control characters and UTF-8 checked byte by byte. */
-static int parse_string_slow(api_jf_reader *r, const char **out,
+static int parse_string_slow(js_reader *r, const char **out,
                              size_t *out_len, int *nul)
 {
     const char *t = r->text;
@@ -337,7 +337,7 @@ static size_t digits(const char *s, size_t n, size_t i)
 }
 
 /* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
-static int parse_number(api_jf_reader *r, api_jf *v)
+static int parse_number(js_reader *r, js_val *v)
 {
     const char *s = r->text;
     size_t i = r->pos, n = r->len, j;
@@ -363,15 +363,15 @@ static int parse_number(api_jf_reader *r, api_jf *v)
             return fail(r, "invalid number");
         i = j;
     }
-    v->type = API_JF_NUM;
+    v->type = JS_NUM;
     v->text = s + r->pos;
     v->len = i - r->pos;
     r->pos = i;
     return 0;
 }
 
-static int parse_literal(api_jf_reader *r, api_jf *v, const char *word,
-                         api_jf_type type)
+static int parse_literal(js_reader *r, js_val *v, const char *word,
+                         js_type type)
 {
     size_t l = strlen(word);
 
@@ -383,7 +383,7 @@ static int parse_literal(api_jf_reader *r, api_jf *v, const char *word,
 }
 
 /* After a member: ',' (1, more follow) or `close` (0). */
-static int member_end(api_jf_reader *r, char close)
+static int member_end(js_reader *r, char close)
 {
     skip_ws(r);
     if (r->pos < r->len && r->text[r->pos] == ',') {
@@ -398,12 +398,12 @@ static int member_end(api_jf_reader *r, char close)
                                 : "',' or '}' expected");
 }
 
-static int parse_array(api_jf_reader *r, api_jf *v, int depth)
+static int parse_array(js_reader *r, js_val *v, int depth)
 {
-    const api_jf **tail = &v->child;
+    const js_val **tail = &v->child;
     int more;
 
-    v->type = API_JF_ARR;
+    v->type = JS_ARR;
     r->pos++;
     skip_ws(r);
     if (r->pos < r->len && r->text[r->pos] == ']') {
@@ -411,7 +411,7 @@ static int parse_array(api_jf_reader *r, api_jf *v, int depth)
         return 0;
     }
     do {
-        api_jf *m = arena_alloc(r, sizeof *m);
+        js_val *m = arena_alloc(r, sizeof *m);
         if (m == NULL)
             return -1;
         memset(m, 0, sizeof *m);
@@ -424,7 +424,7 @@ static int parse_array(api_jf_reader *r, api_jf *v, int depth)
     return more;
 }
 
-static int parse_member(api_jf_reader *r, api_jf *m, int depth)
+static int parse_member(js_reader *r, js_val *m, int depth)
 {
     size_t klen;
     int nul = 0;
@@ -434,7 +434,7 @@ static int parse_member(api_jf_reader *r, api_jf *m, int depth)
         return fail(r, "a string key expected");
     if (parse_string(r, &m->key, &klen, &nul) != 0)
         return -1;
-    if (nul && (r->flags & API_JF_STRICT))
+    if (nul && (r->flags & JS_STRICT))
         return fail(r, NUL_REFUSED);
     if (nul)
         m->key = "";            /* a key with NUL bytes: no name we use */
@@ -452,14 +452,14 @@ static int key_cmp(const void *a, const void *b)
 
 /* Strict documents: is a key of v repeated?  Small objects pairwise, large
  * ones sorted, so that a body of a million members costs n log n. */
-static int has_duplicate_key(api_jf_reader *r, const api_jf *v)
+static int has_duplicate_key(js_reader *r, const js_val *v)
 {
     const char **keys;
     size_t n = 0;
 
     if (v->len <= 16) {
-        for (const api_jf *a = v->child; a != NULL; a = a->next)
-            for (const api_jf *b = a->next; b != NULL; b = b->next)
+        for (const js_val *a = v->child; a != NULL; a = a->next)
+            for (const js_val *b = a->next; b != NULL; b = b->next)
                 if (strcmp(a->key, b->key) == 0)
                     return 1;
         return 0;
@@ -467,7 +467,7 @@ static int has_duplicate_key(api_jf_reader *r, const api_jf *v)
     keys = arena_alloc(r, v->len * sizeof *keys);
     if (keys == NULL)
         return -1;
-    for (const api_jf *a = v->child; a != NULL; a = a->next)
+    for (const js_val *a = v->child; a != NULL; a = a->next)
         keys[n++] = a->key;
     qsort(keys, n, sizeof *keys, key_cmp);
     for (size_t i = 1; i < n; i++)
@@ -476,12 +476,12 @@ static int has_duplicate_key(api_jf_reader *r, const api_jf *v)
     return 0;
 }
 
-static int parse_object(api_jf_reader *r, api_jf *v, int depth)
+static int parse_object(js_reader *r, js_val *v, int depth)
 {
-    const api_jf **tail = &v->child;
+    const js_val **tail = &v->child;
     int more;
 
-    v->type = API_JF_OBJ;
+    v->type = JS_OBJ;
     r->pos++;
     skip_ws(r);
     if (r->pos < r->len && r->text[r->pos] == '}') {
@@ -489,7 +489,7 @@ static int parse_object(api_jf_reader *r, api_jf *v, int depth)
         return 0;
     }
     do {
-        api_jf *m = arena_alloc(r, sizeof *m);
+        js_val *m = arena_alloc(r, sizeof *m);
         if (m == NULL)
             return -1;
         memset(m, 0, sizeof *m);
@@ -499,7 +499,7 @@ static int parse_object(api_jf_reader *r, api_jf *v, int depth)
         tail = &m->next;
         v->len++;
     } while ((more = member_end(r, '}')) == 1);
-    if (more == 0 && (r->flags & API_JF_STRICT)) {
+    if (more == 0 && (r->flags & JS_STRICT)) {
         int dup = has_duplicate_key(r, v);
         if (dup != 0)
             return dup < 0 ? -1 : fail(r, "duplicate object key");
@@ -507,11 +507,11 @@ static int parse_object(api_jf_reader *r, api_jf *v, int depth)
     return more;
 }
 
-static int parse_value(api_jf_reader *r, api_jf *v, int depth)
+static int parse_value(js_reader *r, js_val *v, int depth)
 {
     char c;
 
-    if (depth > API_JF_MAX_DEPTH)
+    if (depth > JS_MAX_DEPTH)
         return fail(r, "maximum nesting depth reached");
     skip_ws(r);
     if (r->pos >= r->len)
@@ -525,19 +525,19 @@ static int parse_value(api_jf_reader *r, api_jf *v, int depth)
     case '"': {
         int nul = 0, rc;
 
-        v->type = API_JF_STR;
+        v->type = JS_STR;
         rc = parse_string(r, &v->text, &v->len, &nul);
         v->nul = (unsigned char)nul;
-        if (rc == 0 && nul && (r->flags & API_JF_STRICT))
+        if (rc == 0 && nul && (r->flags & JS_STRICT))
             return fail(r, NUL_REFUSED);
         return rc;
     }
     case 't':
-        return parse_literal(r, v, "true", API_JF_TRUE);
+        return parse_literal(r, v, "true", JS_TRUE);
     case 'f':
-        return parse_literal(r, v, "false", API_JF_FALSE);
+        return parse_literal(r, v, "false", JS_FALSE);
     case 'n':
-        return parse_literal(r, v, "null", API_JF_NULL);
+        return parse_literal(r, v, "null", JS_NULL);
     default:
         if (c == '-' || (c >= '0' && c <= '9'))
             return parse_number(r, v);
@@ -547,7 +547,7 @@ static int parse_value(api_jf_reader *r, api_jf *v, int depth)
 
 /* ------------------------------------------------------------- reader */
 
-static int error_out(api_jf_reader *r, char *why, size_t why_len)
+static int error_out(js_reader *r, char *why, size_t why_len)
 {
     size_t line = 1, col = 0;
 
@@ -567,7 +567,7 @@ static int error_out(api_jf_reader *r, char *why, size_t why_len)
     return AM_ERR_MALFORMED;
 }
 
-void api_jf_close(api_jf_reader *r)
+void js_close(js_reader *r)
 {
     block *b, *next;
 
@@ -581,7 +581,7 @@ void api_jf_close(api_jf_reader *r)
 }
 
 /* The rest of the text as one value into r->root: 0, or -1 (r->err). */
-static int parse_document(api_jf_reader *r)
+static int parse_document(js_reader *r)
 {
     if (parse_value(r, &r->root, 0) != 0)
         return -1;
@@ -592,7 +592,7 @@ static int parse_document(api_jf_reader *r)
 }
 
 /* A document that is not an array: valid JSON (AM_ERR_INVAL) or not. */
-static int not_an_array(api_jf_reader *r, char *why, size_t why_len)
+static int not_an_array(js_reader *r, char *why, size_t why_len)
 {
     if (parse_document(r) != 0)
         return error_out(r, why, why_len);
@@ -606,11 +606,11 @@ static size_t first_block_size(size_t len)
     return len < BLOCK_SIZE / 8 ? 1024 + 8 * len : BLOCK_SIZE;
 }
 
-int api_jf_parse(const char *text, size_t len, unsigned flags,
-                 api_jf_reader **out, const api_jf **root, char *why,
+int js_parse(const char *text, size_t len, unsigned flags,
+                 js_reader **out, const js_val **root, char *why,
                  size_t why_len)
 {
-    api_jf_reader *r = reader_new(text, len, first_block_size(len), why,
+    js_reader *r = reader_new(text, len, first_block_size(len), why,
                                   why_len);
     int rc;
 
@@ -626,14 +626,14 @@ int api_jf_parse(const char *text, size_t len, unsigned flags,
         return AM_OK;
     }
     rc = error_out(r, why, why_len);
-    api_jf_close(r);
+    js_close(r);
     return rc;
 }
 
-int api_jf_open(const char *text, size_t len, api_jf_reader **out,
+int js_open(const char *text, size_t len, js_reader **out,
                 char *why, size_t why_len)
 {
-    api_jf_reader *r = reader_new(text, len, BLOCK_SIZE, why, why_len);
+    js_reader *r = reader_new(text, len, BLOCK_SIZE, why, why_len);
     int rc;
 
     *out = NULL;
@@ -646,12 +646,12 @@ int api_jf_open(const char *text, size_t len, api_jf_reader **out,
         return AM_OK;
     }
     rc = not_an_array(r, why, why_len);
-    api_jf_close(r);
+    js_close(r);
     return rc;
 }
 
 /* After ']': only whitespace may follow. */
-static int finish(api_jf_reader *r, char *why, size_t why_len)
+static int finish(js_reader *r, char *why, size_t why_len)
 {
     skip_ws(r);
     if (r->pos < r->len) {
@@ -662,10 +662,10 @@ static int finish(api_jf_reader *r, char *why, size_t why_len)
     return 0;
 }
 
-int api_jf_next(api_jf_reader *r, const api_jf **v, char *why,
+int js_next(js_reader *r, const js_val **v, char *why,
                 size_t why_len)
 {
-    api_jf *e;
+    js_val *e;
 
     if (r->done)
         return 0;
@@ -697,11 +697,11 @@ int api_jf_next(api_jf_reader *r, const api_jf **v, char *why,
 
 /* ---------------------------------------------------------- accessors */
 
-const api_jf *api_jf_get(const api_jf *obj, const char *key)
+const js_val *js_get(const js_val *obj, const char *key)
 {
-    const api_jf *m, *found = NULL;
+    const js_val *m, *found = NULL;
 
-    if (obj == NULL || obj->type != API_JF_OBJ)
+    if (obj == NULL || obj->type != JS_OBJ)
         return NULL;
     for (m = obj->child; m != NULL; m = m->next)
         if (m->key[0] == key[0] && strcmp(m->key, key) == 0)
@@ -709,47 +709,47 @@ const api_jf *api_jf_get(const api_jf *obj, const char *key)
     return found;
 }
 
-static int repeated_later(const api_jf *m)
+static int repeated_later(const js_val *m)
 {
-    for (const api_jf *o = m->next; o != NULL; o = o->next)
+    for (const js_val *o = m->next; o != NULL; o = o->next)
         if (strcmp(o->key, m->key) == 0)
             return 1;
     return 0;
 }
 
-size_t api_jf_size(const api_jf *v)
+size_t js_size(const js_val *v)
 {
     size_t n = 0;
 
     if (v == NULL)
         return 0;
-    if (v->type == API_JF_ARR)
+    if (v->type == JS_ARR)
         return v->len;
-    if (v->type != API_JF_OBJ)
+    if (v->type != JS_OBJ)
         return 0;
-    for (const api_jf *m = v->child; m != NULL; m = m->next)
+    for (const js_val *m = v->child; m != NULL; m = m->next)
         n += !repeated_later(m);
     return n;
 }
 
-const api_jf *api_jf_at(const api_jf *arr, size_t i)
+const js_val *js_at(const js_val *arr, size_t i)
 {
-    const api_jf *m;
+    const js_val *m;
 
-    if (arr == NULL || arr->type != API_JF_ARR)
+    if (arr == NULL || arr->type != JS_ARR)
         return NULL;
     for (m = arr->child; m != NULL && i > 0; m = m->next)
         i--;
     return m;
 }
 
-int api_jf_u64(const api_jf *v, uint64_t min, uint64_t max, uint64_t *out)
+int js_u64(const js_val *v, uint64_t min, uint64_t max, uint64_t *out)
 {
     uint64_t x = 0;
     size_t i = 0;
     int neg;
 
-    if (v == NULL || v->type != API_JF_NUM)
+    if (v == NULL || v->type != JS_NUM)
         return AM_ERR_MALFORMED;
     neg = v->text[0] == '-';
     for (i = (size_t)neg; i < v->len; i++) {
@@ -771,23 +771,23 @@ int api_jf_u64(const api_jf *v, uint64_t min, uint64_t max, uint64_t *out)
     return AM_OK;
 }
 
-int api_jf_i64(const api_jf *v, int64_t min, int64_t max, int64_t *out)
+int js_i64(const js_val *v, int64_t min, int64_t max, int64_t *out)
 {
     uint64_t mag, limit;
     int neg;
 
-    if (v == NULL || v->type != API_JF_NUM)
+    if (v == NULL || v->type != JS_NUM)
         return AM_ERR_MALFORMED;
     neg = v->text[0] == '-';
     /* The magnitude as a u64 (its own checks for fractions and size); the
      * text without its sign is a valid token of the same kind. */
     {
-        api_jf m = *v;
+        js_val m = *v;
         int rc;
 
         m.text += neg;
         m.len -= (size_t)neg;
-        if ((rc = api_jf_u64(&m, 0, UINT64_MAX, &mag)) != AM_OK)
+        if ((rc = js_u64(&m, 0, UINT64_MAX, &mag)) != AM_OK)
             return rc;
     }
     limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
@@ -803,9 +803,9 @@ int api_jf_i64(const api_jf *v, int64_t min, int64_t max, int64_t *out)
     return AM_OK;
 }
 
-const char *api_jf_str(const api_jf *v)
+const char *js_str(const js_val *v)
 {
-    if (v == NULL || v->type != API_JF_STR || v->nul)
+    if (v == NULL || v->type != JS_STR || v->nul)
         return NULL;
     return v->text;
 }

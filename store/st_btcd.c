@@ -1,15 +1,15 @@
 /*
- * api_btcd.c - btcd's peers.json (see api_btcd.h).
+ * st_btcd.c - btcd's peers.json (see st_btcd.h).
  */
-#include "api_btcd.h"
+#include "st_btcd.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "api_jload.h"
+#include "st_jload.h"
 
-#define WHY_MAX API_MERGE_MSG_MAX
+#define WHY_MAX ST_MERGE_MSG_MAX
 #define U32_TIME INT64_C(4294967295)
 
 /* The tried endpoints, sorted, for lookups by address. */
@@ -46,7 +46,7 @@ static int tried_read(const json_t *buckets, tried_set *t)
 
     json_array_foreach(buckets, i, b) {
         json_array_foreach(b, j, k) {
-            const char *s = api_jstr(k);
+            const char *s = st_jstr(k);
             if (s == NULL || am_addr_parse(&a, s, 8333) != AM_OK)
                 continue;
             if (tried_add(t, &a) != AM_OK)
@@ -74,12 +74,12 @@ static int get_time(const json_t *e, const char *key, int64_t *out,
     *out = 0;
     if (v == NULL)
         return 0;
-    if (api_jnum_i64(v, INT64_MIN, INT64_MAX, &t) != AM_OK ||
-        (t != API_BTCD_ZERO_TIME && (t < 0 || t > U32_TIME))) {
+    if (st_jnum_i64(v, INT64_MIN, INT64_MAX, &t) != AM_OK ||
+        (t != ST_BTCD_ZERO_TIME && (t < 0 || t > U32_TIME))) {
         snprintf(why, WHY_MAX, "\"%s\" is not a time", key);
         return -1;
     }
-    *out = t == API_BTCD_ZERO_TIME ? 0 : t;
+    *out = t == ST_BTCD_ZERO_TIME ? 0 : t;
     return 0;
 }
 
@@ -89,14 +89,14 @@ static int get_u64(const json_t *e, const char *key, uint64_t max,
     const json_t *v = json_object_get(e, key);
 
     *out = 0;
-    if (v == NULL || api_jnum_u64(v, 0, max, out) == AM_OK)
+    if (v == NULL || st_jnum_u64(v, 0, max, out) == AM_OK)
         return 0;
     snprintf(why, WHY_MAX, "\"%s\" is not an integer 0..%llu", key,
              (unsigned long long)max);
     return -1;
 }
 
-static void set_state(api_rec *rec, int tried)
+static void set_state(st_rec *rec, int tried)
 {
     if (tried) {
         rec->state = AM_STATE_TRIED;
@@ -110,16 +110,16 @@ static void set_state(api_rec *rec, int tried)
 
 /* One entry: 1 usable, 0 skipped (*code holds nothing then; *skip says
  * why: AM_ERR_TORV2 or AM_ERR_UNKNOWN_NET), -1 error with why (*code). */
-static int read_entry(const json_t *e, const tried_set *tried, api_rec *rec,
-                      char *why, api_code *code, int *skip)
+static int read_entry(const json_t *e, const tried_set *tried, st_rec *rec,
+                      char *why, st_entry_err *code, int *skip)
 {
-    const char *addr = api_jstr(json_object_get(e, "Addr"));
-    const char *src = api_jstr(json_object_get(e, "Src"));
+    const char *addr = st_jstr(json_object_get(e, "Addr"));
+    const char *src = st_jstr(json_object_get(e, "Src"));
     uint64_t attempts, services;
     char detail[WHY_MAX / 2];
     int rc;
 
-    *code = API_BAD_REQUEST;
+    *code = ST_ENTRY_BAD;
     if (!json_is_object(e)) {
         snprintf(why, WHY_MAX, "the entry is not an object");
         return -1;
@@ -135,7 +135,7 @@ static int read_entry(const json_t *e, const tried_set *tried, api_rec *rec,
         return 0;
     }
     if (rc != AM_OK) {
-        *code = API_INVALID_ADDRESS;
+        *code = ST_ENTRY_BAD_ADDRESS;
         snprintf(why, WHY_MAX, "invalid address \"%.60s\": %s", addr, detail);
         return -1;
     }
@@ -155,15 +155,15 @@ static int read_entry(const json_t *e, const tried_set *tried, api_rec *rec,
 }
 
 static int read_entries(const json_t *list, const tried_set *tried,
-                        api_doc *doc, api_merge_result *r)
+                        st_doc *doc, st_merge_result *r)
 {
     char why[WHY_MAX];
-    api_code code;
-    api_ignore reason;
+    st_entry_err code;
+    st_ignore reason;
 
     doc->entries = json_array_size(list);
     for (size_t i = 0; i < doc->entries; i++) {
-        api_rec *rec = api_doc_push(doc, i);
+        st_rec *rec = st_doc_push(doc, i);
         if (rec == NULL)
             return AM_ERR_NOMEM;
         int skip = AM_ERR_UNKNOWN_NET;
@@ -172,24 +172,24 @@ static int read_entries(const json_t *list, const tried_set *tried,
         if (rc == 1)
             continue;
         doc->n--;
-        if (rc == 0 && api_ignore_of(skip, &reason))
-            api_merge_ignore(r, reason);
+        if (rc == 0 && st_ignore_of(skip, &reason))
+            st_merge_ignore(r, reason);
         else
-            api_merge_error_add(r, i, code, "%s", why);
+            st_merge_error_add(r, i, code, "%s", why);
     }
     return AM_OK;
 }
 
-int api_btcd_read(const char *text, size_t len, api_doc *doc,
-                  api_merge_result *r)
+int st_btcd_read(const char *text, size_t len, st_doc *doc,
+                  st_merge_result *r)
 {
     json_t *root;
     char why[WHY_MAX];
     tried_set tried = {NULL, 0, 0};
-    int rc = api_jload(text, len, &root, why, sizeof why);
+    int rc = st_jload(text, len, &root, why, sizeof why);
 
     if (rc != AM_OK) {
-        api_merge_unreadable(r, "%s", why);
+        st_merge_unreadable(r, "%s", why);
         return rc;
     }
     const json_t *list = json_object_get(root, "Addresses");
@@ -197,7 +197,7 @@ int api_btcd_read(const char *text, size_t len, api_doc *doc,
     if (!json_is_object(root) || !json_is_array(list) ||
         (tb != NULL && !json_is_array(tb) && !json_is_null(tb))) {
         json_decref(root);
-        api_merge_unreadable(r, "not a btcd peers.json (an object with an "
+        st_merge_unreadable(r, "not a btcd peers.json (an object with an "
                                 "\"Addresses\" array)");
         return AM_ERR_MALFORMED;
     }
@@ -209,16 +209,16 @@ int api_btcd_read(const char *text, size_t len, api_doc *doc,
     return rc;
 }
 
-int api_btcd_merge(am_man *m, const char *text, size_t len,
-                   const api_merge_opts *opts, api_merge_result *r)
+int st_btcd_merge(am_man *m, const char *text, size_t len,
+                   const st_merge_opts *opts, st_merge_result *r)
 {
-    api_doc doc;
+    st_doc doc;
     int rc;
 
-    api_doc_init(&doc);
-    rc = api_btcd_read(text, len, &doc, r);
+    st_doc_init(&doc);
+    rc = st_btcd_read(text, len, &doc, r);
     if (rc == AM_OK)
-        rc = api_merge_doc(m, &doc, opts, r);
-    api_doc_free(&doc);
+        rc = st_merge_doc(m, &doc, opts, r);
+    st_doc_free(&doc);
     return rc;
 }

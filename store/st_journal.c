@@ -1,7 +1,7 @@
 /*
- * api_journal.c - journal records, framing and replay (see api_journal.h).
+ * st_journal.c - journal records, framing and replay (see st_journal.h).
  */
-#include "api_journal.h"
+#include "st_journal.h"
 
 #include <errno.h>
 #include <string.h>
@@ -80,7 +80,7 @@ static const uint32_t crc_table[256] = {
     0xb40bbe37u, 0xc30c8ea1u, 0x5a05df1bu, 0x2d02ef8du,
 };
 
-uint32_t api_crc32(const void *p, size_t n)
+uint32_t st_crc32(const void *p, size_t n)
 {
     const uint8_t *s = p;
     uint32_t c = 0xffffffffu;
@@ -92,13 +92,13 @@ uint32_t api_crc32(const void *p, size_t n)
 
 /* ------------------------------------------------------------ records */
 
-int api_jrec_peer(am_man *m, uint64_t id, api_jrec *out)
+int st_jrec_peer(am_man *m, uint64_t id, st_jrec *out)
 {
     am_state stored;
     int rc;
 
     memset(out, 0, sizeof *out);
-    out->type = API_J_UPSERT;
+    out->type = ST_J_UPSERT;
     if ((rc = am_get(m, id, &out->peer)) != AM_OK ||
         (rc = am_place_of(m, id, &out->place)) != AM_OK ||
         (rc = am_stored_state(m, id, &stored)) != AM_OK)
@@ -107,41 +107,41 @@ int api_jrec_peer(am_man *m, uint64_t id, api_jrec *out)
     return AM_OK;
 }
 
-void api_jrec_remove(uint64_t id, api_jrec *out)
+void st_jrec_remove(uint64_t id, st_jrec *out)
 {
     memset(out, 0, sizeof *out);
-    out->type = API_J_REMOVE;
+    out->type = ST_J_REMOVE;
     out->id = id;
 }
 
-void api_jrec_ban(const am_ban *b, api_jrec *out)
+void st_jrec_ban(const am_ban *b, st_jrec *out)
 {
     memset(out, 0, sizeof *out);
-    out->type = API_J_BAN;
+    out->type = ST_J_BAN;
     out->ban = *b;
 }
 
-void api_jrec_unban(const am_subnet *t, api_jrec *out)
+void st_jrec_unban(const am_subnet *t, st_jrec *out)
 {
     memset(out, 0, sizeof *out);
-    out->type = API_J_UNBAN;
+    out->type = ST_J_UNBAN;
     out->ban.target = *t;
 }
 
-void api_jrec_unban_all(api_jrec *out)
+void st_jrec_unban_all(st_jrec *out)
 {
     memset(out, 0, sizeof *out);
-    out->type = API_J_UNBAN_ALL;
+    out->type = ST_J_UNBAN_ALL;
 }
 
 /* ----------------------------------------------------------- encoding */
 
 typedef struct wcur {
-    uint8_t buf[API_JOURNAL_MAX_REC];
+    uint8_t buf[ST_JOURNAL_MAX_REC];
     size_t n;
 } wcur;
 
-/* Records are far below API_JOURNAL_MAX_REC: the bound is a guard only. */
+/* Records are far below ST_JOURNAL_MAX_REC: the bound is a guard only. */
 static void put(wcur *w, const void *p, size_t n)
 {
     if (n > sizeof w->buf - w->n)
@@ -172,7 +172,7 @@ static void put_subnet(wcur *w, const am_subnet *s)
     put_uint(w, s->prefix, 2);
 }
 
-static void encode_upsert(wcur *w, const api_jrec *r)
+static void encode_upsert(wcur *w, const st_jrec *r)
 {
     const am_peer *p = &r->peer;
 
@@ -197,7 +197,7 @@ static void encode_upsert(wcur *w, const api_jrec *r)
     }
 }
 
-void api_journal_encode(api_buf *b, const api_jrec *r)
+void st_journal_encode(js_buf *b, const st_jrec *r)
 {
     wcur w;
     size_t rlen;
@@ -206,13 +206,13 @@ void api_journal_encode(api_buf *b, const api_jrec *r)
     w.n = 0;
     put_uint(&w, (uint64_t)r->type, 1);
     switch (r->type) {
-    case API_J_UPSERT:
+    case ST_J_UPSERT:
         encode_upsert(&w, r);
         break;
-    case API_J_REMOVE:
+    case ST_J_REMOVE:
         put_uint(&w, r->id, 8);
         break;
-    case API_J_BAN:
+    case ST_J_BAN:
         put_subnet(&w, &r->ban.target);
         put_uint(&w, (uint64_t)r->ban.until, 8);
         put_uint(&w, (uint64_t)r->ban.created, 8);
@@ -220,19 +220,19 @@ void api_journal_encode(api_buf *b, const api_jrec *r)
         put_uint(&w, rlen, 2);
         put(&w, r->ban.reason, rlen);
         break;
-    case API_J_UNBAN:
+    case ST_J_UNBAN:
         put_subnet(&w, &r->ban.target);
         break;
-    case API_J_UNBAN_ALL:
+    case ST_J_UNBAN_ALL:
         break;
     }
-    uint32_t crc = api_crc32(w.buf, w.n);
+    uint32_t crc = st_crc32(w.buf, w.n);
     for (int i = 0; i < 4; i++) {
         head[i] = (uint8_t)(w.n >> (8 * i));
         head[4 + i] = (uint8_t)(crc >> (8 * i));
     }
-    api_buf_put(b, head, sizeof head);
-    api_buf_put(b, w.buf, w.n);
+    js_buf_put(b, head, sizeof head);
+    js_buf_put(b, w.buf, w.n);
 }
 
 /* ----------------------------------------------------------- decoding */
@@ -286,7 +286,7 @@ static void get_subnet(rcur *c, am_subnet *s)
         c->bad = 1;
 }
 
-static void decode_upsert(rcur *c, api_jrec *r)
+static void decode_upsert(rcur *c, st_jrec *r)
 {
     am_peer *p = &r->peer;
 
@@ -318,21 +318,21 @@ static void decode_upsert(rcur *c, api_jrec *r)
 }
 
 /* A payload whose CRC matched; 0 when its contents are well-formed. */
-static int decode(const uint8_t *p, size_t n, api_jrec *r)
+static int decode(const uint8_t *p, size_t n, st_jrec *r)
 {
     rcur c = {p, n, 0, 0};
     size_t rlen;
 
     memset(r, 0, sizeof *r);
-    r->type = (api_jtype)get_uint(&c, 1);
+    r->type = (st_jtype)get_uint(&c, 1);
     switch (r->type) {
-    case API_J_UPSERT:
+    case ST_J_UPSERT:
         decode_upsert(&c, r);
         break;
-    case API_J_REMOVE:
+    case ST_J_REMOVE:
         r->id = get_uint(&c, 8);
         break;
-    case API_J_BAN:
+    case ST_J_BAN:
         get_subnet(&c, &r->ban.target);
         r->ban.until = (int64_t)get_uint(&c, 8);
         r->ban.created = (int64_t)get_uint(&c, 8);
@@ -341,10 +341,10 @@ static int decode(const uint8_t *p, size_t n, api_jrec *r)
             return -1;
         get_bytes(&c, r->ban.reason, rlen);
         break;
-    case API_J_UNBAN:
+    case ST_J_UNBAN:
         get_subnet(&c, &r->ban.target);
         break;
-    case API_J_UNBAN_ALL:
+    case ST_J_UNBAN_ALL:
         break;
     default:
         return -1;
@@ -366,29 +366,29 @@ static int all_zero(const uint8_t *p, size_t n)
     return 1;
 }
 
-api_jread api_journal_next(const uint8_t *data, size_t len, size_t *off,
-                           api_jrec *out)
+st_jread st_journal_next(const uint8_t *data, size_t len, size_t *off,
+                           st_jrec *out)
 {
     size_t rem = len - *off;
     const uint8_t *p = data + *off;
 
     if (rem == 0)
-        return API_JREAD_END;
+        return ST_JREAD_END;
     /* A crash can leave a prefix of our bytes, or zeros the filesystem
      * allocated for them: both are a torn tail. */
     if (rem < 8 || all_zero(p, rem))
-        return API_JREAD_TORN;
+        return ST_JREAD_TORN;
     uint32_t rlen = le32(p), crc = le32(p + 4);
-    if (rlen == 0 || rlen > API_JOURNAL_MAX_REC)
-        return API_JREAD_CORRUPT;
+    if (rlen == 0 || rlen > ST_JOURNAL_MAX_REC)
+        return ST_JREAD_CORRUPT;
     if ((size_t)rlen > rem - 8)
-        return API_JREAD_TORN;
-    if (api_crc32(p + 8, rlen) != crc)
-        return (size_t)rlen == rem - 8 ? API_JREAD_TORN : API_JREAD_CORRUPT;
+        return ST_JREAD_TORN;
+    if (st_crc32(p + 8, rlen) != crc)
+        return (size_t)rlen == rem - 8 ? ST_JREAD_TORN : ST_JREAD_CORRUPT;
     if (decode(p + 8, rlen, out) != 0)
-        return API_JREAD_CORRUPT;
+        return ST_JREAD_CORRUPT;
     *off += 8 + (size_t)rlen;
-    return API_JREAD_OK;
+    return ST_JREAD_OK;
 }
 
 /* ------------------------------------------------------------- replay */
@@ -433,7 +433,7 @@ static void evict(am_man *m, uint64_t o, int tried, uint32_t b, uint32_t s)
         am_restore(m, &p, &pl);
 }
 
-static int apply_upsert(am_man *m, const api_jrec *r, int places_valid)
+static int apply_upsert(am_man *m, const st_jrec *r, int places_valid)
 {
     am_peer old;
     uint64_t o;
@@ -455,56 +455,56 @@ static int apply_upsert(am_man *m, const api_jrec *r, int places_valid)
     return am_restore(m, &r->peer, &r->place);
 }
 
-int api_journal_apply(am_man *m, const api_jrec *r, int places_valid)
+int st_journal_apply(am_man *m, const st_jrec *r, int places_valid)
 {
     int rc;
 
     switch (r->type) {
-    case API_J_UPSERT:
+    case ST_J_UPSERT:
         return apply_upsert(m, r, places_valid);
-    case API_J_REMOVE:
+    case ST_J_REMOVE:
         if (r->id > 0 && r->id <= AM_ID_MAX)
             am_id_floor(m, r->id + 1);
         rc = am_remove(m, r->id);
         return rc == AM_ERR_NOTFOUND ? AM_OK : rc;
-    case API_J_BAN:
+    case ST_J_BAN:
         rc = am_ban_restore(m, &r->ban);
         return rc == AM_ERR_RANGE ? AM_OK : rc;    /* expired since */
-    case API_J_UNBAN:
+    case ST_J_UNBAN:
         rc = am_ban_remove(m, &r->ban.target);
         return rc == AM_ERR_NOTFOUND ? AM_OK : rc;
-    case API_J_UNBAN_ALL:
+    case ST_J_UNBAN_ALL:
         am_ban_clear(m);
         return AM_OK;
     }
     return AM_ERR_INVAL;
 }
 
-int api_journal_replay(am_man *m, const uint8_t *data, size_t len,
-                       int places_valid, api_replay *out)
+int st_journal_replay(am_man *m, const uint8_t *data, size_t len,
+                       int places_valid, st_replay *out)
 {
-    api_jrec r;
-    size_t off = API_JOURNAL_HDR;
+    st_jrec r;
+    size_t off = ST_JOURNAL_HDR;
 
     memset(out, 0, sizeof *out);
-    if (len < API_JOURNAL_HDR) {
-        if (len > 0 && memcmp(data, API_JOURNAL_MAGIC, len) != 0) {
+    if (len < ST_JOURNAL_HDR) {
+        if (len > 0 && memcmp(data, ST_JOURNAL_MAGIC, len) != 0) {
             out->bad_header = 1;
             return AM_ERR_MALFORMED;
         }
-        out->status = API_JREAD_TORN;
+        out->status = ST_JREAD_TORN;
         return AM_OK;
     }
-    if (memcmp(data, API_JOURNAL_MAGIC, API_JOURNAL_HDR) != 0) {
+    if (memcmp(data, ST_JOURNAL_MAGIC, ST_JOURNAL_HDR) != 0) {
         out->bad_header = 1;
         return AM_ERR_MALFORMED;
     }
     for (;;) {
-        out->status = api_journal_next(data, len, &off, &r);
-        if (out->status != API_JREAD_OK)
+        out->status = st_journal_next(data, len, &off, &r);
+        if (out->status != ST_JREAD_OK)
             break;
         out->records++;
-        int rc = api_journal_apply(m, &r, places_valid);
+        int rc = st_journal_apply(m, &r, places_valid);
         if (rc == AM_ERR_NOMEM)
             return rc;
         if (rc != AM_OK)
@@ -514,7 +514,7 @@ int api_journal_replay(am_man *m, const uint8_t *data, size_t len,
     return AM_OK;
 }
 
-int api_journal_write(int fd, const void *p, size_t n, int do_fsync)
+int st_journal_write(int fd, const void *p, size_t n, int do_fsync)
 {
     const char *s = p;
 

@@ -1,14 +1,14 @@
 /*
- * api_jload.c - JSON documents with exact integers (see api_jload.h).
+ * st_jload.c - JSON documents with exact integers (see st_jload.h).
  */
-#include "api_jload.h"
+#include "st_jload.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "am_error.h"
-#include "api_buf.h"
+#include "js_buf.h"
 
 #define MARK '\0'
 
@@ -84,12 +84,12 @@ static int fits_int64(const char *s, size_t len)
 
 /* Copy text to *out with the numbers jansson cannot keep marked; *out is
  * NULL when nothing needed marking. */
-static int mark_numbers(const char *text, size_t len, api_buf *out)
+static int mark_numbers(const char *text, size_t len, js_buf *out)
 {
     size_t i = 0, copied = 0;
     int marked = 0;
 
-    api_buf_init(out);
+    js_buf_init(out);
     while (i < len) {
         char c = text[i];
         size_t tl;
@@ -109,31 +109,31 @@ static int mark_numbers(const char *text, size_t len, api_buf *out)
             i += tl ? tl : 1;
             continue;
         }
-        api_buf_put(out, text + copied, i - copied);
-        api_buf_puts(out, "\"\\u0000");
-        api_buf_put(out, text + i, tl);
-        api_buf_putc(out, '"');
+        js_buf_put(out, text + copied, i - copied);
+        js_buf_puts(out, "\"\\u0000");
+        js_buf_put(out, text + i, tl);
+        js_buf_putc(out, '"');
         i += tl;
         copied = i;
         marked = 1;
     }
     if (!marked)
         return AM_OK;
-    api_buf_put(out, text + copied, len - copied);
+    js_buf_put(out, text + copied, len - copied);
     return out->failed ? AM_ERR_NOMEM : AM_OK;
 }
 
-int api_jload(const char *text, size_t len, json_t **out, char *why,
+int st_jload(const char *text, size_t len, json_t **out, char *why,
               size_t why_len)
 {
-    api_buf marked;
+    js_buf marked;
     json_error_t jerr;
     int rc;
 
     *out = NULL;
     rc = mark_numbers(text, len, &marked);
     if (rc != AM_OK) {
-        api_buf_free(&marked);
+        js_buf_free(&marked);
         snprintf(why, why_len, "out of memory");
         return rc;
     }
@@ -142,7 +142,7 @@ int api_jload(const char *text, size_t len, json_t **out, char *why,
                           JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
     else
         *out = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
-    api_buf_free(&marked);
+    js_buf_free(&marked);
     if (*out == NULL) {
         snprintf(why, why_len, "not JSON: %s (line %d, column %d)", jerr.text,
                  jerr.line, jerr.column);
@@ -180,7 +180,7 @@ static int parse_digits(const char *s, uint64_t *out)
     return AM_OK;
 }
 
-int api_jnum_u64(const json_t *v, uint64_t min, uint64_t max, uint64_t *out)
+int st_jnum_u64(const json_t *v, uint64_t min, uint64_t max, uint64_t *out)
 {
     uint64_t x;
     const char *t;
@@ -206,7 +206,7 @@ int api_jnum_u64(const json_t *v, uint64_t min, uint64_t max, uint64_t *out)
     return AM_OK;
 }
 
-int api_jnum_i64(const json_t *v, int64_t min, int64_t max, int64_t *out)
+int st_jnum_i64(const json_t *v, int64_t min, int64_t max, int64_t *out)
 {
     const char *t;
     uint64_t dummy;
@@ -225,7 +225,7 @@ int api_jnum_i64(const json_t *v, int64_t min, int64_t max, int64_t *out)
     return rc == AM_ERR_MALFORMED ? rc : AM_ERR_RANGE;
 }
 
-const char *api_jstr(const json_t *v)
+const char *st_jstr(const json_t *v)
 {
     if (!json_is_string(v) || marked_text(v) != NULL)
         return NULL;

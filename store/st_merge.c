@@ -1,7 +1,7 @@
 /*
- * api_merge.c - applying read peer records to the core (see api_merge.h).
+ * st_merge.c - applying read peer records to the core (see st_merge.h).
  */
-#include "api_merge.h"
+#include "st_merge.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -15,20 +15,20 @@
 
 /* ---------------------------------------------------------------- docs */
 
-void api_doc_init(api_doc *d)
+void st_doc_init(st_doc *d)
 {
     memset(d, 0, sizeof *d);
 }
 
-void api_doc_free(api_doc *d)
+void st_doc_free(st_doc *d)
 {
     free(d->recs);
-    api_doc_init(d);
+    st_doc_init(d);
 }
 
-int api_doc_reserve(api_doc *d, size_t n)
+int st_doc_reserve(st_doc *d, size_t n)
 {
-    api_rec *recs;
+    st_rec *recs;
 
     if (n <= d->cap)
         return AM_OK;
@@ -42,17 +42,17 @@ int api_doc_reserve(api_doc *d, size_t n)
     return AM_OK;
 }
 
-api_rec *api_doc_push(api_doc *d, size_t index)
+st_rec *st_doc_push(st_doc *d, size_t index)
 {
     if (d->n == d->cap) {
         size_t cap = d->cap ? d->cap * 2 : 64;
-        api_rec *recs = realloc(d->recs, cap * sizeof *recs);
+        st_rec *recs = realloc(d->recs, cap * sizeof *recs);
         if (recs == NULL)
             return NULL;
         d->recs = recs;
         d->cap = cap;
     }
-    api_rec *r = &d->recs[d->n++];
+    st_rec *r = &d->recs[d->n++];
     memset(r, 0, sizeof *r);
     r->index = index;
     return r;
@@ -60,34 +60,45 @@ api_rec *api_doc_push(api_doc *d, size_t index)
 
 /* -------------------------------------------------------------- results */
 
-void api_merge_result_init(api_merge_result *r)
+void st_merge_result_init(st_merge_result *r)
 {
     memset(r, 0, sizeof *r);
 }
 
-void api_merge_result_free(api_merge_result *r)
+void st_merge_result_free(st_merge_result *r)
 {
     free(r->errors);
-    api_merge_result_init(r);
+    st_merge_result_init(r);
 }
 
-void api_merge_error_add(api_merge_result *r, size_t index, api_code code,
+const char *st_entry_err_name(st_entry_err e)
+{
+    switch (e) {
+    case ST_ENTRY_BAD:
+        return "bad_request";
+    case ST_ENTRY_BAD_ADDRESS:
+        return "invalid_address";
+    }
+    return "bad_request";
+}
+
+void st_merge_error_add(st_merge_result *r, size_t index, st_entry_err code,
                          const char *fmt, ...)
 {
     va_list ap;
 
     r->n_errors++;
-    if (r->errors_kept == API_MERGE_MAX_ERRORS)
+    if (r->errors_kept == ST_MERGE_MAX_ERRORS)
         return;
     if (r->errors_kept == r->errors_cap) {
         size_t cap = r->errors_cap ? r->errors_cap * 2 : 16;
-        api_merge_error *e = realloc(r->errors, cap * sizeof *e);
+        st_merge_error *e = realloc(r->errors, cap * sizeof *e);
         if (e == NULL)
             return;     /* counted, not detailed: the answer stays valid */
         r->errors = e;
         r->errors_cap = cap;
     }
-    api_merge_error *e = &r->errors[r->errors_kept++];
+    st_merge_error *e = &r->errors[r->errors_kept++];
     e->index = index;
     e->code = code;
     va_start(ap, fmt);
@@ -95,12 +106,12 @@ void api_merge_error_add(api_merge_result *r, size_t index, api_code code,
     va_end(ap);
 }
 
-void api_merge_ignore(api_merge_result *r, api_ignore why)
+void st_merge_ignore(st_merge_result *r, st_ignore why)
 {
-    api_ignore_count(&r->ignored, r->ignored_by, why);
+    st_ignore_count(&r->ignored, r->ignored_by, why);
 }
 
-void api_merge_unreadable(api_merge_result *r, const char *fmt, ...)
+void st_merge_unreadable(st_merge_result *r, const char *fmt, ...)
 {
     va_list ap;
 
@@ -110,55 +121,55 @@ void api_merge_unreadable(api_merge_result *r, const char *fmt, ...)
     va_end(ap);
 }
 
-void api_merge_result_write(api_jw *w, const api_merge_result *r)
+void st_merge_result_write(js_w *w, const st_merge_result *r)
 {
-    api_jw_object(w);
-    api_jw_ku64(w, "added", r->added);
-    api_jw_ku64(w, "updated", r->updated);
-    api_ignored_write(w, r->ignored, r->ignored_by);
-    api_jw_key(w, "errors");
-    api_jw_array(w);
+    js_w_object(w);
+    js_w_ku64(w, "added", r->added);
+    js_w_ku64(w, "updated", r->updated);
+    st_ignored_write(w, r->ignored, r->ignored_by);
+    js_w_key(w, "errors");
+    js_w_array(w);
     for (size_t i = 0; i < r->errors_kept; i++) {
-        api_jw_object(w);
-        api_jw_ku64(w, "index", r->errors[i].index);
-        api_jw_kstr(w, "code", api_code_name(r->errors[i].code));
-        api_jw_kstr(w, "message", r->errors[i].message);
-        api_jw_object_end(w);
+        js_w_object(w);
+        js_w_ku64(w, "index", r->errors[i].index);
+        js_w_kstr(w, "code", st_entry_err_name(r->errors[i].code));
+        js_w_kstr(w, "message", r->errors[i].message);
+        js_w_object_end(w);
     }
-    api_jw_array_end(w);
-    api_jw_object_end(w);
+    js_w_array_end(w);
+    js_w_object_end(w);
 }
 
 /* ---------------------------------------------------------------- merge */
 
-int64_t api_merge_fix_time(int64_t time, int64_t now)
+int64_t st_merge_fix_time(int64_t time, int64_t now)
 {
     if (time <= OLD_TIME_FLOOR || time > now + MAX_FUTURE)
         return now - BOGUS_TIME_AGE;
     return time;
 }
 
-static int changed(const api_merge_opts *o, am_man *m, uint64_t id,
+static int changed(const st_merge_opts *o, am_man *m, uint64_t id,
                    const am_ban *ban)
 {
     return o->on_change ? o->on_change(o->ctx, m, id, ban) : AM_OK;
 }
 
 /* Floresta's Banned(t) with t ahead: ban that one address until t. */
-static int merge_ban(am_man *m, const api_rec *rec, const api_merge_opts *o,
-                     api_merge_result *r)
+static int merge_ban(am_man *m, const st_rec *rec, const st_merge_opts *o,
+                     st_merge_result *r)
 {
     am_subnet t;
     am_ban ban;
 
-    api_merge_ignore(r, API_IGN_BANNED_ENTRY);
+    st_merge_ignore(r, ST_IGN_BANNED_ENTRY);
     if (am_is_banned(m, &rec->addr))
         return AM_OK;       /* already covered: never shorten a longer ban */
     memset(&t, 0, sizeof t);
     t.base = rec->addr;
     t.base.port = 0;
     t.prefix = (uint16_t)(8 * am_net_len(rec->addr.net));
-    if (am_ban_add(m, &t, rec->ban_until, API_BAN_REASON_IMPORTED, &ban) !=
+    if (am_ban_add(m, &t, rec->ban_until, ST_BAN_REASON_IMPORTED, &ban) !=
         AM_OK)
         return AM_OK;
     r->bans++;
@@ -166,29 +177,29 @@ static int merge_ban(am_man *m, const api_rec *rec, const api_merge_opts *o,
 }
 
 /* The record's host:port for a message ("?" when it cannot be written). */
-static void rec_endpoint(const api_rec *rec, char ep[AM_ADDR_STRLEN])
+static void rec_endpoint(const st_rec *rec, char ep[AM_ADDR_STRLEN])
 {
     if (am_addr_format_endpoint(&rec->addr, ep, AM_ADDR_STRLEN) != AM_OK)
         snprintf(ep, AM_ADDR_STRLEN, "?");
 }
 
-static void merge_failed(api_merge_result *r, const api_rec *rec, int rc,
+static void merge_failed(st_merge_result *r, const st_rec *rec, int rc,
                          const char *what)
 {
     char ep[AM_ADDR_STRLEN];
 
     rec_endpoint(rec, ep);
-    api_merge_error_add(r, rec->index, API_BAD_REQUEST, "%s %s: %s", what, ep,
+    st_merge_error_add(r, rec->index, ST_ENTRY_BAD, "%s %s: %s", what, ep,
                         am_strerror(rc));
 }
 
 /* Count what am_add / am_restore answered for rec: done (*done, e.g.
  * added, grows), ignored for a reason, or an error. */
-static int merge_outcome(am_man *m, const api_rec *rec, int rc, uint64_t id,
-                         const api_merge_opts *o, api_merge_result *r,
+static int merge_outcome(am_man *m, const st_rec *rec, int rc, uint64_t id,
+                         const st_merge_opts *o, st_merge_result *r,
                          size_t *done, const char *what)
 {
-    api_ignore why;
+    st_ignore why;
 
     if (rc == AM_OK) {
         (*done)++;
@@ -196,16 +207,16 @@ static int merge_outcome(am_man *m, const api_rec *rec, int rc, uint64_t id,
     }
     if (rc == AM_ERR_NOMEM)
         return rc;
-    if (api_ignore_of(rc, &why))
-        api_merge_ignore(r, why);
+    if (st_ignore_of(rc, &why))
+        st_merge_ignore(r, why);
     else
         merge_failed(r, rec, rc, what);
     return AM_OK;
 }
 
 /* A known endpoint: Core's add on a known address. */
-static int merge_known(am_man *m, const api_rec *rec, int64_t time,
-                       const api_merge_opts *o, api_merge_result *r)
+static int merge_known(am_man *m, const st_rec *rec, int64_t time,
+                       const st_merge_opts *o, st_merge_result *r)
 {
     int is_new = 0;
     uint64_t id = 0;
@@ -215,7 +226,7 @@ static int merge_known(am_man *m, const api_rec *rec, int64_t time,
     return merge_outcome(m, rec, rc, id, o, r, &r->updated, "cannot update");
 }
 
-static void rec_to_peer(const api_rec *rec, int64_t time, am_peer *p)
+static void rec_to_peer(const st_rec *rec, int64_t time, am_peer *p)
 {
     memset(p, 0, sizeof *p);
     p->addr = rec->addr;
@@ -233,8 +244,8 @@ static void rec_to_peer(const api_rec *rec, int64_t time, am_peer *p)
 }
 
 /* A new endpoint: restore it, with its own id and slots when it is ours. */
-static int merge_new(am_man *m, const api_rec *rec, int64_t time,
-                     const api_merge_opts *o, api_merge_result *r)
+static int merge_new(am_man *m, const st_rec *rec, int64_t time,
+                     const st_merge_opts *o, st_merge_result *r)
 {
     am_peer p, other;
     am_stats st;
@@ -263,26 +274,26 @@ static int merge_new(am_man *m, const api_rec *rec, int64_t time,
     return merge_outcome(m, rec, rc, p.id, o, r, &r->added, "cannot add");
 }
 
-static int merge_one(am_man *m, const api_rec *rec, const api_merge_opts *o,
-                     api_merge_result *r)
+static int merge_one(am_man *m, const st_rec *rec, const st_merge_opts *o,
+                     st_merge_result *r)
 {
     int64_t now = am_now(m);
     int keep_banned = o->snapshot && rec->ours;
     /* Our own entries carry their exact time, 0 included (a terrible
      * peer must stay terrible across a restart). */
     int64_t time = rec->ours && rec->time >= 0
-                       ? rec->time : api_merge_fix_time(rec->time, now);
+                       ? rec->time : st_merge_fix_time(rec->time, now);
     am_peer known;
 
     if (!am_addr_port_usable(&rec->addr)) {
         char ep[AM_ADDR_STRLEN];
         rec_endpoint(rec, ep);
-        api_merge_error_add(r, rec->index, API_INVALID_ADDRESS,
+        st_merge_error_add(r, rec->index, ST_ENTRY_BAD_ADDRESS,
                             "address %s is not valid: port 0", ep);
         return AM_OK;
     }
     if (!am_addr_is_routable(&rec->addr)) {
-        api_merge_ignore(r, API_IGN_UNROUTABLE);
+        st_merge_ignore(r, ST_IGN_UNROUTABLE);
         return AM_OK;
     }
     if (rec->ban_until > now && !rec->ours)
@@ -290,25 +301,25 @@ static int merge_one(am_man *m, const api_rec *rec, const api_merge_opts *o,
     if (am_find(m, &rec->addr, &known) == AM_OK)
         return merge_known(m, rec, time, o, r);
     if (!keep_banned && am_is_banned(m, &rec->addr)) {
-        api_merge_ignore(r, API_IGN_BANNED);
+        st_merge_ignore(r, ST_IGN_BANNED);
         return AM_OK;
     }
     return merge_new(m, rec, time, o, r);
 }
 
-int api_merge_doc(am_man *m, const api_doc *d, const api_merge_opts *opts,
-                  api_merge_result *r)
+int st_merge_doc(am_man *m, const st_doc *d, const st_merge_opts *opts,
+                  st_merge_result *r)
 {
-    api_merge_opts none;
+    st_merge_opts none;
 
     if (opts == NULL) {
         memset(&none, 0, sizeof none);
         opts = &none;
     }
     for (size_t i = 0; i < d->n; i++) {
-        const api_rec *rec = &d->recs[i];
-        if ((opts->pass == API_MERGE_OURS && !rec->ours) ||
-            (opts->pass == API_MERGE_FOREIGN && rec->ours))
+        const st_rec *rec = &d->recs[i];
+        if ((opts->pass == ST_MERGE_OURS && !rec->ours) ||
+            (opts->pass == ST_MERGE_FOREIGN && rec->ours))
             continue;
         int rc = merge_one(m, rec, opts, r);
         if (rc != AM_OK)

@@ -1,7 +1,7 @@
 /*
- * api_store.c - the data directory (see api_store.h).
+ * st_store.c - the data directory (see st_store.h).
  */
-#include "api_store.h"
+#include "st_store.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -19,20 +19,20 @@
 #include <unistd.h>
 
 #include "addrman_persist.h"
-#include "api_bansfile.h"
-#include "api_floresta.h"
-#include "api_fsio.h"
-#include "api_journal.h"
-#include "api_meta.h"
+#include "st_bansfile.h"
+#include "st_floresta.h"
+#include "st_fsio.h"
+#include "st_journal.h"
+#include "st_meta.h"
 
 #define WHY 256
 #define JOURNAL_PREFIX "journal."
 
-struct api_store {
+struct st_store {
     char *dir;                  /* realpath */
     int dirfd, lockfd;
-    api_store_opts opts;
-    api_meta meta;
+    st_store_opts opts;
+    st_meta meta;
     int meta_ok;                /* addrmand.json was read, not created */
     size_t config_corrupt;      /* files set aside before the load */
     int configured, loaded;
@@ -41,17 +41,17 @@ struct api_store {
     int jfd;                    /* current journal, -1: none */
     uint64_t gen;               /* its generation */
     int jbroken;                /* a failed append could not be undone */
-    api_buf pending;            /* encoded records not yet written */
+    js_buf pending;            /* encoded records not yet written */
     size_t pending_records;
     int batch;
-    api_store_stats st;
+    st_store_stats st;
     char problem[WHY * 2];
 
     pthread_mutex_t save_mu;    /* one snapshot commit at a time */
     uint64_t committed_gen;
 };
 
-struct api_snapshot {
+struct st_snapshot {
     uint64_t gen;
     size_t count;
     char *peers, *bans, *meta;
@@ -60,7 +60,7 @@ struct api_snapshot {
 
 /* ------------------------------------------------------------ problems */
 
-static void log_line(api_store *s, const char *msg)
+static void log_line(st_store *s, const char *msg)
 {
     if (s->opts.log)
         s->opts.log(s->opts.log_ctx, msg);
@@ -69,7 +69,7 @@ static void log_line(api_store *s, const char *msg)
 }
 
 /* Report a problem of the directory (takes the store's mutex). */
-static void report(api_store *s, int corrupt, const char *fmt, ...)
+static void report(st_store *s, int corrupt, const char *fmt, ...)
 {
     char msg[WHY * 2];
     va_list ap;
@@ -86,16 +86,16 @@ static void report(api_store *s, int corrupt, const char *fmt, ...)
 }
 
 /* A file that cannot be read: rename it aside, never overwrite it. */
-static void set_aside(api_store *s, const char *name, const char *reason,
-                      api_store_report *rep)
+static void set_aside(st_store *s, const char *name, const char *reason,
+                      st_store_report *rep)
 {
-    char aside[API_FS_NAME_MAX + 64], why[WHY];
+    char aside[ST_FS_NAME_MAX + 64], why[WHY];
     size_t nl = strlen(name);
 
-    /* Reasons from api_fs_read start with the name already. */
+    /* Reasons from st_fs_read start with the name already. */
     if (strncmp(reason, name, nl) == 0 && strncmp(reason + nl, ": ", 2) == 0)
         reason += nl + 2;
-    if (api_fs_set_aside(s->dirfd, name, (int64_t)time(NULL), aside,
+    if (st_fs_set_aside(s->dirfd, name, (int64_t)time(NULL), aside,
                          sizeof aside, why, sizeof why) == AM_OK)
         report(s, 1, "%s: %s; renamed to %s", name, reason, aside);
     else
@@ -106,10 +106,10 @@ static void set_aside(api_store *s, const char *name, const char *reason,
 
 /* ------------------------------------------------------------ opening */
 
-void api_store_opts_default(api_store_opts *o)
+void st_store_opts_default(st_store_opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->max_file = API_STORE_MAX_FILE;
+    o->max_file = ST_STORE_MAX_FILE;
 }
 
 /* mkdir -p, mode 0700 for what we create. */
@@ -134,7 +134,7 @@ static int make_dirs(const char *dir)
 }
 
 /* Temporary files a crash left behind (".<name>.tmp-<pid>-<n>"). */
-static void remove_stale_temps(api_store *s)
+static void remove_stale_temps(st_store *s)
 {
     DIR *d = opendir(s->dir);
     struct dirent *de;
@@ -147,7 +147,7 @@ static void remove_stale_temps(api_store *s)
     closedir(d);
 }
 
-static int check_writable(api_store *s, char *why, size_t wl)
+static int check_writable(st_store *s, char *why, size_t wl)
 {
     char probe[64];
     int fd;
@@ -164,12 +164,12 @@ static int check_writable(api_store *s, char *why, size_t wl)
     return AM_OK;
 }
 
-static int lock_dir(api_store *s, char *why, size_t wl)
+static int lock_dir(st_store *s, char *why, size_t wl)
 {
-    s->lockfd = openat(s->dirfd, API_STORE_LOCK,
+    s->lockfd = openat(s->dirfd, ST_STORE_LOCK,
                        O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (s->lockfd < 0) {
-        snprintf(why, wl, "cannot open %s/%s: %s", s->dir, API_STORE_LOCK,
+        snprintf(why, wl, "cannot open %s/%s: %s", s->dir, ST_STORE_LOCK,
                  strerror(errno));
         return AM_ERR_IO;
     }
@@ -187,7 +187,7 @@ static int lock_dir(api_store *s, char *why, size_t wl)
  * rest (addrmand.json), and the whole pool: it is made 0700 and its files
  * 0600.  One made by someone else, or by an older version, may be open to
  * others; that is the operator's to change, so it is said, not changed. */
-static void warn_if_open(api_store *s)
+static void warn_if_open(st_store *s)
 {
     char msg[WHY * 2];
     struct stat st;
@@ -198,20 +198,20 @@ static void warn_if_open(api_store *s)
                  s->dir);
         log_line(s, msg);
     }
-    if (fstatat(s->dirfd, API_STORE_META, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+    if (fstatat(s->dirfd, ST_STORE_META, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
         (st.st_mode & 077) != 0) {
         snprintf(msg, sizeof msg, "%s, which holds the secret bucketing key, "
                  "is open to other users (mode %04o): chmod 600 %s/%s",
-                 API_STORE_META, (unsigned)(st.st_mode & 07777), s->dir,
-                 API_STORE_META);
+                 ST_STORE_META, (unsigned)(st.st_mode & 07777), s->dir,
+                 ST_STORE_META);
         log_line(s, msg);
     }
 }
 
-int api_store_open(const char *dir, const api_store_opts *opts,
-                   api_store **out, char *why, size_t why_len)
+int st_store_open(const char *dir, const st_store_opts *opts,
+                   st_store **out, char *why, size_t why_len)
 {
-    api_store *s;
+    st_store *s;
     int rc;
 
     *out = NULL;
@@ -229,12 +229,12 @@ int api_store_open(const char *dir, const api_store_opts *opts,
     if (opts)
         s->opts = *opts;
     else
-        api_store_opts_default(&s->opts);
+        st_store_opts_default(&s->opts);
     if (s->opts.max_file == 0)
-        s->opts.max_file = API_STORE_MAX_FILE;
+        s->opts.max_file = ST_STORE_MAX_FILE;
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->save_mu, NULL);
-    api_buf_init(&s->pending);
+    js_buf_init(&s->pending);
     s->dir = realpath(dir, NULL);
     if (s->dir == NULL ||
         (s->dirfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
@@ -251,13 +251,13 @@ int api_store_open(const char *dir, const api_store_opts *opts,
     *out = s;
     return AM_OK;
 fail:
-    api_store_close(s);
+    st_store_close(s);
     return rc;
 }
 
-static int flush_locked(api_store *s);
+static int flush_locked(st_store *s);
 
-void api_store_close(api_store *s)
+void st_store_close(st_store *s)
 {
     if (s == NULL)
         return;
@@ -270,14 +270,14 @@ void api_store_close(api_store *s)
         close(s->lockfd);       /* releases the flock */
     if (s->dirfd >= 0)
         close(s->dirfd);
-    api_buf_free(&s->pending);
+    js_buf_free(&s->pending);
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->save_mu);
     free(s->dir);
     free(s);
 }
 
-const char *api_store_dir(const api_store *s)
+const char *st_store_dir(const st_store *s)
 {
     return s->dir;
 }
@@ -299,16 +299,16 @@ static int fresh_key(uint8_t key[16])
     return AM_OK;
 }
 
-static int write_meta(api_store *s, const api_meta *m)
+static int write_meta(st_store *s, const st_meta *m)
 {
     char why[WHY];
     size_t len;
-    char *text = api_meta_text(m, &len);
+    char *text = st_meta_text(m, &len);
     int rc;
 
     if (text == NULL)
         return AM_ERR_NOMEM;
-    rc = api_fs_write_atomic(s->dirfd, API_STORE_META, text, len, why,
+    rc = st_fs_write_atomic(s->dirfd, ST_STORE_META, text, len, why,
                              sizeof why);
     free(text);
     if (rc != AM_OK)
@@ -316,20 +316,20 @@ static int write_meta(api_store *s, const api_meta *m)
     return rc;
 }
 
-int api_store_config(api_store *s, am_config *cfg)
+int st_store_config(st_store *s, am_config *cfg)
 {
     char *text = NULL, why[WHY];
     size_t len;
-    int rc = api_fs_read(s->dirfd, s->dir, API_STORE_META, s->opts.max_file,
+    int rc = st_fs_read(s->dirfd, s->dir, ST_STORE_META, s->opts.max_file,
                          &text, &len, why, sizeof why);
 
     if (rc == AM_OK) {
-        rc = api_meta_parse(text, len, &s->meta, why, sizeof why);
+        rc = st_meta_parse(text, len, &s->meta, why, sizeof why);
         free(text);
     }
     s->meta_ok = rc == AM_OK;
     if (rc != AM_OK && rc != AM_ERR_NOTFOUND) {
-        set_aside(s, API_STORE_META, why, NULL);
+        set_aside(s, ST_STORE_META, why, NULL);
         s->config_corrupt++;
     }
     if (!s->meta_ok) {
@@ -338,9 +338,9 @@ int api_store_config(api_store *s, am_config *cfg)
         if (fresh_key(s->meta.key) != AM_OK)
             return AM_ERR_IO;
         s->meta.new_buckets =
-            api_meta_size_ok(cfg->new_buckets) ? cfg->new_buckets : 1024;
+            st_meta_size_ok(cfg->new_buckets) ? cfg->new_buckets : 1024;
         s->meta.tried_buckets =
-            api_meta_size_ok(cfg->tried_buckets) ? cfg->tried_buckets : 256;
+            st_meta_size_ok(cfg->tried_buckets) ? cfg->tried_buckets : 256;
         s->meta.next_id = 1;
         if ((rc = write_meta(s, &s->meta)) != AM_OK)
             return AM_ERR_IO;
@@ -357,22 +357,22 @@ int api_store_config(api_store *s, am_config *cfg)
 
 /* ---------------------------------------------------------------- bans */
 
-static void load_bans(api_store *s, am_man *m, api_store_report *rep)
+static void load_bans(st_store *s, am_man *m, st_store_report *rep)
 {
     char *text = NULL, why[WHY];
     size_t len, errors = 0;
-    int rc = api_fs_read(s->dirfd, s->dir, API_STORE_BANS, s->opts.max_file,
+    int rc = st_fs_read(s->dirfd, s->dir, ST_STORE_BANS, s->opts.max_file,
                          &text, &len, why, sizeof why);
 
     if (rc == AM_ERR_NOTFOUND)
         return;
     if (rc == AM_OK) {
-        rc = api_bans_load(m, text, len, &errors, why, sizeof why);
+        rc = st_bans_load(m, text, len, &errors, why, sizeof why);
         free(text);
     }
     rep->entry_errors += errors;
     if (rc != AM_OK)
-        set_aside(s, API_STORE_BANS, why, rep);
+        set_aside(s, ST_STORE_BANS, why, rep);
 }
 
 /* --------------------------------------------------------------- peers */
@@ -382,41 +382,41 @@ static void load_bans(api_store *s, am_man *m, api_store_report *rep)
  * first (their ids and slots), the foreign ones (a Floresta file put in
  * place) after it, with fresh ids the journal cannot have used.
  */
-static int read_peers(api_store *s, api_doc *doc, api_merge_result *r,
-                      api_store_report *rep)
+static int read_peers(st_store *s, st_doc *doc, st_merge_result *r,
+                      st_store_report *rep)
 {
     const char *text = NULL;
     char why[WHY];
     size_t len = 0;
-    int rc = api_fs_map(s->dirfd, s->dir, API_STORE_PEERS, s->opts.max_file,
+    int rc = st_fs_map(s->dirfd, s->dir, ST_STORE_PEERS, s->opts.max_file,
                         &text, &len, why, sizeof why);
 
     if (rc == AM_ERR_NOTFOUND)
         return AM_OK;
     if (rc != AM_OK) {
-        set_aside(s, API_STORE_PEERS, why, rep);
+        set_aside(s, ST_STORE_PEERS, why, rep);
         return rc == AM_ERR_NOMEM ? rc : AM_OK;
     }
-    rc = api_floresta_read(text, len, doc, r);
-    api_fs_unmap(text, len);
+    rc = st_floresta_read(text, len, doc, r);
+    st_fs_unmap(text, len);
     rep->entry_errors += r->n_errors;
     if (r->unreadable) {
-        set_aside(s, API_STORE_PEERS, r->why, rep);
+        set_aside(s, ST_STORE_PEERS, r->why, rep);
     } else if (r->n_errors > 0) {
         snprintf(why, sizeof why, "%zu unreadable entries (first: entry %zu: "
                  "%s)", r->n_errors, r->errors_kept ? r->errors[0].index : 0,
                  r->errors_kept ? r->errors[0].message : "?");
-        set_aside(s, API_STORE_PEERS, why, rep);
+        set_aside(s, ST_STORE_PEERS, why, rep);
     }
     return rc == AM_ERR_NOMEM ? rc : AM_OK;
 }
 
-static int merge_peers(am_man *m, const api_doc *doc, api_merge_pass pass,
-                       api_merge_result *r)
+static int merge_peers(am_man *m, const st_doc *doc, st_merge_pass pass,
+                       st_merge_result *r)
 {
-    api_merge_opts opts = {1, NULL, NULL, pass};
+    st_merge_opts opts = {1, NULL, NULL, pass};
 
-    return api_merge_doc(m, doc, &opts, r);
+    return st_merge_doc(m, doc, &opts, r);
 }
 
 /* ------------------------------------------------------------ journals */
@@ -451,7 +451,7 @@ static int u64_cmp(const void *a, const void *b)
 }
 
 /* The generations of the journal files, ascending (*gens malloc'd). */
-static int list_journals(api_store *s, uint64_t **gens, size_t *n)
+static int list_journals(st_store *s, uint64_t **gens, size_t *n)
 {
     DIR *d = opendir(s->dir);
     struct dirent *de;
@@ -482,7 +482,7 @@ static int list_journals(api_store *s, uint64_t **gens, size_t *n)
     return AM_OK;
 }
 
-static void cut_torn_tail(api_store *s, const char *name, size_t good_end,
+static void cut_torn_tail(st_store *s, const char *name, size_t good_end,
                           size_t len)
 {
     int fd = openat(s->dirfd, name, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -499,35 +499,35 @@ static void cut_torn_tail(api_store *s, const char *name, size_t good_end,
 
 /* Replay one journal file; torn tails are cut, broken files set aside with
  * their good part written back. */
-static int replay_file(api_store *s, am_man *m, uint64_t gen, int valid,
-                       api_store_report *rep)
+static int replay_file(st_store *s, am_man *m, uint64_t gen, int valid,
+                       st_store_report *rep)
 {
     char name[64], why[WHY], *data = NULL;
     size_t len;
-    api_replay rp;
+    st_replay rp;
     int rc;
 
     journal_name(name, sizeof name, gen);
-    rc = api_fs_read(s->dirfd, s->dir, name, SIZE_MAX / 2, &data, &len, why,
+    rc = st_fs_read(s->dirfd, s->dir, name, SIZE_MAX / 2, &data, &len, why,
                      sizeof why);
     if (rc != AM_OK) {
         if (rc != AM_ERR_NOTFOUND)
             set_aside(s, name, why, rep);
         return rc == AM_ERR_NOMEM ? rc : AM_OK;
     }
-    rc = api_journal_replay(m, (const uint8_t *)data, len, valid, &rp);
+    rc = st_journal_replay(m, (const uint8_t *)data, len, valid, &rp);
     rep->journal_records += rp.records;
     rep->journal_failed += rp.failed;
     if (rc == AM_ERR_MALFORMED) {
         set_aside(s, name, "not a journal (bad header)", rep);
-    } else if (rc == AM_OK && rp.status == API_JREAD_TORN) {
+    } else if (rc == AM_OK && rp.status == ST_JREAD_TORN) {
         rep->torn = 1;
         cut_torn_tail(s, name, rp.good_end, len);
-    } else if (rc == AM_OK && rp.status == API_JREAD_CORRUPT) {
+    } else if (rc == AM_OK && rp.status == ST_JREAD_CORRUPT) {
         snprintf(why, sizeof why, "broken record at offset %zu (%zu whole "
                  "records before it kept)", rp.good_end, rp.records);
         set_aside(s, name, why, rep);
-        if (api_fs_write_atomic(s->dirfd, name, data, rp.good_end, why,
+        if (st_fs_write_atomic(s->dirfd, name, data, rp.good_end, why,
                                 sizeof why) != AM_OK)
             report(s, 0, "%s", why);
     }
@@ -536,8 +536,8 @@ static int replay_file(api_store *s, am_man *m, uint64_t gen, int valid,
 }
 
 /* *files gets how many journal files there were, replayed or not. */
-static int replay_journals(api_store *s, am_man *m, int valid,
-                           api_store_report *rep, size_t *files)
+static int replay_journals(st_store *s, am_man *m, int valid,
+                           st_store_report *rep, size_t *files)
 {
     uint64_t *gens;
     size_t n;
@@ -555,7 +555,7 @@ static int replay_journals(api_store *s, am_man *m, int valid,
     return rc;
 }
 
-static void delete_journals_before(api_store *s, uint64_t gen)
+static void delete_journals_before(st_store *s, uint64_t gen)
 {
     uint64_t *gens;
     size_t n;
@@ -568,13 +568,13 @@ static void delete_journals_before(api_store *s, uint64_t gen)
         unlinkat(s->dirfd, name, 0);
     }
     free(gens);
-    api_fs_sync_dir(s->dirfd);
+    st_fs_sync_dir(s->dirfd);
 }
 
 /* --------------------------------------------------------------- load */
 
 /* Were the saved slots made with this core's key and table sizes? */
-static int places_valid(api_store *s, am_man *m)
+static int places_valid(st_store *s, am_man *m)
 {
     uint8_t key[16];
     am_stats st;
@@ -592,29 +592,29 @@ static int places_valid(api_store *s, am_man *m)
  * right (see read_peers).  *clean: the files are exactly the pool now in
  * memory (our own snapshot, read whole with its slots, one empty journal,
  * nothing set aside), so no start-up snapshot is needed. */
-static int load_files(api_store *s, am_man *m, api_store_report *rep,
+static int load_files(st_store *s, am_man *m, st_store_report *rep,
                       int *clean)
 {
     int valid = places_valid(s, m);
     size_t ours = 0, files = 0;
-    api_doc doc;
-    api_merge_result r;
+    st_doc doc;
+    st_merge_result r;
     size_t read_errors;
     int rc;
 
-    api_doc_init(&doc);
-    api_merge_result_init(&r);
+    st_doc_init(&doc);
+    st_merge_result_init(&r);
     load_bans(s, m, rep);
     rc = read_peers(s, &doc, &r, rep);
     read_errors = r.n_errors;
     if (rc == AM_OK)
-        rc = merge_peers(m, &doc, API_MERGE_OURS, &r);
+        rc = merge_peers(m, &doc, ST_MERGE_OURS, &r);
     ours = r.added;
     am_id_floor(m, s->meta.next_id);
     if (rc == AM_OK)
         rc = replay_journals(s, m, valid, rep, &files);
     if (rc == AM_OK)
-        rc = merge_peers(m, &doc, API_MERGE_FOREIGN, &r);
+        rc = merge_peers(m, &doc, ST_MERGE_FOREIGN, &r);
     rep->peers_read = r.added;
     rep->peers_ignored = r.ignored;
     memcpy(rep->peers_ignored_by, r.ignored_by, sizeof r.ignored_by);
@@ -623,15 +623,15 @@ static int load_files(api_store *s, am_man *m, api_store_report *rep,
              s->gen == s->meta.gen && rep->journal_records == 0 &&
              !rep->torn && rep->corrupt == 0 && rep->entry_errors == 0 &&
              rep->peers_refused == 0;
-    api_doc_free(&doc);
-    api_merge_result_free(&r);
+    st_doc_free(&doc);
+    st_merge_result_free(&r);
     return rc;
 }
 
 /* A clean start: appends go on in the snapshot's own journal, and the
  * snapshot is not written again (for a large pool that is most of the
  * start-up time). */
-static int continue_journal(api_store *s, am_man *m)
+static int continue_journal(st_store *s, am_man *m)
 {
     char name[64];
     struct stat st;
@@ -642,7 +642,7 @@ static int continue_journal(api_store *s, am_man *m)
     if (fd < 0)
         return AM_ERR_IO;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-        st.st_size < API_JOURNAL_HDR) {
+        st.st_size < ST_JOURNAL_HDR) {
         close(fd);
         return AM_ERR_IO;
     }
@@ -658,9 +658,9 @@ static int continue_journal(api_store *s, am_man *m)
     return AM_OK;
 }
 
-int api_store_load(api_store *s, am_man *m, api_store_report *rep)
+int st_store_load(st_store *s, am_man *m, st_store_report *rep)
 {
-    api_store_report local;
+    st_store_report local;
     int rc, clean = 0;
 
     if (rep == NULL)
@@ -678,7 +678,7 @@ int api_store_load(api_store *s, am_man *m, api_store_report *rep)
      * in a new journal.  Only a journal that cannot be opened stops the
      * start. */
     if (!clean || continue_journal(s, m) != AM_OK)
-        rep->saved = api_store_save(s, m, NULL) == AM_OK;
+        rep->saved = st_store_save(s, m, NULL) == AM_OK;
     pthread_mutex_lock(&s->mu);
     rc = s->jfd >= 0 ? AM_OK : AM_ERR_IO;
     pthread_mutex_unlock(&s->mu);
@@ -692,7 +692,7 @@ int api_store_load(api_store *s, am_man *m, api_store_report *rep)
 /* ------------------------------------------------------------ journal */
 
 /* Write the pending records.  Under s->mu. */
-static int flush_locked(api_store *s)
+static int flush_locked(st_store *s)
 {
     int rc = AM_OK;
 
@@ -701,7 +701,7 @@ static int flush_locked(api_store *s)
     if (s->pending.failed || s->jfd < 0 || s->jbroken) {
         rc = s->pending.failed ? AM_ERR_NOMEM : AM_ERR_IO;
     } else {
-        rc = api_journal_write(s->jfd, s->pending.data, s->pending.len,
+        rc = st_journal_write(s->jfd, s->pending.data, s->pending.len,
                                s->opts.fsync_always);
         if (rc != AM_OK &&
             ftruncate(s->jfd, (off_t)s->st.journal_bytes) != 0)
@@ -713,12 +713,12 @@ static int flush_locked(api_store *s)
     } else {
         s->st.journal_failures++;
     }
-    api_buf_free(&s->pending);
+    js_buf_free(&s->pending);
     s->pending_records = 0;
     return rc;
 }
 
-static int append(api_store *s, const api_jrec *r)
+static int append(st_store *s, const st_jrec *r)
 {
     int rc = AM_OK;
 
@@ -727,7 +727,7 @@ static int append(api_store *s, const api_jrec *r)
         s->st.journal_failures++;
         rc = s->jfd < 0 && !s->loaded ? AM_ERR_INVAL : AM_ERR_IO;
     } else {
-        api_journal_encode(&s->pending, r);
+        st_journal_encode(&s->pending, r);
         s->pending_records++;
         if (s->batch == 0)
             rc = flush_locked(s);
@@ -736,58 +736,58 @@ static int append(api_store *s, const api_jrec *r)
     return rc;
 }
 
-int api_store_journal_peer(api_store *s, am_man *m, uint64_t id)
+int st_store_journal_peer(st_store *s, am_man *m, uint64_t id)
 {
-    api_jrec r;
-    int rc = api_jrec_peer(m, id, &r);
+    st_jrec r;
+    int rc = st_jrec_peer(m, id, &r);
 
     if (rc == AM_ERR_NOTFOUND)
-        api_jrec_remove(id, &r);
+        st_jrec_remove(id, &r);
     else if (rc != AM_OK)
         return rc;
     return append(s, &r);
 }
 
-int api_store_journal_remove(api_store *s, uint64_t id)
+int st_store_journal_remove(st_store *s, uint64_t id)
 {
-    api_jrec r;
+    st_jrec r;
 
-    api_jrec_remove(id, &r);
+    st_jrec_remove(id, &r);
     return append(s, &r);
 }
 
-int api_store_journal_ban(api_store *s, const am_ban *ban)
+int st_store_journal_ban(st_store *s, const am_ban *ban)
 {
-    api_jrec r;
+    st_jrec r;
 
-    api_jrec_ban(ban, &r);
+    st_jrec_ban(ban, &r);
     return append(s, &r);
 }
 
-int api_store_journal_unban(api_store *s, const am_subnet *target)
+int st_store_journal_unban(st_store *s, const am_subnet *target)
 {
-    api_jrec r;
+    st_jrec r;
 
-    api_jrec_unban(target, &r);
+    st_jrec_unban(target, &r);
     return append(s, &r);
 }
 
-int api_store_journal_unban_all(api_store *s)
+int st_store_journal_unban_all(st_store *s)
 {
-    api_jrec r;
+    st_jrec r;
 
-    api_jrec_unban_all(&r);
+    st_jrec_unban_all(&r);
     return append(s, &r);
 }
 
-void api_store_batch_begin(api_store *s)
+void st_store_batch_begin(st_store *s)
 {
     pthread_mutex_lock(&s->mu);
     s->batch++;
     pthread_mutex_unlock(&s->mu);
 }
 
-int api_store_batch_end(api_store *s)
+int st_store_batch_end(st_store *s)
 {
     int rc = AM_OK;
 
@@ -798,12 +798,12 @@ int api_store_batch_end(api_store *s)
     return rc;
 }
 
-void api_store_watch_begin(am_man *m, api_store_watch *w)
+void st_store_watch_begin(am_man *m, st_store_watch *w)
 {
     w->n = am_collision_ids(m, w->ids);
 }
 
-int api_store_watch_end(api_store *s, am_man *m, const api_store_watch *w)
+int st_store_watch_end(st_store *s, am_man *m, const st_store_watch *w)
 {
     am_peer p;
     int rc = AM_OK;
@@ -812,23 +812,23 @@ int api_store_watch_end(api_store *s, am_man *m, const api_store_watch *w)
      * waiting, or kept out, has not changed. */
     for (size_t i = 0; i < w->n && rc == AM_OK; i++)
         if (am_get(m, w->ids[i], &p) == AM_OK && p.in_tried)
-            rc = api_store_journal_peer(s, m, w->ids[i]);
+            rc = st_store_journal_peer(s, m, w->ids[i]);
     return rc;
 }
 
-int api_store_on_change(void *store, am_man *m, uint64_t id,
+int st_store_on_change(void *store, am_man *m, uint64_t id,
                         const am_ban *ban)
 {
-    api_store *s = store;
+    st_store *s = store;
 
-    return ban ? api_store_journal_ban(s, ban)
-               : api_store_journal_peer(s, m, id);
+    return ban ? st_store_journal_ban(s, ban)
+               : st_store_journal_peer(s, m, id);
 }
 
 /* ----------------------------------------------------------- snapshot */
 
 /* Appends go to journal.<gen> from now on.  Under s->mu. */
-static int rotate_locked(api_store *s, uint64_t gen)
+static int rotate_locked(st_store *s, uint64_t gen)
 {
     char name[64];
     int fd;
@@ -841,9 +841,9 @@ static int rotate_locked(api_store *s, uint64_t gen)
                 O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
     if (fd < 0)
         return AM_ERR_IO;
-    if (api_journal_write(fd, API_JOURNAL_MAGIC, API_JOURNAL_HDR,
+    if (st_journal_write(fd, ST_JOURNAL_MAGIC, ST_JOURNAL_HDR,
                           s->opts.fsync_always) != AM_OK ||
-        (s->opts.fsync_always && api_fs_sync_dir(s->dirfd) != AM_OK)) {
+        (s->opts.fsync_always && st_fs_sync_dir(s->dirfd) != AM_OK)) {
         close(fd);
         unlinkat(s->dirfd, name, 0);
         return AM_ERR_IO;
@@ -854,12 +854,12 @@ static int rotate_locked(api_store *s, uint64_t gen)
     s->gen = gen;
     s->jbroken = 0;
     s->st.generation = gen;
-    s->st.journal_bytes = API_JOURNAL_HDR;
+    s->st.journal_bytes = ST_JOURNAL_HDR;
     s->st.journal_records = 0;
     return AM_OK;
 }
 
-static void snapshot_free(api_snapshot *snap)
+static void snapshot_free(st_snapshot *snap)
 {
     if (snap == NULL)
         return;
@@ -869,7 +869,7 @@ static void snapshot_free(api_snapshot *snap)
     free(snap);
 }
 
-static void save_failed(api_store *s, const char *why)
+static void save_failed(st_store *s, const char *why)
 {
     pthread_mutex_lock(&s->mu);
     s->st.save_failures++;
@@ -877,19 +877,19 @@ static void save_failed(api_store *s, const char *why)
     report(s, 0, "snapshot failed: %s", why);
 }
 
-int api_store_snapshot_begin(api_store *s, am_man *m, api_snapshot **out)
+int st_store_snapshot_begin(st_store *s, am_man *m, st_snapshot **out)
 {
-    api_snapshot *snap = calloc(1, sizeof *snap);
+    st_snapshot *snap = calloc(1, sizeof *snap);
     am_stats st;
-    api_meta mt;
+    st_meta mt;
     int rc;
 
     *out = NULL;
     if (snap == NULL)
         return AM_ERR_NOMEM;
-    rc = api_floresta_export(m, &snap->peers, &snap->peers_len, &snap->count);
+    rc = st_floresta_export(m, &snap->peers, &snap->peers_len, &snap->count);
     if (rc == AM_OK)
-        rc = api_bans_text(m, &snap->bans, &snap->bans_len);
+        rc = st_bans_text(m, &snap->bans, &snap->bans_len);
     if (rc == AM_OK) {
         pthread_mutex_lock(&s->mu);
         rc = rotate_locked(s, s->gen + 1);
@@ -903,7 +903,7 @@ int api_store_snapshot_begin(api_store *s, am_man *m, api_snapshot **out)
         mt.tried_buckets = st.buckets[1];
         mt.next_id = st.next_id;
         mt.gen = snap->gen;
-        snap->meta = api_meta_text(&mt, &snap->meta_len);
+        snap->meta = st_meta_text(&mt, &snap->meta_len);
         if (snap->meta == NULL)
             rc = AM_ERR_NOMEM;
     }
@@ -917,22 +917,22 @@ int api_store_snapshot_begin(api_store *s, am_man *m, api_snapshot **out)
     return AM_OK;
 }
 
-static int write_snapshot(api_store *s, const api_snapshot *snap, char *why)
+static int write_snapshot(st_store *s, const st_snapshot *snap, char *why)
 {
-    int rc = api_fs_write_atomic(s->dirfd, API_STORE_BANS, snap->bans,
+    int rc = st_fs_write_atomic(s->dirfd, ST_STORE_BANS, snap->bans,
                                  snap->bans_len, why, WHY);
 
     if (rc == AM_OK)
-        rc = api_fs_write_atomic(s->dirfd, API_STORE_PEERS, snap->peers,
+        rc = st_fs_write_atomic(s->dirfd, ST_STORE_PEERS, snap->peers,
                                  snap->peers_len, why, WHY);
     /* Last: the metadata names the journal the snapshot continues in. */
     if (rc == AM_OK)
-        rc = api_fs_write_atomic(s->dirfd, API_STORE_META, snap->meta,
+        rc = st_fs_write_atomic(s->dirfd, ST_STORE_META, snap->meta,
                                  snap->meta_len, why, WHY);
     return rc;
 }
 
-int api_store_snapshot_commit(api_store *s, api_snapshot *snap,
+int st_store_snapshot_commit(st_store *s, st_snapshot *snap,
                               size_t *peers)
 {
     char why[WHY];
@@ -964,22 +964,22 @@ int api_store_snapshot_commit(api_store *s, api_snapshot *snap,
     return rc;
 }
 
-int api_store_save(api_store *s, am_man *m, size_t *peers)
+int st_store_save(st_store *s, am_man *m, size_t *peers)
 {
-    api_snapshot *snap;
-    int rc = api_store_snapshot_begin(s, m, &snap);
+    st_snapshot *snap;
+    int rc = st_store_snapshot_begin(s, m, &snap);
 
     if (rc != AM_OK)
         return rc;
-    return api_store_snapshot_commit(s, snap, peers);
+    return st_store_snapshot_commit(s, snap, peers);
 }
 
 /* -------------------------------------------------------------- files */
 
-int api_store_read_file(api_store *s, const char *name, char **out,
+int st_store_read_file(st_store *s, const char *name, char **out,
                         size_t *len, char *why, size_t why_len)
 {
-    return api_fs_read(s->dirfd, s->dir, name, s->opts.max_file, out, len,
+    return st_fs_read(s->dirfd, s->dir, name, s->opts.max_file, out, len,
                        why, why_len);
 }
 
@@ -988,16 +988,16 @@ static int is_own_file(const char *name)
 {
     uint64_t g;
 
-    return strcmp(name, API_STORE_PEERS) == 0 ||
-           strcmp(name, API_STORE_BANS) == 0 ||
-           strcmp(name, API_STORE_META) == 0 ||
-           strcmp(name, API_STORE_LOCK) == 0 || journal_gen_of(name, &g);
+    return strcmp(name, ST_STORE_PEERS) == 0 ||
+           strcmp(name, ST_STORE_BANS) == 0 ||
+           strcmp(name, ST_STORE_META) == 0 ||
+           strcmp(name, ST_STORE_LOCK) == 0 || journal_gen_of(name, &g);
 }
 
-int api_store_write_file(api_store *s, const char *name, const void *data,
+int st_store_write_file(st_store *s, const char *name, const void *data,
                          size_t len, char *why, size_t why_len)
 {
-    int rc = api_fs_check_name(name, why, why_len);
+    int rc = st_fs_check_name(name, why, why_len);
 
     if (rc != AM_OK)
         return rc;
@@ -1005,28 +1005,28 @@ int api_store_write_file(api_store *s, const char *name, const void *data,
         snprintf(why, why_len, "%s is written by snapshots only", name);
         return AM_ERR_INVAL;
     }
-    return api_fs_write_atomic(s->dirfd, name, data, len, why, why_len);
+    return st_fs_write_atomic(s->dirfd, name, data, len, why, why_len);
 }
 
-int api_store_load_file(api_store *s, am_man *m, const char *name,
-                        api_merge_result *r)
+int st_store_load_file(st_store *s, am_man *m, const char *name,
+                        st_merge_result *r)
 {
     char why[WHY], *text = NULL;
     size_t len;
-    api_merge_opts opts = {0, api_store_on_change, s, API_MERGE_ALL};
-    int rc = api_fs_read(s->dirfd, s->dir, name, s->opts.max_file, &text,
+    st_merge_opts opts = {0, st_store_on_change, s, ST_MERGE_ALL};
+    int rc = st_fs_read(s->dirfd, s->dir, name, s->opts.max_file, &text,
                          &len, why, sizeof why);
 
     if (rc != AM_OK) {
         /* Not renamed: the name may be anything the client sent (a
          * directory of the user's), only content problems set a file
          * aside. */
-        api_merge_unreadable(r, "%s", why);
+        st_merge_unreadable(r, "%s", why);
         return rc;
     }
-    api_store_batch_begin(s);
-    rc = api_floresta_merge(m, text, len, &opts, r);
-    int brc = api_store_batch_end(s);
+    st_store_batch_begin(s);
+    rc = st_floresta_merge(m, text, len, &opts, r);
+    int brc = st_store_batch_end(s);
     free(text);
     if (r->unreadable) {
         set_aside(s, name, r->why, NULL);
@@ -1041,14 +1041,14 @@ int api_store_load_file(api_store *s, am_man *m, const char *name,
 
 /* -------------------------------------------------------------- stats */
 
-void api_store_stats_get(api_store *s, api_store_stats *out)
+void st_store_stats_get(st_store *s, st_store_stats *out)
 {
     pthread_mutex_lock(&s->mu);
     *out = s->st;
     pthread_mutex_unlock(&s->mu);
 }
 
-int api_store_ready(api_store *s, char *why, size_t why_len)
+int st_store_ready(st_store *s, char *why, size_t why_len)
 {
     int ok = 0;
 
@@ -1065,7 +1065,7 @@ int api_store_ready(api_store *s, char *why, size_t why_len)
     return ok;
 }
 
-void api_store_last_problem(api_store *s, char *buf, size_t len)
+void st_store_last_problem(st_store *s, char *buf, size_t len)
 {
     pthread_mutex_lock(&s->mu);
     snprintf(buf, len, "%s", s->problem);

@@ -1,5 +1,5 @@
 /*
- * api_bansfile.h - bans.json, the ban list of a snapshot.
+ * st_bansfile.h - bans.json, the ban list of a snapshot.
  *
  *   {"bans": [{"target": "1.2.3.0/24", "until": <unix>, "reason": "...",
  *              "created": <unix>}, ...]}
@@ -10,8 +10,8 @@
  *
  * THREADS: both calls use the core: under the core lock.
  */
-#ifndef API_BANSFILE_H
-#define API_BANSFILE_H
+#ifndef ST_BANSFILE_H
+#define ST_BANSFILE_H
 
 #include <stddef.h>
 
@@ -19,14 +19,14 @@
 
 /* The core's bans as a document: AM_OK with *out (malloc'd), or
  * AM_ERR_NOMEM. */
-int api_bans_text(am_man *m, char **out, size_t *len);
+int st_bans_text(am_man *m, char **out, size_t *len);
 
 /*
  * Restore every readable ban of the document.  AM_OK; AM_ERR_MALFORMED
  * with why when the document is unreadable, or when some entries were
  * (*errors counts them; the others are restored).
  */
-int api_bans_load(am_man *m, const char *text, size_t len, size_t *errors,
+int st_bans_load(am_man *m, const char *text, size_t len, size_t *errors,
                   char *why, size_t why_len);
 
 #endif

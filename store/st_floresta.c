@@ -1,24 +1,24 @@
 /*
- * api_floresta.c - Floresta's file format (see api_floresta.h).
+ * st_floresta.c - Floresta's file format (see st_floresta.h).
  */
-#include "api_floresta.h"
+#include "st_floresta.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "addrman_persist.h"
-#include "api_jfast.h"
+#include "js_reader.h"
 
 #define U32_TIME UINT64_C(4294967295)   /* the core keeps u32 seconds */
-#define WHY_MAX API_MERGE_MSG_MAX
+#define WHY_MAX ST_MERGE_MSG_MAX
 #define RESERVE_MAX ((size_t)1 << 20)
 
 /* ============================================================== reading */
 
 /* Entries are read with api_jfast (one at a time, no DOM of the whole
  * document: a 100 000-peer peers.json loads in a fraction of a second). */
-static int is_type(const api_jf *v, api_jf_type t)
+static int is_type(const js_val *v, js_type t)
 {
     return v != NULL && v->type == t;
 }
@@ -27,14 +27,14 @@ static int is_type(const api_jf *v, api_jf_type t)
  * Member `key` of obj as an integer in [0, max].  1 when present and valid,
  * 0 when absent, -1 with why.
  */
-static int get_uint(const api_jf *obj, const char *key, uint64_t max,
+static int get_uint(const js_val *obj, const char *key, uint64_t max,
                     uint64_t *out, char *why)
 {
-    const api_jf *v = api_jf_get(obj, key);
+    const js_val *v = js_get(obj, key);
 
     if (v == NULL)
         return 0;
-    switch (api_jf_u64(v, 0, max, out)) {
+    switch (js_u64(v, 0, max, out)) {
     case AM_OK:
         return 1;
     case AM_ERR_RANGE:
@@ -49,18 +49,18 @@ static int get_uint(const api_jf *obj, const char *key, uint64_t max,
 
 /* An Option<integer> of Floresta's: serde writes None as null and reads
  * null and an absent key alike, so null is absent here too. */
-static int get_opt_uint(const api_jf *obj, const char *key, uint64_t max,
+static int get_opt_uint(const js_val *obj, const char *key, uint64_t max,
                         uint64_t *out, char *why)
 {
-    const api_jf *v = api_jf_get(obj, key);
+    const js_val *v = js_get(obj, key);
 
-    if (v != NULL && v->type == API_JF_NULL)
+    if (v != NULL && v->type == JS_NULL)
         return 0;
     return get_uint(obj, key, max, out, why);
 }
 
 /* A required member: absent is an error too. */
-static int need_uint(const api_jf *obj, const char *key, uint64_t max,
+static int need_uint(const js_val *obj, const char *key, uint64_t max,
                      uint64_t *out, char *why)
 {
     int rc = get_uint(obj, key, max, out, why);
@@ -71,20 +71,20 @@ static int need_uint(const api_jf *obj, const char *key, uint64_t max,
 }
 
 /* [32 integers 0..255] as a Tor v3 or I2P address. */
-static int read_key_bytes(const api_jf *arr, int net, am_addr *out,
+static int read_key_bytes(const js_val *arr, int net, am_addr *out,
                           char *why)
 {
     uint8_t bytes[AM_ADDR_MAXLEN];
-    size_t n = api_jf_size(arr), i = 0;
+    size_t n = js_size(arr), i = 0;
     uint64_t b;
 
-    if (is_type(arr, API_JF_ARR) == 0 || n != am_net_len(net)) {
+    if (is_type(arr, JS_ARR) == 0 || n != am_net_len(net)) {
         snprintf(why, WHY_MAX, "\"address\" of %s needs %zu byte values",
                  am_net_name(net), am_net_len(net));
         return AM_ERR_MALFORMED;
     }
-    for (const api_jf *e = arr->child; e != NULL; e = e->next, i++) {
-        if (api_jf_u64(e, 0, 255, &b) != AM_OK) {
+    for (const js_val *e = arr->child; e != NULL; e = e->next, i++) {
+        if (js_u64(e, 0, 255, &b) != AM_OK) {
             snprintf(why, WHY_MAX, "\"address\" byte %zu is not 0..255", i);
             return AM_ERR_MALFORMED;
         }
@@ -95,10 +95,10 @@ static int read_key_bytes(const api_jf *arr, int net, am_addr *out,
 
 /* Text of a V4 / V6 / Cjdns variant; `want` is the network it must give
  * (0: IPv6 text, which may also read as IPv4-mapped or CJDNS). */
-static int read_text_addr(const api_jf *v, int want, am_addr *out,
+static int read_text_addr(const js_val *v, int want, am_addr *out,
                           char *why)
 {
-    const char *s = api_jf_str(v);
+    const char *s = js_str(v);
     char detail[64];
     int rc;
 
@@ -123,23 +123,23 @@ static int read_text_addr(const api_jf *v, int want, am_addr *out,
  * The "address" member.  AM_OK; AM_ERR_TORV2 or AM_ERR_UNKNOWN_NET for an
  * entry to skip; another code with why.
  */
-static int read_address(const api_jf *obj, am_addr *out, char *why)
+static int read_address(const js_val *obj, am_addr *out, char *why)
 {
-    const api_jf *a = api_jf_get(obj, "address");
+    const js_val *a = js_get(obj, "address");
     const char *variant;
-    const api_jf *v;
+    const js_val *v;
 
     if (a == NULL) {
         snprintf(why, WHY_MAX, "\"address\" is missing");
         return AM_ERR_MALFORMED;
     }
-    if (!is_type(a, API_JF_OBJ) || api_jf_size(a) != 1) {
+    if (!is_type(a, JS_OBJ) || js_size(a) != 1) {
         snprintf(why, WHY_MAX, "\"address\" is not a one-key object");
         return AM_ERR_MALFORMED;
     }
     /* One distinct key; when repeated, its last value counts. */
     variant = a->child->key;
-    v = api_jf_get(a, variant);
+    v = js_get(a, variant);
     if (strcmp(variant, "V4") == 0)
         return read_text_addr(v, AM_NET_IPV4, out, why);
     if (strcmp(variant, "V6") == 0)
@@ -159,7 +159,7 @@ static int read_address(const api_jf *obj, am_addr *out, char *why)
  * Floresta's "state".  *kind: 'N' NeverTried, 'C' Connected, 'T' Tried,
  * 'B' Banned, 'F' Failed; *t the value of the tagged forms.
  */
-static int read_fstate(const api_jf *obj, char *kind, uint64_t *t, char *why)
+static int read_fstate(const js_val *obj, char *kind, uint64_t *t, char *why)
 {
     static const struct {
         const char *name;
@@ -170,8 +170,8 @@ static int read_fstate(const api_jf *obj, char *kind, uint64_t *t, char *why)
         {"Failed", 'F', U32_TIME},
         {"Banned", 'B', (uint64_t)INT64_MAX},
     };
-    const api_jf *s = api_jf_get(obj, "state");
-    const char *str = api_jf_str(s);
+    const js_val *s = js_get(obj, "state");
+    const char *str = js_str(s);
 
     *t = 0;
     if (s == NULL) {
@@ -183,9 +183,9 @@ static int read_fstate(const api_jf *obj, char *kind, uint64_t *t, char *why)
         *kind = str[0];
         return 0;
     }
-    if (is_type(s, API_JF_OBJ) && api_jf_size(s) == 1) {
+    if (is_type(s, JS_OBJ) && js_size(s) == 1) {
         for (size_t i = 0; i < sizeof tags / sizeof tags[0]; i++) {
-            if (api_jf_get(s, tags[i].name) == NULL)
+            if (js_get(s, tags[i].name) == NULL)
                 continue;
             *kind = tags[i].kind;
             return need_uint(s, tags[i].name, tags[i].max, t, why);
@@ -196,21 +196,21 @@ static int read_fstate(const api_jf *obj, char *kind, uint64_t *t, char *why)
 }
 
 /* "place": [[bucket, slot], ...]; 1 when present and well-formed. */
-static int read_place(const api_jf *obj, am_place *pl, char *why)
+static int read_place(const js_val *obj, am_place *pl, char *why)
 {
-    const api_jf *a = api_jf_get(obj, "place");
-    size_t n = api_jf_size(a), i = 0;
+    const js_val *a = js_get(obj, "place");
+    size_t n = js_size(a), i = 0;
     uint64_t b, s;
 
     if (a == NULL)
         return 0;
-    if (!is_type(a, API_JF_ARR) || n < 1 || n > AM_MAX_NEW_REFS)
+    if (!is_type(a, JS_ARR) || n < 1 || n > AM_MAX_NEW_REFS)
         goto bad;
     memset(pl, 0, sizeof *pl);
-    for (const api_jf *pair = a->child; pair != NULL; pair = pair->next) {
-        if (!is_type(pair, API_JF_ARR) || api_jf_size(pair) != 2 ||
-            api_jf_u64(pair->child, 0, AM_MAX_BUCKETS - 1, &b) ||
-            api_jf_u64(pair->child->next, 0, AM_BUCKET_SIZE - 1, &s))
+    for (const js_val *pair = a->child; pair != NULL; pair = pair->next) {
+        if (!is_type(pair, JS_ARR) || js_size(pair) != 2 ||
+            js_u64(pair->child, 0, AM_MAX_BUCKETS - 1, &b) ||
+            js_u64(pair->child->next, 0, AM_BUCKET_SIZE - 1, &s))
             goto bad;
         pl->bucket[i] = (uint32_t)b;
         pl->slot[i++] = (uint32_t)s;
@@ -225,13 +225,13 @@ bad:
 
 /* Our own keys.  1: all there (rec->ours), 0: not all there (a foreign
  * entry), -1 with why: one of them is malformed. */
-static int read_ours(const api_jf *obj, api_rec *rec, char *why)
+static int read_ours(const js_val *obj, st_rec *rec, char *why)
 {
     uint64_t v[4];
     static const char *const tkeys[] = {"time", "last_try", "last_success"};
-    const api_jf *src = api_jf_get(obj, "source");
-    const api_jf *tbl = api_jf_get(obj, "table");
-    const api_jf *st = api_jf_get(obj, "am_state");
+    const js_val *src = js_get(obj, "source");
+    const js_val *tbl = js_get(obj, "table");
+    const js_val *st = js_get(obj, "am_state");
     int got = 0, rc;
     am_state state = AM_STATE_NEVER_TRIED;
     am_place pl;
@@ -244,8 +244,8 @@ static int read_ours(const api_jf *obj, api_rec *rec, char *why)
     if ((rc = get_uint(obj, "attempts", UINT32_MAX, &v[3], why)) < 0)
         return -1;
     got += rc;
-    if (src != NULL && !is_type(src, API_JF_NULL)) {
-        const char *s = api_jf_str(src);
+    if (src != NULL && !is_type(src, JS_NULL)) {
+        const char *s = js_str(src);
         if (s == NULL || am_addr_parse_host(&rec->source, s) != AM_OK) {
             snprintf(why, WHY_MAX, "\"source\" is not an address");
             return -1;
@@ -253,7 +253,7 @@ static int read_ours(const api_jf *obj, api_rec *rec, char *why)
         rec->has_source = 1;
     }
     if (tbl != NULL) {
-        const char *s = api_jf_str(tbl);
+        const char *s = js_str(tbl);
         if (s == NULL || (strcmp(s, "new") != 0 && strcmp(s, "tried") != 0)) {
             snprintf(why, WHY_MAX, "\"table\" is not \"new\" or \"tried\"");
             return -1;
@@ -263,7 +263,7 @@ static int read_ours(const api_jf *obj, api_rec *rec, char *why)
     }
     if (st != NULL) {
         /* A stored state: "banned" is derived from the ban list. */
-        if (am_state_from_name(api_jf_str(st), &state) != AM_OK ||
+        if (am_state_from_name(js_str(st), &state) != AM_OK ||
             state == AM_STATE_BANNED) {
             snprintf(why, WHY_MAX, "\"am_state\" is not a peer state");
             return -1;
@@ -291,7 +291,7 @@ static int read_ours(const api_jf *obj, api_rec *rec, char *why)
 }
 
 /* Floresta's state as ours, for an entry without our keys. */
-static void apply_fstate(api_rec *rec, char kind, uint64_t t)
+static void apply_fstate(st_rec *rec, char kind, uint64_t t)
 {
     int64_t lc = rec->last_connected;
 
@@ -319,13 +319,13 @@ static void apply_fstate(api_rec *rec, char kind, uint64_t t)
 
 /* One entry: 1 usable (rec filled), 0 skipped (*skip: AM_ERR_TORV2 or
  * AM_ERR_UNKNOWN_NET), -1 error (why). */
-static int read_entry(const api_jf *e, api_rec *rec, char *why, int *skip)
+static int read_entry(const js_val *e, st_rec *rec, char *why, int *skip)
 {
     uint64_t port, services, lc, t;
     char kind;
     int rc;
 
-    if (!is_type(e, API_JF_OBJ)) {
+    if (!is_type(e, JS_OBJ)) {
         snprintf(why, WHY_MAX, "the entry is not an object");
         return -1;
     }
@@ -356,20 +356,20 @@ static int read_entry(const api_jf *e, api_rec *rec, char *why, int *skip)
     return 1;
 }
 
-static api_code code_of_why(const char *why)
+static st_entry_err code_of_why(const char *why)
 {
-    return strncmp(why, "invalid address", 15) == 0 ? API_INVALID_ADDRESS
-                                                    : API_BAD_REQUEST;
+    return strncmp(why, "invalid address", 15) == 0 ? ST_ENTRY_BAD_ADDRESS
+                                                    : ST_ENTRY_BAD;
 }
 
 /* One element of the document into the next record of doc. */
-static int read_one(const api_jf *e, size_t i, api_doc *doc,
-                    api_merge_result *r)
+static int read_one(const js_val *e, size_t i, st_doc *doc,
+                    st_merge_result *r)
 {
-    api_rec *rec = api_doc_push(doc, i);
+    st_rec *rec = st_doc_push(doc, i);
     char why[WHY_MAX];
     int rc, skip = AM_ERR_UNKNOWN_NET;
-    api_ignore reason;
+    st_ignore reason;
 
     if (rec == NULL)
         return AM_ERR_NOMEM;
@@ -378,16 +378,16 @@ static int read_one(const api_jf *e, size_t i, api_doc *doc,
     if (rc == 1)
         return AM_OK;
     doc->n--;
-    if (rc == 0 && api_ignore_of(skip, &reason))
-        api_merge_ignore(r, reason);
+    if (rc == 0 && st_ignore_of(skip, &reason))
+        st_merge_ignore(r, reason);
     else
-        api_merge_error_add(r, i, code_of_why(why), "%s", why);
+        st_merge_error_add(r, i, code_of_why(why), "%s", why);
     return AM_OK;
 }
 
 /* A document found unreadable half way: nothing of it counts. */
-static void forget_entries(api_doc *doc, api_merge_result *r,
-                           const api_merge_result *before)
+static void forget_entries(st_doc *doc, st_merge_result *r,
+                           const st_merge_result *before)
 {
     doc->n = 0;
     doc->entries = 0;
@@ -397,58 +397,58 @@ static void forget_entries(api_doc *doc, api_merge_result *r,
     r->errors_kept = before->errors_kept;
 }
 
-int api_floresta_read(const char *text, size_t len, api_doc *doc,
-                      api_merge_result *r)
+int st_floresta_read(const char *text, size_t len, st_doc *doc,
+                      st_merge_result *r)
 {
-    api_merge_result before = *r;
-    api_jf_reader *rd;
-    const api_jf *e;
+    st_merge_result before = *r;
+    js_reader *rd;
+    const js_val *e;
     char why[WHY_MAX];
     size_t i = 0;
-    int rc = api_jf_open(text, len, &rd, why, sizeof why);
+    int rc = js_open(text, len, &rd, why, sizeof why);
 
     if (rc != AM_OK) {
-        api_merge_unreadable(r, "%s", rc == AM_ERR_INVAL
+        st_merge_unreadable(r, "%s", rc == AM_ERR_INVAL
                                           ? "not a JSON array of peers" : why);
         return rc == AM_ERR_INVAL ? AM_ERR_MALFORMED : rc;
     }
     /* Our entries are some 260 bytes: one allocation for the whole file
      * rather than a dozen copies as it grows (a hint, capped; growth still
      * works). */
-    api_doc_reserve(doc, doc->n + (len / 200 < RESERVE_MAX ? len / 200
+    st_doc_reserve(doc, doc->n + (len / 200 < RESERVE_MAX ? len / 200
                                                            : RESERVE_MAX));
-    while ((rc = api_jf_next(rd, &e, why, sizeof why)) == 1) {
+    while ((rc = js_next(rd, &e, why, sizeof why)) == 1) {
         if ((rc = read_one(e, i++, doc, r)) != AM_OK)
             break;
     }
-    api_jf_close(rd);
+    js_close(rd);
     doc->entries = i;
-    if (rc == AM_OK)            /* api_jf_next's 0: the end of the array */
+    if (rc == AM_OK)            /* js_next's 0: the end of the array */
         return AM_OK;
     forget_entries(doc, r, &before);
     if (rc == AM_ERR_MALFORMED)
-        api_merge_unreadable(r, "%s", why);
+        st_merge_unreadable(r, "%s", why);
     return rc;
 }
 
-int api_floresta_merge(am_man *m, const char *text, size_t len,
-                       const api_merge_opts *opts, api_merge_result *r)
+int st_floresta_merge(am_man *m, const char *text, size_t len,
+                       const st_merge_opts *opts, st_merge_result *r)
 {
-    api_doc doc;
+    st_doc doc;
     int rc;
 
-    api_doc_init(&doc);
-    rc = api_floresta_read(text, len, &doc, r);
+    st_doc_init(&doc);
+    rc = st_floresta_read(text, len, &doc, r);
     if (rc == AM_OK)
-        rc = api_merge_doc(m, &doc, opts, r);
-    api_doc_free(&doc);
+        rc = st_merge_doc(m, &doc, opts, r);
+    st_doc_free(&doc);
     return rc;
 }
 
 /* ============================================================== writing */
 
 typedef struct writer {
-    api_jw w;
+    js_w w;
     am_man *m;
     am_ban *bans;       /* active bans, for a banned peer's "until" */
     size_t n_bans;
@@ -467,91 +467,91 @@ static int64_t ban_until_of(const writer *wr, const am_addr *a)
     return until;
 }
 
-static void write_address(api_jw *w, const am_addr *a)
+static void write_address(js_w *w, const am_addr *a)
 {
     char host[AM_ADDR_STRLEN];
     size_t len = am_net_len(a->net);
 
-    api_jw_key(w, "address");
-    api_jw_object(w);
+    js_w_key(w, "address");
+    js_w_object(w);
     switch (a->net) {
     case AM_NET_TORV3:
     case AM_NET_I2P:
-        api_jw_key(w, a->net == AM_NET_TORV3 ? "OnionV3" : "I2p");
-        api_jw_array(w);
+        js_w_key(w, a->net == AM_NET_TORV3 ? "OnionV3" : "I2p");
+        js_w_array(w);
         for (size_t i = 0; i < len; i++)
-            api_jw_u64(w, a->bytes[i]);
-        api_jw_array_end(w);
+            js_w_u64(w, a->bytes[i]);
+        js_w_array_end(w);
         break;
     default:
         if (am_addr_format(a, host, sizeof host) != AM_OK)
             host[0] = '\0';
-        api_jw_kstr(w, a->net == AM_NET_IPV4    ? "V4"
+        js_w_kstr(w, a->net == AM_NET_IPV4    ? "V4"
                        : a->net == AM_NET_CJDNS ? "Cjdns"
                                                 : "V6",
                     host);
         break;
     }
-    api_jw_object_end(w);
+    js_w_object_end(w);
 }
 
 static void write_fstate(writer *wr, const am_peer *p)
 {
-    api_jw *w = &wr->w;
+    js_w *w = &wr->w;
 
-    api_jw_key(w, "state");
+    js_w_key(w, "state");
     switch (p->state) {
     case AM_STATE_NEVER_TRIED:
-        api_jw_str(w, "NeverTried");
+        js_w_str(w, "NeverTried");
         return;
     case AM_STATE_CONNECTED:
-        api_jw_str(w, "Connected");
+        js_w_str(w, "Connected");
         return;
     default:
         break;
     }
-    api_jw_object(w);
+    js_w_object(w);
     if (p->state == AM_STATE_TRIED)
-        api_jw_ki64(w, "Tried", p->last_success);
+        js_w_ki64(w, "Tried", p->last_success);
     else if (p->state == AM_STATE_FAILED)
-        api_jw_ki64(w, "Failed", p->last_try);
+        js_w_ki64(w, "Failed", p->last_try);
     else
-        api_jw_ki64(w, "Banned", ban_until_of(wr, &p->addr));
-    api_jw_object_end(w);
+        js_w_ki64(w, "Banned", ban_until_of(wr, &p->addr));
+    js_w_object_end(w);
 }
 
 static void write_ours(writer *wr, const am_peer *p, const am_place *pl,
                        am_state stored)
 {
-    api_jw *w = &wr->w;
+    js_w *w = &wr->w;
     char host[AM_ADDR_STRLEN];
 
-    api_jw_key(w, "source");
+    js_w_key(w, "source");
     if (p->has_source && am_addr_format(&p->source, host, sizeof host) == 0)
-        api_jw_str(w, host);
+        js_w_str(w, host);
     else
-        api_jw_null(w);
-    api_jw_kstr(w, "table", p->in_tried ? "tried" : "new");
-    api_jw_key(w, "place");
-    api_jw_array(w);
+        js_w_null(w);
+    js_w_kstr(w, "table", p->in_tried ? "tried" : "new");
+    js_w_key(w, "place");
+    js_w_array(w);
     for (uint32_t i = 0; i < pl->n; i++) {
-        api_jw_array(w);
-        api_jw_u64(w, pl->bucket[i]);
-        api_jw_u64(w, pl->slot[i]);
-        api_jw_array_end(w);
+        js_w_array(w);
+        js_w_u64(w, pl->bucket[i]);
+        js_w_u64(w, pl->slot[i]);
+        js_w_array_end(w);
     }
-    api_jw_array_end(w);
-    api_jw_ki64(w, "time", p->time);
-    api_jw_ki64(w, "last_try", p->last_try);
-    api_jw_ki64(w, "last_success", p->last_success);
-    api_jw_ku64(w, "attempts", p->attempts);
-    api_jw_kstr(w, "am_state", am_state_name(stored));
+    js_w_array_end(w);
+    js_w_ki64(w, "time", p->time);
+    js_w_ki64(w, "last_try", p->last_try);
+    js_w_ki64(w, "last_success", p->last_success);
+    js_w_ku64(w, "attempts", p->attempts);
+    js_w_kstr(w, "am_state", am_state_name(stored));
 }
 
 /* One entry on a line of its own ("[\n" e ",\n" e "\n]\n"). */
 static int write_entry(writer *wr, const am_peer *p)
 {
-    api_jw *w = &wr->w;
+    js_w *w = &wr->w;
     am_place pl;
     am_state stored;
     int rc;
@@ -561,19 +561,19 @@ static int write_entry(writer *wr, const am_peer *p)
         return rc;
     if ((unsigned)stored >= AM_STATE_BANNED)
         stored = AM_STATE_NEVER_TRIED;
-    api_buf_puts(&w->buf, wr->count ? ",\n" : "\n");
+    js_buf_puts(&w->buf, wr->count ? ",\n" : "\n");
     /* The separators above are ours: keep the writer from adding commas
      * between top-level values. */
     w->has_items = 0;
-    api_jw_object(w);
+    js_w_object(w);
     write_address(w, &p->addr);
-    api_jw_ki64(w, "last_connected", p->last_connected);
+    js_w_ki64(w, "last_connected", p->last_connected);
     write_fstate(wr, p);
-    api_jw_ku64(w, "services", p->services);
-    api_jw_ku64(w, "port", p->addr.port);
-    api_jw_ku64(w, "id", p->id);
+    js_w_ku64(w, "services", p->services);
+    js_w_ku64(w, "port", p->addr.port);
+    js_w_ku64(w, "id", p->id);
     write_ours(wr, p, &pl, stored);
-    api_jw_object_end(w);
+    js_w_object_end(w);
     wr->count++;
     return AM_OK;
 }
@@ -584,14 +584,14 @@ static int writer_init(writer *wr, am_man *m)
 
     memset(wr, 0, sizeof *wr);
     wr->m = m;
-    api_jw_init(&wr->w);
+    js_w_init(&wr->w);
     if (cap > 0) {
         wr->bans = malloc(cap * sizeof *wr->bans);
         if (wr->bans == NULL)
             return AM_ERR_NOMEM;
         am_ban_list(m, wr->bans, cap, &wr->n_bans);
     }
-    api_buf_putc(&wr->w.buf, '[');
+    js_buf_putc(&wr->w.buf, '[');
     return AM_OK;
 }
 
@@ -601,16 +601,16 @@ static int writer_finish(writer *wr, int rc, char **out, size_t *len)
     *len = 0;
     free(wr->bans);
     if (rc == AM_OK) {
-        api_buf_puts(&wr->w.buf, wr->count ? "\n]\n" : "]\n");
-        return api_buf_take(&wr->w.buf, out, len);
+        js_buf_puts(&wr->w.buf, wr->count ? "\n]\n" : "]\n");
+        return js_buf_take(&wr->w.buf, out, len);
     }
-    api_jw_free(&wr->w);
+    js_w_free(&wr->w);
     return rc;
 }
 
 #define PAGE 256
 
-int api_floresta_export(am_man *m, char **out, size_t *len, size_t *count)
+int st_floresta_export(am_man *m, char **out, size_t *len, size_t *count)
 {
     writer wr;
     am_peer *page = malloc(PAGE * sizeof *page);
@@ -637,7 +637,7 @@ int api_floresta_export(am_man *m, char **out, size_t *len, size_t *count)
     return writer_finish(&wr, rc, out, len);
 }
 
-int api_floresta_anchors(am_man *m, const uint64_t *ids, size_t n,
+int st_floresta_anchors(am_man *m, const uint64_t *ids, size_t n,
                          char **out, size_t *len, size_t *missing)
 {
     writer wr;

@@ -1,7 +1,7 @@
 /*
- * api_fsio.c - data directory file operations (see api_fsio.h).
+ * st_fsio.c - data directory file operations (see st_fsio.h).
  */
-#include "api_fsio.h"
+#include "st_fsio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,13 +16,13 @@
 
 #include "am_error.h"
 
-int api_fs_check_name(const char *name, char *why, size_t why_len)
+int st_fs_check_name(const char *name, char *why, size_t why_len)
 {
     size_t n = strlen(name);
 
-    if (n == 0 || n > API_FS_NAME_MAX) {
+    if (n == 0 || n > ST_FS_NAME_MAX) {
         snprintf(why, why_len, "a file name has 1 to %d bytes",
-                 API_FS_NAME_MAX);
+                 ST_FS_NAME_MAX);
         return AM_ERR_INVAL;
     }
     if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
@@ -72,7 +72,7 @@ static int open_inside(int dirfd, const char *dir_real, const char *name,
                        char *why, size_t why_len, int *fd)
 {
     struct stat st;
-    int rc = api_fs_check_name(name, why, why_len);
+    int rc = st_fs_check_name(name, why, why_len);
 
     if (rc != AM_OK)
         return rc;
@@ -130,7 +130,7 @@ static int open_regular(int dirfd, const char *dir_real, const char *name,
     return AM_OK;
 }
 
-int api_fs_map(int dirfd, const char *dir_real, const char *name, size_t max,
+int st_fs_map(int dirfd, const char *dir_real, const char *name, size_t max,
                const char **out, size_t *len, char *why, size_t why_len)
 {
     int fd = -1;
@@ -157,13 +157,13 @@ int api_fs_map(int dirfd, const char *dir_real, const char *name, size_t max,
     return AM_OK;
 }
 
-void api_fs_unmap(const char *data, size_t len)
+void st_fs_unmap(const char *data, size_t len)
 {
     if (data != NULL && len > 0)
         munmap((void *)data, len);
 }
 
-int api_fs_read(int dirfd, const char *dir_real, const char *name,
+int st_fs_read(int dirfd, const char *dir_real, const char *name,
                 size_t max, char **out, size_t *len, char *why,
                 size_t why_len)
 {
@@ -198,7 +198,7 @@ int api_fs_read(int dirfd, const char *dir_real, const char *name,
     return AM_OK;
 }
 
-int api_fs_sync_dir(int dirfd)
+int st_fs_sync_dir(int dirfd)
 {
     return fsync(dirfd) == 0 ? AM_OK : AM_ERR_IO;
 }
@@ -219,11 +219,11 @@ static int write_all(int fd, const void *data, size_t len)
     return 0;
 }
 
-int api_fs_write_atomic(int dirfd, const char *name, const void *data,
+int st_fs_write_atomic(int dirfd, const char *name, const void *data,
                         size_t len, char *why, size_t why_len)
 {
     static atomic_uint seq;
-    char tmp[API_FS_NAME_MAX + 64];
+    char tmp[ST_FS_NAME_MAX + 64];
     const char *step;
     int fd, err;
 
@@ -264,7 +264,7 @@ fail:
     return AM_ERR_IO;
 }
 
-int api_fs_set_aside(int dirfd, const char *name, int64_t now, char *aside,
+int st_fs_set_aside(int dirfd, const char *name, int64_t now, char *aside,
                      size_t aside_len, char *why, size_t why_len)
 {
     struct stat st;

@@ -1,16 +1,16 @@
 /*
- * api_meta.c - addrmand.json (see api_meta.h).
+ * st_meta.c - addrmand.json (see st_meta.h).
  */
-#include "api_meta.h"
+#include "st_meta.h"
 
 #include <stdio.h>
 #include <time.h>
 
 #include "addrman.h"
-#include "api_jload.h"
-#include "api_jw.h"
+#include "st_jload.h"
+#include "js_writer.h"
 
-int api_meta_size_ok(uint64_t n)
+int st_meta_size_ok(uint64_t n)
 {
     return n > 0 && n <= AM_MAX_BUCKETS && (n & (n - 1)) == 0;
 }
@@ -35,43 +35,43 @@ static int hex_key(const char *s, uint8_t key[16])
     return s[32] == '\0' ? 0 : -1;
 }
 
-static const char *check(const json_t *root, api_meta *m)
+static const char *check(const json_t *root, st_meta *m)
 {
     uint64_t fmt, nb, tb, saved;
 
     if (!json_is_object(root))
         return "not a JSON object";
-    if (api_jnum_u64(json_object_get(root, "format"), API_META_FORMAT,
-                     API_META_FORMAT, &fmt) != AM_OK)
+    if (st_jnum_u64(json_object_get(root, "format"), ST_META_FORMAT,
+                     ST_META_FORMAT, &fmt) != AM_OK)
         return "\"format\" is not 1";
-    if (hex_key(api_jstr(json_object_get(root, "key")), m->key) != 0)
+    if (hex_key(st_jstr(json_object_get(root, "key")), m->key) != 0)
         return "\"key\" is not 32 hex digits";
-    if (api_jnum_u64(json_object_get(root, "new_buckets"), 1, AM_MAX_BUCKETS,
-                     &nb) || !api_meta_size_ok(nb) ||
-        api_jnum_u64(json_object_get(root, "tried_buckets"), 1,
-                     AM_MAX_BUCKETS, &tb) || !api_meta_size_ok(tb))
+    if (st_jnum_u64(json_object_get(root, "new_buckets"), 1, AM_MAX_BUCKETS,
+                     &nb) || !st_meta_size_ok(nb) ||
+        st_jnum_u64(json_object_get(root, "tried_buckets"), 1,
+                     AM_MAX_BUCKETS, &tb) || !st_meta_size_ok(tb))
         return "table sizes are not powers of two 1..65536";
-    if (api_jnum_u64(json_object_get(root, "next_id"), 1, AM_ID_MAX + 1,
+    if (st_jnum_u64(json_object_get(root, "next_id"), 1, AM_ID_MAX + 1,
                      &m->next_id) != AM_OK)
         return "\"next_id\" is missing or out of range";
-    if (api_jnum_u64(json_object_get(root, "journal"), 0, UINT64_MAX,
+    if (st_jnum_u64(json_object_get(root, "journal"), 0, UINT64_MAX,
                      &m->gen) != AM_OK)
         return "\"journal\" is missing or not an integer";
     m->new_buckets = (uint32_t)nb;
     m->tried_buckets = (uint32_t)tb;
     /* Informative: a bad value is no reason to distrust the rest. */
-    if (api_jnum_u64(json_object_get(root, "saved"), 0, INT64_MAX,
+    if (st_jnum_u64(json_object_get(root, "saved"), 0, INT64_MAX,
                      &saved) != AM_OK)
         saved = 0;
     m->saved = (int64_t)saved;
     return NULL;
 }
 
-int api_meta_parse(const char *text, size_t len, api_meta *out, char *why,
+int st_meta_parse(const char *text, size_t len, st_meta *out, char *why,
                    size_t why_len)
 {
     json_t *root;
-    int rc = api_jload(text, len, &root, why, why_len);
+    int rc = st_jload(text, len, &root, why, why_len);
     const char *bad;
 
     if (rc != AM_OK)
@@ -85,23 +85,23 @@ int api_meta_parse(const char *text, size_t len, api_meta *out, char *why,
     return AM_OK;
 }
 
-char *api_meta_text(const api_meta *m, size_t *len)
+char *st_meta_text(const st_meta *m, size_t *len)
 {
-    api_jw w;
+    js_w w;
     char hex[33], *out;
 
     for (int i = 0; i < 16; i++)
         snprintf(hex + 2 * i, 3, "%02x", m->key[i]);
-    api_jw_init(&w);
-    api_jw_object(&w);
-    api_jw_ku64(&w, "format", API_META_FORMAT);
-    api_jw_kstr(&w, "key", hex);
-    api_jw_ku64(&w, "new_buckets", m->new_buckets);
-    api_jw_ku64(&w, "tried_buckets", m->tried_buckets);
-    api_jw_ku64(&w, "next_id", m->next_id);
-    api_jw_ku64(&w, "journal", m->gen);
-    api_jw_ki64(&w, "saved", (int64_t)time(NULL));
-    api_jw_object_end(&w);
-    api_buf_putc(&w.buf, '\n');
-    return api_jw_take(&w, &out, len) == AM_OK ? out : NULL;
+    js_w_init(&w);
+    js_w_object(&w);
+    js_w_ku64(&w, "format", ST_META_FORMAT);
+    js_w_kstr(&w, "key", hex);
+    js_w_ku64(&w, "new_buckets", m->new_buckets);
+    js_w_ku64(&w, "tried_buckets", m->tried_buckets);
+    js_w_ku64(&w, "next_id", m->next_id);
+    js_w_ku64(&w, "journal", m->gen);
+    js_w_ki64(&w, "saved", (int64_t)time(NULL));
+    js_w_object_end(&w);
+    js_buf_putc(&w.buf, '\n');
+    return js_w_take(&w, &out, len) == AM_OK ? out : NULL;
 }

@@ -1,4 +1,4 @@
-#include "api_buf.h"
+#include "js_buf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,7 +6,7 @@
 
 #include "am_error.h"
 
-void api_buf_init(api_buf *b)
+void js_buf_init(js_buf *b)
 {
     b->data = NULL;
     b->len = 0;
@@ -14,14 +14,14 @@ void api_buf_init(api_buf *b)
     b->failed = 0;
 }
 
-void api_buf_free(api_buf *b)
+void js_buf_free(js_buf *b)
 {
     free(b->data);
-    api_buf_init(b);
+    js_buf_init(b);
 }
 
 /* Make room for `extra` more bytes plus the NUL. */
-static int buf_reserve(api_buf *b, size_t extra)
+static int buf_reserve(js_buf *b, size_t extra)
 {
     size_t need, cap;
     char *p;
@@ -47,12 +47,12 @@ fail:
     return -1;
 }
 
-void api_buf_reserve(api_buf *b, size_t n)
+void js_buf_reserve(js_buf *b, size_t n)
 {
     (void)buf_reserve(b, n);
 }
 
-void api_buf_put(api_buf *b, const void *p, size_t n)
+void js_buf_put(js_buf *b, const void *p, size_t n)
 {
     if (buf_reserve(b, n) != 0)
         return;
@@ -62,12 +62,12 @@ void api_buf_put(api_buf *b, const void *p, size_t n)
     b->data[b->len] = '\0';
 }
 
-void api_buf_puts(api_buf *b, const char *s)
+void js_buf_puts(js_buf *b, const char *s)
 {
-    api_buf_put(b, s, strlen(s));
+    js_buf_put(b, s, strlen(s));
 }
 
-void api_buf_putc(api_buf *b, char c)
+void js_buf_putc(js_buf *b, char c)
 {
     /* The common case, room left: no call, no copy.  (A body is built a
      * character at a time in places: quotes, commas, brackets.) */
@@ -76,10 +76,10 @@ void api_buf_putc(api_buf *b, char c)
         b->data[b->len] = '\0';
         return;
     }
-    api_buf_put(b, &c, 1);
+    js_buf_put(b, &c, 1);
 }
 
-void api_buf_vprintf(api_buf *b, const char *fmt, va_list ap)
+void js_buf_vprintf(js_buf *b, const char *fmt, va_list ap)
 {
     va_list again;
     int n;
@@ -97,21 +97,21 @@ void api_buf_vprintf(api_buf *b, const char *fmt, va_list ap)
     b->len += (size_t)n;
 }
 
-void api_buf_printf(api_buf *b, const char *fmt, ...)
+void js_buf_printf(js_buf *b, const char *fmt, ...)
 {
     va_list ap;
 
     va_start(ap, fmt);
-    api_buf_vprintf(b, fmt, ap);
+    js_buf_vprintf(b, fmt, ap);
     va_end(ap);
 }
 
-int api_buf_take(api_buf *b, char **out, size_t *len)
+int js_buf_take(js_buf *b, char **out, size_t *len)
 {
     *out = NULL;
     *len = 0;
     if (b->failed) {
-        api_buf_free(b);
+        js_buf_free(b);
         return AM_ERR_NOMEM;
     }
     if (b->data == NULL) {
@@ -123,6 +123,6 @@ int api_buf_take(api_buf *b, char **out, size_t *len)
     }
     *out = b->data;
     *len = b->len;
-    api_buf_init(b);
+    js_buf_init(b);
     return AM_OK;
 }

@@ -1,68 +1,68 @@
 /*
- * api_bansfile.c - bans.json (see api_bansfile.h).
+ * st_bansfile.c - bans.json (see st_bansfile.h).
  */
-#include "api_bansfile.h"
+#include "st_bansfile.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "addrman_persist.h"
-#include "api_jload.h"
-#include "api_jw.h"
+#include "st_jload.h"
+#include "js_writer.h"
 
-static void bans_write(api_jw *w, const am_ban *b, size_t n)
+static void bans_write(js_w *w, const am_ban *b, size_t n)
 {
     char target[AM_ADDR_STRLEN + 8];
 
-    api_jw_object(w);
-    api_jw_key(w, "bans");
-    api_jw_array(w);
+    js_w_object(w);
+    js_w_key(w, "bans");
+    js_w_array(w);
     for (size_t i = 0; i < n; i++) {
         if (am_subnet_format(&b[i].target, target, sizeof target) != AM_OK)
             continue;
-        api_buf_putc(&w->buf, '\n');
-        api_jw_object(w);
-        api_jw_kstr(w, "target", target);
-        api_jw_ki64(w, "until", b[i].until);
-        api_jw_kstr(w, "reason", b[i].reason);
-        api_jw_ki64(w, "created", b[i].created);
-        api_jw_object_end(w);
+        js_buf_putc(&w->buf, '\n');
+        js_w_object(w);
+        js_w_kstr(w, "target", target);
+        js_w_ki64(w, "until", b[i].until);
+        js_w_kstr(w, "reason", b[i].reason);
+        js_w_ki64(w, "created", b[i].created);
+        js_w_object_end(w);
     }
-    api_jw_array_end(w);
-    api_jw_object_end(w);
-    api_buf_putc(&w->buf, '\n');
+    js_w_array_end(w);
+    js_w_object_end(w);
+    js_buf_putc(&w->buf, '\n');
 }
 
-int api_bans_text(am_man *m, char **out, size_t *len)
+int st_bans_text(am_man *m, char **out, size_t *len)
 {
     size_t cap = am_ban_count(m), n = 0;
     am_ban *b = cap ? malloc(cap * sizeof *b) : NULL;
-    api_jw w;
+    js_w w;
 
     if (cap && b == NULL)
         return AM_ERR_NOMEM;
     if (cap)
         am_ban_list(m, b, cap, &n);
-    api_jw_init(&w);
+    js_w_init(&w);
     bans_write(&w, b, n);
     free(b);
-    return api_jw_take(&w, out, len);
+    return js_w_take(&w, out, len);
 }
 
 /* One entry; NULL, or what is wrong with it. */
 static const char *ban_entry(const json_t *e, am_ban *b)
 {
-    const char *target = api_jstr(json_object_get(e, "target"));
+    const char *target = st_jstr(json_object_get(e, "target"));
     const json_t *reason = json_object_get(e, "reason");
-    const char *rs = reason ? api_jstr(reason) : "";
+    const char *rs = reason ? st_jstr(reason) : "";
 
     memset(b, 0, sizeof *b);
     if (!json_is_object(e) || target == NULL ||
         am_subnet_parse(&b->target, target) != AM_OK)
         return "no valid \"target\"";
-    if (api_jnum_i64(json_object_get(e, "until"), 1, INT64_MAX, &b->until) ||
-        api_jnum_i64(json_object_get(e, "created"), 0, INT64_MAX,
+    if (st_jnum_i64(json_object_get(e, "until"), 1, INT64_MAX, &b->until) ||
+        st_jnum_i64(json_object_get(e, "created"), 0, INT64_MAX,
                      &b->created))
         return "\"until\" or \"created\" is not a time";
     if (rs == NULL || strlen(rs) >= AM_BAN_REASON_MAX)
@@ -71,14 +71,14 @@ static const char *ban_entry(const json_t *e, am_ban *b)
     return NULL;
 }
 
-int api_bans_load(am_man *m, const char *text, size_t len, size_t *errors,
+int st_bans_load(am_man *m, const char *text, size_t len, size_t *errors,
                   char *why, size_t why_len)
 {
     json_t *root;
     const json_t *list;
     const char *bad;
     am_ban b;
-    int rc = api_jload(text, len, &root, why, why_len);
+    int rc = st_jload(text, len, &root, why, why_len);
 
     if (rc != AM_OK)
         return rc;

@@ -1,5 +1,5 @@
 /*
- * api_ignore.h - why an entry to add was ignored.
+ * st_ignore.h - why an entry to add was ignored.
  *
  * Every answer that counts "ignored" entries (POST /v1/peers and
  * /v1/peers/addrv2, POST /v1/import, POST /v1/load) also says why, in
@@ -18,44 +18,44 @@
  *                    a ban of that address, not a peer
  *   duplicate        a saved peer whose id or endpoint is already taken
  */
-#ifndef API_IGNORE_H
-#define API_IGNORE_H
+#ifndef ST_IGNORE_H
+#define ST_IGNORE_H
 
 #include <stddef.h>
 
-#include "api_jw.h"
+#include "js_writer.h"
 
-typedef enum api_ignore {
-    API_IGN_UNROUTABLE = 0,
-    API_IGN_BANNED,
-    API_IGN_TABLE_FULL,
-    API_IGN_GROUP_CAP,
-    API_IGN_TOR_V2,
-    API_IGN_UNKNOWN_NETWORK,
-    API_IGN_BANNED_ENTRY,
-    API_IGN_DUPLICATE
-} api_ignore;
-#define API_IGN_COUNT 8
+typedef enum st_ignore {
+    ST_IGN_UNROUTABLE = 0,
+    ST_IGN_BANNED,
+    ST_IGN_TABLE_FULL,
+    ST_IGN_GROUP_CAP,
+    ST_IGN_TOR_V2,
+    ST_IGN_UNKNOWN_NETWORK,
+    ST_IGN_BANNED_ENTRY,
+    ST_IGN_DUPLICATE
+} st_ignore;
+#define ST_IGN_COUNT 8
 
 /* The reason's name above; never NULL. */
-const char *api_ignore_name(api_ignore why);
+const char *st_ignore_name(st_ignore why);
 
 /*
  * The reason behind a code of am_add, am_restore or an addrv2 entry's
  * status: 1 with *why, or 0 when the code is no reason to ignore an entry
  * (success, or an error the caller reports).
  */
-int api_ignore_of(int am_rc, api_ignore *why);
+int st_ignore_of(int am_rc, st_ignore *why);
 
 /* One more entry ignored for `why`: *total and by[why] grow by one. */
-void api_ignore_count(size_t *total, size_t by[API_IGN_COUNT], api_ignore why);
+void st_ignore_count(size_t *total, size_t by[ST_IGN_COUNT], st_ignore why);
 
 /* The members "ignored": total and "ignored_by": {reason: n, ...} (only
  * n > 0, in the order of the enum) of the object being written. */
-void api_ignored_write(api_jw *w, size_t total,
-                       const size_t by[API_IGN_COUNT]);
+void st_ignored_write(js_w *w, size_t total,
+                       const size_t by[ST_IGN_COUNT]);
 
 /* "unroutable 3, tor_v2 1" for a log line ("" when none) into buf. */
-void api_ignored_text(const size_t by[API_IGN_COUNT], char *buf, size_t len);
+void st_ignored_text(const size_t by[ST_IGN_COUNT], char *buf, size_t len);
 
 #endif

@@ -1,12 +1,12 @@
 /*
- * api_lines.c - a plain list of addresses, one a line (api_lines.h).
+ * st_lines.c - a plain list of addresses, one a line (st_lines.h).
  */
-#include "api_lines.h"
+#include "st_lines.h"
 
 #include <string.h>
 
 #include "am_error.h"
-#include "api_peer.h"
+#include "netaddr.h"
 
 /* The address part of a line: comment cut off, blanks trimmed.  *alen 0
  * for a line with no address. */
@@ -28,32 +28,32 @@ static void line_address(const char *line, size_t len, const char **addr,
 /* One address of line `lineno` as entry `index`: a record, ignored (Tor
  * v2), or an error of that entry.  AM_OK or AM_ERR_NOMEM. */
 static int read_address(const char *text, size_t len, size_t lineno,
-                        size_t index, uint64_t services, api_doc *doc,
-                        api_merge_result *r)
+                        size_t index, uint64_t services, st_doc *doc,
+                        st_merge_result *r)
 {
-    char buf[API_LINES_MAX + 1], why[API_MERGE_MSG_MAX / 2];
+    char buf[ST_LINES_MAX + 1], why[ST_MERGE_MSG_MAX / 2];
     am_addr a;
     int rc;
 
-    if (len > API_LINES_MAX || memchr(text, '\0', len) != NULL) {
-        api_merge_error_add(r, index, API_INVALID_ADDRESS,
+    if (len > ST_LINES_MAX || memchr(text, '\0', len) != NULL) {
+        st_merge_error_add(r, index, ST_ENTRY_BAD_ADDRESS,
                             "line %zu: not an address", lineno);
         return AM_OK;
     }
     memcpy(buf, text, len);
     buf[len] = '\0';
-    rc = am_addr_parse_ex(&a, buf, API_DEFAULT_PORT, NULL, why, sizeof why);
+    rc = am_addr_parse_ex(&a, buf, AM_DEFAULT_PORT, NULL, why, sizeof why);
     if (rc == AM_ERR_TORV2) {
-        api_merge_ignore(r, API_IGN_TOR_V2);
+        st_merge_ignore(r, ST_IGN_TOR_V2);
         return AM_OK;
     }
     if (rc != AM_OK) {
-        api_merge_error_add(r, index, API_INVALID_ADDRESS,
+        st_merge_error_add(r, index, ST_ENTRY_BAD_ADDRESS,
                             "line %zu: address '%.60s' is not valid: %s",
                             lineno, buf, why);
         return AM_OK;
     }
-    api_rec *rec = api_doc_push(doc, index);
+    st_rec *rec = st_doc_push(doc, index);
     if (rec == NULL)
         return AM_ERR_NOMEM;
     rec->addr = a;
@@ -62,8 +62,8 @@ static int read_address(const char *text, size_t len, size_t lineno,
     return AM_OK;
 }
 
-int api_lines_read(const char *text, size_t len, uint64_t services,
-                   api_doc *doc, api_merge_result *r)
+int st_lines_read(const char *text, size_t len, uint64_t services,
+                   st_doc *doc, st_merge_result *r)
 {
     size_t pos = 0, lineno = 0, index = 0;
 

@@ -1,22 +1,22 @@
-#include "api_jw.h"
+#include "js_writer.h"
 
 #include <string.h>
 
-void api_jw_init(api_jw *w)
+void js_w_init(js_w *w)
 {
-    api_buf_init(&w->buf);
+    js_buf_init(&w->buf);
     w->depth = 0;
     w->has_items = 0;
     w->after_key = 0;
 }
 
-void api_jw_free(api_jw *w)
+void js_w_free(js_w *w)
 {
-    api_buf_free(&w->buf);
+    js_buf_free(&w->buf);
 }
 
 /* Before any value or key: a comma when the container already has one. */
-static void jw_sep(api_jw *w)
+static void jw_sep(js_w *w)
 {
     uint32_t bit = UINT32_C(1) << w->depth;
 
@@ -25,36 +25,36 @@ static void jw_sep(api_jw *w)
         return;
     }
     if (w->has_items & bit)
-        api_buf_putc(&w->buf, ',');
+        js_buf_putc(&w->buf, ',');
     w->has_items |= bit;
 }
 
-static void jw_open(api_jw *w, char c)
+static void jw_open(js_w *w, char c)
 {
     jw_sep(w);
-    if (w->depth >= API_JW_MAX_DEPTH) {
+    if (w->depth >= JS_W_MAX_DEPTH) {
         w->buf.failed = 1;      /* a bug of the caller; fail the body */
         return;
     }
-    api_buf_putc(&w->buf, c);
+    js_buf_putc(&w->buf, c);
     w->depth++;
     w->has_items &= ~(UINT32_C(1) << w->depth);
 }
 
-static void jw_close(api_jw *w, char c)
+static void jw_close(js_w *w, char c)
 {
     if (w->depth == 0) {
         w->buf.failed = 1;
         return;
     }
     w->depth--;
-    api_buf_putc(&w->buf, c);
+    js_buf_putc(&w->buf, c);
 }
 
-void api_jw_object(api_jw *w) { jw_open(w, '{'); }
-void api_jw_object_end(api_jw *w) { jw_close(w, '}'); }
-void api_jw_array(api_jw *w) { jw_open(w, '['); }
-void api_jw_array_end(api_jw *w) { jw_close(w, ']'); }
+void js_w_object(js_w *w) { jw_open(w, '{'); }
+void js_w_object_end(js_w *w) { jw_close(w, '}'); }
+void js_w_array(js_w *w) { jw_open(w, '['); }
+void js_w_array_end(js_w *w) { jw_close(w, ']'); }
 
 /*
  * Length of the valid UTF-8 sequence at s[0..n), or 0 when it is not one
@@ -92,7 +92,7 @@ static size_t utf8_len(const unsigned char *s, size_t n)
     return len;
 }
 
-static void jw_escape(api_buf *b, const unsigned char *s, size_t n)
+static void jw_escape(js_buf *b, const unsigned char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     size_t i = 0, run = 0, len;
@@ -112,36 +112,36 @@ static void jw_escape(api_buf *b, const unsigned char *s, size_t n)
             run += len;
             continue;
         }
-        api_buf_put(b, s + i - run, run);
+        js_buf_put(b, s + i - run, run);
         run = 0;
         if (c == '"' || c == '\\') {
             esc[0] = '\\';
             esc[1] = (char)c;
-            api_buf_put(b, esc, 2);
+            js_buf_put(b, esc, 2);
         } else if (c < 0x20) {
             memcpy(esc, "\\u00", 4);
             esc[4] = hex[c >> 4];
             esc[5] = hex[c & 15];
-            api_buf_put(b, esc, 6);
+            js_buf_put(b, esc, 6);
         } else {
-            api_buf_puts(b, "\\ufffd");    /* not UTF-8 */
+            js_buf_puts(b, "\\ufffd");    /* not UTF-8 */
         }
         i++;
     }
-    api_buf_put(b, s + i - run, run);
+    js_buf_put(b, s + i - run, run);
 }
 
-void api_jw_strn(api_jw *w, const char *s, size_t n)
+void js_w_strn(js_w *w, const char *s, size_t n)
 {
     jw_sep(w);
-    api_buf_putc(&w->buf, '"');
+    js_buf_putc(&w->buf, '"');
     jw_escape(&w->buf, (const unsigned char *)s, n);
-    api_buf_putc(&w->buf, '"');
+    js_buf_putc(&w->buf, '"');
 }
 
-void api_jw_str(api_jw *w, const char *s)
+void js_w_str(js_w *w, const char *s)
 {
-    api_jw_strn(w, s, strlen(s));
+    js_w_strn(w, s, strlen(s));
 }
 
 /* 1 when s needs no escaping: printable ASCII without '"' or '\\'. */
@@ -155,43 +155,43 @@ static int plain_ascii(const char *s, size_t n)
     return 1;
 }
 
-void api_jw_key(api_jw *w, const char *key)
+void js_w_key(js_w *w, const char *key)
 {
     size_t n = strlen(key);
 
     /* Keys are the program's own names: copied in one piece. */
     if (plain_ascii(key, n)) {
         jw_sep(w);
-        api_buf_putc(&w->buf, '"');
-        api_buf_put(&w->buf, key, n);
-        api_buf_put(&w->buf, "\":", 2);
+        js_buf_putc(&w->buf, '"');
+        js_buf_put(&w->buf, key, n);
+        js_buf_put(&w->buf, "\":", 2);
     } else {
-        api_jw_strn(w, key, n);
-        api_buf_putc(&w->buf, ':');
+        js_w_strn(w, key, n);
+        js_buf_putc(&w->buf, ':');
     }
     w->after_key = 1;
 }
 
 /* (snprintf was a tenth of the time of writing a large peers.json.) */
-void api_jw_u64(api_jw *w, uint64_t v)
+void js_w_u64(js_w *w, uint64_t v)
 {
     char num[24];
 
     jw_sep(w);
-    api_buf_put(&w->buf, num, (size_t)(api_jw_fmt_u64(num, v) - num));
+    js_buf_put(&w->buf, num, (size_t)(js_w_fmt_u64(num, v) - num));
 }
 
-void api_jw_i64(api_jw *w, int64_t v)
+void js_w_i64(js_w *w, int64_t v)
 {
     char num[24];
 
     jw_sep(w);
-    api_buf_put(&w->buf, num, (size_t)(api_jw_fmt_i64(num, v) - num));
+    js_buf_put(&w->buf, num, (size_t)(js_w_fmt_i64(num, v) - num));
 }
 
 /* Written in place, two digits a step, once the length is known: no
  * copy, as the peer writer formats seven numbers per peer. */
-char *api_jw_fmt_u64(char *p, uint64_t v)
+char *js_w_fmt_u64(char *p, uint64_t v)
 {
     static const char pairs[] =
         "00010203040506070809101112131415161718192021222324"
@@ -223,60 +223,60 @@ char *api_jw_fmt_u64(char *p, uint64_t v)
     return end;
 }
 
-char *api_jw_fmt_i64(char *p, int64_t v)
+char *js_w_fmt_i64(char *p, int64_t v)
 {
     if (v < 0) {
         *p++ = '-';
-        return api_jw_fmt_u64(p, UINT64_C(0) - (uint64_t)v);
+        return js_w_fmt_u64(p, UINT64_C(0) - (uint64_t)v);
     }
-    return api_jw_fmt_u64(p, (uint64_t)v);
+    return js_w_fmt_u64(p, (uint64_t)v);
 }
 
-void api_jw_bool(api_jw *w, int v)
+void js_w_bool(js_w *w, int v)
 {
     jw_sep(w);
-    api_buf_puts(&w->buf, v ? "true" : "false");
+    js_buf_puts(&w->buf, v ? "true" : "false");
 }
 
-void api_jw_null(api_jw *w)
+void js_w_null(js_w *w)
 {
     jw_sep(w);
-    api_buf_puts(&w->buf, "null");
+    js_buf_puts(&w->buf, "null");
 }
 
-void api_jw_raw(api_jw *w, const char *json, size_t n)
+void js_w_raw(js_w *w, const char *json, size_t n)
 {
     jw_sep(w);
-    api_buf_put(&w->buf, json, n);
+    js_buf_put(&w->buf, json, n);
 }
 
-void api_jw_kstr(api_jw *w, const char *key, const char *s)
+void js_w_kstr(js_w *w, const char *key, const char *s)
 {
-    api_jw_key(w, key);
-    api_jw_str(w, s);
+    js_w_key(w, key);
+    js_w_str(w, s);
 }
 
-void api_jw_ku64(api_jw *w, const char *key, uint64_t v)
+void js_w_ku64(js_w *w, const char *key, uint64_t v)
 {
-    api_jw_key(w, key);
-    api_jw_u64(w, v);
+    js_w_key(w, key);
+    js_w_u64(w, v);
 }
 
-void api_jw_ki64(api_jw *w, const char *key, int64_t v)
+void js_w_ki64(js_w *w, const char *key, int64_t v)
 {
-    api_jw_key(w, key);
-    api_jw_i64(w, v);
+    js_w_key(w, key);
+    js_w_i64(w, v);
 }
 
-void api_jw_kbool(api_jw *w, const char *key, int v)
+void js_w_kbool(js_w *w, const char *key, int v)
 {
-    api_jw_key(w, key);
-    api_jw_bool(w, v);
+    js_w_key(w, key);
+    js_w_bool(w, v);
 }
 
-int api_jw_take(api_jw *w, char **out, size_t *len)
+int js_w_take(js_w *w, char **out, size_t *len)
 {
     if (w->depth != 0)
         w->buf.failed = 1;
-    return api_buf_take(&w->buf, out, len);
+    return js_buf_take(&w->buf, out, len);
 }

@@ -1,5 +1,5 @@
 /*
- * api_btcd.h - importing btcd's peers.json (addrmgr).
+ * st_btcd.h - importing btcd's peers.json (addrmgr).
  *
  * The document: {"Version": 1|2, "Key": [32 bytes], "Addresses": [{"Addr":
  * "ip:port", "Src": "ip:port", "Attempts", "TimeStamp", "LastAttempt",
@@ -16,28 +16,28 @@
  * are never tried.  TimeStamp is the time seen.  Tor v2 and unknown
  * networks count as ignored; an Addr that is not an address, or a field of
  * the wrong type or range, is an error of that entry.  Then the records are
- * merged as api_merge.h says.
+ * merged as st_merge.h says.
  *
- * THREADS: reading needs no lock; api_btcd_merge uses the core: call it
+ * THREADS: reading needs no lock; st_btcd_merge uses the core: call it
  * under the core lock.
  */
-#ifndef API_BTCD_H
-#define API_BTCD_H
+#ifndef ST_BTCD_H
+#define ST_BTCD_H
 
 #include <stddef.h>
 
 #include "addrman.h"
-#include "api_merge.h"
+#include "st_merge.h"
 
-#define API_BTCD_ZERO_TIME INT64_C(-62135596800)
+#define ST_BTCD_ZERO_TIME INT64_C(-62135596800)
 
 /* AM_OK (entry errors in r), AM_ERR_MALFORMED when the document is not a
  * btcd peers.json (r->unreadable, r->why), or AM_ERR_NOMEM. */
-int api_btcd_read(const char *text, size_t len, api_doc *doc,
-                  api_merge_result *r);
+int st_btcd_read(const char *text, size_t len, st_doc *doc,
+                  st_merge_result *r);
 
 /* Read and merge.  Under the core lock. */
-int api_btcd_merge(am_man *m, const char *text, size_t len,
-                   const api_merge_opts *opts, api_merge_result *r);
+int st_btcd_merge(am_man *m, const char *text, size_t len,
+                   const st_merge_opts *opts, st_merge_result *r);
 
 #endif

@@ -1,20 +1,20 @@
 /*
- * api_store.h - the data directory: snapshot files, journal, locking.
+ * st_store.h - the data directory: snapshot files, journal, locking.
  *
  * Files of the directory:
  *   peers.json      every peer, Floresta's format with our keys
- *                   (api_floresta.h): a Floresta node can use it as it is
- *   bans.json       the ban list (api_bansfile.h)
+ *                   (st_floresta.h): a Floresta node can use it as it is
+ *   bans.json       the ban list (st_bansfile.h)
  *   addrmand.json   our metadata: key, table sizes, next id, the journal
- *                   generation the snapshot continues in (api_meta.h)
+ *                   generation the snapshot continues in (st_meta.h)
  *   journal.<gen>   the changes acknowledged since the snapshot
- *                   (api_journal.h); <gen> grows by one per snapshot
- *   anchors.json    written on request (api_store_write_file)
+ *                   (st_journal.h); <gen> grows by one per snapshot
+ *   anchors.json    written on request (st_store_write_file)
  *   addrmand.lock   flock()ed while a store has the directory open
  * Every file is created with mode 0600: the key must stay secret.
  *
  * Snapshot: peers.json, bans.json, then addrmand.json, each written
- * atomically (api_fsio.h); the journal restarts at each snapshot.  The
+ * atomically (st_fsio.h); the journal restarts at each snapshot.  The
  * snapshot is taken in two steps so that the file I/O happens outside the
  * core lock: begin (under the lock) builds the three texts and switches
  * appends to a new journal, journal.<gen+1>; commit (no lock) writes the
@@ -22,19 +22,19 @@
  * <gen+1>.  A crash anywhere in between leaves the old metadata pointing at
  * an older journal that still exists: start-up replays every journal from
  * the metadata's generation on, so nothing acknowledged is lost (records
- * are idempotent, see api_journal.h).
+ * are idempotent, see st_journal.h).
  *
  * Start-up, in two steps because the key and the table sizes must be known
  * before am_new():
- *   api_store_open()    create the directory if missing (mode 0700, as
+ *   st_store_open()    create the directory if missing (mode 0700, as
  *                       are missing parents), check it is writable, lock
  *                       it (a second server on the same directory gets
  *                       AM_ERR_EXISTS), warn (opts.log) when the
  *                       directory or addrmand.json is open to others;
- *   api_store_config()  read addrmand.json into the am_config (key, sizes;
+ *   st_store_config()  read addrmand.json into the am_config (key, sizes;
  *                       a fresh random key, written at once, when absent);
  *   am_new(cfg)
- *   api_store_load()    bans.json, peers.json (ids and slots restored), the
+ *   st_store_load()    bans.json, peers.json (ids and slots restored), the
  *                       id counter, the journals; then a snapshot, so the
  *                       directory is tidy and the journal starts empty --
  *                       unless the start is clean (our own snapshot read
@@ -58,55 +58,55 @@
  * LOCKING -- the store never takes the core lock (it does not know it):
  *   under the caller's core lock (they read or change the core, or their
  *   records must be in the same order as the core's changes):
- *     api_store_load, api_store_snapshot_begin, api_store_save,
- *     api_store_journal_* (all), api_store_batch_begin/end,
- *     api_store_watch_begin/end, api_store_on_change, api_store_load_file;
+ *     st_store_load, st_store_snapshot_begin, st_store_save,
+ *     st_store_journal_* (all), st_store_batch_begin/end,
+ *     st_store_watch_begin/end, st_store_on_change, st_store_load_file;
  *   without the core lock (file I/O only; the store's own mutexes):
- *     api_store_snapshot_commit, api_store_read_file, api_store_write_file,
- *     api_store_stats_get, api_store_ready, api_store_last_problem;
+ *     st_store_snapshot_commit, st_store_read_file, st_store_write_file,
+ *     st_store_stats_get, st_store_ready, st_store_last_problem;
  *   before any other thread starts / after they stop:
- *     api_store_open, api_store_config, api_store_close.
+ *     st_store_open, st_store_config, st_store_close.
  * Any thread may call the store: it serializes itself.
  */
-#ifndef API_STORE_H
-#define API_STORE_H
+#ifndef ST_STORE_H
+#define ST_STORE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "addrman.h"
-#include "api_merge.h"
+#include "st_merge.h"
 
-#define API_STORE_PEERS "peers.json"
-#define API_STORE_BANS "bans.json"
-#define API_STORE_META "addrmand.json"
-#define API_STORE_ANCHORS "anchors.json"
-#define API_STORE_LOCK "addrmand.lock"
-#define API_STORE_MAX_FILE ((size_t)1 << 30)
+#define ST_STORE_PEERS "peers.json"
+#define ST_STORE_BANS "bans.json"
+#define ST_STORE_META "addrmand.json"
+#define ST_STORE_ANCHORS "anchors.json"
+#define ST_STORE_LOCK "addrmand.lock"
+#define ST_STORE_MAX_FILE ((size_t)1 << 30)
 
-typedef struct api_store api_store;
-typedef struct api_snapshot api_snapshot;
+typedef struct st_store st_store;
+typedef struct st_snapshot st_snapshot;
 
 /* Where problems found in the directory are reported (one line each, no
  * newline).  Called from whichever thread found the problem, with no lock
  * of the store held; it may run concurrently with itself. */
-typedef void (*api_store_log_fn)(void *ctx, const char *msg);
+typedef void (*st_store_log_fn)(void *ctx, const char *msg);
 
-typedef struct api_store_opts {
+typedef struct st_store_opts {
     int fsync_always;        /* fdatasync each journal append */
     int keep_sizes;          /* the caller's table sizes win over the saved
                               * ones (a resize: peers get fresh slots) */
-    size_t max_file;         /* largest file read; API_STORE_MAX_FILE */
-    api_store_log_fn log;    /* NULL: stderr */
+    size_t max_file;         /* largest file read; ST_STORE_MAX_FILE */
+    st_store_log_fn log;    /* NULL: stderr */
     void *log_ctx;
-} api_store_opts;
+} st_store_opts;
 
-typedef struct api_store_report {
+typedef struct st_store_report {
     size_t peers;            /* peers in the core after loading */
     size_t bans;             /* bans in the core after loading */
     size_t peers_read;       /* restored from peers.json */
     size_t peers_ignored;    /* ... skipped (unroutable, Tor v2, no slot) */
-    size_t peers_ignored_by[API_IGN_COUNT];  /* ... by reason */
+    size_t peers_ignored_by[ST_IGN_COUNT];  /* ... by reason */
     size_t entry_errors;     /* unreadable entries of peers.json/bans.json */
     size_t peers_refused;    /* readable saved peers the merge refused as
                               * invalid (port 0 outside I2P): dropped, and
@@ -117,9 +117,9 @@ typedef struct api_store_report {
     int torn;                /* a torn journal tail was cut off */
     int saved;               /* the closing snapshot was written (0 also
                               * after a clean start, which needs none) */
-} api_store_report;
+} st_store_report;
 
-typedef struct api_store_stats {
+typedef struct st_store_stats {
     int64_t last_save;          /* Unix time of the last snapshot, 0 never */
     uint64_t saves;             /* snapshots written */
     uint64_t save_failures;
@@ -129,57 +129,57 @@ typedef struct api_store_stats {
     uint64_t corrupt_files;     /* files renamed aside */
     uint64_t generation;        /* current journal generation */
     size_t last_peers;          /* peers in the last snapshot */
-} api_store_stats;
+} st_store_stats;
 
-void api_store_opts_default(api_store_opts *o);
+void st_store_opts_default(st_store_opts *o);
 
 /* AM_OK; AM_ERR_EXISTS when another process holds the directory;
  * AM_ERR_IO (not creatable, not a directory, not writable); why set. */
-int api_store_open(const char *dir, const api_store_opts *opts,
-                   api_store **out, char *why, size_t why_len);
+int st_store_open(const char *dir, const st_store_opts *opts,
+                   st_store **out, char *why, size_t why_len);
 /* Flushes and closes the journal and releases the directory lock. */
-void api_store_close(api_store *s);
+void st_store_close(st_store *s);
 /* The directory's resolved path. */
-const char *api_store_dir(const api_store *s);
+const char *st_store_dir(const st_store *s);
 
 /* Fill cfg->key/have_key and (unless keep_sizes) the table sizes from
  * addrmand.json, creating it with a fresh key when absent or unreadable.
  * AM_OK or AM_ERR_IO. */
-int api_store_config(api_store *s, am_config *cfg);
+int st_store_config(st_store *s, am_config *cfg);
 
 /* Load everything into a new, empty core (see above).  AM_OK unless the
  * journal cannot be opened for appending (AM_ERR_IO) or memory runs out;
  * unreadable files are not errors.  rep is optional. */
-int api_store_load(api_store *s, am_man *core, api_store_report *rep);
+int st_store_load(st_store *s, am_man *core, st_store_report *rep);
 
 /* Snapshot, step 1 (core lock): the texts, and appends go to a new journal.
  * AM_OK, AM_ERR_NOMEM, AM_ERR_IO (the journal could not be created; then
  * nothing changed). */
-int api_store_snapshot_begin(api_store *s, am_man *core, api_snapshot **out);
+int st_store_snapshot_begin(st_store *s, am_man *core, st_snapshot **out);
 /* Step 2 (no core lock): write the files.  Frees snap.  *peers (optional)
  * gets the peer count.  AM_OK or AM_ERR_IO (counted, logged; the journals
  * are kept, so nothing is lost).  A snapshot older than one already
  * committed is dropped (AM_OK). */
-int api_store_snapshot_commit(api_store *s, api_snapshot *snap,
+int st_store_snapshot_commit(st_store *s, st_snapshot *snap,
                               size_t *peers);
 /* Both steps at once (core lock held for the file I/O too). */
-int api_store_save(api_store *s, am_man *core, size_t *peers);
+int st_store_save(st_store *s, am_man *core, size_t *peers);
 
 /*
  * Journal one acknowledged change, before replying (core lock).  AM_OK;
  * AM_ERR_IO when it could not be written (the change is in memory but not
- * durable: answer io_error); AM_ERR_INVAL before api_store_load.
+ * durable: answer io_error); AM_ERR_INVAL before st_store_load.
  * journal_peer writes the peer as it is now, or its removal when it is gone.
  */
-int api_store_journal_peer(api_store *s, am_man *core, uint64_t id);
-int api_store_journal_remove(api_store *s, uint64_t id);
-int api_store_journal_ban(api_store *s, const am_ban *ban);
-int api_store_journal_unban(api_store *s, const am_subnet *target);
-int api_store_journal_unban_all(api_store *s);
+int st_store_journal_peer(st_store *s, am_man *core, uint64_t id);
+int st_store_journal_remove(st_store *s, uint64_t id);
+int st_store_journal_ban(st_store *s, const am_ban *ban);
+int st_store_journal_unban(st_store *s, const am_subnet *target);
+int st_store_journal_unban_all(st_store *s);
 /* Group the appends until batch_end into one write (and one fsync): for a
  * request that changes many peers.  batch_end returns the write's result. */
-void api_store_batch_begin(api_store *s);
-int api_store_batch_end(api_store *s);
+void st_store_batch_begin(st_store *s);
+int st_store_batch_end(st_store *s);
 /*
  * Peers the core moves on its own.  A call that settles tried-table
  * collisions (am_set_state, am_select, am_resolve_collisions) may move a
@@ -187,24 +187,24 @@ int api_store_batch_end(api_store *s);
  * replaying the newcomer's record repeats the push, so journalling the
  * newcomers that moved keeps a restart exact.  Around such a call (core
  * lock held):
- *     api_store_watch w;
- *     api_store_watch_begin(core, &w);
+ *     st_store_watch w;
+ *     st_store_watch_begin(core, &w);
  *     am_select(core, ...);
- *     api_store_watch_end(store, core, &w);   (journals what moved)
+ *     st_store_watch_end(store, core, &w);   (journals what moved)
  * Without it nothing is lost: the next snapshot has the true places.
  */
-typedef struct api_store_watch {
+typedef struct st_store_watch {
     size_t n;
     uint64_t ids[AM_MAX_COLLISIONS];
-} api_store_watch;
+} st_store_watch;
 
-void api_store_watch_begin(am_man *core, api_store_watch *w);
-int api_store_watch_end(api_store *s, am_man *core,
-                        const api_store_watch *w);
+void st_store_watch_begin(am_man *core, st_store_watch *w);
+int st_store_watch_end(st_store *s, am_man *core,
+                        const st_store_watch *w);
 
-/* An api_change_fn (api_merge.h) journalling what a merge changes; pass
+/* An st_change_fn (st_merge.h) journalling what a merge changes; pass
  * the store as ctx. */
-int api_store_on_change(void *store, am_man *core, uint64_t id,
+int st_store_on_change(void *store, am_man *core, uint64_t id,
                         const am_ban *ban);
 
 /*
@@ -214,22 +214,22 @@ int api_store_on_change(void *store, am_man *core, uint64_t id,
  * AM_ERR_MALFORMED (unreadable document: r->why), AM_ERR_IO (r->why),
  * AM_ERR_TOOMANY.  A file with unreadable content is renamed aside.
  */
-int api_store_load_file(api_store *s, am_man *core, const char *name,
-                        api_merge_result *r);
+int st_store_load_file(st_store *s, am_man *core, const char *name,
+                        st_merge_result *r);
 
-/* A whole file of the directory (api_fs_read's rules and codes; why). */
-int api_store_read_file(api_store *s, const char *name, char **out,
+/* A whole file of the directory (st_fs_read's rules and codes; why). */
+int st_store_read_file(st_store *s, const char *name, char **out,
                         size_t *len, char *why, size_t why_len);
 /* Replace a file of the directory atomically (anchors.json).  AM_OK,
  * AM_ERR_INVAL (bad name), AM_ERR_IO; why. */
-int api_store_write_file(api_store *s, const char *name, const void *data,
+int st_store_write_file(st_store *s, const char *name, const void *data,
                          size_t len, char *why, size_t why_len);
 
-void api_store_stats_get(api_store *s, api_store_stats *out);
+void st_store_stats_get(st_store *s, st_store_stats *out);
 /* 1 when loaded, the journal writable and the directory writable; else 0
  * with the reason in why. */
-int api_store_ready(api_store *s, char *why, size_t why_len);
+int st_store_ready(st_store *s, char *why, size_t why_len);
 /* The last problem reported (empty when none). */
-void api_store_last_problem(api_store *s, char *buf, size_t len);
+void st_store_last_problem(st_store *s, char *buf, size_t len);
 
 #endif

@@ -1,11 +1,11 @@
 /*
- * api_merge.h - applying peer records read from a file to the core.
+ * st_merge.h - applying peer records read from a file to the core.
  *
- * The Floresta and btcd readers (api_floresta.h, api_btcd.h) turn a
- * document into an api_doc: one api_rec per usable entry, each with its
- * index in the file.  api_merge_doc() applies them with the rules of
- * POST /v1/peers, and fills an api_merge_result with the same shape as that
- * answer: added / updated / ignored (by reason, api_ignore.h) and errors by
+ * The Floresta and btcd readers (st_floresta.h, st_btcd.h) turn a
+ * document into an st_doc: one st_rec per usable entry, each with its
+ * index in the file.  st_merge_doc() applies them with the rules of
+ * POST /v1/peers, and fills an st_merge_result with the same shape as that
+ * answer: added / updated / ignored (by reason, st_ignore.h) and errors by
  * index.
  *
  * Rules for one record:
@@ -32,25 +32,24 @@
  * Times of foreign records follow the adding rule of api/openapi.yaml: a time of 0,
  * <= 100000000 or over 10 minutes ahead is stored as now - 5 days.
  *
- * THREADS: api_merge_doc() uses the core: call it under the core lock.
+ * THREADS: st_merge_doc() uses the core: call it under the core lock.
  * Parsing (the readers) needs no lock.
  */
-#ifndef API_MERGE_H
-#define API_MERGE_H
+#ifndef ST_MERGE_H
+#define ST_MERGE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "addrman.h"
-#include "api_err.h"
-#include "api_ignore.h"
-#include "api_jw.h"
+#include "st_ignore.h"
+#include "js_writer.h"
 
-#define API_MERGE_MAX_ERRORS 1000       /* detailed errors kept; all counted */
-#define API_MERGE_MSG_MAX 160
-#define API_BAN_REASON_IMPORTED "imported"
+#define ST_MERGE_MAX_ERRORS 1000       /* detailed errors kept; all counted */
+#define ST_MERGE_MSG_MAX 160
+#define ST_BAN_REASON_IMPORTED "imported"
 
-typedef struct api_rec {
+typedef struct st_rec {
     size_t index;               /* position of the entry in its document */
     am_addr addr;               /* with its port */
     int has_source;
@@ -68,54 +67,66 @@ typedef struct api_rec {
     uint64_t id;
     int has_place;
     am_place place;
-} api_rec;
+} st_rec;
 
-typedef struct api_doc {
-    api_rec *recs;
+typedef struct st_doc {
+    st_rec *recs;
     size_t n, cap;
     size_t entries;             /* entries in the document, usable or not */
-} api_doc;
+} st_doc;
 
-void api_doc_init(api_doc *d);
-void api_doc_free(api_doc *d);
+void st_doc_init(st_doc *d);
+void st_doc_free(st_doc *d);
 /* Room for n records in all (a hint: AM_OK or AM_ERR_NOMEM, d unchanged
  * on failure). */
-int api_doc_reserve(api_doc *d, size_t n);
+int st_doc_reserve(st_doc *d, size_t n);
 /* A zeroed record appended to d (index set); NULL when memory runs out. */
-api_rec *api_doc_push(api_doc *d, size_t index);
+st_rec *st_doc_push(st_doc *d, size_t index);
 
-typedef struct api_merge_error {
+/* What is wrong with an entry that was not taken.  The answers name the
+ * two with the codes of the HTTP contract (st_entry_err_name). */
+typedef enum st_entry_err {
+    ST_ENTRY_BAD = 0,           /* a value is missing, mistyped or out of
+                                 * range: "bad_request" */
+    ST_ENTRY_BAD_ADDRESS        /* the address is not valid:
+                                 * "invalid_address" */
+} st_entry_err;
+
+/* "bad_request" or "invalid_address". */
+const char *st_entry_err_name(st_entry_err e);
+
+typedef struct st_merge_error {
     size_t index;
-    api_code code;              /* bad_request or invalid_address */
-    char message[API_MERGE_MSG_MAX];
-} api_merge_error;
+    st_entry_err code;
+    char message[ST_MERGE_MSG_MAX];
+} st_merge_error;
 
-typedef struct api_merge_result {
+typedef struct st_merge_result {
     size_t added, updated, ignored;
-    size_t ignored_by[API_IGN_COUNT];   /* ignored, by reason; sums to it */
+    size_t ignored_by[ST_IGN_COUNT];   /* ignored, by reason; sums to it */
     size_t bans;                /* bans made from Banned entries */
     size_t n_errors;            /* all errors, detailed or not */
-    api_merge_error *errors;    /* the first API_MERGE_MAX_ERRORS */
+    st_merge_error *errors;    /* the first ST_MERGE_MAX_ERRORS */
     size_t errors_kept, errors_cap;
     int unreadable;             /* the document as a whole could not be read */
-    char why[API_MERGE_MSG_MAX];/* ... and why */
-} api_merge_result;
+    char why[ST_MERGE_MSG_MAX];/* ... and why */
+} st_merge_result;
 
-void api_merge_result_init(api_merge_result *r);
-void api_merge_result_free(api_merge_result *r);
+void st_merge_result_init(st_merge_result *r);
+void st_merge_result_free(st_merge_result *r);
 /* Record an error of entry `index` (printf-style message). */
-void api_merge_error_add(api_merge_result *r, size_t index, api_code code,
+void st_merge_error_add(st_merge_result *r, size_t index, st_entry_err code,
                          const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* One entry ignored for `why` (the readers' skipped entries, the merge's). */
-void api_merge_ignore(api_merge_result *r, api_ignore why);
+void st_merge_ignore(st_merge_result *r, st_ignore why);
 /* The document is unreadable as a whole. */
-void api_merge_unreadable(api_merge_result *r, const char *fmt, ...)
+void st_merge_unreadable(st_merge_result *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* The answer of POST /v1/peers: {"added", "updated", "ignored",
  * "ignored_by", "errors"} (the errors kept; index, code, message). */
-void api_merge_result_write(api_jw *w, const api_merge_result *r);
+void st_merge_result_write(js_w *w, const st_merge_result *r);
 
 /*
  * Called after each change a merge makes, while the core lock is held, so
@@ -123,35 +134,35 @@ void api_merge_result_write(api_jw *w, const api_merge_result *r);
  * ban NULL), or a ban that was made (`ban`).  A non-zero return (AM_ERR_IO
  * when the journal cannot be written) stops the merge with that code.
  */
-typedef int (*api_change_fn)(void *ctx, am_man *m, uint64_t id,
+typedef int (*st_change_fn)(void *ctx, am_man *m, uint64_t id,
                              const am_ban *ban);
 
 /* Which records a merge applies (start-up restores our own records,
  * replays the journal, and only then gives foreign records fresh ids, so
  * that they cannot take an id the journal speaks of). */
-typedef enum api_merge_pass {
-    API_MERGE_ALL = 0,
-    API_MERGE_OURS = 1,
-    API_MERGE_FOREIGN = 2
-} api_merge_pass;
+typedef enum st_merge_pass {
+    ST_MERGE_ALL = 0,
+    ST_MERGE_OURS = 1,
+    ST_MERGE_FOREIGN = 2
+} st_merge_pass;
 
-typedef struct api_merge_opts {
+typedef struct st_merge_opts {
     int snapshot;               /* restoring our own snapshot at startup:
                                  * saved peers come back even when banned */
-    api_change_fn on_change;    /* optional */
+    st_change_fn on_change;    /* optional */
     void *ctx;
-    api_merge_pass pass;
-} api_merge_opts;
+    st_merge_pass pass;
+} st_merge_opts;
 
 /*
  * Apply every record of d (in order).  AM_OK (the counts and errors are in
  * r), or the error of on_change / AM_ERR_NOMEM, which stops the merge (the
  * records before stay applied).  Under the core lock.
  */
-int api_merge_doc(am_man *m, const api_doc *d, const api_merge_opts *opts,
-                  api_merge_result *r);
+int st_merge_doc(am_man *m, const st_doc *d, const st_merge_opts *opts,
+                  st_merge_result *r);
 
 /* The adding rule for a foreign time (see above). */
-int64_t api_merge_fix_time(int64_t time, int64_t now);
+int64_t st_merge_fix_time(int64_t time, int64_t now);
 
 #endif

@@ -1,9 +1,9 @@
 /*
- * api_journal.h - the change journal between two snapshots.
+ * st_journal.h - the change journal between two snapshots.
  *
  * File: an 8-byte header "AMJRNL01", then records:
  *     u32 length (LE) | u32 CRC-32 of the payload (LE) | payload
- * with 1 <= length <= API_JOURNAL_MAX_REC.  Integers in payloads are
+ * with 1 <= length <= ST_JOURNAL_MAX_REC.  Integers in payloads are
  * little-endian; an address is u8 network | u16 port | its bytes.
  *
  * Records say what a peer or the ban list IS after a change, not what was
@@ -34,63 +34,63 @@
  * where whole records end, so the store can truncate it; anything else
  * (a bad length or CRC with more data behind it) is corruption.
  */
-#ifndef API_JOURNAL_H
-#define API_JOURNAL_H
+#ifndef ST_JOURNAL_H
+#define ST_JOURNAL_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "addrman.h"
-#include "api_buf.h"
+#include "js_buf.h"
 
-#define API_JOURNAL_MAGIC "AMJRNL01"
-#define API_JOURNAL_HDR 8
-#define API_JOURNAL_MAX_REC 1024
+#define ST_JOURNAL_MAGIC "AMJRNL01"
+#define ST_JOURNAL_HDR 8
+#define ST_JOURNAL_MAX_REC 1024
 
-typedef enum api_jtype {
-    API_J_UPSERT = 1,
-    API_J_REMOVE = 2,
-    API_J_BAN = 3,
-    API_J_UNBAN = 4,
-    API_J_UNBAN_ALL = 5
-} api_jtype;
+typedef enum st_jtype {
+    ST_J_UPSERT = 1,
+    ST_J_REMOVE = 2,
+    ST_J_BAN = 3,
+    ST_J_UNBAN = 4,
+    ST_J_UNBAN_ALL = 5
+} st_jtype;
 
-typedef struct api_jrec {
-    api_jtype type;
+typedef struct st_jrec {
+    st_jtype type;
     am_peer peer;        /* UPSERT: peer.state is the STORED state */
     am_place place;      /* UPSERT */
     uint64_t id;         /* REMOVE */
     am_ban ban;          /* BAN; UNBAN uses ban.target */
-} api_jrec;
+} st_jrec;
 
 /* CRC-32 (IEEE 802.3, reflected 0xEDB88320), as zlib's crc32(0, p, n). */
-uint32_t api_crc32(const void *p, size_t n);
+uint32_t st_crc32(const void *p, size_t n);
 
 /* Build records.  UPSERT reads the core: under the core lock. */
-int api_jrec_peer(am_man *m, uint64_t id, api_jrec *out);
-void api_jrec_remove(uint64_t id, api_jrec *out);
-void api_jrec_ban(const am_ban *b, api_jrec *out);
-void api_jrec_unban(const am_subnet *t, api_jrec *out);
-void api_jrec_unban_all(api_jrec *out);
+int st_jrec_peer(am_man *m, uint64_t id, st_jrec *out);
+void st_jrec_remove(uint64_t id, st_jrec *out);
+void st_jrec_ban(const am_ban *b, st_jrec *out);
+void st_jrec_unban(const am_subnet *t, st_jrec *out);
+void st_jrec_unban_all(st_jrec *out);
 
 /* Append one framed record to b (the header is the caller's). */
-void api_journal_encode(api_buf *b, const api_jrec *r);
+void st_journal_encode(js_buf *b, const st_jrec *r);
 
 /* The status of a read position. */
-typedef enum api_jread {
-    API_JREAD_OK = 0,       /* a record was read */
-    API_JREAD_END,          /* clean end of the data */
-    API_JREAD_TORN,         /* a torn tail starts here */
-    API_JREAD_CORRUPT       /* a broken record with data behind it */
-} api_jread;
+typedef enum st_jread {
+    ST_JREAD_OK = 0,       /* a record was read */
+    ST_JREAD_END,          /* clean end of the data */
+    ST_JREAD_TORN,         /* a torn tail starts here */
+    ST_JREAD_CORRUPT       /* a broken record with data behind it */
+} st_jread;
 
 /*
  * Read the record at *off of data[0..len) (records only, after the header).
- * API_JREAD_OK advances *off past it; any other status leaves *off at the
+ * ST_JREAD_OK advances *off past it; any other status leaves *off at the
  * end of the whole records.
  */
-api_jread api_journal_next(const uint8_t *data, size_t len, size_t *off,
-                           api_jrec *out);
+st_jread st_journal_next(const uint8_t *data, size_t len, size_t *off,
+                           st_jrec *out);
 
 /*
  * Apply one record to the core (see above).  places_valid: the saved slots
@@ -99,15 +99,15 @@ api_jread api_journal_next(const uint8_t *data, size_t len, size_t *off,
  * error (a peer no slot would take: AM_ERR_REJECTED; the record is then
  * lost, which replay counts).  Under the core lock.
  */
-int api_journal_apply(am_man *m, const api_jrec *r, int places_valid);
+int st_journal_apply(am_man *m, const st_jrec *r, int places_valid);
 
-typedef struct api_replay {
+typedef struct st_replay {
     size_t records;         /* whole records read */
     size_t failed;          /* ... that the core did not take */
     size_t good_end;        /* offset (file) where whole records end */
-    api_jread status;       /* END, TORN or CORRUPT */
+    st_jread status;       /* END, TORN or CORRUPT */
     int bad_header;         /* the file is not a journal */
-} api_replay;
+} st_replay;
 
 /*
  * Replay a whole journal file image (header included) into the core.
@@ -115,11 +115,11 @@ typedef struct api_replay {
  * applied), AM_ERR_NOMEM.  A file shorter than the header is an empty
  * journal cut short at creation (TORN, good_end 0).  Under the core lock.
  */
-int api_journal_replay(am_man *m, const uint8_t *data, size_t len,
-                       int places_valid, api_replay *out);
+int st_journal_replay(am_man *m, const uint8_t *data, size_t len,
+                       int places_valid, st_replay *out);
 
 /* write() all of p (EINTR retried), then fsync when do_fsync.  AM_OK or
  * AM_ERR_IO (errno kept). */
-int api_journal_write(int fd, const void *p, size_t n, int do_fsync);
+int st_journal_write(int fd, const void *p, size_t n, int do_fsync);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * api_fsio.h - file operations of the data directory.
+ * st_fsio.h - file operations of the data directory.
  *
  * Everything works on names inside one directory, given as an open
  * directory fd plus its resolved path (realpath): a name is one path
@@ -16,19 +16,19 @@
  *
  * No locks: these are plain system calls.
  */
-#ifndef API_FSIO_H
-#define API_FSIO_H
+#ifndef ST_FSIO_H
+#define ST_FSIO_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#define API_FS_NAME_MAX 255
+#define ST_FS_NAME_MAX 255
 
 /*
  * A file name the API may be asked to load: 1..255 bytes, no '/', not "."
  * or "..", no control characters.  AM_OK or AM_ERR_INVAL with why.
  */
-int api_fs_check_name(const char *name, char *why, size_t why_len);
+int st_fs_check_name(const char *name, char *why, size_t why_len);
 
 /*
  * Read a whole regular file of the directory (at most max bytes; the
@@ -37,33 +37,33 @@ int api_fs_check_name(const char *name, char *why, size_t why_len);
  * AM_ERR_TOOMANY when larger than max; AM_ERR_IO otherwise (a directory,
  * no permission...).  why gets a sentence for every error.
  */
-int api_fs_read(int dirfd, const char *dir_real, const char *name,
+int st_fs_read(int dirfd, const char *dir_real, const char *name,
                 size_t max, char **out, size_t *len, char *why,
                 size_t why_len);
 
 /*
- * api_fs_read's rules and codes, but the file is mapped read-only rather
+ * st_fs_read's rules and codes, but the file is mapped read-only rather
  * than copied (a large peers.json loads faster; *out is not NUL-terminated).
- * Release with api_fs_unmap(*out, *len).
+ * Release with st_fs_unmap(*out, *len).
  */
-int api_fs_map(int dirfd, const char *dir_real, const char *name, size_t max,
+int st_fs_map(int dirfd, const char *dir_real, const char *name, size_t max,
                const char **out, size_t *len, char *why, size_t why_len);
-void api_fs_unmap(const char *data, size_t len);
+void st_fs_unmap(const char *data, size_t len);
 
 /* Replace `name` atomically with data[0..len), a file of mode 0600 (the
  * pool is private).  AM_OK or AM_ERR_IO (why). */
-int api_fs_write_atomic(int dirfd, const char *name, const void *data,
+int st_fs_write_atomic(int dirfd, const char *name, const void *data,
                         size_t len, char *why, size_t why_len);
 
 /*
  * Rename `name` to "<name>.corrupt-<now>[-n]" (a free name); the new name
  * goes to aside.  AM_OK or AM_ERR_IO (why).
  */
-int api_fs_set_aside(int dirfd, const char *name, int64_t now, char *aside,
+int st_fs_set_aside(int dirfd, const char *name, int64_t now, char *aside,
                      size_t aside_len, char *why, size_t why_len);
 
 /* fsync the directory itself (after renames and creations).  AM_OK or
  * AM_ERR_IO. */
-int api_fs_sync_dir(int dirfd);
+int st_fs_sync_dir(int dirfd);
 
 #endif
