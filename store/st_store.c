@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "addrman_persist.h"
+#include "am_parse.h"
 #include "st_bansfile.h"
 #include "st_floresta.h"
 #include "st_fsio.h"
@@ -430,18 +431,9 @@ static void journal_name(char *buf, size_t len, uint64_t gen)
 static int journal_gen_of(const char *name, uint64_t *gen)
 {
     size_t pl = strlen(JOURNAL_PREFIX);
-    uint64_t v = 0;
-    const char *p = name + pl;
 
-    if (strncmp(name, JOURNAL_PREFIX, pl) != 0 || *p == '\0')
-        return 0;
-    for (; *p; p++) {
-        if (*p < '0' || *p > '9' || v > (UINT64_MAX - 9) / 10)
-            return 0;
-        v = v * 10 + (uint64_t)(*p - '0');
-    }
-    *gen = v;
-    return 1;
+    return strncmp(name, JOURNAL_PREFIX, pl) == 0 &&
+           am_parse_u64_str(name + pl, UINT64_MAX, gen) == AM_OK;
 }
 
 static int u64_cmp(const void *a, const void *b)
