@@ -24,26 +24,28 @@ void api_config_default(api_config *cfg)
     cfg->max_lease = API_DEFAULT_MAX_LEASE;
 }
 
-/* The pool reads the core's clock, so that leases, node timeouts and the
- * core's retry times agree (and a test clock moves them all). */
-static int64_t pool_clock(void *core)
-{
-    return am_now(core);
-}
-
+/* The durable pool the handlers call: the server's (borrowed), or one of
+ * our own around a bare core (unit tests, the fuzzer). */
 static int open_pool(api_ctx *ctx, const api_config *cfg)
 {
-    am_pool_config pc;
+    st_pool_config pc;
+    int rc;
 
-    am_pool_config_default(&pc);
-    if (cfg->node_timeout > 0)
-        pc.node_timeout = cfg->node_timeout;
-    pc.clock = pool_clock;
-    pc.clock_ctx = cfg->core;
-    pc.core = cfg->core;
     ctx->default_lease = cfg->default_lease;
     ctx->max_lease = cfg->max_lease;
-    return am_pool_new(&pc, &ctx->pool);
+    if (cfg->pool != NULL) {
+        ctx->pool = cfg->pool;
+    } else {
+        memset(&pc, 0, sizeof pc);
+        pc.core = cfg->core;
+        pc.store = cfg->store;
+        pc.node_timeout = cfg->node_timeout;
+        if ((rc = st_pool_new(&pc, &ctx->pool)) != AM_OK)
+            return rc;
+        ctx->own_pool = 1;
+    }
+    ctx->store = st_pool_store(ctx->pool);
+    return AM_OK;
 }
 
 /* The distinct patterns become the metrics' route labels. */
@@ -82,20 +84,15 @@ int api_new(const api_config *cfg, api_ctx **out)
     int rc;
 
     *out = NULL;
-    if (cfg == NULL || cfg->core == NULL || cfg->default_lease < 0 ||
+    if (cfg == NULL || (cfg->core == NULL && cfg->pool == NULL) ||
+        cfg->default_lease < 0 ||
         cfg->max_lease < cfg->default_lease)
         return AM_ERR_INVAL;
     ctx = calloc(1, sizeof *ctx);
     if (ctx == NULL)
         return AM_ERR_NOMEM;
-    if (pthread_mutex_init(&ctx->lock, NULL) != 0) {
-        free(ctx);
-        return AM_ERR_NOMEM;
-    }
-    ctx->core = cfg->core;
     ctx->max_body = cfg->max_body ? cfg->max_body : API_DEFAULT_MAX_BODY;
     ctx->enable_debug = cfg->enable_debug;
-    ctx->store = cfg->store;
     ctx->routes = api_route_table(&ctx->n_routes);
     rc = build_labels(ctx);
     if (rc == AM_OK)
@@ -123,22 +120,12 @@ void api_free(api_ctx *ctx)
     if (ctx == NULL)
         return;
     api_metrics_free(ctx->metrics);
-    am_pool_free(ctx->pool);
+    if (ctx->own_pool)
+        st_pool_free(ctx->pool);
     free(ctx->labels);
     free(ctx->route_label);
     free(ctx->datadir);
-    pthread_mutex_destroy(&ctx->lock);
     free(ctx);
-}
-
-void api_lock(api_ctx *ctx)
-{
-    pthread_mutex_lock(&ctx->lock);
-}
-
-void api_unlock(api_ctx *ctx)
-{
-    pthread_mutex_unlock(&ctx->lock);
 }
 
 void api_response_free(api_response *resp)

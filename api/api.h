@@ -8,15 +8,14 @@
  * API does its own percent-decoding, routing, auth, validation, error
  * bodies and metrics, so every transport behaves the same.
  *
- * The core (am_man) is borrowed.  The context keeps beside it the shared
- * pool's runtime state (am_pool: per-node connections and leases, never
- * saved) and reads the time from the core's clock.  api_handle() may run on
- * many threads at once: every core and pool call holds the context's one
- * mutex for the call itself, never while JSON is parsed or written.
- * Nothing else may use the core while the context is alive.
+ * Every peer, ban and node the API speaks of lives in the durable pool
+ * (st_pool.h), which the server shares with its other faces; a handler
+ * parses the request without any lock and makes one st_pool call, which
+ * locks, journals and answers.  api_handle() may run on many threads at
+ * once.
  *
- * Request rules: see api/openapi.yaml.  In short: unknown JSON members are
- * ignored; unknown or repeated query parameters are refused (400); a
+ * Request rules: see api/openapi.yaml.  In short: unknown keys of a body
+ * and unknown or repeated query parameters are refused (400); a
  * non-empty body of a JSON route must be application/json and of
  * POST /v1/peers/addrv2 application/octet-stream (else 415); an empty body
  * reads as {}; bodies over max_body are 413.
@@ -39,7 +38,10 @@
 typedef struct api_ctx api_ctx;
 
 typedef struct api_config {
-    am_man *core;            /* borrowed, required */
+    struct st_pool *pool;    /* the durable pool (st_pool.h), borrowed: the
+                              * server's, shared with its other faces */
+    am_man *core;            /* without a pool: api_new makes its own
+                              * around this core and store (borrowed) */
     const char *api_token;   /* NULL or "": /v1 needs no token (copied) */
     const char *datadir;     /* /readyz checks it; NULL: never ready (copied) */
     size_t max_body;         /* bytes; default API_DEFAULT_MAX_BODY */
@@ -47,9 +49,10 @@ typedef struct api_config {
     int64_t node_timeout;    /* seconds a silent node is kept; 0: 900 */
     int64_t default_lease;   /* lease_seconds of a select naming none */
     int64_t max_lease;       /* larger lease_seconds are 400 */
-    struct st_store *store; /* the data directory (st_store.h), loaded;
-                              * borrowed.  NULL: nothing is saved, the file
-                              * routes answer 503 */
+    struct st_store *store; /* without a pool: the data directory
+                              * (st_store.h), loaded; borrowed.  NULL:
+                              * nothing is saved, the file routes answer
+                              * 503 */
 } api_config;
 
 typedef struct api_request {
@@ -96,11 +99,9 @@ int api_handle(api_ctx *ctx, const api_request *req, api_response *resp);
 void api_response_free(api_response *resp);
 
 /*
- * Write a snapshot of the data directory now: the texts are built under the
- * context's mutex, the files written after it is released.  For the save
- * timer and shutdown; *peers (optional) gets the peer count.  AM_OK,
- * AM_ERR_INVAL without a store, or the store's error (logged and counted
- * by the store).
+ * Write a snapshot of the pool behind the context now (st_pool_save: texts
+ * under the pool's lock, files after).  AM_OK, AM_ERR_INVAL without a
+ * store, or the store's error (logged and counted by the store).
  */
 int api_save(api_ctx *ctx, size_t *peers);
 

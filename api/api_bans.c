@@ -71,12 +71,8 @@ int api_h_bans_add(api_call *c, api_err *err)
 
     if (ban_parse(c->body, &a, err) != 0)
         return -1;
-    api_lock(c->ctx);
-    rc = am_ban_add(c->ctx->core, &a.target, am_now(c->ctx->core) + a.duration,
-                    a.reason, &ban);
-    if (rc == AM_OK)
-        jrc = api_j_ban(c->ctx, &ban);
-    api_unlock(c->ctx);
+    rc = st_pool_ban(c->ctx->pool, &a.target, a.duration, a.reason, &ban,
+                     &jrc);
     if (rc != AM_OK)
         return api_fail_core(err, rc, "cannot add the ban");
     if (jrc != AM_OK)
@@ -89,16 +85,11 @@ int api_h_bans_add(api_call *c, api_err *err)
 int api_h_bans_list(api_call *c, api_err *err)
 {
     am_ban *bans = NULL;
-    size_t i, n = 0, cap;
+    size_t i, n = 0;
     js_w w;
     int rc;
 
-    /* Count and list under one lock so that the array fits. */
-    api_lock(c->ctx);
-    cap = am_ban_count(c->ctx->core);
-    bans = malloc((cap ? cap : 1) * sizeof *bans);
-    rc = bans ? am_ban_list(c->ctx->core, bans, cap, &n) : AM_ERR_NOMEM;
-    api_unlock(c->ctx);
+    rc = st_pool_bans(c->ctx->pool, &bans, &n);
     if (rc != AM_OK) {
         free(bans);
         return api_fail_core(err, rc, "cannot list bans");
@@ -119,10 +110,7 @@ int api_h_bans_clear(api_call *c, api_err *err)
 {
     int jrc;
 
-    api_lock(c->ctx);
-    am_ban_clear(c->ctx->core);
-    jrc = api_j_unban_all(c->ctx);
-    api_unlock(c->ctx);
+    (void)st_pool_unban_all(c->ctx->pool, &jrc);
     if (jrc != AM_OK)
         return api_fail_journal(err, jrc, "lifting the bans");
     return api_reply_empty(c, 204);
@@ -135,11 +123,7 @@ int api_h_ban_delete(api_call *c, api_err *err)
 
     if (parse_target(c->param, &target, err) != 0)
         return -1;
-    api_lock(c->ctx);
-    rc = am_ban_remove(c->ctx->core, &target);
-    if (rc == AM_OK)
-        jrc = api_j_unban(c->ctx, &target);
-    api_unlock(c->ctx);
+    rc = st_pool_unban(c->ctx->pool, &target, &jrc);
     if (rc == AM_ERR_NOTFOUND)
         return api_fail(err, API_NOT_FOUND, "no ban on '%s'", c->param);
     if (rc != AM_OK)

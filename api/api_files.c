@@ -24,116 +24,7 @@
 #define WHY_MAX 256
 #define ANCHORS_MAX 10000
 
-/* ---- journalling ------------------------------------------------------ */
-
-int api_j_peer(api_ctx *ctx, uint64_t id)
-{
-    return ctx->store ? st_store_journal_peer(ctx->store, ctx->core, id)
-                      : AM_OK;
-}
-
-int api_j_remove(api_ctx *ctx, uint64_t id)
-{
-    return ctx->store ? st_store_journal_remove(ctx->store, id) : AM_OK;
-}
-
-int api_j_ban(api_ctx *ctx, const am_ban *ban)
-{
-    return ctx->store ? st_store_journal_ban(ctx->store, ban) : AM_OK;
-}
-
-int api_j_unban(api_ctx *ctx, const am_subnet *target)
-{
-    return ctx->store ? st_store_journal_unban(ctx->store, target) : AM_OK;
-}
-
-int api_j_unban_all(api_ctx *ctx)
-{
-    return ctx->store ? st_store_journal_unban_all(ctx->store) : AM_OK;
-}
-
-void api_j_batch_begin(api_ctx *ctx)
-{
-    if (ctx->store)
-        st_store_batch_begin(ctx->store);
-}
-
-int api_j_batch_end(api_ctx *ctx)
-{
-    return ctx->store ? st_store_batch_end(ctx->store) : AM_OK;
-}
-
-/* Around a call that may settle tried-table collisions: the waiting
- * newcomers it moved are journalled (st_store.h). */
-static void j_watch_begin(api_ctx *ctx, st_store_watch *w)
-{
-    if (ctx->store)
-        st_store_watch_begin(ctx->core, w);
-    else
-        w->n = 0;
-}
-
-static int j_watch_end(api_ctx *ctx, const st_store_watch *w)
-{
-    return ctx->store ? st_store_watch_end(ctx->store, ctx->core, w) : AM_OK;
-}
-
-/* Both in one write: the peer's record, then the newcomers moved. */
-int api_set_state_j(api_ctx *ctx, uint64_t id, am_state_op op, am_peer *out,
-                    int *jrc)
-{
-    st_store_watch w;
-    int rc, brc;
-
-    api_j_batch_begin(ctx);
-    j_watch_begin(ctx, &w);
-    rc = am_set_state(ctx->core, id, op, out);
-    *jrc = rc == AM_OK ? api_j_peer(ctx, id) : AM_OK;
-    if (rc == AM_OK && *jrc == AM_OK)
-        *jrc = j_watch_end(ctx, &w);
-    brc = api_j_batch_end(ctx);
-    if (*jrc == AM_OK)
-        *jrc = brc;
-    return rc;
-}
-
-int api_select_j(api_ctx *ctx, const am_pool_select_opts *o, am_peer *out,
-                 size_t *n, int *jrc)
-{
-    st_store_watch w;
-    int rc, brc, srv;
-
-    api_j_batch_begin(ctx);
-    j_watch_begin(ctx, &w);
-    rc = am_pool_select(ctx->pool, ctx->core, o, out, n);
-    *jrc = j_watch_end(ctx, &w);
-    srv = api_pool_settle(ctx);
-    if (*jrc == AM_OK)
-        *jrc = srv;
-    brc = api_j_batch_end(ctx);
-    if (*jrc == AM_OK)
-        *jrc = brc;
-    return rc;
-}
-
-int api_pool_settle(api_ctx *ctx)
-{
-    uint64_t ids[64];
-    size_t n, i;
-    int rc = AM_OK, jrc;
-    am_peer p;
-
-    while ((n = am_pool_take_orphans(ctx->pool, ids, 64)) > 0)
-        for (i = 0; i < n; i++) {
-            if (am_get(ctx->core, ids[i], &p) != AM_OK ||
-                p.state != AM_STATE_CONNECTED)
-                continue;
-            if (api_set_state_j(ctx, ids[i], AM_OP_DISCONNECTED, &p,
-                                &jrc) == AM_OK && rc == AM_OK)
-                rc = jrc;
-        }
-    return rc;
-}
+/* ---- answers -------------------------------------------------------- */
 
 int api_fail_journal(api_err *err, int am_rc, const char *what)
 {
@@ -152,17 +43,7 @@ int api_fail_journal(api_err *err, int am_rc, const char *what)
 
 int api_save(api_ctx *ctx, size_t *peers)
 {
-    st_snapshot *snap;
-    int rc;
-
-    if (ctx->store == NULL)
-        return AM_ERR_INVAL;
-    api_lock(ctx);
-    rc = st_store_snapshot_begin(ctx->store, ctx->core, &snap);
-    api_unlock(ctx);
-    if (rc != AM_OK)
-        return rc;
-    return st_store_snapshot_commit(ctx->store, snap, peers);
+    return st_pool_save(ctx->pool, peers);
 }
 
 static int need_store(api_call *c, api_err *err)
@@ -283,9 +164,7 @@ int api_h_load(api_call *c, api_err *err)
     if (need_store(c, err) != 0 || load_name(c, &name, err) != 0)
         return -1;
     st_merge_result_init(&r);
-    api_lock(c->ctx);
-    rc = st_store_load_file(c->ctx->store, c->ctx->core, name, &r);
-    api_unlock(c->ctx);
+    rc = st_pool_load_file(c->ctx->pool, name, &r);
     rc = rc == AM_OK ? reply_merge(c, &r, err) : fail_load(err, rc, name, &r);
     st_merge_result_free(&r);
     return rc;
@@ -371,23 +250,6 @@ static int fail_unreadable(api_err *err, const st_merge_result *r)
     return api_fail(err, code, "the document cannot be read: %s", r->why);
 }
 
-static int import_merge(api_ctx *ctx, const st_doc *doc, st_merge_result *r)
-{
-    st_merge_opts opts = {0, NULL, NULL, ST_MERGE_ALL};
-    int rc, brc;
-
-    if (ctx->store) {
-        opts.on_change = st_store_on_change;
-        opts.ctx = ctx->store;
-    }
-    api_lock(ctx);
-    api_j_batch_begin(ctx);
-    rc = st_merge_doc(ctx->core, doc, &opts, r);
-    brc = api_j_batch_end(ctx);
-    api_unlock(ctx);
-    return rc != AM_OK ? rc : brc;
-}
-
 int api_h_import(api_call *c, api_err *err)
 {
     import_args a;
@@ -401,7 +263,7 @@ int api_h_import(api_call *c, api_err *err)
     st_merge_result_init(&r);
     rc = import_read(c, &a, &doc, &r);
     if (rc == AM_OK)
-        rc = import_merge(c->ctx, &doc, &r);
+        rc = st_pool_merge(c->ctx->pool, &doc, &r);
     if (rc == AM_OK)
         rc = reply_merge(c, &r, err);
     else if (r.unreadable)
@@ -432,37 +294,32 @@ int api_h_export(api_call *c, api_err *err)
     size_t len = 0;
     int rc;
 
-    api_lock(c->ctx);
-    rc = st_floresta_export(c->ctx->core, &text, &len, NULL);
-    api_unlock(c->ctx);
+    rc = st_pool_export(c->ctx->pool, &text, &len);
     if (rc != AM_OK)
         return api_fail_core(err, rc, "cannot export the pool");
     return reply_owned(c, text, len);
 }
 
-/* How a request names a peer: its id, or its endpoint. */
-typedef struct peer_name {
-    uint64_t id;            /* 0: by endpoint */
-    am_addr endpoint;
-} peer_name;
-
 /* Text: all digits an id, else host:port. */
 static int peer_text_parse(const char *text, const char *what,
-                           peer_name *out, api_err *err)
+                           st_ref *out, api_err *err)
 {
     memset(out, 0, sizeof out[0]);
-    if (text[0] != '\0' && text[strspn(text, "0123456789")] == '\0')
+    if (text[0] != '\0' && text[strspn(text, "0123456789")] == '\0') {
+        out->by_id = 1;
         return api_parse_u64(text, what, 1, AM_ID_MAX, &out->id, err);
+    }
     return api_addr_parse(text, AM_DEFAULT_PORT, what, &out->endpoint, err);
 }
 
 /* A JSON integer id, or text. */
-static int peer_name_parse(const js_val *v, const char *what, peer_name *out,
+static int peer_name_parse(const js_val *v, const char *what, st_ref *out,
                            api_err *err)
 {
     const char *text;
 
     memset(out, 0, sizeof out[0]);
+    out->by_id = v->type == JS_NUM;
     if (v->type == JS_NUM)  /* api_json_*: 1 when valid, -1 when not */
         return api_json_u64(v, what, 1, AM_ID_MAX, &out->id, err) < 0 ? -1
                                                                       : 0;
@@ -471,19 +328,7 @@ static int peer_name_parse(const js_val *v, const char *what, peer_name *out,
     return peer_text_parse(text, what, out, err);
 }
 
-/* Under the lock: the peer's id, or AM_ERR_NOTFOUND. */
-static int peer_name_find(api_ctx *ctx, const peer_name *n, uint64_t *id)
-{
-    am_peer p;
-    int rc = n->id ? am_get(ctx->core, n->id, &p)
-                   : am_find(ctx->core, &n->endpoint, &p);
-
-    if (rc == AM_OK)
-        *id = p.id;
-    return rc;
-}
-
-static int anchors_parse(const js_val *body, peer_name **names, size_t *n,
+static int anchors_parse(const js_val *body, st_ref **names, size_t *n,
                          api_err *err)
 {
     const js_val *list, *e;
@@ -509,26 +354,16 @@ static int anchors_parse(const js_val *body, peer_name **names, size_t *n,
     return 0;
 }
 
-/* Under the lock: the anchors.json text, or 404 naming the first unknown
- * peer. */
-static int anchors_text(api_ctx *ctx, const peer_name *names, size_t n,
+/* The anchors.json text, or 404 naming the first unknown peer. */
+static int anchors_text(api_ctx *ctx, const st_ref *refs, size_t n,
                         char **text, size_t *len, api_err *err)
 {
-    uint64_t *ids = malloc((n ? n : 1) * sizeof *ids);
-    size_t i, missing;
-    int rc;
+    size_t missing = 0;
+    int rc = st_pool_anchors(ctx->pool, refs, n, text, len, &missing);
 
-    if (ids == NULL)
-        return api_fail(err, API_INTERNAL, "out of memory");
-    for (i = 0; i < n; i++) {
-        if (peer_name_find(ctx, &names[i], &ids[i]) != AM_OK) {
-            free(ids);
-            return api_fail(err, API_NOT_FOUND, "peers[%zu] is not a known "
-                            "peer; nothing was written", i);
-        }
-    }
-    rc = st_floresta_anchors(ctx->core, ids, n, text, len, &missing);
-    free(ids);
+    if (rc == AM_ERR_NOTFOUND)
+        return api_fail(err, API_NOT_FOUND, "peers[%zu] is not a known "
+                        "peer; nothing was written", missing);
     if (rc != AM_OK)
         return api_fail_core(err, rc, "cannot write the anchors");
     return 0;
@@ -536,7 +371,7 @@ static int anchors_text(api_ctx *ctx, const peer_name *names, size_t n,
 
 int api_h_anchors_put(api_call *c, api_err *err)
 {
-    peer_name *names = NULL;
+    st_ref *names = NULL;
     char *text = NULL, why[WHY_MAX];
     size_t n = 0, len = 0;
     js_w w;
@@ -544,9 +379,7 @@ int api_h_anchors_put(api_call *c, api_err *err)
 
     if (need_store(c, err) != 0 || anchors_parse(c->body, &names, &n, err))
         goto out;
-    api_lock(c->ctx);
     rc = anchors_text(c->ctx, names, n, &text, &len, err);
-    api_unlock(c->ctx);
     if (rc != 0)
         goto out;
     rc = st_store_write_file(c->ctx->store, ST_STORE_ANCHORS, text, len, why,
@@ -679,7 +512,7 @@ static void write_place(js_w *w, uint64_t id, const am_place *pl)
 
 int api_h_debug_place(api_call *c, api_err *err)
 {
-    peer_name name;
+    st_ref name;
     am_place pl;
     uint64_t id = 0;
     js_w w;
@@ -687,11 +520,7 @@ int api_h_debug_place(api_call *c, api_err *err)
 
     if (peer_text_parse(c->param, "peer", &name, err) != 0)
         return -1;
-    api_lock(c->ctx);
-    rc = peer_name_find(c->ctx, &name, &id);
-    if (rc == AM_OK)
-        rc = am_place_of(c->ctx->core, id, &pl);
-    api_unlock(c->ctx);
+    rc = st_pool_place(c->ctx->pool, &name, &id, &pl);
     if (rc == AM_ERR_NOTFOUND)
         return api_fail(err, API_NOT_FOUND, "no peer '%s'", c->param);
     if (rc != AM_OK)

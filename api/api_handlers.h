@@ -7,7 +7,6 @@
 #define API_HANDLERS_H
 
 #include "api_internal.h"
-#include "st_store.h"
 
 /* api_info.c */
 int api_h_healthz(api_call *c, api_err *err);
@@ -60,37 +59,6 @@ void api_files_metrics(api_ctx *ctx, js_buf *b);
 /* 1 and why when the store says the directory cannot take writes. */
 int api_files_not_ready(api_ctx *ctx, char *why, size_t why_len);
 
-/*
- * Journalling for the handlers (api_files.c), with the lock held, in the
- * same hold as the core call whose result they record, before the reply.
- * Without a store they do nothing and return AM_OK.  A failure is AM_ERR_IO
- * (or AM_ERR_NOMEM): answer with api_fail_journal().
- */
-int api_j_peer(api_ctx *ctx, uint64_t id);
-int api_j_remove(api_ctx *ctx, uint64_t id);
-int api_j_ban(api_ctx *ctx, const am_ban *ban);
-int api_j_unban(api_ctx *ctx, const am_subnet *target);
-int api_j_unban_all(api_ctx *ctx);
-/* Group the records until api_j_batch_end into one write (and fsync). */
-void api_j_batch_begin(api_ctx *ctx);
-int api_j_batch_end(api_ctx *ctx);
-/*
- * The core calls that may settle collisions, with their journal records in
- * one write (under the lock): am_set_state (the peer, then the newcomers
- * moved) and am_pool_select.  They return the core's answer; *jrc gets the
- * journal's.
- */
-int api_set_state_j(api_ctx *ctx, uint64_t id, am_state_op op, am_peer *out,
-                    int *jrc);
-int api_select_j(api_ctx *ctx, const am_pool_select_opts *o, am_peer *out,
-                 size_t *n, int *jrc);
-/*
- * Peers whose last connection was forgotten with a dropped node (DELETE or
- * the node timeout) are marked disconnected in the core: they stay tried
- * but no longer show as connected.  Under the lock, after any pool call
- * that may drop nodes.  AM_OK or the journal's error.
- */
-int api_pool_settle(api_ctx *ctx);
 /* 500 io_error: `what` was done in memory but is not durable. */
 int api_fail_journal(api_err *err, int am_rc, const char *what);
 

@@ -89,11 +89,7 @@ int api_h_debug_check(api_call *c, api_err *err)
     js_w w;
     int rc;
 
-    api_lock(c->ctx);
-    rc = am_check(c->ctx->core, why, sizeof why);
-    if (rc == AM_OK)
-        rc = am_pool_check(c->ctx->pool, why, sizeof why);
-    api_unlock(c->ctx);
+    rc = st_pool_check(c->ctx->pool, why, sizeof why);
     if (rc != AM_OK)
         return api_fail(err, API_INTERNAL, "invariant broken: %s", why);
     js_w_init(&w);
@@ -105,9 +101,7 @@ int api_h_debug_check(api_call *c, api_err *err)
 
 static void stats_get(api_ctx *ctx, am_stats *st)
 {
-    api_lock(ctx);
-    am_stats_get(ctx->core, st);
-    api_unlock(ctx);
+    st_pool_stats(ctx->pool, st);
 }
 
 /* ---- /v1/stats ------------------------------------------------------- */

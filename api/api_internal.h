@@ -1,28 +1,27 @@
 /*
  * api_internal.h - what the modules of api/ share: the context, the call
- * being answered, the lock and the reply helpers.  Not for transports.
+ * being answered and the reply helpers.  Not for transports.  The
+ * handlers reach the pool only through st_pool.h: they hold no lock and
+ * write no journal themselves.
  */
 #ifndef API_INTERNAL_H
 #define API_INTERNAL_H
 
-#include <pthread.h>
-
 #include "api.h"
-#include "js_buf.h"
 #include "api_err.h"
-#include "js_reader.h"
-#include "js_writer.h"
 #include "api_metrics.h"
 #include "api_router.h"
 #include "api_url.h"
-#include "pool.h"
+#include "js_buf.h"
+#include "js_reader.h"
+#include "js_writer.h"
+#include "st_pool.h"
 
 struct api_ctx {
-    am_man *core;
-    am_pool *pool;                   /* nodes, connections, leases */
-    pthread_mutex_t lock;            /* held around every core/pool call */
+    st_pool *pool;                   /* every core, pool and journal call */
+    int own_pool;                    /* made by api_new: freed by api_free */
     int64_t default_lease, max_lease;
-    struct st_store *store;         /* NULL: nothing is saved */
+    st_store *store;                 /* the pool's; NULL: nothing is saved */
     int have_token;
     unsigned char token_digest[32];  /* SHA-256 of the token */
     char *datadir;
@@ -50,9 +49,6 @@ typedef struct api_call {
 /* 1 when the media type of a Content-Type value (parameters such as
  * "; charset=utf-8" aside, any case) is `want`. */
 int api_media_type_is(const char *ct, const char *want);
-
-void api_lock(api_ctx *ctx);
-void api_unlock(api_ctx *ctx);
 
 /* Finish the response with the JSON of `w` (taken); 0, or -1 internal. */
 int api_reply_json(api_call *c, int status, js_w *w, api_err *err);

@@ -2,120 +2,15 @@
  * api_nodes.c - the nodes of the shared pool: GET /v1/nodes,
  * DELETE /v1/nodes/{name}, and their share of /v1/stats and /metrics.
  *
- * Everything is read from the am_pool in one go under the lock (a
- * snapshot), then written without it, so a long listing never holds up
- * selects.  Nodes, connections and leases are runtime state: after a
+ * Everything is read from the pool in one call (st_pool_nodes: a
+ * snapshot), then written without any lock, so a long listing never holds
+ * up selects.  Nodes, connections and leases are runtime state: after a
  * restart the list is empty.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "api_handlers.h"
-
-/* One node as read under the lock. */
-typedef struct node_view {
-    am_node_info info;
-    uint64_t *ids[2];               /* [0] connected, [1] leased; sorted */
-} node_view;
-
-typedef struct node_snap {
-    node_view *v;
-    size_t n;
-    uint64_t *ids;                  /* one block for every ids[] */
-} node_snap;
-
-static void snap_free(node_snap *s)
-{
-    free(s->v);
-    free(s->ids);
-    memset(s, 0, sizeof *s);
-}
-
-static int id_cmp(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-    return x < y ? -1 : x > y;
-}
-
-/* The nodes' infos; caller holds the lock. */
-static int snap_infos(api_ctx *ctx, node_snap *s, am_node_info **infos)
-{
-    size_t cap = am_pool_node_count(ctx->pool), i;
-    am_node_info *in = malloc((cap ? cap : 1) * sizeof *in);
-
-    s->v = calloc(cap ? cap : 1, sizeof *s->v);
-    if (in == NULL || s->v == NULL) {
-        free(in);
-        return AM_ERR_NOMEM;
-    }
-    if (am_pool_nodes(ctx->pool, in, cap, &s->n) != AM_OK) {
-        free(in);
-        return AM_ERR_INTERNAL;
-    }
-    for (i = 0; i < s->n; i++)
-        s->v[i].info = in[i];
-    *infos = in;
-    return AM_OK;
-}
-
-/* Every node's peer ids into one block; caller holds the lock. */
-static int snap_ids(api_ctx *ctx, node_snap *s)
-{
-    size_t total = 0, pos = 0, i;
-    int which;
-
-    for (i = 0; i < s->n; i++)
-        total += s->v[i].info.n_connected + s->v[i].info.n_leased;
-    s->ids = malloc((total ? total : 1) * sizeof *s->ids);
-    if (s->ids == NULL)
-        return AM_ERR_NOMEM;
-    for (i = 0; i < s->n; i++) {
-        am_node_info *in = &s->v[i].info;
-
-        for (which = 0; which < 2; which++) {
-            size_t *cnt = which ? &in->n_leased : &in->n_connected, got = 0;
-
-            s->v[i].ids[which] = s->ids + pos;
-            /* Same lock, but the clock may tick a second between the
-             * calls and end a lease: keep what the pool says now. */
-            if (am_pool_node_peers(ctx->pool, in->name, which, s->ids + pos,
-                                   *cnt, &got) != AM_OK)
-                got = 0;
-            *cnt = got;
-            pos += got;
-        }
-    }
-    return AM_OK;
-}
-
-static int snap_take(api_ctx *ctx, int with_ids, node_snap *s)
-{
-    am_node_info *infos = NULL;
-    size_t i;
-    int rc;
-
-    memset(s, 0, sizeof *s);
-    api_lock(ctx);
-    /* A listing may be the first to see a node time out, or peers the
-     * core evicted since. */
-    (void)api_pool_settle(ctx);
-    am_pool_prune(ctx->pool, ctx->core);
-    rc = snap_infos(ctx, s, &infos);
-    if (rc == AM_OK && with_ids)
-        rc = snap_ids(ctx, s);
-    api_unlock(ctx);
-    free(infos);
-    if (rc != AM_OK) {
-        snap_free(s);
-        return rc;
-    }
-    for (i = 0; with_ids && i < s->n; i++) {
-        qsort(s->v[i].ids[0], s->v[i].info.n_connected, sizeof(uint64_t), id_cmp);
-        qsort(s->v[i].ids[1], s->v[i].info.n_leased, sizeof(uint64_t), id_cmp);
-    }
-    return AM_OK;
-}
 
 int api_fail_pool(api_err *err, int am_rc, const char *what)
 {
@@ -143,18 +38,18 @@ static void write_ids(js_w *w, const char *key, const uint64_t *ids,
 
 int api_h_nodes_list(api_call *c, api_err *err)
 {
-    node_snap s;
+    st_nodes s;
     js_w w;
     size_t i;
 
-    if (snap_take(c->ctx, 1, &s) != AM_OK)
+    if (st_pool_nodes(c->ctx->pool, 1, &s) != AM_OK)
         return api_fail(err, API_INTERNAL, "out of memory");
     js_w_init(&w);
     js_w_object(&w);
     js_w_key(&w, "nodes");
     js_w_array(&w);
     for (i = 0; i < s.n; i++) {
-        const node_view *v = &s.v[i];
+        const st_node *v = &s.v[i];
 
         js_w_object(&w);
         js_w_kstr(&w, "name", v->info.name);
@@ -166,7 +61,7 @@ int api_h_nodes_list(api_call *c, api_err *err)
     }
     js_w_array_end(&w);
     js_w_object_end(&w);
-    snap_free(&s);
+    st_nodes_free(&s);
     return api_reply_json(c, 200, &w, err);
 }
 
@@ -178,10 +73,7 @@ int api_h_node_delete(api_call *c, api_err *err)
     if (!am_node_name_valid(c->param))
         return api_fail(err, API_BAD_REQUEST,
                         "a node name is 1 to 64 characters of A-Z a-z 0-9 . _ -");
-    api_lock(c->ctx);
-    rc = am_pool_drop_node(c->ctx->pool, c->param);
-    jrc = api_pool_settle(c->ctx);
-    api_unlock(c->ctx);
+    rc = st_pool_drop_node(c->ctx->pool, c->param, &jrc);
     if (rc == AM_ERR_NOTFOUND)
         return api_fail(err, API_NOT_FOUND, "no node named '%s'", c->param);
     if (rc != AM_OK)
@@ -195,10 +87,10 @@ int api_h_node_delete(api_call *c, api_err *err)
 
 void api_nodes_stats(api_ctx *ctx, js_w *w)
 {
-    node_snap s;
+    st_nodes s;
     size_t i;
 
-    if (snap_take(ctx, 0, &s) != AM_OK) {
+    if (st_pool_nodes(ctx->pool, 0, &s) != AM_OK) {
         w->buf.failed = 1;      /* the reply becomes a 500, as for appends */
         return;
     }
@@ -213,7 +105,7 @@ void api_nodes_stats(api_ctx *ctx, js_w *w)
         js_w_object_end(w);
     }
     js_w_object_end(w);
-    snap_free(&s);
+    st_nodes_free(&s);
 }
 
 /* A label value as Prometheus' text format wants it: \, " and newline
@@ -247,10 +139,10 @@ static void node_series(js_buf *b, const char *name, const char *node,
 
 void api_nodes_metrics(api_ctx *ctx, js_buf *b)
 {
-    node_snap s;
+    st_nodes s;
     size_t i;
 
-    if (snap_take(ctx, 0, &s) != AM_OK) {
+    if (st_pool_nodes(ctx->pool, 0, &s) != AM_OK) {
         b->failed = 1;
         return;
     }
@@ -272,5 +164,5 @@ void api_nodes_metrics(api_ctx *ctx, js_buf *b)
     for (i = 0; i < s.n; i++)
         node_series(b, "addrmand_node_selects_total", s.v[i].info.name,
                     s.v[i].info.selects);
-    snap_free(&s);
+    st_nodes_free(&s);
 }

@@ -2,9 +2,9 @@
  * api_peers.c - adding peers (JSON and addrv2), listing them, one peer:
  * get, delete, state and services.
  *
- * Adding works in chunks: a chunk of entries is validated without the
- * lock, added under one lock (so a large batch does not hold the core for
- * long at a time, nor pay a lock per entry), then reported in entry order.
+ * Adding works in chunks: a chunk of entries is validated without any
+ * lock, handed to st_pool_add (which adds it in slices, each journalled in
+ * one write), then reported in entry order.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,21 +24,14 @@
 
 /* ---- adding ---------------------------------------------------------- */
 
-typedef struct add_item {
-    am_addr addr;
-    uint64_t services;
-    int64_t time;
-    int skip;           /* non-zero: ignored for this code (AM_ERR_TORV2,
-                         * AM_ERR_UNKNOWN_NET), no core call */
-    int failed;         /* 1: reported as error `perr` */
-    api_err perr;
-    int rc;             /* am_add's answer */
-    int is_new;
-} add_item;
-
+/* The chunk being added: what st_pool_add takes, and beside each entry
+ * the error it was refused with before reaching the pool. */
 typedef struct add_batch {
     size_t n;
-    add_item item[ADD_CHUNK];
+    st_add item[ADD_CHUNK];     /* skip: ignored for this code (AM_ERR_TORV2,
+                                 * AM_ERR_UNKNOWN_NET) or failed */
+    int failed[ADD_CHUNK];      /* 1: reported as error perr */
+    api_err perr[ADD_CHUNK];
 } add_batch;
 
 /* The answer as it grows (st_merge_result: the same counts, reasons and
@@ -63,14 +56,16 @@ static void tally_error(add_tally *t, size_t index, const api_err *e)
                        "%s", e->msg);
 }
 
-static void tally_item(add_tally *t, size_t index, const add_item *it)
+static void tally_item(add_tally *t, size_t index, const add_batch *b,
+                       size_t i)
 {
+    const st_add *it = &b->item[i];
     st_ignore why;
     api_err e;
     int rc = it->skip ? it->skip : it->rc;
 
-    if (it->failed) {
-        tally_error(t, index, &it->perr);
+    if (b->failed[i]) {
+        tally_error(t, index, &b->perr[i]);
     } else if (rc == AM_OK) {
         if (it->is_new)
             t->r.added++;
@@ -85,41 +80,21 @@ static void tally_item(add_tally *t, size_t index, const add_item *it)
 }
 
 /*
- * Add the valid items of a chunk under one lock, then report them.  Without
- * a source each peer is its own source (api/openapi.yaml); it is passed explicitly so
- * that the core records it and the peer shows it, keeping "source": null
- * for peers whose source is truly unknown (imported ones).  Every peer
- * added or refreshed is journalled in the same lock hold, in one write.
+ * Add the valid items of a chunk, then report them.  Without a source each
+ * peer is its own source (api/openapi.yaml): the pool passes it
+ * explicitly, so that the core records it and the peer shows it, keeping
+ * "source": null for peers whose source is truly unknown (imported ones).
  */
 static void batch_run(api_ctx *ctx, add_batch *b, const am_addr *source,
                       size_t base, add_tally *t)
 {
-    am_addr self;
-    uint64_t id;
-    size_t i;
-    int jrc = AM_OK;
+    int jrc;
 
-    api_lock(ctx);
-    api_j_batch_begin(ctx);
-    for (i = 0; i < b->n; i++) {
-        add_item *it = &b->item[i];
-
-        if (it->failed || it->skip)
-            continue;
-        self = it->addr;
-        self.port = 0;
-        it->rc = am_add(ctx->core, &it->addr, source ? source : &self,
-                        it->services, it->time, 0, &it->is_new, &id);
-        if (it->rc == AM_OK && jrc == AM_OK)
-            jrc = api_j_peer(ctx, id);
-    }
-    if (api_j_batch_end(ctx) != AM_OK && jrc == AM_OK)
-        jrc = AM_ERR_IO;
-    api_unlock(ctx);
+    (void)st_pool_add(ctx->pool, b->item, b->n, source, &jrc);
     if (t->journal_rc == AM_OK)
         t->journal_rc = jrc;
-    for (i = 0; i < b->n; i++)
-        tally_item(t, base + i, &b->item[i]);
+    for (size_t i = 0; i < b->n; i++)
+        tally_item(t, base + i, b, i);
     b->n = 0;
 }
 
@@ -150,13 +125,31 @@ static int parse_source(const char *text, am_addr *out, api_err *err)
     return 0;
 }
 
-static void item_from_json(add_item *it, const js_val *entry)
+/* Entry i of the batch, cleared. */
+static st_add *batch_next(add_batch *b)
 {
-    api_peer_in in;
+    st_add *it = &b->item[b->n];
 
     memset(it, 0, sizeof *it);
-    if (api_peer_in_parse(entry, &in, &it->perr) != 0) {
-        it->failed = 1;
+    b->failed[b->n] = 0;
+    b->n++;
+    return it;
+}
+
+/* The entry just taken is refused before the pool: err is its answer. */
+static void batch_refuse(add_batch *b, st_add *it)
+{
+    it->skip = AM_ERR_INVAL;
+    b->failed[b->n - 1] = 1;
+}
+
+static void item_from_json(add_batch *b, const js_val *entry)
+{
+    st_add *it = batch_next(b);
+    api_peer_in in;
+
+    if (api_peer_in_parse(entry, &in, &b->perr[b->n - 1]) != 0) {
+        batch_refuse(b, it);
         return;
     }
     it->addr = in.addr;
@@ -213,7 +206,7 @@ int api_h_peers_add(api_call *c, api_err *err)
      * durable either. */
     for (i = 0, e = peers->child; i < n && t.journal_rc == AM_OK;
          i++, e = e->next) {
-        item_from_json(&b->item[b->n++], e);
+        item_from_json(b, e);
         if (b->n == ADD_CHUNK || i + 1 == n)
             batch_run(c->ctx, b, src, i + 1 - b->n, &t);
     }
@@ -224,12 +217,14 @@ int api_h_peers_add(api_call *c, api_err *err)
 /* An addrv2 entry: unknown networks and Tor v2 are skipped on purpose
  * (BIP155 says to ignore them), other unusable entries are errors, port 0
  * outside I2P included, as in the JSON form. */
-static void item_from_addrv2(add_item *it, const am_addrv2_entry *e)
+static void item_from_addrv2(add_batch *b, const am_addrv2_entry *e)
 {
-    memset(it, 0, sizeof *it);
+    st_add *it = batch_next(b);
+    api_err *perr = &b->perr[b->n - 1];
+
     if (e->status == AM_OK && !am_addr_port_usable(&e->addr)) {
-        it->failed = 1;
-        api_fail(&it->perr, API_INVALID_ADDRESS,
+        batch_refuse(b, it);
+        api_fail(perr, API_INVALID_ADDRESS,
                  "entry with network id %u: port 0", (unsigned)e->net_id);
     } else if (e->status == AM_OK) {
         it->addr = e->addr;
@@ -238,8 +233,8 @@ static void item_from_addrv2(add_item *it, const am_addrv2_entry *e)
     } else if (e->status == AM_ERR_UNKNOWN_NET || e->status == AM_ERR_TORV2) {
         it->skip = e->status;
     } else {
-        it->failed = 1;
-        api_fail(&it->perr, API_INVALID_ADDRESS,
+        batch_refuse(b, it);
+        api_fail(perr, API_INVALID_ADDRESS,
                  "entry with network id %u: %s", (unsigned)e->net_id,
                  am_strerror(e->status));
     }
@@ -285,7 +280,7 @@ int api_h_peers_addrv2(api_call *c, api_err *err)
     b->n = 0;
     tally_init(&t);
     for (i = 0; i < n && t.journal_rc == AM_OK; i++) {
-        item_from_addrv2(&b->item[b->n++], &entries[i]);
+        item_from_addrv2(b, &entries[i]);
         if (b->n == ADD_CHUNK || i + 1 == n)
             batch_run(c->ctx, b, src_text ? &source : NULL, i + 1 - b->n, &t);
     }
@@ -346,10 +341,8 @@ int api_h_peers_list(api_call *c, api_err *err)
     peers = malloc((size_t)a.limit * sizeof *peers);
     if (peers == NULL)
         return api_fail(err, API_INTERNAL, "out of memory");
-    api_lock(c->ctx);
-    rc = am_list(c->ctx->core, &a.filter, a.after, peers, (size_t)a.limit, &n,
-                 &next);
-    api_unlock(c->ctx);
+    rc = st_pool_list(c->ctx->pool, &a.filter, a.after, peers,
+                      (size_t)a.limit, &n, &next);
     if (rc != AM_OK) {
         free(peers);
         return api_fail_core(err, rc, "cannot list peers");
@@ -373,14 +366,9 @@ int api_h_peers_list(api_call *c, api_err *err)
 
 /* ---- one peer -------------------------------------------------------- */
 
-/* How a path names a peer: its id (all digits) or its endpoint. */
-typedef struct peer_ref {
-    int by_id;
-    uint64_t id;        /* 0 when out of range: such a peer never exists */
-    am_addr endpoint;
-} peer_ref;
-
-static int peer_ref_parse(const char *text, peer_ref *ref, api_err *err)
+/* How a path names a peer: its id (all digits; 0 when out of range: such
+ * a peer never exists) or its endpoint. */
+static int peer_ref_parse(const char *text, st_ref *ref, api_err *err)
 {
     char why[96];
 
@@ -401,14 +389,6 @@ static int peer_ref_parse(const char *text, peer_ref *ref, api_err *err)
     return 0;
 }
 
-/* Call with the lock held. */
-static int peer_ref_find(api_ctx *ctx, const peer_ref *ref, am_peer *out)
-{
-    if (ref->by_id)
-        return ref->id ? am_get(ctx->core, ref->id, out) : AM_ERR_NOTFOUND;
-    return am_find(ctx->core, &ref->endpoint, out);
-}
-
 static int peer_not_found(api_call *c, int rc, api_err *err)
 {
     if (rc == AM_ERR_NOTFOUND)
@@ -427,15 +407,13 @@ static int reply_peer(api_call *c, const am_peer *p, api_err *err)
 
 int api_h_peer_get(api_call *c, api_err *err)
 {
-    peer_ref ref;
+    st_ref ref;
     am_peer p;
     int rc;
 
     if (peer_ref_parse(c->param, &ref, err) != 0)
         return -1;
-    api_lock(c->ctx);
-    rc = peer_ref_find(c->ctx, &ref, &p);
-    api_unlock(c->ctx);
+    rc = st_pool_peer(c->ctx->pool, &ref, &p);
     if (rc != AM_OK)
         return peer_not_found(c, rc, err);
     return reply_peer(c, &p, err);
@@ -443,21 +421,13 @@ int api_h_peer_get(api_call *c, api_err *err)
 
 int api_h_peer_delete(api_call *c, api_err *err)
 {
-    peer_ref ref;
+    st_ref ref;
     am_peer p;
     int rc, jrc = AM_OK;
 
     if (peer_ref_parse(c->param, &ref, err) != 0)
         return -1;
-    api_lock(c->ctx);
-    rc = peer_ref_find(c->ctx, &ref, &p);
-    if (rc == AM_OK)
-        rc = am_remove(c->ctx->core, p.id);
-    if (rc == AM_OK) {
-        am_pool_forget_peer(c->ctx->pool, p.id);
-        jrc = api_j_remove(c->ctx, p.id);
-    }
-    api_unlock(c->ctx);
+    rc = st_pool_remove(c->ctx->pool, &ref, &p, &jrc);
     if (rc != AM_OK)
         return peer_not_found(c, rc, err);
     if (jrc != AM_OK)
@@ -469,9 +439,9 @@ int api_h_peer_state(api_call *c, api_err *err)
 {
     const char *name, *node = NULL;
     am_state_op op;
-    peer_ref ref;
+    st_ref ref;
     am_peer p;
-    int rc, prc = AM_OK, jrc = AM_OK, src;
+    int rc, prc = AM_OK, jrc = AM_OK;
 
     if (peer_ref_parse(c->param, &ref, err) != 0 ||
         api_get_node(c->body, &node, err) < 0)
@@ -485,24 +455,9 @@ int api_h_peer_state(api_call *c, api_err *err)
         return api_fail(err, API_BAD_REQUEST,
                         "unknown state '%s' (connected, tried, failed, "
                         "never_tried, disconnected)", name);
-    api_lock(c->ctx);
-    src = api_pool_settle(c->ctx);
-    rc = peer_ref_find(c->ctx, &ref, &p);
-    /* One node's disconnect leaves a peer another node is still connected
-     * to as it is: connected. */
-    if (rc == AM_OK &&
-        !(op == AM_OP_DISCONNECTED &&
-          am_pool_other_connections(c->ctx->pool, node, p.id) > 0))
-        rc = api_set_state_j(c->ctx, p.id, op, &p, &jrc);
-    /* The same lock: no select may see the core's new state with the
-     * node's old connections and leases. */
-    if (rc == AM_OK)
-        prc = am_pool_report(c->ctx->pool, node, &p, op);
-    api_unlock(c->ctx);
+    rc = st_pool_report(c->ctx->pool, node, &ref, op, &p, &prc, &jrc);
     if (rc != AM_OK)
         return peer_not_found(c, rc, err);
-    if (jrc == AM_OK)
-        jrc = src;
     if (jrc != AM_OK)
         return api_fail_journal(err, jrc, "the state change");
     if (prc != AM_OK)
@@ -513,7 +468,7 @@ int api_h_peer_state(api_call *c, api_err *err)
 int api_h_peer_services(api_call *c, api_err *err)
 {
     uint64_t services;
-    peer_ref ref;
+    st_ref ref;
     am_peer p;
     int rc, jrc = AM_OK;
 
@@ -524,13 +479,7 @@ int api_h_peer_services(api_call *c, api_err *err)
         return -1;
     if (rc == 0)
         return api_fail(err, API_BAD_REQUEST, "services is required");
-    api_lock(c->ctx);
-    rc = peer_ref_find(c->ctx, &ref, &p);
-    if (rc == AM_OK)
-        rc = am_set_services(c->ctx->core, p.id, services, &p);
-    if (rc == AM_OK)
-        jrc = api_j_peer(c->ctx, p.id);
-    api_unlock(c->ctx);
+    rc = st_pool_set_services(c->ctx->pool, &ref, services, &p, &jrc);
     if (rc != AM_OK)
         return peer_not_found(c, rc, err);
     if (jrc != AM_OK)

@@ -112,11 +112,9 @@ int api_h_select(api_call *c, api_err *err)
     if (o.count > SELECT_ON_STACK &&
         (peers = malloc((size_t)o.count * sizeof *peers)) == NULL)
         return api_fail(err, API_INTERNAL, "out of memory");
-    api_lock(c->ctx);
     /* Selecting settles tried-table collisions: the peers it moves are
      * journalled. */
-    rc = api_select_j(c->ctx, &o, peers, &n, &jrc);
-    api_unlock(c->ctx);
+    rc = st_pool_select(c->ctx->pool, &o, peers, &n, &jrc);
     if (rc != AM_OK || jrc != AM_OK) {
         if (peers != local)
             free(peers);
@@ -169,10 +167,8 @@ int api_h_addresses(api_call *c, api_err *err)
         return api_fail(err, API_INTERNAL, "out of memory");
     /* No percentage cap (Core's 23 % is for gossip to untrusted peers;
      * clients of this API ask for what they need). */
-    api_lock(c->ctx);
-    rc = am_sample(c->ctx->core, (size_t)a.count, 0, a.networks, a.services,
-                   peers, &n);
-    api_unlock(c->ctx);
+    rc = st_pool_sample(c->ctx->pool, (size_t)a.count, a.networks,
+                        a.services, peers, &n);
     if (rc != AM_OK) {
         free(peers);
         return api_fail_core(err, rc, "sampling failed");

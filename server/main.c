@@ -21,6 +21,7 @@
 
 #include "addrman.h"
 #include "api.h"
+#include "st_pool.h"
 #include "st_store.h"
 #include "srv_config.h"
 #include "srv_health.h"
@@ -178,22 +179,36 @@ static int open_core(const srv_config *cfg, st_store *store, am_man **core)
     return rc;
 }
 
-static int open_api(const srv_config *cfg, am_man *core, st_store *store,
-                    api_ctx **api)
+/* The durable pool every face calls (st_pool.h). */
+static int open_pool(const srv_config *cfg, am_man *core, st_store *store,
+                     st_pool **pool)
+{
+    st_pool_config pc;
+    int rc;
+
+    memset(&pc, 0, sizeof pc);
+    pc.core = core;
+    pc.store = store;
+    pc.node_timeout = cfg->node_timeout;
+    rc = st_pool_new(&pc, pool);
+    if (rc != AM_OK)
+        srv_log(SRV_ERROR, "cannot create the pool: %s", am_strerror(rc));
+    return rc;
+}
+
+static int open_api(const srv_config *cfg, st_pool *pool, api_ctx **api)
 {
     api_config ac;
     int rc;
 
     api_config_default(&ac);
-    ac.core = core;
+    ac.pool = pool;
     ac.api_token = cfg->api_token;
     ac.datadir = cfg->datadir;
     ac.max_body = cfg->max_body;
     ac.enable_debug = cfg->enable_debug;
-    ac.node_timeout = cfg->node_timeout;
     ac.default_lease = cfg->default_lease;
     ac.max_lease = cfg->max_lease;
-    ac.store = store;
     rc = api_new(&ac, api);
     if (rc != AM_OK)
         srv_log(SRV_ERROR, "cannot create the API: %s", am_strerror(rc));
@@ -201,20 +216,21 @@ static int open_api(const srv_config *cfg, am_man *core, st_store *store,
 }
 
 /* The last snapshot, once no request can change the pool any more. */
-static void final_save(api_ctx *api, st_store *store)
+static void final_save(st_pool *pool)
 {
+    st_store *store = st_pool_store(pool);
     size_t peers = 0;
 
     if (store == NULL)
         return;
-    if (api_save(api, &peers) == AM_OK)
+    if (st_pool_save(pool, &peers) == AM_OK)
         srv_log(SRV_INFO, "saved %zu peers to %s", peers, st_store_dir(store));
     else
         srv_log(SRV_ERROR, "the final snapshot failed; the journal in %s "
                            "keeps every change", st_store_dir(store));
 }
 
-static int serve(const srv_config *cfg, api_ctx *api, st_store *store,
+static int serve(const srv_config *cfg, st_pool *pool, api_ctx *api,
                  const sigset_t *stop)
 {
     srv_http_config hc;
@@ -233,7 +249,7 @@ static int serve(const srv_config *cfg, api_ctx *api, st_store *store,
         return 1;
     }
     log_startup(cfg, http);
-    if (srv_saver_start(api, store, cfg->save_interval, &saver) != 0)
+    if (srv_saver_start(pool, cfg->save_interval, &saver) != 0)
         srv_log(SRV_WARN, "cannot start the save timer: snapshots are "
                           "written on POST /v1/dump and at exit only");
     while (sigwait(stop, &sig) != 0)
@@ -242,7 +258,7 @@ static int serve(const srv_config *cfg, api_ctx *api, st_store *store,
             sig == SIGINT ? "SIGINT" : "SIGTERM", SRV_GRACE_S);
     srv_http_stop(http, SRV_GRACE_S);
     srv_saver_stop(saver);
-    final_save(api, store);
+    final_save(pool);
     return 0;
 }
 
@@ -250,6 +266,7 @@ static int run(const srv_config *cfg)
 {
     am_man *core = NULL;
     api_ctx *api = NULL;
+    st_pool *pool = NULL;
     st_store *store = NULL;
     sigset_t stop;
     int rc;
@@ -264,13 +281,16 @@ static int run(const srv_config *cfg)
         return 1;
     if (open_core(cfg, store, &core) != AM_OK ||
         (store != NULL && load_store(store, core) != 0) ||
-        open_api(cfg, core, store, &api) != AM_OK) {
+        open_pool(cfg, core, store, &pool) != AM_OK ||
+        open_api(cfg, pool, &api) != AM_OK) {
+        st_pool_free(pool);
         am_free(core);
         st_store_close(store);
         return 1;
     }
-    rc = serve(cfg, api, store, &stop);
+    rc = serve(cfg, pool, api, &stop);
     api_free(api);
+    st_pool_free(pool);
     am_free(core);
     st_store_close(store);
     if (rc == 0)

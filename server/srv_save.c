@@ -11,7 +11,7 @@
 #include "srv_log.h"
 
 struct srv_saver {
-    api_ctx *api;
+    st_pool *pool;
     st_store *store;
     unsigned interval;
     pthread_t thread;
@@ -56,7 +56,7 @@ static void save_once(srv_saver *s)
     st_store_stats_get(s->store, &st);
     if (st.journal_records == 0 && !s->last_failed)
         return;                 /* nothing changed since the last snapshot */
-    rc = api_save(s->api, &peers);
+    rc = st_pool_save(s->pool, &peers);
     s->last_failed = rc != AM_OK;
     if (rc == AM_OK)
         srv_log(SRV_DEBUG, "snapshot: %zu peers in %.0f ms", peers,
@@ -95,18 +95,20 @@ static int init_sync(srv_saver *s)
     return rc;
 }
 
-int srv_saver_start(api_ctx *api, st_store *store, unsigned interval,
+int srv_saver_start(st_pool *pool, unsigned interval,
                     srv_saver **out)
 {
     srv_saver *s;
 
     *out = NULL;
+    st_store *store = st_pool_store(pool);
+
     if (interval == 0 || store == NULL)
         return 0;
     s = calloc(1, sizeof *s);
     if (s == NULL)
         return -1;
-    s->api = api;
+    s->pool = pool;
     s->store = store;
     s->interval = interval;
     if (init_sync(s) != 0) {

@@ -3,6 +3,7 @@
  */
 #include "st_store.h"
 
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -50,7 +51,17 @@ struct st_store {
 
     pthread_mutex_t save_mu;    /* one snapshot commit at a time */
     uint64_t committed_gen;
+    const st_lock *lock;        /* the core's lock, when a pool holds it */
 };
+
+/* The functions st_store.h lists "under the caller's core lock" check it
+ * in debug builds, once a pool has told the store which lock that is. */
+#define UNDER_LOCK(s) assert((s)->lock == NULL || st_lock_held((s)->lock))
+
+void st_store_set_lock(st_store *s, const st_lock *lock)
+{
+    s->lock = lock;
+}
 
 struct st_snapshot {
     uint64_t gen;
@@ -733,6 +744,7 @@ int st_store_journal_peer(st_store *s, am_man *m, uint64_t id)
     st_jrec r;
     int rc = st_jrec_peer(m, id, &r);
 
+    UNDER_LOCK(s);
     if (rc == AM_ERR_NOTFOUND)
         st_jrec_remove(id, &r);
     else if (rc != AM_OK)
@@ -744,6 +756,7 @@ int st_store_journal_remove(st_store *s, uint64_t id)
 {
     st_jrec r;
 
+    UNDER_LOCK(s);
     st_jrec_remove(id, &r);
     return append(s, &r);
 }
@@ -752,6 +765,7 @@ int st_store_journal_ban(st_store *s, const am_ban *ban)
 {
     st_jrec r;
 
+    UNDER_LOCK(s);
     st_jrec_ban(ban, &r);
     return append(s, &r);
 }
@@ -760,6 +774,7 @@ int st_store_journal_unban(st_store *s, const am_subnet *target)
 {
     st_jrec r;
 
+    UNDER_LOCK(s);
     st_jrec_unban(target, &r);
     return append(s, &r);
 }
@@ -768,12 +783,14 @@ int st_store_journal_unban_all(st_store *s)
 {
     st_jrec r;
 
+    UNDER_LOCK(s);
     st_jrec_unban_all(&r);
     return append(s, &r);
 }
 
 void st_store_batch_begin(st_store *s)
 {
+    UNDER_LOCK(s);
     pthread_mutex_lock(&s->mu);
     s->batch++;
     pthread_mutex_unlock(&s->mu);
@@ -783,6 +800,7 @@ int st_store_batch_end(st_store *s)
 {
     int rc = AM_OK;
 
+    UNDER_LOCK(s);
     pthread_mutex_lock(&s->mu);
     if (s->batch > 0 && --s->batch == 0)
         rc = flush_locked(s);
@@ -800,6 +818,7 @@ int st_store_watch_end(st_store *s, am_man *m, const st_store_watch *w)
     am_peer p;
     int rc = AM_OK;
 
+    UNDER_LOCK(s);
     /* A newcomer that is in tried now was moved by a resolution; one still
      * waiting, or kept out, has not changed. */
     for (size_t i = 0; i < w->n && rc == AM_OK; i++)
@@ -876,6 +895,7 @@ int st_store_snapshot_begin(st_store *s, am_man *m, st_snapshot **out)
     st_meta mt;
     int rc;
 
+    UNDER_LOCK(s);
     *out = NULL;
     if (snap == NULL)
         return AM_ERR_NOMEM;
@@ -1000,14 +1020,13 @@ int st_store_write_file(st_store *s, const char *name, const void *data,
     return st_fs_write_atomic(s->dirfd, name, data, len, why, why_len);
 }
 
-int st_store_load_file(st_store *s, am_man *m, const char *name,
-                        st_merge_result *r)
+int st_store_load_read(st_store *s, const char *name, st_doc *doc,
+                       st_merge_result *r)
 {
     char why[WHY], *text = NULL;
     size_t len;
-    st_merge_opts opts = {0, st_store_on_change, s, ST_MERGE_ALL};
     int rc = st_fs_read(s->dirfd, s->dir, name, s->opts.max_file, &text,
-                         &len, why, sizeof why);
+                        &len, why, sizeof why);
 
     if (rc != AM_OK) {
         /* Not renamed: the name may be anything the client sent (a
@@ -1016,19 +1035,45 @@ int st_store_load_file(st_store *s, am_man *m, const char *name,
         st_merge_unreadable(r, "%s", why);
         return rc;
     }
-    st_store_batch_begin(s);
-    rc = st_floresta_merge(m, text, len, &opts, r);
-    int brc = st_store_batch_end(s);
+    rc = st_floresta_read(text, len, doc, r);
     free(text);
-    if (r->unreadable) {
+    if (r->unreadable)
         set_aside(s, name, r->why, NULL);
-    } else if (r->n_errors > 0) {
-        snprintf(why, sizeof why, "%zu unreadable entries (first: entry %zu: "
-                 "%s)", r->n_errors, r->errors_kept ? r->errors[0].index : 0,
-                 r->errors_kept ? r->errors[0].message : "?");
-        set_aside(s, name, why, NULL);
+    return rc;
+}
+
+void st_store_load_done(st_store *s, const char *name,
+                        const st_merge_result *r)
+{
+    char why[WHY];
+
+    if (r->unreadable || r->n_errors == 0)
+        return;
+    snprintf(why, sizeof why, "%zu unreadable entries (first: entry %zu: "
+             "%s)", r->n_errors, r->errors_kept ? r->errors[0].index : 0,
+             r->errors_kept ? r->errors[0].message : "?");
+    set_aside(s, name, why, NULL);
+}
+
+int st_store_load_file(st_store *s, am_man *m, const char *name,
+                       st_merge_result *r)
+{
+    st_merge_opts opts = {0, st_store_on_change, s, ST_MERGE_ALL};
+    st_doc doc;
+    int rc, brc;
+
+    st_doc_init(&doc);
+    rc = st_store_load_read(s, name, &doc, r);
+    if (rc == AM_OK) {
+        st_store_batch_begin(s);
+        rc = st_merge_doc(m, &doc, &opts, r);
+        brc = st_store_batch_end(s);
+        if (rc == AM_OK)
+            rc = brc;
+        st_store_load_done(s, name, r);
     }
-    return rc != AM_OK ? rc : brc;
+    st_doc_free(&doc);
+    return rc;
 }
 
 /* -------------------------------------------------------------- stats */

@@ -75,6 +75,7 @@
 #include <stdint.h>
 
 #include "addrman.h"
+#include "st_lock.h"
 #include "st_merge.h"
 
 #define ST_STORE_PEERS "peers.json"
@@ -216,6 +217,14 @@ int st_store_on_change(void *store, am_man *core, uint64_t id,
  */
 int st_store_load_file(st_store *s, am_man *core, const char *name,
                         st_merge_result *r);
+/* The same in steps, for a caller that merges in slices (st_pool.h):
+ * read and parse the document (no lock needed; an unreadable one is set
+ * aside), merge it, then st_store_load_done sets the file aside when some
+ * of its entries could not be read.  load_read's codes are load_file's. */
+int st_store_load_read(st_store *s, const char *name, st_doc *doc,
+                       st_merge_result *r);
+void st_store_load_done(st_store *s, const char *name,
+                        const st_merge_result *r);
 
 /* A whole file of the directory (st_fs_read's rules and codes; why). */
 int st_store_read_file(st_store *s, const char *name, char **out,
@@ -224,6 +233,10 @@ int st_store_read_file(st_store *s, const char *name, char **out,
  * AM_ERR_INVAL (bad name), AM_ERR_IO; why. */
 int st_store_write_file(st_store *s, const char *name, const void *data,
                          size_t len, char *why, size_t why_len);
+
+/* The lock its "under the core lock" functions are called with (st_pool
+ * tells it; NULL: none known).  Debug builds assert it is held there. */
+void st_store_set_lock(st_store *s, const st_lock *lock);
 
 void st_store_stats_get(st_store *s, st_store_stats *out);
 /* 1 when loaded, the journal writable and the directory writable; else 0

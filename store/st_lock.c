@@ -1,0 +1,76 @@
+/*
+ * st_lock.c - a first-come, first-served lock (st_lock.h).
+ */
+#include "st_lock.h"
+
+#include <assert.h>
+
+#include "am_error.h"
+
+int st_lock_init(st_lock *l)
+{
+    l->next = l->serving = 0;
+    l->waiting = 0;
+#ifndef NDEBUG
+    l->held = 0;
+#endif
+    if (pthread_mutex_init(&l->m, NULL) != 0)
+        return AM_ERR_NOMEM;
+    if (pthread_cond_init(&l->turn, NULL) != 0) {
+        pthread_mutex_destroy(&l->m);
+        return AM_ERR_NOMEM;
+    }
+    return AM_OK;
+}
+
+void st_lock_destroy(st_lock *l)
+{
+    pthread_cond_destroy(&l->turn);
+    pthread_mutex_destroy(&l->m);
+}
+
+void st_lock_take(st_lock *l)
+{
+    pthread_mutex_lock(&l->m);
+    uint64_t ticket = l->next++;
+    if (ticket != l->serving) {
+        l->waiting++;
+        do
+            pthread_cond_wait(&l->turn, &l->m);
+        while (ticket != l->serving);
+        l->waiting--;
+    }
+#ifndef NDEBUG
+    assert(!l->held);
+    l->held = 1;
+    l->owner = pthread_self();
+#endif
+    pthread_mutex_unlock(&l->m);
+}
+
+void st_lock_release(st_lock *l)
+{
+    pthread_mutex_lock(&l->m);
+#ifndef NDEBUG
+    assert(l->held && pthread_equal(l->owner, pthread_self()));
+    l->held = 0;
+#endif
+    l->serving++;
+    /* Every waiter wakes and the one whose ticket is served goes on; the
+     * others wait again.  Waiters are few (one per busy HTTP thread). */
+    if (l->waiting > 0)
+        pthread_cond_broadcast(&l->turn);
+    pthread_mutex_unlock(&l->m);
+}
+
+int st_lock_held(const st_lock *l)
+{
+#ifndef NDEBUG
+    /* Read without the mutex: only the holder asks, and it wrote these
+     * itself after taking the lock. */
+    return l->held && pthread_equal(l->owner, pthread_self());
+#else
+    (void)l;
+    return 1;
+#endif
+}

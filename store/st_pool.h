@@ -1,0 +1,177 @@
+/*
+ * st_pool.h - the durable pool: the one API every face calls.
+ *
+ * A face (the HTTP API, the Bitcoin P2P face, the prober) never touches the
+ * address manager, the shared pool, the lock or the journal itself.  It
+ * parses its input without any lock, then makes one call here; the call
+ * takes the lock, asks the core (am_man) and the pool (am_pool: per-node
+ * connections and leases), journals what changed in the data directory
+ * (st_store.h) before it returns, and answers through out-parameters.  So
+ * every face locks, journals and snapshots exactly alike.
+ *
+ * Answers: a call returns the core's code (AM_OK, AM_ERR_NOTFOUND, ...).
+ * Calls that change something also give *jrc: AM_OK when the change is
+ * durable, else the journal's error (AM_ERR_IO, AM_ERR_NOMEM) -- the change
+ * is then in memory but would be lost by a crash before the next snapshot,
+ * and the face must say so.  Without a data directory (store NULL) nothing
+ * is journalled and *jrc is always AM_OK.
+ *
+ * LOCKING (st_lock.h): one first-come, first-served lock around the core,
+ * the pool and the journal's appends.  No call holds it while parsing or
+ * writing JSON, nor for long: calls over many peers (st_pool_add,
+ * st_pool_merge, st_pool_load_file) take it in slices of ST_POOL_SLICE
+ * entries, so that a select waits for one slice at most, not for a whole
+ * 200 000-entry import.  Each slice is journalled in one write before the
+ * lock is let go; a reader may see an import half done, never a peer half
+ * added.  The snapshot's texts and an export are built in one hold (they
+ * must be one consistent picture).  Every function here may be called from
+ * any thread.
+ */
+#ifndef ST_POOL_H
+#define ST_POOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addrman.h"
+#include "pool.h"
+#include "st_merge.h"
+#include "st_store.h"
+
+/* Entries handled per hold of the lock by the long calls. */
+#define ST_POOL_SLICE 256
+
+typedef struct st_pool st_pool;
+
+typedef struct st_pool_config {
+    am_man *core;           /* borrowed, required; nothing else may use it
+                             * while the pool lives */
+    st_store *store;        /* the data directory, loaded; borrowed.
+                             * NULL: nothing is saved */
+    int64_t node_timeout;   /* seconds a silent node is kept; 0: 900 */
+} st_pool_config;
+
+/* AM_OK, AM_ERR_INVAL (no core) or AM_ERR_NOMEM. */
+int st_pool_new(const st_pool_config *cfg, st_pool **out);
+void st_pool_free(st_pool *p);
+/* The data directory, or NULL (no lock needed: it never changes). */
+st_store *st_pool_store(const st_pool *p);
+/* The core's clock (Unix seconds). */
+int64_t st_pool_now(st_pool *p);
+
+/* ---- adding ---------------------------------------------------------- */
+
+typedef struct st_add {
+    am_addr addr;
+    uint64_t services;
+    int64_t time;
+    int skip;               /* in: non-zero: not offered to the core */
+    int rc;                 /* out: am_add's answer (AM_OK when added or
+                             * refreshed, else why it was not) */
+    int is_new;             /* out: added (1) or refreshed (0) */
+} st_add;
+
+/*
+ * Offer items[0..n) to the core (am_add) in slices, journalling each peer
+ * added or refreshed.  Without a source each peer is its own source (the
+ * host, port 0).  AM_OK; the items carry their answers.  A journal failure
+ * stops the call: the items after it keep rc AM_ERR_IO and *jrc has it.
+ */
+int st_pool_add(st_pool *p, st_add *items, size_t n, const am_addr *source,
+                int *jrc);
+
+/* ---- peers ----------------------------------------------------------- */
+
+/* How a face names a peer: its id, or its endpoint. */
+typedef struct st_ref {
+    int by_id;
+    uint64_t id;            /* 0 with by_id: a peer that cannot exist */
+    am_addr endpoint;
+} st_ref;
+
+/* The peer: AM_OK or AM_ERR_NOTFOUND. */
+int st_pool_peer(st_pool *p, const st_ref *ref, am_peer *out);
+/* am_list under the lock. */
+int st_pool_list(st_pool *p, const am_filter *f, uint64_t after,
+                 am_peer *out, size_t max, size_t *n, uint64_t *next);
+/* Forget the peer (its leases and connections too); *out: what it was. */
+int st_pool_remove(st_pool *p, const st_ref *ref, am_peer *out, int *jrc);
+/* New service flags; *out: the peer after. */
+int st_pool_set_services(st_pool *p, const st_ref *ref, uint64_t services,
+                         am_peer *out, int *jrc);
+/*
+ * Node `node` reports the outcome `op` for the peer (am_pool_report): the
+ * core's state changes (unless the node disconnects from a peer another
+ * node is still connected to), the node's lease ends, its connections
+ * follow.  Returns the core's code; *prc gets the pool's (AM_ERR_FULL when
+ * no new node fits), *out the peer after.
+ */
+int st_pool_report(st_pool *p, const char *node, const st_ref *ref,
+                   am_state_op op, am_peer *out, int *prc, int *jrc);
+/* The peer's id and where it sits in the tables (GET /debug/place). */
+int st_pool_place(st_pool *p, const st_ref *ref, uint64_t *id, am_place *out);
+
+/* ---- selecting ------------------------------------------------------- */
+
+/* am_pool_select; the peers it moves while settling tried-table
+ * collisions are journalled. */
+int st_pool_select(st_pool *p, const am_pool_select_opts *o, am_peer *out,
+                   size_t *n, int *jrc);
+/* am_sample: peers to gossip, no lease, no change. */
+int st_pool_sample(st_pool *p, size_t count, uint32_t networks,
+                   uint64_t services, am_peer *out, size_t *n);
+
+/* ---- bans ------------------------------------------------------------ */
+
+/* Ban target for `duration` seconds from now; *out the ban made. */
+int st_pool_ban(st_pool *p, const am_subnet *target, int64_t duration,
+                const char *reason, am_ban *out, int *jrc);
+/* Every ban, malloc'd (*out may be NULL when *n is 0). */
+int st_pool_bans(st_pool *p, am_ban **out, size_t *n);
+int st_pool_unban(st_pool *p, const am_subnet *target, int *jrc);
+int st_pool_unban_all(st_pool *p, int *jrc);
+
+/* ---- nodes ----------------------------------------------------------- */
+
+typedef struct st_node {
+    am_node_info info;
+    uint64_t *ids[2];       /* [0] connected, [1] leased; ascending */
+} st_node;
+
+typedef struct st_nodes {
+    st_node *v;
+    size_t n;
+    uint64_t *block;        /* every ids[] */
+} st_nodes;
+
+/* The nodes now (those timed out dropped first), with their peer ids when
+ * with_ids.  AM_OK or AM_ERR_NOMEM; free with st_nodes_free. */
+int st_pool_nodes(st_pool *p, int with_ids, st_nodes *out);
+void st_nodes_free(st_nodes *s);
+/* Drop a node with its leases and connections: AM_OK, AM_ERR_NOTFOUND. */
+int st_pool_drop_node(st_pool *p, const char *name, int *jrc);
+
+/* ---- the pool as a whole --------------------------------------------- */
+
+void st_pool_stats(st_pool *p, am_stats *out);
+/* am_check and am_pool_check: AM_OK or AM_ERR_INTERNAL with why. */
+int st_pool_check(st_pool *p, char *why, size_t why_len);
+/* Every peer as a Floresta document (malloc'd), in one hold. */
+int st_pool_export(st_pool *p, char **text, size_t *len);
+/* anchors.json of the named peers: AM_OK, or AM_ERR_NOTFOUND with
+ * *missing the index of the first unknown one. */
+int st_pool_anchors(st_pool *p, const st_ref *refs, size_t n, char **text,
+                    size_t *len, size_t *missing);
+
+/* ---- the data directory ---------------------------------------------- */
+
+/* A snapshot: texts under the lock, files written after it.  AM_ERR_INVAL
+ * without a store; else st_store_snapshot_commit's answer. */
+int st_pool_save(st_pool *p, size_t *peers);
+/* Merge a parsed document (every change journalled), in slices.  AM_OK
+ * with r filled, or the error that stopped it (the slices before stay). */
+int st_pool_merge(st_pool *p, const st_doc *doc, st_merge_result *r);
+/* POST /v1/load: st_store_load_file's contract, merged in slices. */
+int st_pool_load_file(st_pool *p, const char *name, st_merge_result *r);
+
+#endif
