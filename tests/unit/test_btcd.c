@@ -175,12 +175,44 @@ static void test_btcd_port_0_is_an_error_and_i2p_defaults_to_0(void **s)
     am_free(m);
 }
 
+/* Services one past u64, a fraction or a time past int64: an error of the
+ * entry, with its sentence; repeated keys: the last one counts. */
+static void test_btcd_numbers_past_their_limits_and_repeated_keys(void **s)
+{
+    (void)s;
+    static const char doc[] =
+        "{\"Version\":2,\"Addresses\":["
+        "{\"Addr\":\"8.8.8.8:8333\",\"Services\":18446744073709551616},"
+        "{\"Addr\":\"8.8.8.9:8333\",\"Attempts\":1.0},"
+        "{\"Addr\":\"8.8.8.10:8333\",\"TimeStamp\":9223372036854775808},"
+        "{\"Addr\":\"junk\",\"Addr\":\"8.8.8.11:8333\",\"Services\":1,"
+        "\"Services\":18446744073709551615}],"
+        "\"TriedBuckets\":[7,[\"8.8.8.11:8333\"]],\"TriedBuckets\":null}";
+    am_man *m = t_man(1024, 256);
+    st_merge_result r;
+    st_merge_result_init(&r);
+    ASSERT_RC(st_btcd_merge(m, doc, sizeof doc - 1, NULL, &r), AM_OK);
+    assert_int_equal(r.added, 1);
+    assert_int_equal(r.n_errors, 3);
+    assert_string_equal(r.errors[0].message,
+                        "\"Services\" is not an integer 0..18446744073709551615");
+    assert_string_equal(r.errors[1].message,
+                        "\"Attempts\" is not an integer 0..4294967295");
+    assert_string_equal(r.errors[2].message, "\"TimeStamp\" is not a time");
+    am_peer p = find(m, "8.8.8.11:8333");
+    assert_true(p.services == UINT64_MAX);
+    assert_false(p.in_tried);           /* the last TriedBuckets is null */
+    st_merge_result_free(&r);
+    am_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sample_imports_addresses_sources_times_and_tried),
         cmocka_unit_test(test_btcd_entry_errors_and_unreadable_documents),
         cmocka_unit_test(test_btcd_port_0_is_an_error_and_i2p_defaults_to_0),
+        cmocka_unit_test(test_btcd_numbers_past_their_limits_and_repeated_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
