@@ -458,6 +458,7 @@ int srv_split_hostport(const char *text, char *host, size_t host_len,
                        char *port, size_t port_len)
 {
     const char *colon, *host_start = text, *host_end;
+    uint64_t port_number;
 
     if (text[0] == '[') {
         host_end = strchr(text, ']');
@@ -472,9 +473,8 @@ int srv_split_hostport(const char *text, char *host, size_t host_len,
         host_end = colon;
     }
     if (host_end == host_start || (size_t)(host_end - host_start) >= host_len ||
-        colon[1] == '\0' || strlen(colon + 1) >= port_len ||
-        strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
-        atol(colon + 1) > 65535)
+        strlen(colon + 1) >= port_len ||
+        am_parse_u64_str(colon + 1, 65535, &port_number) != AM_OK)
         return -1;
     memcpy(host, host_start, (size_t)(host_end - host_start));
     host[host_end - host_start] = '\0';

@@ -114,6 +114,29 @@ static void test_numeric_options_take_digits_up_to_their_limit(void **state)
     assert_non_null(strstr(err, "new-buckets: expected a power of two"));
 }
 
+static void test_listen_port_is_digits_up_to_65535(void **state)
+{
+    static const char *const good[] = {
+        "127.0.0.1:8380", "127.0.0.1:0", "[::1]:65535", "localhost:080"};
+    static const char *const bad[] = {
+        "127.0.0.1:65536", "127.0.0.1:", "127.0.0.1:+80", "127.0.0.1: 80",
+        "127.0.0.1:80 ", "[::1]:-1", "127.0.0.1:99999999999999999999",
+        "127.0.0.1:8380x", "::1:8380", "127.0.0.1"};
+    char host[64], port[16];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+        if (srv_split_hostport(good[i], host, sizeof host, port,
+                               sizeof port) != 0)
+            fail_msg("%s is refused", good[i]);
+    assert_string_equal(port, "080");
+    assert_string_equal(host, "localhost");
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        if (srv_split_hostport(bad[i], host, sizeof host, port,
+                               sizeof port) != -1)
+            fail_msg("%s is accepted", bad[i]);
+}
+
 static void test_max_body_takes_a_size_up_to_1gib(void **state)
 {
     static const struct {
@@ -149,6 +172,7 @@ int main(void)
         cmocka_unit_test(test_token_shorter_than_16_is_a_risk),
         cmocka_unit_test(test_numeric_options_take_digits_up_to_their_limit),
         cmocka_unit_test(test_max_body_takes_a_size_up_to_1gib),
+        cmocka_unit_test(test_listen_port_is_digits_up_to_65535),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
