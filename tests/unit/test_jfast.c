@@ -229,6 +229,17 @@ static void test_whole_document_strict_and_lax(void **state)
     assert_int_equal(parse_doc("{\"a\":\"\\\\u0000\"}", JS_STRICT), AM_OK);
 }
 
+/* The first element of a document that must parse (js_close(*r) after). */
+static const js_val *first_of(const char *doc, js_reader **r)
+{
+    const js_val *root;
+    char why[160];
+
+    assert_int_equal(js_parse(doc, strlen(doc), 0, r, &root, why, sizeof why),
+                     AM_OK);
+    return root->child;
+}
+
 static void test_i64(void **state)
 {
     static const struct {
@@ -251,13 +262,10 @@ static void test_i64(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         js_reader *r;
-        const js_val *root;
-        char why[160];
         int64_t x = 42;
 
-        assert_int_equal(js_parse(cases[i].doc, strlen(cases[i].doc), 0, &r,
-                                      &root, why, sizeof why), AM_OK);
-        if (js_i64(root->child, INT64_MIN, INT64_MAX, &x) != cases[i].rc)
+        if (js_i64(first_of(cases[i].doc, &r), INT64_MIN, INT64_MAX, &x) !=
+            cases[i].rc)
             fail_msg("%s: wrong verdict", cases[i].doc);
         if (cases[i].rc == AM_OK && x != cases[i].v)
             fail_msg("%s: read %lld", cases[i].doc, (long long)x);
@@ -304,14 +312,10 @@ static void test_u64_verdicts(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         js_reader *r;
-        const js_val *root;
-        char why[160];
         uint64_t x = 42;
-        int rc;
+        int rc = js_u64(first_of(cases[i].doc, &r), cases[i].min,
+                        cases[i].max, &x);
 
-        assert_int_equal(js_parse(cases[i].doc, strlen(cases[i].doc), 0, &r,
-                                  &root, why, sizeof why), AM_OK);
-        rc = js_u64(root->child, cases[i].min, cases[i].max, &x);
         if (rc != cases[i].rc)
             fail_msg("%s in [%llu, %llu]: %d, want %d", cases[i].doc,
                      (unsigned long long)cases[i].min,
