@@ -16,7 +16,6 @@
 #include "st_floresta.h"
 #include "st_fsio.h"
 #include "api_handlers.h"
-#include "st_jload.h"
 #include "st_lines.h"
 #include "api_json.h"
 #include "api_peer.h"
@@ -402,7 +401,8 @@ out:
 int api_h_anchors_get(api_call *c, api_err *err)
 {
     char *text = NULL, why[WHY_MAX];
-    json_t *doc = NULL;
+    js_reader *doc = NULL;
+    const js_val *root = NULL;
     size_t len;
     int rc;
 
@@ -416,17 +416,18 @@ int api_h_anchors_get(api_call *c, api_err *err)
                         ST_STORE_ANCHORS);
     if (rc != AM_OK)
         return api_fail(err, API_IO_ERROR, "%s", why);
-    /* Every answer is JSON: a file someone broke is not passed on. */
-    rc = st_jload(text, len, &doc, why, sizeof why);
-    if (rc == AM_OK && !json_is_array(doc))
+    /* Every answer is JSON: a file someone broke is not passed on.  It is
+     * read as st_floresta.c reads Floresta's files (its ids are u64). */
+    rc = js_parse(text, len, 0, &doc, &root, why, sizeof why);
+    if (rc == AM_OK && root->type != JS_ARR)
         snprintf(why, sizeof why, "not a JSON array");
-    if (rc != AM_OK || !json_is_array(doc)) {
-        json_decref(doc);
+    if (rc != AM_OK || root->type != JS_ARR) {
+        js_close(doc);
         free(text);
         return api_fail(err, API_IO_ERROR, "%s cannot be read: %s",
                         ST_STORE_ANCHORS, why);
     }
-    json_decref(doc);
+    js_close(doc);
     return reply_owned(c, text, len);
 }
 

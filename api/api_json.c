@@ -5,30 +5,8 @@
 #include <string.h>
 
 #include "am_error.h"
+#include "am_parse.h"
 #include "api_url.h"
-
-static int is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
-
-/* Decimal digits (at least one, nothing else) to u64; -1 on overflow. */
-static int parse_digits(const char *s, uint64_t *out)
-{
-    uint64_t v = 0;
-
-    if (*s == '\0')
-        return -1;
-    for (; *s != '\0'; s++) {
-        if (!is_digit(*s))
-            return -1;
-        if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
-            return -1;
-        v = v * 10 + (uint64_t)(*s - '0');
-    }
-    *out = v;
-    return 0;
-}
 
 int api_json_parse(const void *body, size_t len, js_reader **doc,
                    const js_val **root, api_err *err)
@@ -191,7 +169,7 @@ int api_parse_u64(const char *text, const char *name, uint64_t min,
 {
     uint64_t v;
 
-    if (parse_digits(text, &v) != 0 || v < min || v > max)
+    if (am_parse_u64_str(text, max, &v) != AM_OK || v < min)
         return api_fail(err, API_BAD_REQUEST,
                         "%s must be an integer from %" PRIu64 " to %" PRIu64,
                         name, min, max);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "am_error.h"
+#include "am_parse.h"
 
 #define BLOCK_SIZE ((size_t)64 * 1024)
 #define ALIGN 16
@@ -743,29 +744,20 @@ const js_val *js_at(const js_val *arr, size_t i)
     return m;
 }
 
+/* The digits after an optional '-' through the one decimal parser: a
+ * fraction or an exponent is no integer (malformed). */
 int js_u64(const js_val *v, uint64_t min, uint64_t max, uint64_t *out)
 {
-    uint64_t x = 0;
-    size_t i = 0;
-    int neg;
+    uint64_t x;
+    int neg, rc;
 
     if (v == NULL || v->type != JS_NUM)
         return AM_ERR_MALFORMED;
     neg = v->text[0] == '-';
-    for (i = (size_t)neg; i < v->len; i++) {
-        char c = v->text[i];
-        if (c < '0' || c > '9')
-            return AM_ERR_MALFORMED;        /* a fraction or an exponent */
-    }
-    for (i = (size_t)neg; i < v->len; i++) {
-        unsigned d = (unsigned)(v->text[i] - '0');
-        if (x > (UINT64_MAX - d) / 10)
-            return AM_ERR_RANGE;
-        x = x * 10 + d;
-    }
-    if (neg && x != 0)                      /* "-0" is 0, as jansson reads */
-        return AM_ERR_RANGE;
-    if (x < min || x > max)
+    rc = am_parse_u64(v->text + neg, v->len - (size_t)neg, max, &x);
+    if (rc != AM_OK)
+        return rc;
+    if ((neg && x != 0) || x < min)         /* "-0" is 0 */
         return AM_ERR_RANGE;
     *out = x;
     return AM_OK;
@@ -774,32 +766,20 @@ int js_u64(const js_val *v, uint64_t min, uint64_t max, uint64_t *out)
 int js_i64(const js_val *v, int64_t min, int64_t max, int64_t *out)
 {
     uint64_t mag, limit;
-    int neg;
+    int64_t x;
+    int neg, rc;
 
     if (v == NULL || v->type != JS_NUM)
         return AM_ERR_MALFORMED;
     neg = v->text[0] == '-';
-    /* The magnitude as a u64 (its own checks for fractions and size); the
-     * text without its sign is a valid token of the same kind. */
-    {
-        js_val m = *v;
-        int rc;
-
-        m.text += neg;
-        m.len -= (size_t)neg;
-        if ((rc = js_u64(&m, 0, UINT64_MAX, &mag)) != AM_OK)
-            return rc;
-    }
     limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-    if (mag > limit)
+    rc = am_parse_u64(v->text + neg, v->len - (size_t)neg, limit, &mag);
+    if (rc != AM_OK)
+        return rc;
+    x = !neg ? (int64_t)mag : mag == limit ? INT64_MIN : -(int64_t)mag;
+    if (x < min || x > max)
         return AM_ERR_RANGE;
-    {
-        int64_t x = neg ? (mag == limit ? INT64_MIN : -(int64_t)mag)
-                        : (int64_t)mag;
-        if (x < min || x > max)
-            return AM_ERR_RANGE;
-        *out = x;
-    }
+    *out = x;
     return AM_OK;
 }
 

@@ -1,23 +1,22 @@
 /*
- * js_reader.h - a fast reader for a large JSON array of small values.
+ * js_reader.h - a strict JSON reader with exact integers.
  *
- * peers.json holds one object per peer: 100 000 peers are some 26 MB and
- * 1.5 million JSON values.  jansson builds all of them (a hash table per
- * object) before the first entry can be read, which takes seconds.  This
- * reader parses one element at a time into a small arena that the next
- * element reuses: no value is allocated on its own, and the memory in use
- * stays small and hot.  Numbers keep their text, so every integer is read
- * exactly (u64 included) with the rules of st_jload.h.
+ * Two ways in.  js_open/js_next read a large array one element at a time
+ * into a small arena that the next element reuses: no value is allocated
+ * on its own, and the memory in use stays small and hot however long the
+ * array.  js_parse reads a whole document of any type into the same kind
+ * of arena: a small document costs one allocation, not one per value and
+ * a hash table per object.
  *
- * The same parser reads request bodies whole (js_parse): a select's
- * body of some thirty bytes cost more through jansson (a hash table per
- * object, an allocation per value) than the selection.
+ * Numbers keep their text, so every integer is read exactly, unsigned
+ * 64-bit included (js_u64, js_i64 with am_parse.h), where a general JSON
+ * library keeps signed 64-bit integers or doubles and loses or refuses
+ * larger ones.
  *
- * JSON is read as jansson reads it (RFC 8259: UTF-8 checked, no control
- * characters in strings, \u escapes with surrogate pairs, nesting at most
- * JS_MAX_DEPTH); duplicate keys of an object: the last one counts,
- * unless the document is read strictly.
- * Errors are sentences with the line and column, like st_jload's.
+ * JSON is read per RFC 8259: UTF-8 checked, no control characters in
+ * strings, \u escapes with surrogate pairs, nesting at most JS_MAX_DEPTH;
+ * duplicate keys of an object: the last one counts, unless the document is
+ * read strictly.  Errors are sentences "not JSON: ... (line L, column C)".
  *
  * No locks: a reader belongs to one thread.
  */
@@ -87,7 +86,12 @@ const js_val *js_get(const js_val *obj, const char *key);
 size_t js_size(const js_val *v);
 /* Element i of an array, or NULL. */
 const js_val *js_at(const js_val *arr, size_t i);
-/* As st_jnum_u64: AM_OK, AM_ERR_MALFORMED (not an integer), AM_ERR_RANGE. */
+/*
+ * An integer number (no fraction, no exponent; "-0" is 0): AM_OK with
+ * *out; AM_ERR_MALFORMED when v is NULL, not a number or not an integer;
+ * AM_ERR_RANGE outside [min, max] (a negative one included).  *out is
+ * unchanged on error.
+ */
 int js_u64(const js_val *v, uint64_t min, uint64_t max, uint64_t *out);
 /* The same for a signed integer. */
 int js_i64(const js_val *v, int64_t min, int64_t max, int64_t *out);

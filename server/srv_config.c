@@ -6,6 +6,9 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "am_error.h"
+#include "am_parse.h"
+
 #define MAX_THREADS 1024
 #define MAX_BODY_LIMIT ((size_t)1 << 30)
 #define MAX_CONNECTIONS 1000000
@@ -33,21 +36,10 @@ static int fail(char *err, size_t len, const char *what, const char *value,
     return -1;
 }
 
+/* Digits only, at most max: 0, or -1 (the caller names what was wanted). */
 static int parse_uint(const char *s, uint64_t max, uint64_t *out)
 {
-    uint64_t v = 0;
-
-    if (*s == '\0')
-        return -1;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9')
-            return -1;
-        v = v * 10 + (uint64_t)(*s - '0');
-        if (v > max)
-            return -1;
-    }
-    *out = v;
-    return 0;
+    return am_parse_u64_str(s, max, out) == AM_OK ? 0 : -1;
 }
 
 static int set_listen(srv_config *cfg, const char *v, char *err, size_t len)
@@ -116,16 +108,13 @@ static int set_max_body(srv_config *cfg, const char *v, char *err, size_t len)
         {"", 0}, {"k", 10}, {"K", 10}, {"KiB", 10}, {"m", 20}, {"M", 20},
         {"MiB", 20}, {"g", 30}, {"G", 30}, {"GiB", 30}};
     size_t digits = strspn(v, "0123456789"), i;
-    char num[24];
     uint64_t n;
 
     for (i = 0; i < sizeof units / sizeof units[0]; i++) {
-        if (digits == 0 || digits >= sizeof num ||
-            strcmp(v + digits, units[i].suffix) != 0)
+        if (strcmp(v + digits, units[i].suffix) != 0)
             continue;
-        memcpy(num, v, digits);
-        num[digits] = '\0';
-        if (parse_uint(num, MAX_BODY_LIMIT >> units[i].shift, &n) != 0 || n == 0)
+        if (am_parse_u64(v, digits, MAX_BODY_LIMIT >> units[i].shift,
+                         &n) != AM_OK || n == 0)
             break;
         cfg->max_body = (size_t)n << units[i].shift;
         return 0;
@@ -469,6 +458,7 @@ int srv_split_hostport(const char *text, char *host, size_t host_len,
                        char *port, size_t port_len)
 {
     const char *colon, *host_start = text, *host_end;
+    uint64_t port_number;
 
     if (text[0] == '[') {
         host_end = strchr(text, ']');
@@ -483,9 +473,8 @@ int srv_split_hostport(const char *text, char *host, size_t host_len,
         host_end = colon;
     }
     if (host_end == host_start || (size_t)(host_end - host_start) >= host_len ||
-        colon[1] == '\0' || strlen(colon + 1) >= port_len ||
-        strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
-        atol(colon + 1) > 65535)
+        strlen(colon + 1) >= port_len ||
+        am_parse_u64_str(colon + 1, 65535, &port_number) != AM_OK)
         return -1;
     memcpy(host, host_start, (size_t)(host_end - host_start));
     host[host_end - host_start] = '\0';

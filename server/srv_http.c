@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "am_error.h"
+#include "am_parse.h"
 #include "srv_config.h"
 #include "srv_guard.h"
 #include "srv_log.h"
@@ -218,20 +220,18 @@ static int announced_too_large(struct MHD_Connection *conn, size_t max,
 {
     const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                  MHD_HTTP_HEADER_CONTENT_LENGTH);
-    unsigned long long n;
-    char *end;
+    uint64_t n;
+    int rc;
 
     *announced = 0;
     if (cl == NULL)
         return 0;
-    errno = 0;
-    n = strtoull(cl, &end, 10);
-    if (errno != 0 || end == cl)
-        return errno == ERANGE;
-    if (n > max)
-        return 1;
-    *announced = (size_t)n;
-    return 0;
+    /* libmicrohttpd answers a malformed value itself (400) before calling
+     * us: one we cannot read is left to it. */
+    rc = am_parse_u64_str(cl, max, &n);
+    if (rc == AM_OK)
+        *announced = (size_t)n;
+    return rc == AM_ERR_RANGE;
 }
 
 /* Body bytes dropped past the limit before the connection is cut. */

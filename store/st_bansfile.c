@@ -1,5 +1,9 @@
 /*
  * st_bansfile.c - bans.json (see st_bansfile.h).
+ *
+ * Read with js_parse (json/js_reader.h), the reader of every data file
+ * written with exact 64-bit integers ("until", "created"); repeated keys
+ * keep the last value, as this file has always been read.
  */
 #include "st_bansfile.h"
 
@@ -8,7 +12,7 @@
 #include <string.h>
 
 #include "addrman_persist.h"
-#include "st_jload.h"
+#include "js_reader.h"
 #include "js_writer.h"
 
 static void bans_write(js_w *w, const am_ban *b, size_t n)
@@ -51,19 +55,18 @@ int st_bans_text(am_man *m, char **out, size_t *len)
 }
 
 /* One entry; NULL, or what is wrong with it. */
-static const char *ban_entry(const json_t *e, am_ban *b)
+static const char *ban_entry(const js_val *e, am_ban *b)
 {
-    const char *target = st_jstr(json_object_get(e, "target"));
-    const json_t *reason = json_object_get(e, "reason");
-    const char *rs = reason ? st_jstr(reason) : "";
+    const char *target = js_str(js_get(e, "target"));
+    const js_val *reason = js_get(e, "reason");
+    const char *rs = reason ? js_str(reason) : "";
 
     memset(b, 0, sizeof *b);
-    if (!json_is_object(e) || target == NULL ||
+    if (e->type != JS_OBJ || target == NULL ||
         am_subnet_parse(&b->target, target) != AM_OK)
         return "no valid \"target\"";
-    if (st_jnum_i64(json_object_get(e, "until"), 1, INT64_MAX, &b->until) ||
-        st_jnum_i64(json_object_get(e, "created"), 0, INT64_MAX,
-                     &b->created))
+    if (js_i64(js_get(e, "until"), 1, INT64_MAX, &b->until) ||
+        js_i64(js_get(e, "created"), 0, INT64_MAX, &b->created))
         return "\"until\" or \"created\" is not a time";
     if (rs == NULL || strlen(rs) >= AM_BAN_REASON_MAX)
         return "\"reason\" is not a string below 256 bytes";
@@ -74,22 +77,23 @@ static const char *ban_entry(const json_t *e, am_ban *b)
 int st_bans_load(am_man *m, const char *text, size_t len, size_t *errors,
                   char *why, size_t why_len)
 {
-    json_t *root;
-    const json_t *list;
+    js_reader *doc;
+    const js_val *root, *list, *e;
     const char *bad;
     am_ban b;
-    int rc = st_jload(text, len, &root, why, why_len);
+    size_t i = 0;
+    int rc = js_parse(text, len, 0, &doc, &root, why, why_len);
 
     if (rc != AM_OK)
         return rc;
-    list = json_object_get(root, "bans");
-    if (!json_is_array(list)) {
-        json_decref(root);
+    list = js_get(root, "bans");
+    if (list == NULL || list->type != JS_ARR) {
+        js_close(doc);
         snprintf(why, why_len, "not an object with a \"bans\" array");
         return AM_ERR_MALFORMED;
     }
-    for (size_t i = 0; i < json_array_size(list); i++) {
-        if ((bad = ban_entry(json_array_get(list, i), &b)) != NULL) {
+    for (e = list->child; e != NULL; e = e->next, i++) {
+        if ((bad = ban_entry(e, &b)) != NULL) {
             if ((*errors)++ == 0)
                 snprintf(why, why_len, "unreadable entries (first: entry "
                          "%zu: %s)", i, bad);
@@ -97,6 +101,6 @@ int st_bans_load(am_man *m, const char *text, size_t len, size_t *errors,
         }
         am_ban_restore(m, &b);      /* an expired ban simply stays out */
     }
-    json_decref(root);
+    js_close(doc);
     return *errors ? AM_ERR_MALFORMED : AM_OK;
 }

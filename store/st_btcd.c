@@ -1,5 +1,10 @@
 /*
  * st_btcd.c - btcd's peers.json (see st_btcd.h).
+ *
+ * Read with js_parse (json/js_reader.h): "Services" is a u64 that must be
+ * read exactly, and the whole document is needed at once (TriedBuckets
+ * decides the state of the Addresses before it).  Repeated keys keep the
+ * last value, as Go's encoding/json does.
  */
 #include "st_btcd.h"
 
@@ -7,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "st_jload.h"
+#include "js_reader.h"
 
 #define WHY_MAX ST_MERGE_MSG_MAX
 #define U32_TIME INT64_C(4294967295)
@@ -37,16 +42,20 @@ static int tried_add(tried_set *t, const am_addr *a)
     return AM_OK;
 }
 
-/* Every parsable key of TriedBuckets; the others cannot match anyway. */
-static int tried_read(const json_t *buckets, tried_set *t)
+/* The first element of an array; NULL when empty or not an array. */
+static const js_val *first_element(const js_val *v)
 {
-    size_t i, j;
-    const json_t *b, *k;
+    return v != NULL && v->type == JS_ARR ? v->child : NULL;
+}
+
+/* Every parsable key of TriedBuckets; the others cannot match anyway. */
+static int tried_read(const js_val *buckets, tried_set *t)
+{
     am_addr a;
 
-    json_array_foreach(buckets, i, b) {
-        json_array_foreach(b, j, k) {
-            const char *s = st_jstr(k);
+    for (const js_val *b = first_element(buckets); b; b = b->next) {
+        for (const js_val *k = first_element(b); k; k = k->next) {
+            const char *s = js_str(k);
             if (s == NULL || am_addr_parse(&a, s, 8333) != AM_OK)
                 continue;
             if (tried_add(t, &a) != AM_OK)
@@ -65,16 +74,16 @@ static int tried_has(const tried_set *t, const am_addr *a)
 }
 
 /* A Go time: 0 for never (zero time or 0), else 1..2^32-1 seconds. */
-static int get_time(const json_t *e, const char *key, int64_t *out,
+static int get_time(const js_val *e, const char *key, int64_t *out,
                     char *why)
 {
-    const json_t *v = json_object_get(e, key);
+    const js_val *v = js_get(e, key);
     int64_t t = 0;
 
     *out = 0;
     if (v == NULL)
         return 0;
-    if (st_jnum_i64(v, INT64_MIN, INT64_MAX, &t) != AM_OK ||
+    if (js_i64(v, INT64_MIN, INT64_MAX, &t) != AM_OK ||
         (t != ST_BTCD_ZERO_TIME && (t < 0 || t > U32_TIME))) {
         snprintf(why, WHY_MAX, "\"%s\" is not a time", key);
         return -1;
@@ -83,13 +92,13 @@ static int get_time(const json_t *e, const char *key, int64_t *out,
     return 0;
 }
 
-static int get_u64(const json_t *e, const char *key, uint64_t max,
+static int get_u64(const js_val *e, const char *key, uint64_t max,
                    uint64_t *out, char *why)
 {
-    const json_t *v = json_object_get(e, key);
+    const js_val *v = js_get(e, key);
 
     *out = 0;
-    if (v == NULL || st_jnum_u64(v, 0, max, out) == AM_OK)
+    if (v == NULL || js_u64(v, 0, max, out) == AM_OK)
         return 0;
     snprintf(why, WHY_MAX, "\"%s\" is not an integer 0..%llu", key,
              (unsigned long long)max);
@@ -110,17 +119,17 @@ static void set_state(st_rec *rec, int tried)
 
 /* One entry: 1 usable, 0 skipped (*code holds nothing then; *skip says
  * why: AM_ERR_TORV2 or AM_ERR_UNKNOWN_NET), -1 error with why (*code). */
-static int read_entry(const json_t *e, const tried_set *tried, st_rec *rec,
+static int read_entry(const js_val *e, const tried_set *tried, st_rec *rec,
                       char *why, st_entry_err *code, int *skip)
 {
-    const char *addr = st_jstr(json_object_get(e, "Addr"));
-    const char *src = st_jstr(json_object_get(e, "Src"));
+    const char *addr = js_str(js_get(e, "Addr"));
+    const char *src = js_str(js_get(e, "Src"));
     uint64_t attempts, services;
     char detail[WHY_MAX / 2];
     int rc;
 
     *code = ST_ENTRY_BAD;
-    if (!json_is_object(e)) {
+    if (e->type != JS_OBJ) {
         snprintf(why, WHY_MAX, "the entry is not an object");
         return -1;
     }
@@ -154,21 +163,21 @@ static int read_entry(const json_t *e, const tried_set *tried, st_rec *rec,
     return 1;
 }
 
-static int read_entries(const json_t *list, const tried_set *tried,
+static int read_entries(const js_val *list, const tried_set *tried,
                         st_doc *doc, st_merge_result *r)
 {
     char why[WHY_MAX];
     st_entry_err code;
     st_ignore reason;
+    size_t i = 0;
 
-    doc->entries = json_array_size(list);
-    for (size_t i = 0; i < doc->entries; i++) {
+    doc->entries = js_size(list);
+    for (const js_val *e = list->child; e != NULL; e = e->next, i++) {
         st_rec *rec = st_doc_push(doc, i);
         if (rec == NULL)
             return AM_ERR_NOMEM;
         int skip = AM_ERR_UNKNOWN_NET;
-        int rc = read_entry(json_array_get(list, i), tried, rec, why, &code,
-                            &skip);
+        int rc = read_entry(e, tried, rec, why, &code, &skip);
         if (rc == 1)
             continue;
         doc->n--;
@@ -183,20 +192,21 @@ static int read_entries(const json_t *list, const tried_set *tried,
 int st_btcd_read(const char *text, size_t len, st_doc *doc,
                   st_merge_result *r)
 {
-    json_t *root;
+    js_reader *rd;
+    const js_val *root;
     char why[WHY_MAX];
     tried_set tried = {NULL, 0, 0};
-    int rc = st_jload(text, len, &root, why, sizeof why);
+    int rc = js_parse(text, len, 0, &rd, &root, why, sizeof why);
 
     if (rc != AM_OK) {
         st_merge_unreadable(r, "%s", why);
         return rc;
     }
-    const json_t *list = json_object_get(root, "Addresses");
-    const json_t *tb = json_object_get(root, "TriedBuckets");
-    if (!json_is_object(root) || !json_is_array(list) ||
-        (tb != NULL && !json_is_array(tb) && !json_is_null(tb))) {
-        json_decref(root);
+    const js_val *list = js_get(root, "Addresses");
+    const js_val *tb = js_get(root, "TriedBuckets");
+    if (list == NULL || list->type != JS_ARR ||
+        (tb != NULL && tb->type != JS_ARR && tb->type != JS_NULL)) {
+        js_close(rd);
         st_merge_unreadable(r, "not a btcd peers.json (an object with an "
                                 "\"Addresses\" array)");
         return AM_ERR_MALFORMED;
@@ -205,7 +215,7 @@ int st_btcd_read(const char *text, size_t len, st_doc *doc,
     if (rc == AM_OK)
         rc = read_entries(list, &tried, doc, r);
     free(tried.a);
-    json_decref(root);
+    js_close(rd);
     return rc;
 }
 

@@ -1,5 +1,9 @@
 /*
  * st_meta.c - addrmand.json (see st_meta.h).
+ *
+ * Read with js_parse (json/js_reader.h): "next_id" and "journal" are u64
+ * and must be read exactly; repeated keys keep the last value, as this
+ * file has always been read.
  */
 #include "st_meta.h"
 
@@ -7,7 +11,7 @@
 #include <time.h>
 
 #include "addrman.h"
-#include "st_jload.h"
+#include "js_reader.h"
 #include "js_writer.h"
 
 int st_meta_size_ok(uint64_t n)
@@ -35,33 +39,31 @@ static int hex_key(const char *s, uint8_t key[16])
     return s[32] == '\0' ? 0 : -1;
 }
 
-static const char *check(const json_t *root, st_meta *m)
+static const char *check(const js_val *root, st_meta *m)
 {
     uint64_t fmt, nb, tb, saved;
 
-    if (!json_is_object(root))
+    if (root->type != JS_OBJ)
         return "not a JSON object";
-    if (st_jnum_u64(json_object_get(root, "format"), ST_META_FORMAT,
-                     ST_META_FORMAT, &fmt) != AM_OK)
+    if (js_u64(js_get(root, "format"), ST_META_FORMAT, ST_META_FORMAT,
+               &fmt) != AM_OK)
         return "\"format\" is not 1";
-    if (hex_key(st_jstr(json_object_get(root, "key")), m->key) != 0)
+    if (hex_key(js_str(js_get(root, "key")), m->key) != 0)
         return "\"key\" is not 32 hex digits";
-    if (st_jnum_u64(json_object_get(root, "new_buckets"), 1, AM_MAX_BUCKETS,
-                     &nb) || !st_meta_size_ok(nb) ||
-        st_jnum_u64(json_object_get(root, "tried_buckets"), 1,
-                     AM_MAX_BUCKETS, &tb) || !st_meta_size_ok(tb))
+    if (js_u64(js_get(root, "new_buckets"), 1, AM_MAX_BUCKETS, &nb) ||
+        !st_meta_size_ok(nb) ||
+        js_u64(js_get(root, "tried_buckets"), 1, AM_MAX_BUCKETS, &tb) ||
+        !st_meta_size_ok(tb))
         return "table sizes are not powers of two 1..65536";
-    if (st_jnum_u64(json_object_get(root, "next_id"), 1, AM_ID_MAX + 1,
-                     &m->next_id) != AM_OK)
+    if (js_u64(js_get(root, "next_id"), 1, AM_ID_MAX + 1,
+               &m->next_id) != AM_OK)
         return "\"next_id\" is missing or out of range";
-    if (st_jnum_u64(json_object_get(root, "journal"), 0, UINT64_MAX,
-                     &m->gen) != AM_OK)
+    if (js_u64(js_get(root, "journal"), 0, UINT64_MAX, &m->gen) != AM_OK)
         return "\"journal\" is missing or not an integer";
     m->new_buckets = (uint32_t)nb;
     m->tried_buckets = (uint32_t)tb;
     /* Informative: a bad value is no reason to distrust the rest. */
-    if (st_jnum_u64(json_object_get(root, "saved"), 0, INT64_MAX,
-                     &saved) != AM_OK)
+    if (js_u64(js_get(root, "saved"), 0, INT64_MAX, &saved) != AM_OK)
         saved = 0;
     m->saved = (int64_t)saved;
     return NULL;
@@ -70,14 +72,15 @@ static const char *check(const json_t *root, st_meta *m)
 int st_meta_parse(const char *text, size_t len, st_meta *out, char *why,
                    size_t why_len)
 {
-    json_t *root;
-    int rc = st_jload(text, len, &root, why, why_len);
+    js_reader *doc;
+    const js_val *root;
+    int rc = js_parse(text, len, 0, &doc, &root, why, why_len);
     const char *bad;
 
     if (rc != AM_OK)
         return rc;
     bad = check(root, out);
-    json_decref(root);
+    js_close(doc);
     if (bad != NULL) {
         snprintf(why, why_len, "%s", bad);
         return AM_ERR_MALFORMED;

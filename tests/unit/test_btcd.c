@@ -26,15 +26,22 @@ static am_addr host(const char *text)
     return a;
 }
 
+/* A new pool with doc merged into it; r holds the result (to be freed). */
+static am_man *merged(const char *doc, size_t len, st_merge_result *r)
+{
+    am_man *m = t_man(1024, 256);
+    st_merge_result_init(r);
+    ASSERT_RC(st_btcd_merge(m, doc, len, NULL, r), AM_OK);
+    return m;
+}
+
 static void test_sample_imports_addresses_sources_times_and_tried(void **s)
 {
     (void)s;
     size_t len;
     char *text = st_data("btcd/peers.json", &len);
-    am_man *m = t_man(1024, 256);
     st_merge_result r;
-    st_merge_result_init(&r);
-    ASSERT_RC(st_btcd_merge(m, text, len, NULL, &r), AM_OK);
+    am_man *m = merged(text, len, &r);
     assert_int_equal(r.n_errors, 0);
     assert_int_equal(r.added, 5);
     assert_int_equal(r.ignored, 2);     /* the Tor v2 name, 203.0.113.5 */
@@ -114,10 +121,8 @@ static void test_btcd_entry_errors_and_unreadable_documents(void **s)
         "\"x\","
         "{\"Addr\":\"8.8.8.11:8333\",\"Services\":\"1\"}],"
         "\"TriedBuckets\":[[\"8.8.8.8:8333\",\"junk\"],[]]}";
-    am_man *m = t_man(1024, 256);
     st_merge_result r;
-    st_merge_result_init(&r);
-    ASSERT_RC(st_btcd_merge(m, doc, sizeof doc - 1, NULL, &r), AM_OK);
+    am_man *m = merged(doc, sizeof doc - 1, &r);
     assert_int_equal(r.added, 1);
     assert_int_equal(r.n_errors, 6);
     for (size_t i = 0; i < 6; i++)
@@ -153,12 +158,10 @@ static void test_btcd_port_0_is_an_error_and_i2p_defaults_to_0(void **s)
         "{\"Addr\":\"ukeu3k5oycgaauneqgtnvselmt4yemvoilkln7jpvamvfx7dnkdq"
         ".b32.i2p\"},"
         "{\"Addr\":\"8.8.8.10\"}]}";
-    am_man *m = t_man(1024, 256);
     st_merge_result r;
+    am_man *m = merged(doc, sizeof doc - 1, &r);
     am_peer p;
 
-    st_merge_result_init(&r);
-    ASSERT_RC(st_btcd_merge(m, doc, sizeof doc - 1, NULL, &r), AM_OK);
     assert_int_equal(r.added, 2);
     assert_int_equal(r.n_errors, 2);
     /* Reading finds the text errors, merging the port 0 after them. */
@@ -175,12 +178,42 @@ static void test_btcd_port_0_is_an_error_and_i2p_defaults_to_0(void **s)
     am_free(m);
 }
 
+/* Services one past u64, a fraction or a time past int64: an error of the
+ * entry, with its sentence; repeated keys: the last one counts. */
+static void test_btcd_numbers_past_their_limits_and_repeated_keys(void **s)
+{
+    (void)s;
+    static const char doc[] =
+        "{\"Version\":2,\"Addresses\":["
+        "{\"Addr\":\"8.8.8.8:8333\",\"Services\":18446744073709551616},"
+        "{\"Addr\":\"8.8.8.9:8333\",\"Attempts\":1.0},"
+        "{\"Addr\":\"8.8.8.10:8333\",\"TimeStamp\":9223372036854775808},"
+        "{\"Addr\":\"junk\",\"Addr\":\"8.8.8.11:8333\",\"Services\":1,"
+        "\"Services\":18446744073709551615}],"
+        "\"TriedBuckets\":[7,[\"8.8.8.11:8333\"]],\"TriedBuckets\":null}";
+    st_merge_result r;
+    am_man *m = merged(doc, sizeof doc - 1, &r);
+    assert_int_equal(r.added, 1);
+    assert_int_equal(r.n_errors, 3);
+    assert_string_equal(r.errors[0].message,
+                        "\"Services\" is not an integer 0..18446744073709551615");
+    assert_string_equal(r.errors[1].message,
+                        "\"Attempts\" is not an integer 0..4294967295");
+    assert_string_equal(r.errors[2].message, "\"TimeStamp\" is not a time");
+    am_peer p = find(m, "8.8.8.11:8333");
+    assert_true(p.services == UINT64_MAX);
+    assert_false(p.in_tried);           /* the last TriedBuckets is null */
+    st_merge_result_free(&r);
+    am_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sample_imports_addresses_sources_times_and_tried),
         cmocka_unit_test(test_btcd_entry_errors_and_unreadable_documents),
         cmocka_unit_test(test_btcd_port_0_is_an_error_and_i2p_defaults_to_0),
+        cmocka_unit_test(test_btcd_numbers_past_their_limits_and_repeated_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

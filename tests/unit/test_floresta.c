@@ -8,7 +8,7 @@
 
 #include <jansson.h>
 
-#include "st_jload.h"
+#include "js_reader.h"
 
 static const char *const seed_files[] = {
     "floresta/mainnet_seeds.json", "floresta/signet_seeds.json",
@@ -426,39 +426,43 @@ static const char *const floresta_keys[] = {
     "\"time\":", "\"last_try\":", "\"last_success\":", "\"attempts\":",
     "\"am_state\":"};
 
-static void check_entry_state(am_man *m, const json_t *e)
+/* A state's time, {"Tried": t} and the like. */
+static uint64_t state_time(const js_val *st, const char *kind)
+{
+    uint64_t t = 0;
+
+    ASSERT_RC(js_u64(js_get(st, kind), 0, UINT64_MAX, &t), AM_OK);
+    return t;
+}
+
+static void check_entry_state(am_man *m, const js_val *e)
 {
     uint64_t id, svc, lc;
     am_peer p;
-    const json_t *st = json_object_get(e, "state");
+    const js_val *st = js_get(e, "state");
 
-    ASSERT_RC(st_jnum_u64(json_object_get(e, "id"), 1, AM_ID_MAX, &id),
-              AM_OK);
+    ASSERT_RC(js_u64(js_get(e, "id"), 1, AM_ID_MAX, &id), AM_OK);
     ASSERT_RC(am_get(m, id, &p), AM_OK);
-    ASSERT_RC(st_jnum_u64(json_object_get(e, "services"), 0, UINT64_MAX,
-                           &svc), AM_OK);
+    ASSERT_RC(js_u64(js_get(e, "services"), 0, UINT64_MAX, &svc), AM_OK);
     assert_true(svc == p.services);
-    ASSERT_RC(st_jnum_u64(json_object_get(e, "last_connected"), 0,
-                           UINT64_MAX, &lc), AM_OK);
+    ASSERT_RC(js_u64(js_get(e, "last_connected"), 0, UINT64_MAX, &lc),
+              AM_OK);
     assert_int_equal(lc, p.last_connected);
     switch (p.state) {
     case AM_STATE_NEVER_TRIED:
-        assert_string_equal(json_string_value(st), "NeverTried");
+        assert_string_equal(js_str(st), "NeverTried");
         break;
     case AM_STATE_CONNECTED:
-        assert_string_equal(json_string_value(st), "Connected");
+        assert_string_equal(js_str(st), "Connected");
         break;
     case AM_STATE_TRIED:
-        assert_int_equal(json_integer_value(json_object_get(st, "Tried")),
-                         p.last_success);
+        assert_int_equal(state_time(st, "Tried"), p.last_success);
         break;
     case AM_STATE_FAILED:
-        assert_int_equal(json_integer_value(json_object_get(st, "Failed")),
-                         p.last_try);
+        assert_int_equal(state_time(st, "Failed"), p.last_try);
         break;
     case AM_STATE_BANNED:
-        assert_true(json_integer_value(json_object_get(st, "Banned")) >
-                    t_now);
+        assert_true(state_time(st, "Banned") > (uint64_t)t_now);
         break;
     }
 }
@@ -494,23 +498,26 @@ static void test_export_has_floresta_keys_first_and_parses_back(void **state)
     }
     assert_int_equal(lines + 1, count);   /* the first line starts "[\n{" */
 
-    json_t *root;
+    /* Services and ids may pass INT64_MAX: read with our exact reader. */
+    js_reader *rd;
+    const js_val *root;
     char why[128];
-    ASSERT_RC(st_jload(text, len, &root, why, sizeof why), AM_OK);
-    assert_int_equal(json_array_size(root), count);
-    size_t i;
-    json_t *e;
-    json_array_foreach(root, i, e) {
+    ASSERT_RC(js_parse(text, len, JS_STRICT, &rd, &root, why, sizeof why),
+              AM_OK);
+    assert_int_equal(root->type, JS_ARR);
+    assert_int_equal(js_size(root), count);
+    size_t i = 0;
+    for (const js_val *e = root->child; e != NULL; e = e->next, i++) {
         for (int k = 0; k < 6; k++) {
             char key[32];
             snprintf(key, sizeof key, "%.*s", (int)strlen(floresta_keys[k]) - 3,
                      floresta_keys[k] + 1);
-            if (json_object_get(e, key) == NULL)
+            if (js_get(e, key) == NULL)
                 fail_msg("entry %zu lacks %s", i, key);
         }
         check_entry_state(a, e);
     }
-    json_decref(root);
+    js_close(rd);
 
     /* Read back into a core with the same key: identical. */
     am_config cfg;
@@ -627,15 +634,18 @@ static void test_anchors_name_known_peers_only(void **state)
     size_t len, missing = 77;
     ASSERT_RC(st_floresta_anchors(m, ids, 2, &text, &len, &missing), AM_OK);
     assert_int_equal(missing, 77);
-    json_t *root;
+    js_reader *rd;
+    const js_val *root;
     char why[128];
-    ASSERT_RC(st_jload(text, len, &root, why, sizeof why), AM_OK);
-    assert_int_equal(json_array_size(root), 2);
-    assert_int_equal(json_integer_value(json_object_get(
-                         json_array_get(root, 0), "id")), b);
-    assert_non_null(json_object_get(json_object_get(json_array_get(root, 0),
-                                                    "address"), "OnionV3"));
-    json_decref(root);
+    uint64_t first;
+    ASSERT_RC(js_parse(text, len, JS_STRICT, &rd, &root, why, sizeof why),
+              AM_OK);
+    assert_int_equal(js_size(root), 2);
+    ASSERT_RC(js_u64(js_get(js_at(root, 0), "id"), 0, UINT64_MAX, &first),
+              AM_OK);
+    assert_int_equal(first, b);
+    assert_non_null(js_get(js_get(js_at(root, 0), "address"), "OnionV3"));
+    js_close(rd);
     free(text);
     ASSERT_RC(st_floresta_anchors(m, ids, 3, &text, &len, &missing),
               AM_ERR_NOTFOUND);

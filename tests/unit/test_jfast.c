@@ -1,7 +1,8 @@
 /*
- * test_jfast.c - api_jfast, the element-at-a-time reader of peers.json:
- * it accepts and refuses what jansson (through st_jload) does, reads
- * strings, numbers and members exactly, and reports errors with a place.
+ * test_jfast.c - js_reader, the strict JSON reader: it accepts and refuses
+ * what jansson does (numbers jansson cannot hold aside: those it reads),
+ * reads strings, numbers and members exactly, and reports errors with a
+ * place.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,7 +17,7 @@
 
 #include "am_error.h"
 #include "js_reader.h"
-#include "st_jload.h"
+#include <jansson.h>
 
 /* Read a whole document: AM_OK with the element count, or the error. */
 static int read_all(const char *text, size_t len, size_t *count)
@@ -42,7 +43,7 @@ static void test_same_verdict_as_jansson(void **state)
     static const char *const docs[] = {
         "[]", " [ ] ", "[1]", "[1,2,3]", "[{}]", "[[]]", "[null,true,false]",
         "[\"a\\u00e9\\ud83d\\ude00\\n\"]", "[{\"a\":1,\"a\":2}]",
-        "[18446744073709551615, 1e999, -0, 0.5, -1.5e-3]",
+        "[-0, 0.5, -1.5e-3, 9223372036854775807, -9223372036854775808]",
         "[\"\xc3\xa9\"]", "[\"\\u0000\"]",
         /* refused */
         "", "[", "[1,]", "[,1]", "[1 2]", "{\"a\":1", "[\"abc]", "[01]",
@@ -54,21 +55,37 @@ static void test_same_verdict_as_jansson(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
         size_t n, len = strlen(docs[i]);
-        char why[160];
-        json_t *j = NULL;
-        int want = st_jload(docs[i], len, &j, why, sizeof why) == AM_OK;
+        json_error_t jerr;
+        json_t *j = json_loadb(docs[i], len, JSON_DECODE_ANY | JSON_ALLOW_NUL,
+                               &jerr);
+        int want = j != NULL;
         int got = read_all(docs[i], len, &n) == AM_OK;
 
         if (want && !json_is_array(j))
             want = 0;
         if (got != want)
-            fail_msg("document %zu (%s): jansson %s it, api_jfast %s it", i,
+            fail_msg("document %zu (%s): jansson %s it, js_reader %s it", i,
                      docs[i], want ? "accepts" : "refuses",
                      got ? "accepts" : "refuses");
         if (got)
             assert_int_equal(n, json_array_size(j));
         json_decref(j);
     }
+}
+
+/* jansson refuses integers outside int64 and doubles that overflow; they
+ * are valid JSON, and files hold u64 values: this reader keeps them. */
+static void test_accepts_numbers_jansson_cannot_hold(void **state)
+{
+    static const char doc[] = "[18446744073709551615, 1e999, -1e999, "
+                              "-99999999999999999999, 123456789012345678901]";
+    json_error_t jerr;
+    size_t n;
+
+    (void)state;
+    assert_null(json_loadb(doc, strlen(doc), JSON_DECODE_ANY, &jerr));
+    assert_int_equal(read_all(doc, strlen(doc), &n), AM_OK);
+    assert_int_equal(n, 5);
 }
 
 static void test_values(void **state)
@@ -212,6 +229,17 @@ static void test_whole_document_strict_and_lax(void **state)
     assert_int_equal(parse_doc("{\"a\":\"\\\\u0000\"}", JS_STRICT), AM_OK);
 }
 
+/* The first element of a document that must parse (js_close(*r) after). */
+static const js_val *first_of(const char *doc, js_reader **r)
+{
+    const js_val *root;
+    char why[160];
+
+    assert_int_equal(js_parse(doc, strlen(doc), 0, r, &root, why, sizeof why),
+                     AM_OK);
+    return root->child;
+}
+
 static void test_i64(void **state)
 {
     static const struct {
@@ -234,13 +262,10 @@ static void test_i64(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         js_reader *r;
-        const js_val *root;
-        char why[160];
         int64_t x = 42;
 
-        assert_int_equal(js_parse(cases[i].doc, strlen(cases[i].doc), 0, &r,
-                                      &root, why, sizeof why), AM_OK);
-        if (js_i64(root->child, INT64_MIN, INT64_MAX, &x) != cases[i].rc)
+        if (js_i64(first_of(cases[i].doc, &r), INT64_MIN, INT64_MAX, &x) !=
+            cases[i].rc)
             fail_msg("%s: wrong verdict", cases[i].doc);
         if (cases[i].rc == AM_OK && x != cases[i].v)
             fail_msg("%s: read %lld", cases[i].doc, (long long)x);
@@ -261,6 +286,47 @@ static void test_i64(void **state)
 
 /* Strict whole documents: the same verdict as jansson refusing duplicate
  * keys (numbers jansson cannot hold aside: the API reads those itself). */
+/* js_u64's verdicts: not an integer before too big, too big before out of
+ * [min, max]; "-0" is 0 and any other negative is out of range. */
+static void test_u64_verdicts(void **state)
+{
+    static const struct {
+        const char *doc;
+        uint64_t min, max;
+        int rc;
+        uint64_t v;
+    } cases[] = {
+        {"[0]", 0, 0, AM_OK, 0},
+        {"[-0]", 0, 5, AM_OK, 0},
+        {"[-0]", 1, 5, AM_ERR_RANGE, 0},
+        {"[-1]", 0, UINT64_MAX, AM_ERR_RANGE, 0},
+        {"[18446744073709551615]", 0, UINT64_MAX, AM_OK, UINT64_MAX},
+        {"[18446744073709551616]", 0, UINT64_MAX, AM_ERR_RANGE, 0},
+        {"[99999999999999999999.5]", 0, UINT64_MAX, AM_ERR_MALFORMED, 0},
+        {"[-99999999999999999999e1]", 0, UINT64_MAX, AM_ERR_MALFORMED, 0},
+        {"[7]", 8, 9, AM_ERR_RANGE, 0},
+        {"[10]", 8, 9, AM_ERR_RANGE, 0},
+        {"[null]", 0, 9, AM_ERR_MALFORMED, 0},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        js_reader *r;
+        uint64_t x = 42;
+        int rc = js_u64(first_of(cases[i].doc, &r), cases[i].min,
+                        cases[i].max, &x);
+
+        if (rc != cases[i].rc)
+            fail_msg("%s in [%llu, %llu]: %d, want %d", cases[i].doc,
+                     (unsigned long long)cases[i].min,
+                     (unsigned long long)cases[i].max, rc, cases[i].rc);
+        if (x != (cases[i].rc == AM_OK ? cases[i].v : 42))
+            fail_msg("%s: read %llu", cases[i].doc, (unsigned long long)x);
+        js_close(r);
+    }
+    assert_int_equal(js_u64(NULL, 0, 9, &(uint64_t){0}), AM_ERR_MALFORMED);
+}
+
 static void test_strict_same_verdict_as_jansson(void **state)
 {
     static const char *const docs[] = {
@@ -322,11 +388,13 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_verdict_as_jansson),
+        cmocka_unit_test(test_accepts_numbers_jansson_cannot_hold),
         cmocka_unit_test(test_values),
         cmocka_unit_test(test_errors_and_shapes),
         cmocka_unit_test(test_large_document),
         cmocka_unit_test(test_whole_document_strict_and_lax),
         cmocka_unit_test(test_i64),
+        cmocka_unit_test(test_u64_verdicts),
         cmocka_unit_test(test_strict_same_verdict_as_jansson),
     };
 

@@ -1,12 +1,14 @@
 /*
  * test_srv_config.c - the settings the daemon warns about at start
  * (srv_config_risks): which listening addresses are loopback, a short
- * token, no token on a public address.
+ * token, no token on a public address; numeric options: digits only, up to
+ * their limit, with a suffix for sizes.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -65,12 +67,112 @@ static void test_token_shorter_than_16_is_a_risk(void **state)
     assert_int_equal(risks("0.0.0.0:8380", "tok", r), 1);
 }
 
+/* One option from the command line: 0 with cfg, or -1 with err. */
+static int load_option(const char *name, const char *value, srv_config *cfg,
+                       char *err, size_t err_len)
+{
+    char prog[] = "addrmand", opt[64], val[128];
+    char *argv[] = {prog, opt, val, NULL};
+
+    snprintf(opt, sizeof opt, "--%s", name);
+    snprintf(val, sizeof val, "%s", value);
+    memset(cfg, 0, sizeof *cfg);
+    err[0] = '\0';
+    return srv_config_load(cfg, 3, argv, err, err_len);
+}
+
+static void test_numeric_options_take_digits_up_to_their_limit(void **state)
+{
+    static const char *const bad_threads[] = {
+        "0", "1025", "99999999999999999999999", "+5", " 5", "5 ", "-1", "",
+        "0x10", "1e3"};
+    srv_config cfg;
+    char err[256], want[256];
+
+    (void)state;
+    assert_int_equal(load_option("threads", "1024", &cfg, err, sizeof err), 0);
+    assert_int_equal(cfg.threads, 1024);
+    assert_int_equal(load_option("threads", "007", &cfg, err, sizeof err), 0);
+    assert_int_equal(cfg.threads, 7);
+    for (size_t i = 0; i < sizeof bad_threads / sizeof *bad_threads; i++) {
+        assert_int_equal(load_option("threads", bad_threads[i], &cfg, err,
+                                     sizeof err), -1);
+        snprintf(want, sizeof want, "threads: expected an integer from 1 to "
+                 "1024, got '%s'", bad_threads[i]);
+        assert_non_null(strstr(err, want));
+    }
+    assert_int_equal(load_option("save-interval", "0", &cfg, err, sizeof err),
+                     0);
+    assert_int_equal(load_option("save-interval", "86401", &cfg, err,
+                                 sizeof err), -1);
+    assert_non_null(strstr(err, "save-interval: expected seconds from 0"));
+    assert_int_equal(load_option("new-buckets", "65536", &cfg, err,
+                                 sizeof err), 0);
+    assert_int_equal(cfg.new_buckets, 65536);
+    assert_int_equal(load_option("new-buckets", "131072", &cfg, err,
+                                 sizeof err), -1);
+    assert_non_null(strstr(err, "new-buckets: expected a power of two"));
+}
+
+static void test_listen_port_is_digits_up_to_65535(void **state)
+{
+    static const char *const good[] = {
+        "127.0.0.1:8380", "127.0.0.1:0", "[::1]:65535", "localhost:080"};
+    static const char *const bad[] = {
+        "127.0.0.1:65536", "127.0.0.1:", "127.0.0.1:+80", "127.0.0.1: 80",
+        "127.0.0.1:80 ", "[::1]:-1", "127.0.0.1:99999999999999999999",
+        "127.0.0.1:8380x", "::1:8380", "127.0.0.1"};
+    char host[64], port[16];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+        if (srv_split_hostport(good[i], host, sizeof host, port,
+                               sizeof port) != 0)
+            fail_msg("%s is refused", good[i]);
+    assert_string_equal(port, "080");
+    assert_string_equal(host, "localhost");
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        if (srv_split_hostport(bad[i], host, sizeof host, port,
+                               sizeof port) != -1)
+            fail_msg("%s is accepted", bad[i]);
+}
+
+static void test_max_body_takes_a_size_up_to_1gib(void **state)
+{
+    static const struct {
+        const char *text;
+        size_t bytes;           /* 0: refused */
+    } cases[] = {
+        {"65536", 65536}, {"16MiB", (size_t)16 << 20}, {"512k", 512 << 10},
+        {"1G", (size_t)1 << 30}, {"1073741824", (size_t)1 << 30},
+        {"2G", 0}, {"1025M", 0}, {"1073741825", 0}, {"0", 0}, {"0k", 0},
+        {"k", 0}, {"", 0}, {"16 MiB", 0}, {"16mb", 0}, {"-5", 0},
+        {"99999999999999999999999999k", 0}};
+    srv_config cfg;
+    char err[256];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        int rc = load_option("max-body", cases[i].text, &cfg, err, sizeof err);
+        if (cases[i].bytes == 0) {
+            if (rc != -1 || strstr(err, "max-body: expected a size") == NULL)
+                fail_msg("'%s' is not refused (%s)", cases[i].text, err);
+        } else if (rc != 0 || cfg.max_body != cases[i].bytes) {
+            fail_msg("'%s': %d, %zu bytes (%s)", cases[i].text, rc,
+                     cfg.max_body, err);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_loopback_hosts_are_recognised),
         cmocka_unit_test(test_public_address_without_token_is_a_risk),
         cmocka_unit_test(test_token_shorter_than_16_is_a_risk),
+        cmocka_unit_test(test_numeric_options_take_digits_up_to_their_limit),
+        cmocka_unit_test(test_max_body_takes_a_size_up_to_1gib),
+        cmocka_unit_test(test_listen_port_is_digits_up_to_65535),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
