@@ -9,18 +9,20 @@
 # Uses sudo when not run as root.  Does nothing when all is there.
 set -euo pipefail
 
-pkgs=(gcc make cmake pkg-config libc6-dev libmicrohttpd-dev libjansson-dev libssl-dev)
+# The daemon: libmicrohttpd and libcrypto.  jansson only checks answers in
+# the tests and the fuzz targets (the daemon reads JSON with its own reader).
+pkgs=(gcc make cmake pkg-config libc6-dev libmicrohttpd-dev libssl-dev)
 if [ "${1:-}" = test ]; then
-    pkgs+=(libcmocka-dev libcurl4-openssl-dev curl)
+    pkgs+=(libjansson-dev libcmocka-dev libcurl4-openssl-dev curl)
 fi
 if [ "${1:-}" = valgrind ]; then
-    pkgs+=(libcmocka-dev libcurl4-openssl-dev curl valgrind)
+    pkgs+=(libjansson-dev libcmocka-dev libcurl4-openssl-dev curl valgrind)
 fi
 if [ "${1:-}" = docker ]; then
-    pkgs+=(libcmocka-dev libcurl4-openssl-dev docker.io debootstrap curl jq)
+    pkgs+=(libjansson-dev libcmocka-dev libcurl4-openssl-dev docker.io debootstrap curl jq)
 fi
 if [ "${1:-}" = fuzz ]; then
-    pkgs+=(clang llvm libclang-rt-14-dev)
+    pkgs+=(libjansson-dev clang llvm libclang-rt-14-dev)
 fi
 
 missing=()
