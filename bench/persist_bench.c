@@ -142,8 +142,8 @@ static void bench_save_load(size_t peers)
         die("commit", rc);
     t2 = now_s();
     c2 = cpu_s();
-    printf("save %zu peers: %.3f s wall, %.3f s CPU (texts under the lock "
-           "%.3f s, files and fsync %.3f s wall / %.3f s CPU), peers.json "
+    printf("save %zu peers: %.3f s wall, %.3f s CPU (copy under the lock "
+           "%.3f s, text, files and fsync %.3f s wall / %.3f s CPU), peers.json "
            "%ld bytes\n", n, t2 - t0, c2 - c0, t1 - t0, t2 - t1, c2 - c1,
            file_size(d.path, ST_STORE_PEERS));
     target_line("save", n, t2 - t0, c2 - c0);

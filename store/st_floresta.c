@@ -450,14 +450,26 @@ int st_floresta_merge(am_man *m, const char *text, size_t len,
 
 /* ============================================================== writing */
 
+/* One peer as the document shows it, copied out of the core. */
+typedef struct entry {
+    am_peer p;
+    am_place pl;
+    am_state stored;            /* the state the core keeps (not banned) */
+} entry;
+
+struct st_floresta_copy {
+    entry *e;
+    size_t n, cap;
+    am_ban *bans;               /* active bans, for a banned peer's "until" */
+    size_t n_bans;
+};
+
 typedef struct writer {
     js_w w;
-    am_man *m;
-    am_ban *bans;       /* active bans, for a banned peer's "until" */
+    const am_ban *bans;
     size_t n_bans;
     size_t count;
 } writer;
-
 
 static int64_t ban_until_of(const writer *wr, const am_addr *a)
 {
@@ -552,18 +564,11 @@ static void write_ours(writer *wr, const am_peer *p, const am_place *pl,
 }
 
 /* One entry on a line of its own ("[\n" e ",\n" e "\n]\n"). */
-static int write_entry(writer *wr, const am_peer *p)
+static void write_entry(writer *wr, const entry *e)
 {
     js_w *w = &wr->w;
-    am_place pl;
-    am_state stored;
-    int rc;
+    const am_peer *p = &e->p;
 
-    if ((rc = am_place_of(wr->m, p->id, &pl)) != AM_OK ||
-        (rc = am_stored_state(wr->m, p->id, &stored)) != AM_OK)
-        return rc;
-    if ((unsigned)stored >= AM_STATE_BANNED)
-        stored = AM_STATE_NEVER_TRIED;
     js_buf_puts(&w->buf, wr->count ? ",\n" : "\n");
     /* The separators above are ours: keep the writer from adding commas
      * between top-level values. */
@@ -575,84 +580,140 @@ static int write_entry(writer *wr, const am_peer *p)
     js_w_ku64(w, "services", p->services);
     js_w_ku64(w, "port", p->addr.port);
     js_w_ku64(w, "id", p->id);
-    write_ours(wr, p, &pl, stored);
+    write_ours(wr, p, &e->pl, e->stored);
     js_w_object_end(w);
     wr->count++;
-    return AM_OK;
 }
 
-static int writer_init(writer *wr, am_man *m)
-{
-    size_t cap = am_ban_count(m);
+/* ---- the copy (under the core lock) ---------------------------------- */
 
-    memset(wr, 0, sizeof *wr);
-    wr->m = m;
-    js_w_init(&wr->w);
-    if (cap > 0) {
-        wr->bans = malloc(cap * sizeof *wr->bans);
-        if (wr->bans == NULL)
-            return AM_ERR_NOMEM;
-        am_ban_list(m, wr->bans, cap, &wr->n_bans);
-    }
-    js_buf_putc(&wr->w.buf, '[');
-    return AM_OK;
+void st_floresta_copy_free(st_floresta_copy *c)
+{
+    if (c == NULL)
+        return;
+    free(c->e);
+    free(c->bans);
+    free(c);
 }
 
-static int writer_finish(writer *wr, int rc, char **out, size_t *len)
+static int copy_new(am_man *m, size_t cap, st_floresta_copy **out)
 {
+    st_floresta_copy *c = calloc(1, sizeof *c);
+    size_t nb = am_ban_count(m);
+
     *out = NULL;
-    *len = 0;
-    free(wr->bans);
-    if (rc == AM_OK) {
-        js_buf_puts(&wr->w.buf, wr->count ? "\n]\n" : "]\n");
-        return js_buf_take(&wr->w.buf, out, len);
+    if (c == NULL)
+        return AM_ERR_NOMEM;
+    c->cap = cap ? cap : 1;
+    c->e = malloc(c->cap * sizeof *c->e);
+    c->bans = malloc((nb ? nb : 1) * sizeof *c->bans);
+    if (c->e == NULL || c->bans == NULL) {
+        st_floresta_copy_free(c);
+        return AM_ERR_NOMEM;
     }
-    js_w_free(&wr->w);
-    return rc;
+    am_ban_list(m, c->bans, nb, &c->n_bans);
+    *out = c;
+    return AM_OK;
+}
+
+/* The peer with its place and stored state, as the next entry of c. */
+static int copy_peer(am_man *m, st_floresta_copy *c, const am_peer *p)
+{
+    entry *e;
+    int rc;
+
+    if (c->n == c->cap)
+        return AM_ERR_INTERNAL;         /* the core holds more than it said */
+    e = &c->e[c->n];
+    e->p = *p;
+    if ((rc = am_place_of(m, p->id, &e->pl)) != AM_OK ||
+        (rc = am_stored_state(m, p->id, &e->stored)) != AM_OK)
+        return rc;
+    if ((unsigned)e->stored >= AM_STATE_BANNED)
+        e->stored = AM_STATE_NEVER_TRIED;
+    c->n++;
+    return AM_OK;
 }
 
 #define PAGE 256
 
-int st_floresta_export(am_man *m, char **out, size_t *len, size_t *count)
+int st_floresta_copy_take(am_man *m, st_floresta_copy **out)
 {
-    writer wr;
-    am_peer *page = malloc(PAGE * sizeof *page);
+    am_peer page[PAGE];
     uint64_t after = 0, next;
     size_t n;
-    int rc = page ? writer_init(&wr, m) : AM_ERR_NOMEM;
+    int rc = copy_new(m, am_size(m), out);
 
-    if (page == NULL) {
-        *out = NULL;
-        *len = 0;
-        return rc;
-    }
     while (rc == AM_OK) {
         rc = am_list(m, NULL, after, page, PAGE, &n, &next);
         for (size_t i = 0; rc == AM_OK && i < n; i++)
-            rc = write_entry(&wr, &page[i]);
+            rc = copy_peer(m, *out, &page[i]);
         if (rc != AM_OK || next == 0)
             break;
         after = next;
     }
-    free(page);
+    if (rc != AM_OK) {
+        st_floresta_copy_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+/* ---- the text (no lock) ---------------------------------------------- */
+
+int st_floresta_copy_text(const st_floresta_copy *c, char **out, size_t *len,
+                          size_t *count)
+{
+    writer wr;
+
+    memset(&wr, 0, sizeof wr);
+    wr.bans = c->bans;
+    wr.n_bans = c->n_bans;
+    js_w_init(&wr.w);
+    /* About 265 bytes an entry: one allocation for a large pool (a
+     * failure shows in js_buf_take). */
+    js_buf_reserve(&wr.w.buf, 64 + c->n * 280);
+    js_buf_putc(&wr.w.buf, '[');
+    for (size_t i = 0; i < c->n; i++)
+        write_entry(&wr, &c->e[i]);
+    js_buf_puts(&wr.w.buf, wr.count ? "\n]\n" : "]\n");
     if (count)
         *count = wr.count;
-    return writer_finish(&wr, rc, out, len);
+    return js_buf_take(&wr.w.buf, out, len);
+}
+
+int st_floresta_export(am_man *m, char **out, size_t *len, size_t *count)
+{
+    st_floresta_copy *c;
+    int rc = st_floresta_copy_take(m, &c);
+
+    *out = NULL;
+    *len = 0;
+    if (rc != AM_OK)
+        return rc;
+    rc = st_floresta_copy_text(c, out, len, count);
+    st_floresta_copy_free(c);
+    return rc;
 }
 
 int st_floresta_anchors(am_man *m, const uint64_t *ids, size_t n,
                          char **out, size_t *len, size_t *missing)
 {
-    writer wr;
+    st_floresta_copy *c;
     am_peer p;
-    int rc = writer_init(&wr, m);
+    int rc = copy_new(m, n, &c);
 
+    *out = NULL;
+    *len = 0;
     for (size_t i = 0; rc == AM_OK && i < n; i++) {
         rc = am_get(m, ids[i], &p);
         if (rc == AM_ERR_NOTFOUND && missing)
             *missing = i;
         if (rc == AM_OK)
-            rc = write_entry(&wr, &p);
+            rc = copy_peer(m, c, &p);
     }
-    return writer_finish(&wr, rc, out, len);
+    if (rc == AM_OK)
+        rc = st_floresta_copy_text(c, out, len, NULL);
+    st_floresta_copy_free(c);
+    return rc;
 }

@@ -35,8 +35,9 @@
  * wrong type or out of range makes the entry an error; unknown keys and
  * unknown address variants (networks Floresta may add) are ignored.
  *
- * THREADS: reading needs no lock; export, anchors and merge use the core:
- * call them under the core lock.
+ * THREADS: reading needs no lock; export, anchors, merge and taking a
+ * copy use the core: call them under the core lock.  A copy's text needs
+ * no lock: a large pool is copied in one hold and written after it.
  */
 #ifndef ST_FLORESTA_H
 #define ST_FLORESTA_H
@@ -66,6 +67,19 @@ int st_floresta_merge(am_man *m, const char *text, size_t len,
  * AM_OK or AM_ERR_NOMEM.  Under the core lock.
  */
 int st_floresta_export(am_man *m, char **out, size_t *len, size_t *count);
+
+/*
+ * The same in two steps, so that the lock is held only for the copy: a
+ * consistent picture of every peer (with its place and stored state) and
+ * of the bans (under the core lock; AM_OK or AM_ERR_NOMEM), then its text
+ * (no lock; the same document as st_floresta_export).
+ */
+typedef struct st_floresta_copy st_floresta_copy;
+
+int st_floresta_copy_take(am_man *m, st_floresta_copy **out);
+int st_floresta_copy_text(const st_floresta_copy *c, char **out, size_t *len,
+                          size_t *count);
+void st_floresta_copy_free(st_floresta_copy *c);
 
 /*
  * anchors.json for the peers ids[0..n) (Floresta's dump_utreexo_peers: the

@@ -539,11 +539,17 @@ int st_pool_check(st_pool *p, char *why, size_t why_len)
 
 int st_pool_export(st_pool *p, char **text, size_t *len)
 {
+    st_floresta_copy *c = NULL;
     int rc;
 
+    *text = NULL;
+    *len = 0;
     lock(p);
-    rc = st_floresta_export(p->core, text, len, NULL);
+    rc = st_floresta_copy_take(p->core, &c);
     unlock(p);
+    if (rc == AM_OK)
+        rc = st_floresta_copy_text(c, text, len, NULL);
+    st_floresta_copy_free(c);
     return rc;
 }
 

@@ -23,8 +23,8 @@
  * entries, so that a select waits for one slice at most, not for a whole
  * 200 000-entry import.  Each slice is journalled in one write before the
  * lock is let go; a reader may see an import half done, never a peer half
- * added.  The snapshot's texts and an export are built in one hold (they
- * must be one consistent picture).  Every function here may be called from
+ * added.  A snapshot and an export must be one consistent picture: they
+ * copy the peers in one hold and write the text after it.  Every function here may be called from
  * any thread.
  */
 #ifndef ST_POOL_H
@@ -156,7 +156,8 @@ int st_pool_drop_node(st_pool *p, const char *name, int *jrc);
 void st_pool_stats(st_pool *p, am_stats *out);
 /* am_check and am_pool_check: AM_OK or AM_ERR_INTERNAL with why. */
 int st_pool_check(st_pool *p, char *why, size_t why_len);
-/* Every peer as a Floresta document (malloc'd), in one hold. */
+/* Every peer as a Floresta document (malloc'd): copied in one hold,
+ * written after it. */
 int st_pool_export(st_pool *p, char **text, size_t *len);
 /* anchors.json of the named peers: AM_OK, or AM_ERR_NOTFOUND with
  * *missing the index of the first unknown one. */

@@ -15,11 +15,13 @@
  *
  * Snapshot: peers.json, bans.json, then addrmand.json, each written
  * atomically (st_fsio.h); the journal restarts at each snapshot.  The
- * snapshot is taken in two steps so that the file I/O happens outside the
- * core lock: begin (under the lock) builds the three texts and switches
- * appends to a new journal, journal.<gen+1>; commit (no lock) writes the
- * files, the metadata last, and only then deletes the journals older than
- * <gen+1>.  A crash anywhere in between leaves the old metadata pointing at
+ * snapshot is taken in two steps so that the lock is held only for a
+ * copy: begin (under the lock) copies every peer (st_floresta_copy: some
+ * 25 ms for 100 000 peers, against several times that for their text),
+ * builds the small texts of the bans and the metadata and switches appends
+ * to a new journal, journal.<gen+1>; commit (no lock) writes the peers'
+ * text and the files, the metadata last, and only then deletes the
+ * journals older than <gen+1>.  A crash anywhere in between leaves the old metadata pointing at
  * an older journal that still exists: start-up replays every journal from
  * the metadata's generation on, so nothing acknowledged is lost (records
  * are idempotent, see st_journal.h).
@@ -153,12 +155,13 @@ int st_store_config(st_store *s, am_config *cfg);
  * unreadable files are not errors.  rep is optional. */
 int st_store_load(st_store *s, am_man *core, st_store_report *rep);
 
-/* Snapshot, step 1 (core lock): the texts, and appends go to a new journal.
+/* Snapshot, step 1 (core lock): a copy of the peers, the texts of the bans
+ * and the metadata, and appends go to a new journal.
  * AM_OK, AM_ERR_NOMEM, AM_ERR_IO (the journal could not be created; then
  * nothing changed). */
 int st_store_snapshot_begin(st_store *s, am_man *core, st_snapshot **out);
-/* Step 2 (no core lock): write the files.  Frees snap.  *peers (optional)
- * gets the peer count.  AM_OK or AM_ERR_IO (counted, logged; the journals
+/* Step 2 (no core lock): the peers' text, then the files.  Frees snap.  *peers (optional)
+ * gets the peer count.  AM_OK, AM_ERR_NOMEM or AM_ERR_IO (counted, logged; the journals
  * are kept, so nothing is lost).  A snapshot older than one already
  * committed is dropped (AM_OK). */
 int st_store_snapshot_commit(st_store *s, st_snapshot *snap,

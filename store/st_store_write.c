@@ -28,9 +28,12 @@
 #include "st_journal.h"
 #include "st_meta.h"
 
+/* Taken under the lock: a copy of the peers (their text is written at
+ * commit, without the lock) and the small texts of the bans and meta. */
 struct st_snapshot {
     uint64_t gen;
     size_t count;
+    st_floresta_copy *copy;
     char *peers, *bans, *meta;
     size_t peers_len, bans_len, meta_len;
 };
@@ -217,6 +220,7 @@ static void snapshot_free(st_snapshot *snap)
 {
     if (snap == NULL)
         return;
+    st_floresta_copy_free(snap->copy);
     free(snap->peers);
     free(snap->bans);
     free(snap->meta);
@@ -242,7 +246,8 @@ int st_store_snapshot_begin(st_store *s, am_man *m, st_snapshot **out)
     *out = NULL;
     if (snap == NULL)
         return AM_ERR_NOMEM;
-    rc = st_floresta_export(m, &snap->peers, &snap->peers_len, &snap->count);
+    rc = st_floresta_copy_take(m, &snap->copy);
+    snap->count = am_size(m);
     if (rc == AM_OK)
         rc = st_bans_text(m, &snap->bans, &snap->bans_len);
     if (rc == AM_OK) {
@@ -295,17 +300,22 @@ int st_store_snapshot_commit(st_store *s, st_snapshot *snap,
 
     if (snap == NULL)
         return AM_ERR_INVAL;
-    if (peers)
-        *peers = snap->count;
     pthread_mutex_lock(&s->save_mu);
     if (snap->gen > s->committed_gen) {
-        rc = write_snapshot(s, snap, why);
+        rc = st_floresta_copy_text(snap->copy, &snap->peers, &snap->peers_len,
+                                   &snap->count);
+        if (rc != AM_OK)
+            snprintf(why, sizeof why, "out of memory for the peers' text");
+        else
+            rc = write_snapshot(s, snap, why);
         if (rc == AM_OK) {
             s->committed_gen = snap->gen;
             st_store__delete_journals_before(s, snap->gen);
         }
     }
     pthread_mutex_unlock(&s->save_mu);
+    if (peers)
+        *peers = snap->count;
     if (rc != AM_OK) {
         save_failed(s, why);
     } else {
