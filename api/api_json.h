@@ -1,7 +1,7 @@
 /*
  * api_json.h - reading request bodies, and typed fields.
  *
- * A body is parsed by api_jfast's reader in strict mode into one small
+ * A body is parsed by js_reader in strict mode into one small
  * arena: no value is allocated on its own, and numbers keep their text, so
  * every integer is read exactly -- `services` accepts
  * 0..18446744073709551615 as a plain JSON integer.  Duplicate keys and
