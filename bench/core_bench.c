@@ -34,12 +34,6 @@ static uint64_t g_ids[NUM_ADDRS];
 
 /* ---- helpers ---------------------------------------------------------------- */
 
-static void die(const char *what, int rc)
-{
-    fprintf(stderr, "core_bench: %s: %s\n", what, am_strerror(rc));
-    exit(1);
-}
-
 static double now_ns(void)
 {
     struct timespec ts;
@@ -118,7 +112,7 @@ static am_addr random_i2p(uint64_t *rng)
     }
     int rc = am_addr_from_bytes(&a, AM_NET_I2P, bytes, sizeof bytes, 0);
     if (rc != AM_OK)
-        die("am_addr_from_bytes(I2P)", rc);
+        bench_die("core_bench", "am_addr_from_bytes(I2P)", rc);
     return a;
 }
 
@@ -137,7 +131,7 @@ static am_man *new_man(uint32_t new_buckets, uint32_t tried_buckets)
     cfg.clock_ctx = &g_now;
     int rc = am_new(&cfg, &m);
     if (rc != AM_OK)
-        die("am_new", rc);
+        bench_die("core_bench", "am_new", rc);
     return m;
 }
 
@@ -164,7 +158,7 @@ static size_t fill(am_man *m)
         int rc = am_add(m, &g_addrs[k], &g_sources[k / ADDRS_PER_SOURCE],
                         NODE_NETWORK, 0, 0, &is_new, &id);
         if (rc != AM_OK && rc != AM_ERR_REJECTED && rc != AM_ERR_GROUP_CAP)
-            die("am_add", rc);
+            bench_die("core_bench", "am_add", rc);
         g_ids[k] = rc == AM_OK ? id : 0;
         stored += rc == AM_OK;
     }
@@ -198,9 +192,9 @@ static void bench_select_loop(const char *name, am_man *m,
     for (size_t i = 0; i < n; i++) {
         int rc = am_select(m, o, &p);
         if (rc != AM_OK)
-            die(name, rc);
+            bench_die("core_bench", name, rc);
         if (o->networks != 0 && !(o->networks & (1u << p.addr.net)))
-            die(name, AM_ERR_INTERNAL);
+            bench_die("core_bench", name, AM_ERR_INTERNAL);
     }
     report(name, now_ns() - t0, (uint64_t)n);
 }
@@ -220,7 +214,7 @@ static void bench_select_almost_empty(void)
     int is_new;
     int rc = am_add(m, &g_addrs[NUM_ADDRS - 1], NULL, 0, 0, 0, &is_new, NULL);
     if (rc != AM_OK)
-        die("am_add", rc);
+        bench_die("core_bench", "am_add", rc);
     am_select_opts o;
     memset(&o, 0, sizeof o);
     bench_select_loop("select_almost_empty", m, &o, reps(1000000, 50000));
@@ -232,12 +226,12 @@ static void bench_getaddr(am_man *m)
     am_peer *out = malloc(2500 * sizeof *out);
     size_t n = reps(2000, 100), got = 0;
     if (out == NULL)
-        die("malloc", AM_ERR_NOMEM);
+        bench_die("core_bench", "malloc", AM_ERR_NOMEM);
     double t0 = now_ns();
     for (size_t i = 0; i < n; i++) {
         int rc = am_sample(m, 2500, 23, 0, 0, out, &got);
         if (rc != AM_OK)
-            die("am_sample", rc);
+            bench_die("core_bench", "am_sample", rc);
     }
     report("getaddr", now_ns() - t0, (uint64_t)n);
     printf("# getaddr: %zu addresses a call from %zu stored\n", got, am_size(m));
@@ -258,7 +252,7 @@ static void bench_good(void)
                 continue;
             int rc = am_set_state(m, g_ids[k], AM_OP_TRIED, NULL);
             if (rc != AM_OK)
-                die("am_set_state", rc);
+                bench_die("core_bench", "am_set_state", rc);
         }
         am_free(m);
     }
@@ -287,7 +281,7 @@ static size_t add_bulk(am_man *m, const am_addr *addrs, size_t n,
         int rc = am_add(m, &addrs[i], &srcs[i % nsrc], NODE_NETWORK, 0, 0,
                         &is_new, NULL);
         if (rc != AM_OK && rc != AM_ERR_REJECTED && rc != AM_ERR_GROUP_CAP)
-            die("am_add", rc);
+            bench_die("core_bench", "am_add", rc);
         stored += rc == AM_OK && is_new;
     }
     return stored;
@@ -303,7 +297,7 @@ static void measure_memory(void)
     am_addr *addrs = malloc(N * sizeof *addrs);
     am_addr *srcs = malloc(NSRC * sizeof *srcs);
     if (addrs == NULL || srcs == NULL)
-        die("malloc", AM_ERR_NOMEM);
+        bench_die("core_bench", "malloc", AM_ERR_NOMEM);
     make_bulk(addrs, N, srcs, NSRC, 7);
     long before = bench_rss_kb(0);
     am_man *m = new_man(4096, 1024);
@@ -345,7 +339,7 @@ static double candidates_per_select(am_man *m)
     o.skip_ctx = &calls;
     for (size_t i = 0; i < n; i++)
         if (am_select(m, &o, &p) != AM_OK)
-            die("am_select", AM_ERR_NOTFOUND);
+            bench_die("core_bench", "am_select", AM_ERR_NOTFOUND);
     return (double)calls / (double)n;
 }
 
@@ -364,7 +358,7 @@ static void bench_select_at(am_man *m, size_t *have, am_addr *addrs,
     for (size_t i = 0; i < n; i++) {
         int rc = am_select(m, &o, &p);
         if (rc != AM_OK)
-            die("am_select", rc);
+            bench_die("core_bench", "am_select", rc);
     }
     double ns = now_ns() - t0;
     g_flat[idx] = ns / (double)n;
@@ -381,7 +375,7 @@ static void bench_select_flatness(void)
     am_addr *addrs = malloc(top * sizeof *addrs);
     am_addr *srcs = malloc(NSRC * sizeof *srcs);
     if (addrs == NULL || srcs == NULL)
-        die("malloc", AM_ERR_NOMEM);
+        bench_die("core_bench", "malloc", AM_ERR_NOMEM);
     make_bulk(addrs, top, srcs, NSRC, 99);
     am_man *m = new_man(16384, 4096);
     size_t have = 0;
@@ -438,7 +432,7 @@ static double scale_fill_to(scale_run *r, size_t target, double *cpu)
     *cpu = 0;
     while (am_size(r->m) < target) {
         if (r->adds > (uint64_t)target * SCALE_GIVE_UP)
-            die("the tables do not take the peers", AM_ERR_REJECTED);
+            bench_die("core_bench", "the tables do not take the peers", AM_ERR_REJECTED);
         for (int i = 0; i < SCALE_BATCH; i++)
             r->batch[i] = random_v4(&r->rng, 8333);
         double t0 = now_ns(), c0 = cpu_ns();
@@ -449,7 +443,7 @@ static double scale_fill_to(scale_run *r, size_t target, double *cpu)
                             &r->srcs[r->adds++ % SCALE_SOURCES], NODE_NETWORK,
                             0, 0, &is_new, NULL);
             if (rc != AM_OK && rc != AM_ERR_REJECTED && rc != AM_ERR_GROUP_CAP)
-                die("am_add", rc);
+                bench_die("core_bench", "am_add", rc);
         }
         ns += now_ns() - t0;
         *cpu += cpu_ns() - c0;
@@ -466,7 +460,7 @@ static double scale_select_ns(am_man *m, size_t n, double *cpu)
     for (size_t i = 0; i < n; i++) {
         int rc = am_select(m, &o, &p);
         if (rc != AM_OK)
-            die("am_select", rc);
+            bench_die("core_bench", "am_select", rc);
     }
     *cpu = (cpu_ns() - c0) / (double)n;
     return (now_ns() - t0) / (double)n;
@@ -511,7 +505,7 @@ static double random_read_ns(size_t bytes)
     size_t n = bytes / 64, *next = malloc(n * 64), *perm = malloc(n * sizeof *perm);
     uint64_t rng = 77;
     if (next == NULL || perm == NULL)
-        die("malloc", AM_ERR_NOMEM);
+        bench_die("core_bench", "malloc", AM_ERR_NOMEM);
     for (size_t i = 0; i < n; i++)
         perm[i] = i;
     for (size_t i = n - 1; i > 0; i--) {
@@ -573,7 +567,7 @@ static void bench_scale(void)
     scale_run *r = calloc(1, sizeof *r);
     scale_point pt[SCALE_POINTS];
     if (r == NULL || (r->srcs = malloc(SCALE_SOURCES * sizeof *r->srcs)) == NULL)
-        die("malloc", AM_ERR_NOMEM);
+        bench_die("core_bench", "malloc", AM_ERR_NOMEM);
     r->rng = 2024;
     for (int i = 0; i < SCALE_SOURCES; i++)
         r->srcs[i] = random_v4(&r->rng, 0);

@@ -44,20 +44,6 @@
 
 static char g_root[256];
 
-static void die(const char *what, int rc)
-{
-    fprintf(stderr, "lock_bench: %s: %s\n", what, am_strerror(rc));
-    exit(1);
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void quiet_log(void *ctx, const char *msg)
 {
     (void)ctx;
@@ -90,16 +76,16 @@ static void svc_open(bench_svc *s)
     c.new_buckets = NEW_BUCKETS;
     c.tried_buckets = TRIED_BUCKETS;
     if ((rc = st_store_config(s->store, &c)) != AM_OK)
-        die("config", rc);
+        bench_die("lock_bench", "config", rc);
     if ((rc = am_new(&c, &s->core)) != AM_OK)
-        die("am_new", rc);
+        bench_die("lock_bench", "am_new", rc);
     if ((rc = st_store_load(s->store, s->core, NULL)) != AM_OK)
-        die("load", rc);
+        bench_die("lock_bench", "load", rc);
     api_config_default(&cfg);
     cfg.core = s->core;
     cfg.store = s->store;
     if ((rc = api_new(&cfg, &s->api)) != AM_OK)
-        die("api_new", rc);
+        bench_die("lock_bench", "api_new", rc);
 }
 
 static void svc_close(bench_svc *s)
@@ -129,7 +115,7 @@ static char *make_body(size_t n, uint64_t *seed, int lines, size_t *len)
     char *b = malloc(cap), text[AM_ADDR_STRLEN];
 
     if (b == NULL)
-        die("body", AM_ERR_NOMEM);
+        bench_die("lock_bench", "body", AM_ERR_NOMEM);
     if (!lines)
         off += (size_t)snprintf(b, cap, "{\"peers\": [");
     for (size_t i = 0; i < n; i++) {
@@ -167,11 +153,11 @@ static void *select_loop(void *arg)
     selector *s = arg;
 
     while (!atomic_load(s->stop) && s->n < MAX_SAMPLES) {
-        double t0 = now_s();
+        double t0 = bench_now_s();
         if (post(s->api, "/v1/select", NULL, "application/json", body,
                  sizeof body - 1) != 200)
-            die("POST /v1/select", AM_ERR_IO);
-        s->ms[s->n++] = (now_s() - t0) * 1e3;
+            bench_die("lock_bench", "POST /v1/select", AM_ERR_IO);
+        s->ms[s->n++] = (bench_now_s() - t0) * 1e3;
     }
     return NULL;
 }
@@ -199,9 +185,9 @@ static void phase_start(phase *p, api_ctx *api, unsigned n_sel)
         p->sel[i].stop = &p->stop;
         p->sel[i].ms = malloc(MAX_SAMPLES * sizeof(double));
         if (p->sel[i].ms == NULL)
-            die("samples", AM_ERR_NOMEM);
+            bench_die("lock_bench", "samples", AM_ERR_NOMEM);
         if (pthread_create(&p->sel[i].th, NULL, select_loop, &p->sel[i]) != 0)
-            die("pthread_create", AM_ERR_NOMEM);
+            bench_die("lock_bench", "pthread_create", AM_ERR_NOMEM);
     }
 }
 
@@ -218,7 +204,7 @@ static double phase_end(phase *p, const char *what)
     }
     all = malloc((total ? total : 1) * sizeof *all);
     if (all == NULL)
-        die("samples", AM_ERR_NOMEM);
+        bench_die("lock_bench", "samples", AM_ERR_NOMEM);
     for (unsigned i = 0; i < p->n_sel; i++) {
         memcpy(all + k, p->sel[i].ms, p->sel[i].n * sizeof *all);
         k += p->sel[i].n;
@@ -245,11 +231,11 @@ static double run_big(bench_svc *s, unsigned n_sel, const char *what,
 
     phase_start(&p, s->api, n_sel);
     bench_sleep_ms(20);
-    t0 = now_s();
+    t0 = bench_now_s();
     status = post(s->api, path, query, type, body, len);
-    t = now_s() - t0;
+    t = bench_now_s() - t0;
     if (status != 200)
-        die(what, AM_ERR_IO);
+        bench_die("lock_bench", what, AM_ERR_IO);
     printf("%s of %.1f MB answered in %.3f s\n", what, (double)len / 1e6, t);
     return phase_end(&p, "  selects meanwhile");
 }
@@ -296,7 +282,7 @@ int main(int argc, char **argv)
     {
         char *fill = make_body(FILL_PEERS, &seed, 0, &len);
         if (post(s.api, "/v1/peers", NULL, "application/json", fill, len) != 200)
-            die("filling the pool", AM_ERR_IO);
+            bench_die("lock_bench", "filling the pool", AM_ERR_IO);
         free(fill);
     }
     printf("pool: %zu peers; %u selecting thread%s, each POST /v1/select "

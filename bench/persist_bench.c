@@ -31,30 +31,6 @@
 
 static char g_root[256];
 
-static void die(const char *what, int rc)
-{
-    fprintf(stderr, "persist_bench: %s: %s\n", what, am_strerror(rc));
-    exit(1);
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* CPU time of the process: the machine may be shared, wall time then
- * says more about the neighbours than about us. */
-static double cpu_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void quiet_log(void *ctx, const char *msg)
 {
     (void)ctx;
@@ -89,11 +65,11 @@ static void dir_open(bench_dir *d, const char *name, int fsync_always)
     c.new_buckets = NEW_BUCKETS;
     c.tried_buckets = TRIED_BUCKETS;
     if ((rc = st_store_config(d->store, &c)) != AM_OK)
-        die("config", rc);
+        bench_die("persist_bench", "config", rc);
     if ((rc = am_new(&c, &d->core)) != AM_OK)
-        die("am_new", rc);
+        bench_die("persist_bench", "am_new", rc);
     if ((rc = st_store_load(d->store, d->core, NULL)) != AM_OK)
-        die("load", rc);
+        bench_die("persist_bench", "load", rc);
 }
 
 static void dir_close(bench_dir *d)
@@ -128,36 +104,36 @@ static void bench_save_load(size_t peers)
     int rc;
 
     dir_open(&d, "saveload", 0);
-    t0 = now_s();
+    t0 = bench_now_s();
     bench_fill(d.core, peers);
     printf("fill %zu peers (am_add, in memory): %.3f s\n", am_size(d.core),
-           now_s() - t0);
-    t0 = now_s();
-    c0 = cpu_s();
+           bench_now_s() - t0);
+    t0 = bench_now_s();
+    c0 = bench_cpu_s();
     if ((rc = st_store_snapshot_begin(d.store, d.core, &snap)) != AM_OK)
-        die("snapshot", rc);
-    t1 = now_s();
-    c1 = cpu_s();
+        bench_die("persist_bench", "snapshot", rc);
+    t1 = bench_now_s();
+    c1 = bench_cpu_s();
     if ((rc = st_store_snapshot_commit(d.store, snap, &n)) != AM_OK)
-        die("commit", rc);
-    t2 = now_s();
-    c2 = cpu_s();
+        bench_die("persist_bench", "commit", rc);
+    t2 = bench_now_s();
+    c2 = bench_cpu_s();
     printf("save %zu peers: %.3f s wall, %.3f s CPU (copy under the lock "
            "%.3f s, text, files and fsync %.3f s wall / %.3f s CPU), peers.json "
            "%ld bytes\n", n, t2 - t0, c2 - c0, t1 - t0, t2 - t1, c2 - c1,
            file_size(d.path, ST_STORE_PEERS));
     target_line("save", n, t2 - t0, c2 - c0);
     dir_close(&d);
-    t0 = now_s();
-    c0 = cpu_s();
+    t0 = bench_now_s();
+    c0 = bench_cpu_s();
     dir_open(&d, "saveload", 0);
-    t1 = now_s();
-    c1 = cpu_s();
+    t1 = bench_now_s();
+    c1 = bench_cpu_s();
     printf("load %zu peers: %.3f s wall, %.3f s CPU (open, read, restore "
            "ids and slots; after a clean stop no snapshot follows)\n",
            am_size(d.core), t1 - t0, c1 - c0);
     if (am_size(d.core) != n)
-        die("loaded a different pool", AM_ERR_INTERNAL);
+        bench_die("persist_bench", "loaded a different pool", AM_ERR_INTERNAL);
     target_line("load", n, t1 - t0, c1 - c0);
     dir_close(&d);
 }
@@ -176,14 +152,14 @@ static void bench_adds(const char *name, int fsync_always, double seconds,
     int rc;
 
     if (body == NULL)
-        die("body", AM_ERR_NOMEM);
+        bench_die("persist_bench", "body", AM_ERR_NOMEM);
     dir_open(&d, name, fsync_always);
     api_config_default(&cfg);
     cfg.core = d.core;
     cfg.store = d.store;
     if ((rc = api_new(&cfg, &api)) != AM_OK)
-        die("api_new", rc);
-    t0 = now_s();
+        bench_die("persist_bench", "api_new", rc);
+    t0 = bench_now_s();
     do {
         am_addr a;
         char text[AM_ADDR_STRLEN];
@@ -202,10 +178,10 @@ static void bench_adds(const char *name, int fsync_always, double seconds,
         rq.body_len = len;
         api_handle(api, &rq, &resp);
         if (resp.status != 200)
-            die("POST /v1/peers", AM_ERR_IO);
+            bench_die("persist_bench", "POST /v1/peers", AM_ERR_IO);
         api_response_free(&resp);
         done++;
-        t = now_s() - t0;
+        t = bench_now_s() - t0;
     } while (t < seconds);
     printf("add, --fsync %s, %zu peer%s per request: %.0f requests/s "
            "(%.1f us each, %zu requests)\n", fsync_always ? "always" : "never",

@@ -66,14 +66,6 @@ static void fail(const char *what)
     exit(1);
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* ---- the data directory --------------------------------------------------- */
 
 static void store_log(void *ctx, const char *msg)
@@ -91,7 +83,7 @@ static void prepare(size_t peers)
     am_man *core = NULL;
     char why[256];
     size_t saved = 0;
-    double t0 = now_s();
+    double t0 = bench_now_s();
 
     st_store_opts_default(&o);
     o.keep_sizes = 1;
@@ -110,7 +102,7 @@ static void prepare(size_t peers)
     st_store_close(store);
     am_free(core);
     printf("# prepared %zu peers in %s in %.1f s\n", saved, g_data,
-           now_s() - t0);
+           bench_now_s() - t0);
 }
 
 /* ---- the server ------------------------------------------------------------- */
@@ -239,7 +231,7 @@ static long long served_peers(int port)
 static double one_run(const bench_opts *o, int run, size_t want, double *cpu)
 {
     int port = bench_free_port(), status;
-    double t0 = now_s(), t;
+    double t0 = bench_now_s(), t;
     pid_t pid = spawn(o, port);
 
     if (port < 0 || pid < 0)
@@ -247,13 +239,13 @@ static double one_run(const bench_opts *o, int run, size_t want, double *cpu)
     while (http_get(port, "/readyz", NULL, 0) != 200) {
         if (waitpid(pid, &status, WNOHANG) == pid)
             fail("the server exited at start (see --server-log)");
-        if (now_s() - t0 > READY_TIMEOUT_S) {
+        if (bench_now_s() - t0 > READY_TIMEOUT_S) {
             stop(pid);
             fail("no /readyz 200 within the timeout");
         }
         bench_sleep_ms(1);
     }
-    t = now_s() - t0;
+    t = bench_now_s() - t0;
     *cpu = cpu_of(pid);
     printf("startup_run %d %.3f s cpu=%.3f s\n", run, t, *cpu);
     if (run == 1) {

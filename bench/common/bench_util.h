@@ -30,6 +30,15 @@ long bench_rss_kb(long pid);
 
 void bench_sleep_ms(long ms);
 
+/* Seconds on the monotonic clock, and of this process's CPU time (on a
+ * shared machine the wall time also counts the neighbours). */
+double bench_now_s(void);
+double bench_cpu_s(void);
+
+/* "<prog>: <what>: <am_strerror(rc)>" on stderr, then exit(1). */
+void bench_die(const char *prog, const char *what, int rc)
+    __attribute__((noreturn));
+
 /* Add peers to m until it holds n, heard from 2048 sources (a crawler's
  * spread), always the same for a given n: a fifth of them tried, some
  * failed. */
