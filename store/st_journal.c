@@ -440,6 +440,11 @@ static int apply_upsert(am_man *m, const st_jrec *r, int places_valid)
 
     if (r->peer.id == 0 || r->peer.id > AM_ID_MAX)
         return AM_ERR_INVAL;
+    /* The adding rule holds for replayed peers too: a record no request
+     * could have made (port 0 outside I2P) is refused, as a snapshot
+     * holding it would be at the next start. */
+    if (!am_addr_port_usable(&r->peer.addr))
+        return AM_ERR_ADDR;
     am_id_floor(m, r->peer.id + 1);
     if (am_get(m, r->peer.id, &old) == AM_OK)
         am_remove(m, r->peer.id);

@@ -380,6 +380,42 @@ static void test_replay_without_valid_places_loses_no_peer(void **state)
     js_buf_free(&j.buf);
 }
 
+/* A record no request could have made (port 0 outside I2P) is refused on
+ * replay and changes nothing; before, it came back, and the next start
+ * dropped it from the snapshot (the fuzzer found the round trip losing a
+ * peer). */
+static void test_replay_refuses_a_port_0_peer_and_keeps_the_rest(void **state)
+{
+    (void)state;
+    t_now = T_START;
+    am_config cfg;
+    t_config(&cfg, 1024, 256);
+    am_man *a = t_man_cfg(&cfg), *b = t_man_cfg(&cfg);
+    uint64_t good, bad;
+    st_jrec r;
+    st_replay rp;
+    jlog j;
+
+    ASSERT_RC(t_try_add(a, t_v4(44, 4, 4, 4, 8333), NULL, 1, 0, &good), AM_OK);
+    ASSERT_RC(t_try_add(a, t_v4(45, 5, 5, 5, 8333), NULL, 1, 0, &bad), AM_OK);
+    jlog_init(&j);
+    jlog_peer(&j, a, good);
+    ASSERT_RC(st_jrec_peer(a, bad, &r), AM_OK);
+    r.peer.addr.port = 0;
+    jlog_put(&j, &r);
+    ASSERT_RC(st_journal_replay(b, (const uint8_t *)j.buf.data, j.buf.len, 1,
+                                &rp), AM_OK);
+    assert_int_equal(rp.failed, 1);
+    assert_int_equal(am_size(b), 1);
+    am_peer p;
+    ASSERT_RC(am_get(b, good, &p), AM_OK);
+    assert_int_equal(am_get(b, bad, &p), AM_ERR_NOTFOUND);
+    CHECK(b);
+    am_free(b);
+    am_free(a);
+    js_buf_free(&j.buf);
+}
+
 static void test_write_appends_everything(void **state)
 {
     (void)state;
@@ -408,6 +444,7 @@ int main(void)
         cmocka_unit_test(test_torn_tail_at_every_offset_keeps_every_whole_record),
         cmocka_unit_test(test_corruption_is_told_from_a_torn_tail),
         cmocka_unit_test(test_replay_without_valid_places_loses_no_peer),
+        cmocka_unit_test(test_replay_refuses_a_port_0_peer_and_keeps_the_rest),
         cmocka_unit_test(test_write_appends_everything),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
