@@ -196,6 +196,11 @@ static int add_slice(st_pool *p, st_add *items, size_t n,
 
         if (it->skip)
             continue;
+        /* The adding rule every face shares (a face may say more first). */
+        if (!am_addr_port_usable(&it->addr)) {
+            it->rc = AM_ERR_ADDR;
+            continue;
+        }
         self = it->addr;
         self.port = 0;
         it->rc = am_add(p->core, &it->addr, source ? source : &self,

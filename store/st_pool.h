@@ -73,7 +73,8 @@ typedef struct st_add {
 
 /*
  * Offer items[0..n) to the core (am_add) in slices, journalling each peer
- * added or refreshed.  Without a source each peer is its own source (the
+ * added or refreshed.  An address with port 0 outside I2P is not offered
+ * (rc AM_ERR_ADDR): no face may store a peer nobody can connect to.  Without a source each peer is its own source (the
  * host, port 0).  AM_OK; the items carry their answers.  A journal failure
  * stops the call: the items after it keep rc AM_ERR_IO and *jrc has it.
  */

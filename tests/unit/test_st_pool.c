@@ -94,6 +94,21 @@ static void test_add_over_slice_boundaries_answers_and_journals_every_entry(void
     free(it);
 }
 
+static void test_add_refuses_port_0_outside_i2p(void **state)
+{
+    fixture *f = *state;
+    st_add *it = items(2, 0x0d00);
+    int jrc;
+
+    it[1].addr.port = 0;
+    ASSERT_RC(st_pool_add(f->pool, it, 2, NULL, &jrc), AM_OK);
+    ASSERT_RC(jrc, AM_OK);
+    ASSERT_RC(it[0].rc, AM_OK);
+    ASSERT_RC(it[1].rc, AM_ERR_ADDR);
+    assert_int_equal(am_size(f->env.core), 1);
+    free(it);
+}
+
 typedef struct selecting {
     st_pool *pool;
     atomic_int adding;          /* 1 while the big add runs */
@@ -151,6 +166,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             test_add_over_slice_boundaries_answers_and_journals_every_entry,
             setup, teardown),
+        cmocka_unit_test_setup_teardown(test_add_refuses_port_0_outside_i2p,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_selects_run_between_the_slices_of_a_long_add, setup,
             teardown),
