@@ -45,7 +45,7 @@ int api_h_bans_list(api_call *c, api_err *err);
 int api_h_bans_clear(api_call *c, api_err *err);
 int api_h_ban_delete(api_call *c, api_err *err);
 
-/* api_files.c: the data directory's routes. */
+/* api_data.c: the data directory's routes. */
 int api_h_dump(api_call *c, api_err *err);
 int api_h_load(api_call *c, api_err *err);
 int api_h_anchors_put(api_call *c, api_err *err);
@@ -54,10 +54,10 @@ int api_h_export(api_call *c, api_err *err);
 int api_h_import(api_call *c, api_err *err);
 int api_h_debug_place(api_call *c, api_err *err);
 /* The "persistence" member of /v1/stats and its series of /metrics. */
-void api_files_stats(api_ctx *ctx, js_w *w);
-void api_files_metrics(api_ctx *ctx, js_buf *b);
+void api_data_stats(api_ctx *ctx, js_w *w);
+void api_data_metrics(api_ctx *ctx, js_buf *b);
 /* 1 and why when the store says the directory cannot take writes. */
-int api_files_not_ready(api_ctx *ctx, char *why, size_t why_len);
+int api_data_not_ready(api_ctx *ctx, char *why, size_t why_len);
 
 /* 500 io_error: `what` was done in memory but is not durable. */
 int api_fail_journal(api_err *err, int am_rc, const char *what);

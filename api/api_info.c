@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "api_handlers.h"
-#include "api_peer.h"
+#include "api_peer_json.h"
 
 /* Generated at build time from openapi.yaml (cmake/embed.cmake). */
 extern const unsigned char api_openapi_data[];
@@ -63,7 +63,7 @@ int api_h_readyz(api_call *c, api_err *err)
 
     if (datadir_problem(c->ctx->datadir, err) != 0)
         return -1;
-    if (api_files_not_ready(c->ctx, why, sizeof why))
+    if (api_data_not_ready(c->ctx, why, sizeof why))
         return api_fail(err, API_NOT_READY, "%s", why);
     js_w_init(&w);
     js_w_object(&w);
@@ -165,7 +165,7 @@ int api_h_stats(api_call *c, api_err *err)
     js_w_ku64(&w, "cooling", st.cooling);
     js_w_ku64(&w, "next_id", st.next_id);
     api_nodes_stats(c->ctx, &w);
-    api_files_stats(c->ctx, &w);
+    api_data_stats(c->ctx, &w);
     js_w_object_end(&w);
     return api_reply_json(c, 200, &w, err);
 }
@@ -226,7 +226,7 @@ int api_h_metrics(api_call *c, api_err *err)
     api_metrics_write(c->ctx->metrics, &b);
     write_pool(&b, &st);
     api_nodes_metrics(c->ctx, &b);
-    api_files_metrics(c->ctx, &b);
+    api_data_metrics(c->ctx, &b);
     return api_reply_text(c, 200, "text/plain; version=0.0.4; charset=utf-8",
                           &b, err);
 }

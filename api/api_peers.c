@@ -16,7 +16,7 @@
 #include "api_json.h"
 #include "st_merge.h"
 #include "api_metrics.h"
-#include "api_peer.h"
+#include "api_peer_json.h"
 
 #define ADD_CHUNK 64
 #define LIST_DEFAULT 100

@@ -12,7 +12,7 @@
 
 #include "api_handlers.h"
 #include "api_json.h"
-#include "api_peer.h"
+#include "api_peer_json.h"
 
 #define SELECT_MAX AM_POOL_MAX_COUNT
 #define RELAY_MAX 1000

@@ -19,7 +19,7 @@
 
 #include "api_json.h"
 #include "js_writer.h"
-#include "api_peer.h"
+#include "api_peer_json.h"
 
 /* The writer's text, NUL-terminated; free() it. */
 static char *jw_text(js_w *w)

@@ -1,11 +1,11 @@
 /*
- * api_files.c - the data directory seen from the API: journalling for the
- * handlers, snapshots (POST /v1/dump and the server's timer), POST
- * /v1/load, PUT/GET /v1/anchors, GET /v1/export, POST /v1/import, the
+ * api_data.c - the data directory's routes: snapshots (POST /v1/dump),
+ * POST /v1/load, PUT/GET /v1/anchors, GET /v1/export, POST /v1/import, the
  * persistence figures of /v1/stats and /metrics, and GET /debug/place.
  *
- * Documents are parsed without the lock and merged under it; a snapshot's
- * texts are built under the lock and written after it (st_store.h).
+ * Documents are parsed here without any lock; st_pool merges them in
+ * slices, and copies the pool for a snapshot or an export in one hold,
+ * writing the text after it (st_pool.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +18,7 @@
 #include "api_handlers.h"
 #include "st_lines.h"
 #include "api_json.h"
-#include "api_peer.h"
+#include "api_peer_json.h"
 
 #define WHY_MAX 256
 #define ANCHORS_MAX 10000
@@ -433,7 +433,7 @@ int api_h_anchors_get(api_call *c, api_err *err)
 
 /* ---- /v1/stats, /metrics, /readyz ------------------------------------ */
 
-void api_files_stats(api_ctx *ctx, js_w *w)
+void api_data_stats(api_ctx *ctx, js_w *w)
 {
     st_store_stats st;
 
@@ -460,7 +460,7 @@ static void metric(js_buf *b, const char *name, const char *type,
                    name, type, name, (unsigned long long)v);
 }
 
-void api_files_metrics(api_ctx *ctx, js_buf *b)
+void api_data_metrics(api_ctx *ctx, js_buf *b)
 {
     st_store_stats st;
 
@@ -487,7 +487,7 @@ void api_files_metrics(api_ctx *ctx, js_buf *b)
            st.journal_failures);
 }
 
-int api_files_not_ready(api_ctx *ctx, char *why, size_t why_len)
+int api_data_not_ready(api_ctx *ctx, char *why, size_t why_len)
 {
     return ctx->store != NULL && !st_store_ready(ctx->store, why, why_len);
 }

@@ -1,6 +1,6 @@
 /*
- * api_peer.h - the JSON codec of peers: the one place that knows the JSON
- * field names of a peer, of a relayed address and of an entry to add, and
+ * api_peer_json.h - the JSON codec of peers: the one place that knows the
+ * JSON field names of a peer, of a relayed address and of an entry to add, and
  * the names of tables (state names: am_state_name).
  *
  * Peer object (api/openapi.yaml): id, address, network, port, services, state, table,
@@ -14,8 +14,8 @@
  * for I2P.  An omitted time is 0 (the core reads 0 as now).  Its keys are
  * api_peer_in_keys; a request with another key is refused (api_json_only).
  */
-#ifndef API_PEER_H
-#define API_PEER_H
+#ifndef API_PEER_JSON_H
+#define API_PEER_JSON_H
 
 #include <stdint.h>
 

@@ -1,4 +1,4 @@
-#include "api_peer.h"
+#include "api_peer_json.h"
 
 #include <string.h>
 
