@@ -437,15 +437,7 @@ int st_floresta_read(const char *text, size_t len, st_doc *doc,
 int st_floresta_merge(am_man *m, const char *text, size_t len,
                        const st_merge_opts *opts, st_merge_result *r)
 {
-    st_doc doc;
-    int rc;
-
-    st_doc_init(&doc);
-    rc = st_floresta_read(text, len, &doc, r);
-    if (rc == AM_OK)
-        rc = st_merge_doc(m, &doc, opts, r);
-    st_doc_free(&doc);
-    return rc;
+    return st_merge_text(m, st_floresta_read, text, len, opts, r);
 }
 
 /* ============================================================== writing */

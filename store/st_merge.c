@@ -142,6 +142,20 @@ void st_merge_result_write(js_w *w, const st_merge_result *r)
 
 /* ---------------------------------------------------------------- merge */
 
+int st_merge_text(am_man *m, st_read_fn read, const char *text, size_t len,
+                  const st_merge_opts *opts, st_merge_result *r)
+{
+    st_doc doc;
+    int rc;
+
+    st_doc_init(&doc);
+    rc = read(text, len, &doc, r);
+    if (rc == AM_OK)
+        rc = st_merge_doc(m, &doc, opts, r);
+    st_doc_free(&doc);
+    return rc;
+}
+
 int64_t st_merge_fix_time(int64_t time, int64_t now)
 {
     if (time <= OLD_TIME_FLOOR || time > now + MAX_FUTURE)

@@ -162,6 +162,16 @@ typedef struct st_merge_opts {
 int st_merge_doc(am_man *m, const st_doc *d, const st_merge_opts *opts,
                   st_merge_result *r);
 
+/* A codec's reader (st_floresta_read, st_btcd_read, ...): text[0..len)
+ * into doc, entry errors and skipped entries into r. */
+typedef int (*st_read_fn)(const char *text, size_t len, st_doc *doc,
+                          st_merge_result *r);
+
+/* Read a document with `read`, then st_merge_doc it.  Under the core
+ * lock (one hold: st_pool_merge slices a parsed document instead). */
+int st_merge_text(am_man *m, st_read_fn read, const char *text, size_t len,
+                  const st_merge_opts *opts, st_merge_result *r);
+
 /* The adding rule for a foreign time (see above). */
 int64_t st_merge_fix_time(int64_t time, int64_t now);
 
