@@ -1,7 +1,7 @@
 /*
  * core_bench.c - the workload of Bitcoin Core's src/bench/addrman.cpp on the
- * addrmand core, plus memory per address and select time against table
- * fill.  One line per case: "<case> <ns per op> ns/op <ops>".
+ * addrmand core, plus memory per address, select time against table
+ * fill and a node's select through the shared pool (pool.h).  One line per case: "<case> <ns per op> ns/op <ops>".
  *
  *   core_bench [--quick]          --quick: few repetitions (CI smoke run, < 5 s)
  *   core_bench --scale [--quick]  only the scaling run: tables sized for
@@ -18,6 +18,7 @@
 
 #include "addrman.h"
 #include "bench_util.h"
+#include "pool.h"
 
 #define NUM_SOURCES 64
 #define ADDRS_PER_SOURCE 256
@@ -263,6 +264,77 @@ static void bench_good(void)
         am_free(m);
     }
     report("good", now_ns() - t0, (uint64_t)(n * NUM_ADDRS));
+}
+
+/* ---- the shared pool ------------------------------------------------------------- */
+
+static am_pool *new_pool(am_man *m)
+{
+    am_pool_config cfg;
+    am_pool *p = NULL;
+    am_pool_config_default(&cfg);
+    cfg.clock = bench_clock;
+    cfg.clock_ctx = &g_now;
+    cfg.core = m;
+    int rc = am_pool_new(&cfg, &p);
+    if (rc != AM_OK)
+        die("am_pool_new", rc);
+    return p;
+}
+
+/* `n` calls of am_pool_select(o); with leases, each answer is reported
+ * disconnected at once, so every call meets the same pool. */
+static void pool_select_loop(const char *name, am_pool *p, am_man *m,
+                             const am_pool_select_opts *o, size_t n)
+{
+    am_peer out[8];
+    double t0 = now_ns();
+    for (size_t i = 0; i < n; i++) {
+        size_t got = 0;
+        int rc = am_pool_select(p, m, o, out, &got);
+        if (rc != AM_OK || got != o->count)
+            die(name, rc != AM_OK ? rc : AM_ERR_INTERNAL);
+        for (size_t k = 0; o->lease_seconds > 0 && k < got; k++)
+            if ((rc = am_pool_report(p, o->node, &out[k],
+                                     AM_OP_DISCONNECTED)) != AM_OK)
+                die(name, rc);
+    }
+    report(name, now_ns() - t0, (uint64_t)n);
+}
+
+/*
+ * A node's diverse select of 8 peers on the full table: a pure read
+ * (pool_select), with leases ended by the node's reports (pool_select_lease),
+ * and by a node that already holds 1 000 leases, whose groups every
+ * candidate is tested against (pool_select_held).
+ */
+static void bench_pool(am_man *m)
+{
+    am_pool *p = new_pool(m);
+    am_pool_select_opts o;
+    memset(&o, 0, sizeof o);
+    o.node = "bench";
+    o.count = 8;
+    o.diverse = 1;
+    pool_select_loop("pool_select", p, m, &o, reps(200000, 10000));
+    o.lease_seconds = 60;
+    pool_select_loop("pool_select_lease", p, m, &o, reps(100000, 5000));
+    am_peer *held = malloc(1000 * sizeof *held);
+    size_t got = 0;
+    if (held == NULL)
+        die("malloc", AM_ERR_NOMEM);
+    am_pool_select_opts big = o;
+    big.node = "holder";
+    big.count = 1000;
+    big.lease_seconds = 3600;
+    int rc = am_pool_select(p, m, &big, held, &got);
+    if (rc != AM_OK || got != 1000)
+        die("am_pool_select(1000)", rc != AM_OK ? rc : AM_ERR_INTERNAL);
+    o.node = "holder";
+    o.lease_seconds = 0;
+    pool_select_loop("pool_select_held", p, m, &o, reps(100000, 5000));
+    free(held);
+    am_pool_free(p);
 }
 
 /* ---- memory ---------------------------------------------------------------------- */
@@ -617,6 +689,7 @@ int main(int argc, char **argv)
     bench_selects(full);
     bench_select_almost_empty();
     bench_getaddr(full);
+    bench_pool(full);
     am_free(full);
     bench_good();
     fputs(g_memory_report, stdout);
