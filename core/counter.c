@@ -2,17 +2,12 @@
 
 #include <stdlib.h>
 
-static uint64_t mix64(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
+#include "bits.h"
 
 static uint64_t rec_hash(void *ctx, uint32_t idx)
 {
     am_counter *c = ctx;
-    return mix64(c->recs[idx].key);
+    return am_mix64(c->recs[idx].key);
 }
 
 static int rec_eq(void *ctx, uint32_t idx, const void *key)
@@ -38,7 +33,7 @@ void am_counter_free(am_counter *c)
 
 static uint32_t find(const am_counter *c, uint64_t key)
 {
-    return am_idxmap_find(&c->map, mix64(key), &key);
+    return am_idxmap_find(&c->map, am_mix64(key), &key);
 }
 
 uint32_t am_counter_get(const am_counter *c, uint64_t key)
@@ -92,4 +87,16 @@ void am_counter_dec(am_counter *c, uint64_t key)
 size_t am_counter_size(const am_counter *c)
 {
     return c->map.n;
+}
+
+int am_counter_differ(const am_counter *a, const am_counter *b, uint64_t *key)
+{
+    for (uint32_t i = 0; i < a->high; i++) {
+        const am_counter_rec *r = &a->recs[i];
+        if (r->count && am_counter_get(b, r->key) != r->count) {
+            *key = r->key;
+            return 1;
+        }
+    }
+    return am_counter_size(a) != am_counter_size(b) ? 2 : 0;
 }

@@ -4,7 +4,8 @@
  * The address manager counts how many new-table entries each network group
  * holds (to cap one group's share of the table).  Keys with a count of zero
  * are removed, so the structure is as large as the number of distinct keys
- * in use.  Built on idxmap: records in an array, found by key.
+ * in use.  Built on idxmap: records in an array, found by key (hashed by
+ * am_mix64).  The shared pool counts each node's held groups with it too.
  */
 #ifndef AM_COUNTER_H
 #define AM_COUNTER_H
@@ -35,5 +36,12 @@ int am_counter_inc(am_counter *c, uint64_t key);
 void am_counter_dec(am_counter *c, uint64_t key);
 /* Distinct keys counted. */
 size_t am_counter_size(const am_counter *c);
+/*
+ * Compare two counters (the consistency checks recount into a fresh one):
+ * 0 when they hold the same keys, each the same number of times; 1 when a
+ * counts some key differently from b (*key is that key); 2 when they agree
+ * on a's keys but b holds more.
+ */
+int am_counter_differ(const am_counter *a, const am_counter *b, uint64_t *key);
 
 #endif

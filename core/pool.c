@@ -17,6 +17,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "bits.h"
+#include "counter.h"
 #include "idxmap.h"
 
 #define MAX_NODES 10000
@@ -33,22 +35,6 @@ typedef struct holds {
     size_t n, cap;
 } holds;
 
-/* The free slot of the pool's open-addressing sets of ids and groups:
- * ids stay below 2^53 and group keys below 2^63, so it is never a key. */
-#define KEY_NONE UINT64_MAX
-
-/*
- * The network groups a node holds (of its connections and leases), with
- * how many holds each: kept as holds come and go, so that a select by a
- * node holding thousands of leases does not gather them every time.
- */
-typedef struct groups {
-    uint64_t *key;
-    uint32_t *n;
-    size_t mask;                /* slots - 1, when key is not NULL */
-    size_t used;
-} groups;
-
 typedef struct node {
     char name[AM_NODE_NAME_MAX + 1];
     int live;
@@ -56,7 +42,12 @@ typedef struct node {
     uint64_t selects, handed;
     uint64_t pruned_at;         /* the core's removals at the last prune */
     holds conns, leases;
-    groups held;                /* groups of conns and leases */
+    /* The network groups of conns and leases, with how many holds each:
+     * kept as holds come and go, so that a select by a node holding
+     * thousands of leases does not gather them every time.  Allocated on
+     * its own (while live): an am_counter points at itself, and the
+     * nodes array moves when it grows. */
+    am_counter *held;
 } node;
 
 typedef struct prec {
@@ -92,17 +83,10 @@ static int64_t now_of(am_pool *p)
     return p->cfg.clock(p->cfg.clock_ctx);
 }
 
-static uint64_t mix64(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
-
 static uint64_t rec_hash(void *ctx, uint32_t idx)
 {
     am_pool *p = ctx;
-    return mix64(p->recs[idx].peer);
+    return am_mix64(p->recs[idx].peer);
 }
 
 static int rec_eq(void *ctx, uint32_t idx, const void *key)
@@ -141,98 +125,14 @@ static void holds_del(holds *h, hold *x)
     *x = h->v[--h->n];
 }
 
-/* ------------------------------------------------------- group counts */
-
-static size_t groups_slot(const groups *g, uint64_t k)
-{
-    size_t i = mix64(k) & g->mask;
-    while (g->key[i] != KEY_NONE && g->key[i] != k)
-        i = (i + 1) & g->mask;
-    return i;
-}
-
-static int groups_has(const groups *g, uint64_t k)
-{
-    return g->key != NULL && g->key[groups_slot(g, k)] == k;
-}
-
-static int groups_grow(groups *g)
-{
-    size_t cap = g->key ? (g->mask + 1) * 2 : 16;
-    groups bigger = {malloc(cap * sizeof *g->key), malloc(cap * sizeof *g->n),
-                     cap - 1, g->used};
-    if (!bigger.key || !bigger.n) {
-        free(bigger.key);
-        free(bigger.n);
-        return AM_ERR_NOMEM;
-    }
-    for (size_t i = 0; i < cap; i++)
-        bigger.key[i] = KEY_NONE;
-    for (size_t i = 0; g->key && i <= g->mask; i++)
-        if (g->key[i] != KEY_NONE) {
-            size_t j = groups_slot(&bigger, g->key[i]);
-            bigger.key[j] = g->key[i];
-            bigger.n[j] = g->n[i];
-        }
-    free(g->key);
-    free(g->n);
-    *g = bigger;
-    return AM_OK;
-}
-
-static int groups_add(groups *g, uint64_t k)
-{
-    if ((!g->key || (g->used + 1) * 2 > g->mask + 1) && groups_grow(g) != AM_OK)
-        return AM_ERR_NOMEM;
-    size_t i = groups_slot(g, k);
-    if (g->key[i] == k) {
-        g->n[i]++;
-        return AM_OK;
-    }
-    g->key[i] = k;
-    g->n[i] = 1;
-    g->used++;
-    return AM_OK;
-}
-
-/* One hold fewer of group k; the last one frees its slot, and the keys
- * after it shift back into the gap (no tombstones). */
-static void groups_del(groups *g, uint64_t k)
-{
-    if (!g->key)
-        return;
-    size_t i = groups_slot(g, k);
-    if (g->key[i] != k || --g->n[i] > 0)
-        return;
-    for (size_t j = (i + 1) & g->mask; g->key[j] != KEY_NONE;
-         j = (j + 1) & g->mask) {
-        size_t home = mix64(g->key[j]) & g->mask;
-        /* j's key may fill the gap when the gap lies on its probe path. */
-        if (((j - i) & g->mask) <= ((j - home) & g->mask)) {
-            g->key[i] = g->key[j];
-            g->n[i] = g->n[j];
-            i = j;
-        }
-    }
-    g->key[i] = KEY_NONE;
-    g->used--;
-}
-
-static void groups_free(groups *g)
-{
-    free(g->key);
-    free(g->n);
-    memset(g, 0, sizeof *g);
-}
-
 /* A node's hold and its group, together. */
 static int node_hold_add(node *n, holds *h, uint64_t peer, uint64_t group,
                          int64_t until)
 {
-    if (groups_add(&n->held, group) != AM_OK)
+    if (am_counter_inc(n->held, group) != 0)
         return AM_ERR_NOMEM;
     if (holds_add(h, peer, group, until) != AM_OK) {
-        groups_del(&n->held, group);
+        am_counter_dec(n->held, group);
         return AM_ERR_NOMEM;
     }
     return AM_OK;
@@ -240,7 +140,7 @@ static int node_hold_add(node *n, holds *h, uint64_t peer, uint64_t group,
 
 static void node_hold_del(node *n, holds *h, hold *x)
 {
-    groups_del(&n->held, x->group);
+    am_counter_dec(n->held, x->group);
     holds_del(h, x);
 }
 
@@ -248,7 +148,7 @@ static void node_hold_del(node *n, holds *h, hold *x)
 
 static prec *rec_find(am_pool *p, uint64_t peer)
 {
-    uint32_t i = am_idxmap_find(&p->map, mix64(peer), &peer);
+    uint32_t i = am_idxmap_find(&p->map, am_mix64(peer), &peer);
     return i == AM_IDX_NONE ? NULL : &p->recs[i];
 }
 
@@ -344,8 +244,13 @@ static int node_get(am_pool *p, const char *name, int *out)
     }
     node *n = &p->nodes[i];
     if (!n->live) {
+        am_counter *held = malloc(sizeof *held);
+        if (!held)
+            return AM_ERR_NOMEM;
+        am_counter_init(held);
         memset(n, 0, sizeof *n);
         snprintf(n->name, sizeof n->name, "%s", name);
+        n->held = held;
         n->live = 1;
     }
     n->last_seen = now_of(p);
@@ -399,6 +304,13 @@ static void orphan_add(am_pool *p, uint64_t peer)
     p->orphans[p->n_orphans++] = peer;
 }
 
+static void node_free_held(node *n)
+{
+    if (n->held)
+        am_counter_free(n->held);
+    free(n->held);
+}
+
 static void node_drop(am_pool *p, int ni)
 {
     node *n = &p->nodes[ni];
@@ -413,7 +325,7 @@ static void node_drop(am_pool *p, int ni)
     }
     free(n->leases.v);
     free(n->conns.v);
-    groups_free(&n->held);
+    node_free_held(n);
     memset(n, 0, sizeof *n);
 }
 
@@ -485,7 +397,7 @@ void am_pool_free(am_pool *p)
     for (size_t i = 0; i < p->n_nodes; i++) {
         free(p->nodes[i].conns.v);
         free(p->nodes[i].leases.v);
-        groups_free(&p->nodes[i].held);
+        node_free_held(&p->nodes[i]);
     }
     free(p->nodes);
     free(p->recs);
@@ -502,6 +414,8 @@ void am_pool_free(am_pool *p)
  * (its exact pass), so the skip test must not scan lists: open addressing.
  */
 #define KSET_INLINE 32          /* a select of a few peers allocates nothing */
+/* The free slot: ids stay below 2^53 and group keys below 2^63. */
+#define KEY_NONE UINT64_MAX
 
 typedef struct kset {
     uint64_t *slot;             /* own, or malloc'd when larger */
@@ -532,7 +446,7 @@ static void kset_free(kset *s)
 
 static int kset_has(const kset *s, uint64_t k)
 {
-    for (size_t i = mix64(k) & s->mask; s->slot[i] != KEY_NONE; i = (i + 1) & s->mask)
+    for (size_t i = am_mix64(k) & s->mask; s->slot[i] != KEY_NONE; i = (i + 1) & s->mask)
         if (s->slot[i] == k)
             return 1;
     return 0;
@@ -541,7 +455,7 @@ static int kset_has(const kset *s, uint64_t k)
 /* Room for every key was made by kset_init. */
 static void kset_add(kset *s, uint64_t k)
 {
-    size_t i = mix64(k) & s->mask;
+    size_t i = am_mix64(k) & s->mask;
     while (s->slot[i] != KEY_NONE && s->slot[i] != k)
         i = (i + 1) & s->mask;
     s->slot[i] = k;
@@ -576,7 +490,7 @@ static int pick_skip(void *ctx, const am_peer *cand)
     c->last_id = cand->id;
     c->last_group = am_addr_group_key(&cand->addr);
     return kset_has(&c->groups, c->last_group) ||
-           groups_has(&c->p->nodes[c->ni].held, c->last_group);
+           am_counter_get(c->p->nodes[c->ni].held, c->last_group) > 0;
 }
 
 static uint64_t group_of(const pick_ctx *c, const am_peer *peer)
@@ -860,6 +774,7 @@ int am_pool_peer_holders(am_pool *p, uint64_t peer_id, const char **lease_node,
 
 /* ------------------------------------------------------------- check */
 
+__attribute__((format(printf, 3, 4)))
 static int fail(char *why, size_t len, const char *fmt, ...)
 {
     if (why && len) {
@@ -871,59 +786,66 @@ static int fail(char *why, size_t len, const char *fmt, ...)
     return AM_ERR_INTERNAL;
 }
 
-/* Every hold of every node matches the per-peer records, both ways. */
-int am_pool_check(am_pool *p, char *why, size_t why_len)
+/* The node's leases are recorded as its, end no earlier than the pool's
+ * lease_due, and are held in the core. */
+static int check_leases(am_pool *p, int ni, char *why, size_t why_len)
 {
-    size_t leases = 0, conns = 0;
-    for (size_t i = 0; i < p->n_nodes; i++) {
-        const node *n = &p->nodes[i];
-        if (!n->live) {
-            if (n->leases.n || n->conns.n)
-                return fail(why, why_len, "dead node %zu holds peers", i);
-            continue;
-        }
-        for (size_t k = 0; k < n->leases.n; k++) {
-            prec *r = rec_find(p, n->leases.v[k].peer);
-            if (!r || r->lease_node != (int)i)
-                return fail(why, why_len, "node %s lease of %llu not recorded",
-                            n->name, (unsigned long long)n->leases.v[k].peer);
-            if (n->leases.v[k].until < p->lease_due)
-                return fail(why, why_len, "node %s lease of %llu ends before "
-                            "the earliest end the pool knows", n->name,
-                            (unsigned long long)n->leases.v[k].peer);
-            /* (A peer the core evicted keeps its lease until the next
-             * prune.) */
-            if (p->cfg.core && am_has(p->cfg.core, n->leases.v[k].peer) &&
-                !am_held(p->cfg.core, n->leases.v[k].peer))
-                return fail(why, why_len, "node %s lease of %llu not held in "
-                            "the core", n->name,
-                            (unsigned long long)n->leases.v[k].peer);
-            leases++;
-        }
-        /* The group counts are the holds' groups, no more, no less. */
-        size_t counted = 0;
-        for (size_t k = 0; n->held.key && k <= n->held.mask; k++)
-            counted += n->held.key[k] != KEY_NONE ? n->held.n[k] : 0;
-        if (counted != n->leases.n + n->conns.n)
-            return fail(why, why_len, "node %s counts %zu held groups for "
-                        "%zu holds", n->name, counted,
-                        n->leases.n + n->conns.n);
-        for (size_t k = 0; k < n->leases.n; k++)
-            if (!groups_has(&n->held, n->leases.v[k].group))
-                return fail(why, why_len, "node %s lease group not counted",
-                            n->name);
-        for (size_t k = 0; k < n->conns.n; k++) {
-            if (!groups_has(&n->held, n->conns.v[k].group))
-                return fail(why, why_len, "node %s connection group not "
-                            "counted", n->name);
-            if (!rec_find(p, n->conns.v[k].peer))
-                return fail(why, why_len, "node %s connection not recorded", n->name);
-            for (size_t j = 0; j < k; j++)
-                if (n->conns.v[j].peer == n->conns.v[k].peer)
-                    return fail(why, why_len, "node %s connected twice", n->name);
-            conns++;
-        }
+    const node *n = &p->nodes[ni];
+    for (size_t k = 0; k < n->leases.n; k++) {
+        unsigned long long peer = n->leases.v[k].peer;
+        prec *r = rec_find(p, n->leases.v[k].peer);
+        if (!r || r->lease_node != ni)
+            return fail(why, why_len, "node %s lease of %llu not recorded",
+                        n->name, peer);
+        if (n->leases.v[k].until < p->lease_due)
+            return fail(why, why_len, "node %s lease of %llu ends before "
+                        "the earliest end the pool knows", n->name, peer);
+        /* (A peer the core evicted keeps its lease until the next prune.) */
+        if (p->cfg.core && am_has(p->cfg.core, n->leases.v[k].peer) &&
+            !am_held(p->cfg.core, n->leases.v[k].peer))
+            return fail(why, why_len, "node %s lease of %llu not held in "
+                        "the core", n->name, peer);
     }
+    return AM_OK;
+}
+
+/* The node's connections are recorded, each peer once. */
+static int check_conns(am_pool *p, const node *n, char *why, size_t why_len)
+{
+    for (size_t k = 0; k < n->conns.n; k++) {
+        if (!rec_find(p, n->conns.v[k].peer))
+            return fail(why, why_len, "node %s connection not recorded", n->name);
+        for (size_t j = 0; j < k; j++)
+            if (n->conns.v[j].peer == n->conns.v[k].peer)
+                return fail(why, why_len, "node %s connected twice", n->name);
+    }
+    return AM_OK;
+}
+
+/* The group counts are the holds' groups, no more, no less. */
+static int check_groups(const node *n, char *why, size_t why_len)
+{
+    am_counter want;
+    am_counter_init(&want);
+    int rc = AM_OK;
+    for (size_t k = 0; k < n->leases.n && rc == AM_OK; k++)
+        rc = am_counter_inc(&want, n->leases.v[k].group) ? AM_ERR_NOMEM : AM_OK;
+    for (size_t k = 0; k < n->conns.n && rc == AM_OK; k++)
+        rc = am_counter_inc(&want, n->conns.v[k].group) ? AM_ERR_NOMEM : AM_OK;
+    uint64_t key = 0;
+    if (rc == AM_OK && am_counter_differ(&want, n->held, &key) != 0)
+        rc = fail(why, why_len, "node %s counts its held groups wrong "
+                  "(%zu groups of %zu holds, counted %zu)", n->name,
+                  am_counter_size(&want), n->leases.n + n->conns.n,
+                  am_counter_size(n->held));
+    am_counter_free(&want);
+    return rc;
+}
+
+/* The per-peer records count the holds the nodes have. */
+static int check_records(am_pool *p, size_t leases, size_t conns, char *why,
+                         size_t why_len)
+{
     size_t rec_leases = 0, rec_conns = 0;
     for (size_t i = 0; i < p->map.cap; i++) {
         uint32_t ri = p->map.slots[i];
@@ -937,7 +859,26 @@ int am_pool_check(am_pool *p, char *why, size_t why_len)
         rec_conns += r->n_conn;
     }
     if (rec_leases != leases || rec_conns != conns)
-        return fail(why, why_len, "records count %zu leases %zu connections, nodes %zu and %zu",
-                    rec_leases, rec_conns, leases, conns);
+        return fail(why, why_len, "records count %zu leases %zu connections, "
+                    "nodes %zu and %zu", rec_leases, rec_conns, leases, conns);
     return AM_OK;
+}
+
+/* Every hold of every node matches the per-peer records, both ways. */
+int am_pool_check(am_pool *p, char *why, size_t why_len)
+{
+    size_t leases = 0, conns = 0;
+    for (size_t i = 0; i < p->n_nodes; i++) {
+        const node *n = &p->nodes[i];
+        int rc = AM_OK;
+        if (!n->live && (n->leases.n || n->conns.n))
+            return fail(why, why_len, "dead node %zu holds peers", i);
+        if (n->live && ((rc = check_leases(p, (int)i, why, why_len)) != AM_OK ||
+                        (rc = check_conns(p, n, why, why_len)) != AM_OK ||
+                        (rc = check_groups(n, why, why_len)) != AM_OK))
+            return rc;
+        leases += n->leases.n;
+        conns += n->conns.n;
+    }
+    return check_records(p, leases, conns, why, why_len);
 }
