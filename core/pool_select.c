@@ -1,0 +1,200 @@
+/*
+ * pool_select.c - am_pool_select: a node's choice of peers through the
+ * core's select, with a skip test for the pool's rules.
+ */
+#include "pool_int.h"
+
+#include <stdlib.h>
+
+#include "bits.h"
+
+/*
+ * kset: a set of keys for one select, the ids it picked and the groups it
+ * handed out.  When most candidates are refused the core tests every one
+ * of them (its exact pass), so the skip test must not scan lists: open
+ * addressing, hashed with the core's am_mix64.
+ *
+ * Why not an am_counter (the structure behind the nodes' held groups): a
+ * select is the hot path, and these sets need none of what am_counter
+ * pays for.  They only grow within one call, to a size known before it
+ * (`count` keys): sized once, never grown, nothing removed, nothing
+ * counted.  A select of up to 8 peers keeps both on the stack (inline
+ * slots), where an am_counter would allocate its records and its map, two
+ * allocations per set per call, and look keys up through the idxmap's
+ * callbacks.
+ */
+#define KSET_INLINE 32          /* a select of a few peers allocates nothing */
+/* The free slot: ids stay below 2^53 and group keys below 2^63. */
+#define KEY_NONE UINT64_MAX
+
+typedef struct kset {
+    uint64_t *slot;             /* own, or malloc'd when larger */
+    size_t mask;
+    uint64_t own[KSET_INLINE];
+} kset;
+
+static int kset_init(kset *s, size_t n)
+{
+    size_t cap = 16;
+    while (cap < 2 * n)
+        cap *= 2;
+    s->slot = cap <= KSET_INLINE ? s->own : malloc(cap * sizeof *s->slot);
+    if (!s->slot)
+        return AM_ERR_NOMEM;
+    for (size_t i = 0; i < cap; i++)
+        s->slot[i] = KEY_NONE;
+    s->mask = cap - 1;
+    return AM_OK;
+}
+
+static void kset_free(kset *s)
+{
+    if (s->slot != s->own)
+        free(s->slot);
+    s->slot = NULL;
+}
+
+static int kset_has(const kset *s, uint64_t k)
+{
+    for (size_t i = am_mix64(k) & s->mask; s->slot[i] != KEY_NONE; i = (i + 1) & s->mask)
+        if (s->slot[i] == k)
+            return 1;
+    return 0;
+}
+
+/* Room for every key was made by kset_init. */
+static void kset_add(kset *s, uint64_t k)
+{
+    size_t i = am_mix64(k) & s->mask;
+    while (s->slot[i] != KEY_NONE && s->slot[i] != k)
+        i = (i + 1) & s->mask;
+    s->slot[i] = k;
+}
+
+typedef struct pick_ctx {
+    am_pool *p;
+    int ni;
+    const am_pool_select_opts *o;
+    kset ids;                   /* picked by this call */
+    kset groups;                /* diverse: this call's (the node's are in
+                                 * its `held`) */
+    size_t n;
+    uint64_t last_id;           /* the last candidate pick_skip grouped */
+    uint64_t last_group;        /* (the core accepts the last candidate it
+                                 * tested, so its group is not computed
+                                 * again) */
+} pick_ctx;
+
+static int pick_skip(void *ctx, const am_peer *cand)
+{
+    pick_ctx *c = ctx;
+    if (kset_has(&c->ids, cand->id))
+        return 1;
+    prec *r = am__prec_find(c->p, cand->id);
+    if (r && (r->lease_node != NO_NODE || (c->o->exclusive && r->n_conn > 0)))
+        return 1;
+    if (r && r->n_conn > 0 && am__hold_find(&c->p->nodes[c->ni].conns, cand->id))
+        return 1;
+    if (!c->o->diverse)
+        return 0;
+    c->last_id = cand->id;
+    c->last_group = am_addr_group_key(&cand->addr);
+    return kset_has(&c->groups, c->last_group) ||
+           am_counter_get(c->p->nodes[c->ni].held, c->last_group) > 0;
+}
+
+static uint64_t group_of(const pick_ctx *c, const am_peer *peer)
+{
+    return c->o->diverse && c->last_id == peer->id ? c->last_group
+                                                   : am_addr_group_key(&peer->addr);
+}
+
+static int lease_take(am_pool *p, int ni, const am_peer *peer, uint64_t group,
+                      int64_t until)
+{
+    prec *r = am__prec_get(p, peer->id);
+    if (!r)
+        return AM_ERR_NOMEM;
+    if (am__node_hold_add(&p->nodes[ni], &p->nodes[ni].leases, peer->id,
+                          group, until) != AM_OK) {
+        am__prec_release(p, r);
+        return AM_ERR_NOMEM;
+    }
+    r->lease_node = ni;
+    am__core_hold(p, peer->id, 1);
+    if (until < p->lease_due)
+        p->lease_due = until;
+    return AM_OK;
+}
+
+/* The context of node ni's call, its sets sized for o->count picks. */
+static int pick_init(pick_ctx *c, am_pool *p, int ni,
+                     const am_pool_select_opts *o)
+{
+    c->p = p;
+    c->ni = ni;
+    c->o = o;
+    c->n = 0;
+    c->last_id = 0;             /* ids start at 1 */
+    c->groups.slot = NULL;
+    if (kset_init(&c->ids, o->count) != AM_OK)
+        return AM_ERR_NOMEM;
+    if (o->diverse && kset_init(&c->groups, o->count) != AM_OK) {
+        kset_free(&c->ids);
+        return AM_ERR_NOMEM;
+    }
+    return AM_OK;
+}
+
+/* Pick until o->count or no more fitting peers; AM_OK or a lease's error. */
+static int pick_all(pick_ctx *c, am_man *m, am_peer *out)
+{
+    const am_pool_select_opts *o = c->o;
+    am_select_opts so = o->base;
+    so.skip = pick_skip;
+    so.skip_ctx = c;
+    int64_t until = am__pool_now(c->p) + o->lease_seconds;
+    int rc = AM_OK;
+    while (c->n < o->count && rc == AM_OK) {
+        am_peer *peer = &out[c->n];
+        if (am_select(m, &so, peer) != AM_OK)
+            break;
+        uint64_t group = group_of(c, peer);
+        if (o->lease_seconds > 0)
+            rc = lease_take(c->p, c->ni, peer, group, until);
+        kset_add(&c->ids, peer->id);
+        if (o->diverse)
+            kset_add(&c->groups, group);
+        c->n++;
+    }
+    return rc;
+}
+
+int am_pool_select(am_pool *p, am_man *m, const am_pool_select_opts *o,
+                   am_peer *out, size_t *n_out)
+{
+    if (!p || !m || !o || !out || !n_out)
+        return AM_ERR_INVAL;
+    *n_out = 0;
+    const char *name = o->node ? o->node : "default";
+    if (!am_node_name_valid(name) || o->count < 1 || o->count > AM_POOL_MAX_COUNT ||
+        o->lease_seconds < 0)
+        return AM_ERR_INVAL;
+    am__pool_tick(p);
+    int ni;
+    int rc = am__node_get(p, name, &ni);
+    if (rc != AM_OK)
+        return rc;
+    am__node_prune(p, m, ni);
+    pick_ctx c;
+    if (pick_init(&c, p, ni, o) != AM_OK)
+        return AM_ERR_NOMEM;
+    rc = pick_all(&c, m, out);
+    p->nodes[ni].selects++;
+    p->nodes[ni].handed += c.n;
+    *n_out = c.n;
+    kset_free(&c.ids);
+    kset_free(&c.groups);
+    return rc;
+}
+
