@@ -41,7 +41,7 @@ static inline unsigned am_nth_bit64(uint64_t x, unsigned k)
 /*
  * The splitmix64 finalizer: every input bit reaches every output bit, so
  * the low bits of sequential ids or group keys make good hash-table homes.
- * The hash of the core's integer-keyed sets (counter.c, pool.c) and the
+ * The hash of the core's integer-keyed sets (counter.c, pool_*.c) and the
  * seed expander of rng.c.  Not keyed: only for keys an outsider cannot
  * choose freely, or tables that stay fast when they collide.
  */

@@ -56,7 +56,8 @@ static void kset_free(kset *s)
 
 static int kset_has(const kset *s, uint64_t k)
 {
-    for (size_t i = am_mix64(k) & s->mask; s->slot[i] != KEY_NONE; i = (i + 1) & s->mask)
+    for (size_t i = am_mix64(k) & s->mask; s->slot[i] != KEY_NONE;
+         i = (i + 1) & s->mask)
         if (s->slot[i] == k)
             return 1;
     return 0;
