@@ -230,6 +230,13 @@ int64_t am__tick(am_man *m)
     return now;
 }
 
+entry *am__tick_find(am_man *m, uint64_t id)
+{
+    am__tick(m);
+    uint32_t i = am__find_id(m, id);
+    return i == AM_IDX_NONE ? NULL : E(m, i);
+}
+
 /* ---------------------------------------------------------------- add */
 
 static int64_t add_time(int64_t time, int64_t now)
@@ -474,13 +481,12 @@ int am_set_state(am_man *m, uint64_t id, am_state_op op, am_peer *out)
 {
     if (!m || (unsigned)op > AM_OP_DISCONNECTED)
         return AM_ERR_INVAL;
-    am__tick(m);
-    uint32_t i = am__find_id(m, id);
-    if (i == AM_IDX_NONE)
+    entry *e = am__tick_find(m, id);
+    if (!e)
         return AM_ERR_NOTFOUND;
-    apply_op(m, E(m, i), op, am__now(m));
+    apply_op(m, e, op, am__now(m));
     am_peer snap;
-    am__to_peer(m, E(m, i), &snap);
+    am__to_peer(m, e, &snap);
     /* Settling a collision can move this peer, or even push it out of the
      * new table; answer with what is true afterwards. */
     am_resolve_collisions(m);
@@ -493,13 +499,12 @@ int am_set_services(am_man *m, uint64_t id, uint64_t services, am_peer *out)
 {
     if (!m)
         return AM_ERR_INVAL;
-    am__tick(m);
-    uint32_t i = am__find_id(m, id);
-    if (i == AM_IDX_NONE)
+    entry *e = am__tick_find(m, id);
+    if (!e)
         return AM_ERR_NOTFOUND;
-    am__services_set(m, E(m, i), services);
+    am__services_set(m, e, services);
     if (out)
-        am__to_peer(m, E(m, i), out);
+        am__to_peer(m, e, out);
     return AM_OK;
 }
 

@@ -135,6 +135,8 @@ _Static_assert(AM_MAX_NEW_REFS <= UINT8_MAX, "ref_count is a uint8_t");
 /* addrman.c */
 int64_t am__now(am_man *m);
 int64_t am__tick(am_man *m);   /* returns now */
+/* Tick, then the live entry of id, or NULL. */
+entry *am__tick_find(am_man *m, uint64_t id);
 int am__terrible(const entry *e, int64_t now);
 
 /* addrman_table.c: hashing */

@@ -38,11 +38,10 @@ int am_get(am_man *m, uint64_t id, am_peer *out)
 {
     if (!m || !out)
         return AM_ERR_INVAL;
-    am__tick(m);
-    uint32_t i = am__find_id(m, id);
-    if (i == AM_IDX_NONE)
+    entry *e = am__tick_find(m, id);
+    if (!e)
         return AM_ERR_NOTFOUND;
-    am__to_peer(m, E(m, i), out);
+    am__to_peer(m, e, out);
     return AM_OK;
 }
 
@@ -108,11 +107,10 @@ int am_remove(am_man *m, uint64_t id)
 {
     if (!m)
         return AM_ERR_INVAL;
-    am__tick(m);
-    uint32_t i = am__find_id(m, id);
-    if (i == AM_IDX_NONE)
+    entry *e = am__tick_find(m, id);
+    if (!e)
         return AM_ERR_NOTFOUND;
-    am__entry_delete(m, E(m, i));
+    am__entry_delete(m, e);
     return AM_OK;
 }
 

@@ -563,6 +563,18 @@ void am__new_slot_take(am_man *m, entry *e, uint32_t b, unsigned s)
     am__new_slot_add(m, e, b, s);
 }
 
+/* Put e (in no slot now) into tried slot (b, s), which is free. */
+static void tried_put(am_man *m, entry *e, uint32_t b, unsigned s)
+{
+    am__account(m, e, -1);
+    e->in_tried = 1;
+    e->loc[0] = LOC(b, s);
+    am_table_put(&m->tables[1], b, s, IDX(m, e));
+    if (am__eligible(e))
+        am_table_mark(&m->tables[1], b, s, e->addr.net, e->services, 1);
+    am__account(m, e, +1);
+}
+
 /* Put an entry that is in no table into its own new slot, evicting the
  * occupant (Core does this to a tried entry pushed back to new). */
 static void place_in_own_new_slot(am_man *m, entry *e)
@@ -592,13 +604,7 @@ void am__make_tried(am_man *m, entry *e)
         new_slot_drop(m, e, e->ref_count - 1);
     if (occ != AM_IDX_NONE)
         am__move_to_new(m, E(m, occ));
-    am__account(m, e, -1);
-    e->in_tried = 1;
-    e->loc[0] = LOC(b, s);
-    am_table_put(&m->tables[1], b, s, IDX(m, e));
-    if (am__eligible(e))
-        am_table_mark(&m->tables[1], b, s, e->addr.net, e->services, 1);
-    am__account(m, e, +1);
+    tried_put(m, e, b, s);
     am__collision_forget(m, e->id);
 }
 
@@ -612,13 +618,7 @@ int am__restore_place(am_man *m, entry *e, const am_place *pl)
         if (pl->n < 1 || pl->bucket[0] != b || pl->slot[0] != s ||
             am_table_get(&m->tables[1], b, s) != AM_IDX_NONE)
             return 0;
-        am__account(m, e, -1);
-        e->in_tried = 1;
-        e->loc[0] = LOC(b, s);
-        am_table_put(&m->tables[1], b, s, IDX(m, e));
-        if (am__eligible(e))
-            am_table_mark(&m->tables[1], b, s, e->addr.net, e->services, 1);
-        am__account(m, e, +1);
+        tried_put(m, e, b, s);
         return 1;
     }
     for (uint32_t k = 0; k < pl->n && k < AM_MAX_NEW_REFS; k++) {

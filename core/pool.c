@@ -96,12 +96,8 @@ int am_pool_report(am_pool *p, const char *node_name, const am_peer *peer,
 {
     if (!p || !peer)
         return AM_ERR_INVAL;
-    const char *name = node_name ? node_name : "default";
-    if (!am_node_name_valid(name))
-        return AM_ERR_INVAL;
-    am__pool_tick(p);
     int ni;
-    int rc = am__node_get(p, name, &ni);
+    int rc = am__node_enter(p, node_name, &ni);
     if (rc != AM_OK)
         return rc;
     if (op != AM_OP_CONNECTED && op != AM_OP_DISCONNECTED && op != AM_OP_FAILED)

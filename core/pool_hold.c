@@ -202,7 +202,8 @@ static int node_start(node *n, const char *name)
     return AM_OK;
 }
 
-int am__node_get(am_pool *p, const char *name, int *out)
+/* The live node of that name, made when missing; seen now. */
+static int node_get(am_pool *p, const char *name, int *out)
 {
     int i = am__node_find(p, name);
     int rc = AM_OK;
@@ -213,6 +214,16 @@ int am__node_get(am_pool *p, const char *name, int *out)
     p->nodes[i].last_seen = am__pool_now(p);
     *out = i;
     return AM_OK;
+}
+
+int am__node_enter(am_pool *p, const char *name, int *out)
+{
+    if (!name)
+        name = "default";
+    if (!am_node_name_valid(name))
+        return AM_ERR_INVAL;
+    am__pool_tick(p);
+    return node_get(p, name, out);
 }
 
 /* The core's mark of a lease (see pool.h); a peer the core no longer has

@@ -86,8 +86,9 @@ prec *am__prec_get(am_pool *p, uint64_t peer);
 /* Free a record nobody holds any more. */
 void am__prec_release(am_pool *p, prec *r);
 int am__node_find(am_pool *p, const char *name);   /* NO_NODE: none */
-/* The live node of that name, made when missing; seen now. */
-int am__node_get(am_pool *p, const char *name, int *out);
+/* A pool call by node `name` (NULL: "default") starts: AM_ERR_INVAL for a
+ * bad name; else tick, and the node (made when missing) in *out. */
+int am__node_enter(am_pool *p, const char *name, int *out);
 void am__core_hold(am_pool *p, uint64_t peer, int on);
 void am__lease_end(am_pool *p, int ni, hold *h);
 void am__conn_end(am_pool *p, int ni, hold *h);

@@ -177,13 +177,10 @@ int am_pool_select(am_pool *p, am_man *m, const am_pool_select_opts *o,
     if (!p || !m || !o || !out || !n_out)
         return AM_ERR_INVAL;
     *n_out = 0;
-    const char *name = o->node ? o->node : "default";
-    if (!am_node_name_valid(name) || o->count < 1 || o->count > AM_POOL_MAX_COUNT ||
-        o->lease_seconds < 0)
+    if (o->count < 1 || o->count > AM_POOL_MAX_COUNT || o->lease_seconds < 0)
         return AM_ERR_INVAL;
-    am__pool_tick(p);
     int ni;
-    int rc = am__node_get(p, name, &ni);
+    int rc = am__node_enter(p, o->node, &ni);
     if (rc != AM_OK)
         return rc;
     am__node_prune(p, m, ni);
