@@ -169,8 +169,6 @@ void am__entry_delete(am_man *m, entry *e);
 void am__collision_forget(am_man *m, uint64_t id);
 
 /* addrman_table.c: placement */
-void am__new_slot_add(am_man *m, entry *e, uint32_t b, unsigned s);
-void am__new_slot_evict(am_man *m, uint32_t b, unsigned s);
 /*
  * May addr, heard from src, take its new slot, by the adding rules?  `refs`
  * is how many new slots it holds (0: a newcomer), `self` its index

@@ -472,7 +472,7 @@ static void new_slot_drop(am_man *m, entry *e, unsigned k)
     am_counter_dec(&m->new_groups, am_addr_group_key(&e->addr));
 }
 
-void am__new_slot_add(am_man *m, entry *e, uint32_t b, unsigned s)
+static void new_slot_add(am_man *m, entry *e, uint32_t b, unsigned s)
 {
     /* Should the count fail for want of memory, the group is merely
      * under-counted: the cap errs on the open side. */
@@ -517,7 +517,7 @@ void am__entry_delete(am_man *m, entry *e)
 
 /* Empty a new slot whose occupant must give way; an occupant left in no
  * slot at all is forgotten, as Core does. */
-void am__new_slot_evict(am_man *m, uint32_t b, unsigned s)
+static void new_slot_evict(am_man *m, uint32_t b, unsigned s)
 {
     uint32_t i = am_table_get(&m->tables[0], b, s);
     entry *o = E(m, i);
@@ -559,8 +559,8 @@ int am__new_slot_choose(am_man *m, const am_addr *addr, const am_addr *src,
 void am__new_slot_take(am_man *m, entry *e, uint32_t b, unsigned s)
 {
     if (am_table_get(&m->tables[0], b, s) != AM_IDX_NONE)
-        am__new_slot_evict(m, b, s);
-    am__new_slot_add(m, e, b, s);
+        new_slot_evict(m, b, s);
+    new_slot_add(m, e, b, s);
 }
 
 /* Put e (in no slot now) into tried slot (b, s), which is free. */
@@ -630,7 +630,7 @@ int am__restore_place(am_man *m, entry *e, const am_place *pl)
         for (unsigned j = 0; j < e->ref_count; j++)
             dup |= LOC_BUCKET(e->loc[j]) == b;
         if (!dup)
-            am__new_slot_add(m, e, b, pl->slot[k]);
+            new_slot_add(m, e, b, pl->slot[k]);
     }
     return e->ref_count > 0;
 }
