@@ -302,11 +302,11 @@ static int check_groups(const node *n, char *why, size_t why_len)
     for (size_t k = 0; k < n->conns.n && rc == AM_OK; k++)
         rc = am_counter_inc(&want, n->conns.v[k].group) ? AM_ERR_NOMEM : AM_OK;
     uint64_t key = 0;
-    if (rc == AM_OK && am_counter_differ(&want, n->held, &key) != 0)
+    if (rc == AM_OK && am_counter_differ(&want, &n->held, &key) != 0)
         rc = fail(why, why_len, "node %s counts its held groups wrong "
                   "(%zu groups of %zu holds, counted %zu)", n->name,
                   am_counter_size(&want), n->leases.n + n->conns.n,
-                  am_counter_size(n->held));
+                  am_counter_size(&n->held));
     am_counter_free(&want);
     return rc;
 }

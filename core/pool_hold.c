@@ -16,14 +16,6 @@ int64_t am__pool_now(am_pool *p)
     return p->cfg.clock(p->cfg.clock_ctx);
 }
 
-hold *am__hold_find(holds *h, uint64_t peer)
-{
-    for (size_t i = 0; i < h->n; i++)
-        if (h->v[i].peer == peer)
-            return &h->v[i];
-    return NULL;
-}
-
 static int holds_add(holds *h, uint64_t peer, uint64_t group, int64_t until)
 {
     if (h->n == h->cap) {
@@ -49,10 +41,10 @@ static void holds_del(holds *h, hold *x)
 int am__node_hold_add(node *n, holds *h, uint64_t peer, uint64_t group,
                       int64_t until)
 {
-    if (am_counter_inc(n->held, group) != 0)
+    if (am_counter_inc(&n->held, group) != 0)
         return AM_ERR_NOMEM;
     if (holds_add(h, peer, group, until) != AM_OK) {
-        am_counter_dec(n->held, group);
+        am_counter_dec(&n->held, group);
         return AM_ERR_NOMEM;
     }
     return AM_OK;
@@ -60,7 +52,7 @@ int am__node_hold_add(node *n, holds *h, uint64_t peer, uint64_t group,
 
 static void node_hold_del(node *n, holds *h, hold *x)
 {
-    am_counter_dec(n->held, x->group);
+    am_counter_dec(&n->held, x->group);
     holds_del(h, x);
 }
 
@@ -90,12 +82,6 @@ void am__precs_free(am_pool *p)
 {
     free(p->recs);
     am_idxmap_free(&p->map);
-}
-
-prec *am__prec_find(am_pool *p, uint64_t peer)
-{
-    uint32_t i = am_idxmap_find(&p->map, am_mix64(peer), &peer);
-    return i == AM_IDX_NONE ? NULL : &p->recs[i];
 }
 
 prec *am__prec_get(am_pool *p, uint64_t peer)
@@ -189,28 +175,24 @@ static int node_slot(am_pool *p, int *out)
 }
 
 /* Bring a dead slot to life as node `name`, holding nothing. */
-static int node_start(node *n, const char *name)
+static void node_start(node *n, const char *name)
 {
-    am_counter *held = malloc(sizeof *held);
-    if (!held)
-        return AM_ERR_NOMEM;
-    am_counter_init(held);
     memset(n, 0, sizeof *n);
     snprintf(n->name, sizeof n->name, "%s", name);
-    n->held = held;
+    am_counter_init(&n->held);
     n->live = 1;
-    return AM_OK;
 }
 
 /* The live node of that name, made when missing; seen now. */
 static int node_get(am_pool *p, const char *name, int *out)
 {
     int i = am__node_find(p, name);
-    int rc = AM_OK;
-    if (i == NO_NODE &&
-        ((rc = node_slot(p, &i)) != AM_OK ||
-         (rc = node_start(&p->nodes[i], name)) != AM_OK))
-        return rc;
+    if (i == NO_NODE) {
+        int rc = node_slot(p, &i);
+        if (rc != AM_OK)
+            return rc;
+        node_start(&p->nodes[i], name);
+    }
     p->nodes[i].last_seen = am__pool_now(p);
     *out = i;
     return AM_OK;
@@ -276,9 +258,7 @@ void am__node_free(node *n)
 {
     free(n->leases.v);
     free(n->conns.v);
-    if (n->held)
-        am_counter_free(n->held);
-    free(n->held);
+    am_counter_free(&n->held);
 }
 
 void am__node_drop(am_pool *p, int ni)

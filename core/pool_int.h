@@ -17,6 +17,7 @@
 #ifndef AM_POOL_INT_H
 #define AM_POOL_INT_H
 
+#include "bits.h"
 #include "counter.h"
 #include "idxmap.h"
 #include "pool.h"
@@ -44,10 +45,8 @@ typedef struct node {
     holds conns, leases;
     /* The network groups of conns and leases, with how many holds each:
      * kept as holds come and go, so that a select by a node holding
-     * thousands of leases does not gather them every time.  Allocated on
-     * its own (while live): an am_counter points at itself, and the
-     * nodes array moves when it grows. */
-    am_counter *held;
+     * thousands of leases does not gather them every time. */
+    am_counter held;
 } node;
 
 typedef struct prec {
@@ -70,17 +69,30 @@ struct am_pool {
                                  * none): tick scans the leases only then */
 };
 
+/* The two lookups of every candidate a select tests: inline. */
+static inline hold *am__hold_find(holds *h, uint64_t peer)
+{
+    for (size_t i = 0; i < h->n; i++)
+        if (h->v[i].peer == peer)
+            return &h->v[i];
+    return NULL;
+}
+
+static inline prec *am__prec_find(am_pool *p, uint64_t peer)
+{
+    uint32_t i = am_idxmap_find(&p->map, am_mix64(peer), &peer);
+    return i == AM_IDX_NONE ? NULL : &p->recs[i];
+}
+
 /* pool_hold.c */
 int64_t am__pool_now(am_pool *p);
 /* Expired leases end, silent nodes go; every pool call ticks first. */
 void am__pool_tick(am_pool *p);
 void am__precs_init(am_pool *p);
 void am__precs_free(am_pool *p);
-hold *am__hold_find(holds *h, uint64_t peer);
 /* A node's hold and its group, together: AM_OK or AM_ERR_NOMEM. */
 int am__node_hold_add(node *n, holds *h, uint64_t peer, uint64_t group,
                       int64_t until);
-prec *am__prec_find(am_pool *p, uint64_t peer);
 /* The peer's record, made when missing; NULL out of memory. */
 prec *am__prec_get(am_pool *p, uint64_t peer);
 /* Free a record nobody holds any more. */

@@ -4,81 +4,23 @@
  */
 #include "pool_int.h"
 
-#include <stdlib.h>
-
-#include "bits.h"
-
 /*
- * kset: a set of keys for one select, the ids it picked and the groups it
- * handed out.  When most candidates are refused the core tests every one
- * of them (its exact pass), so the skip test must not scan lists: open
- * addressing, hashed with the core's am_mix64.
- *
- * Why not an am_counter (the structure behind the nodes' held groups): a
- * select is the hot path, and these sets need none of what am_counter
- * pays for.  They only grow within one call, to a size known before it
- * (`count` keys): sized once, never grown, nothing removed, nothing
- * counted.  A select of up to 8 peers keeps both on the stack (inline
- * slots), where an am_counter would allocate its records and its map, two
- * allocations per set per call, and look keys up through the idxmap's
- * callbacks.
+ * The sets of one call (the peers it picked, the groups it handed out) are
+ * am_counters: when most candidates are refused the core tests every one
+ * of them (its exact pass), so the skip test must not scan lists.  They
+ * start in slots on the stack (PICK_INLINE: a select of up to 12 peers
+ * allocates nothing).
  */
-#define KSET_INLINE 32          /* a select of a few peers allocates nothing */
-/* The free slot: ids stay below 2^53 and group keys below 2^63. */
-#define KEY_NONE UINT64_MAX
-
-typedef struct kset {
-    uint64_t *slot;             /* own, or malloc'd when larger */
-    size_t mask;
-    uint64_t own[KSET_INLINE];
-} kset;
-
-static int kset_init(kset *s, size_t n)
-{
-    size_t cap = 16;
-    while (cap < 2 * n)
-        cap *= 2;
-    s->slot = cap <= KSET_INLINE ? s->own : malloc(cap * sizeof *s->slot);
-    if (!s->slot)
-        return AM_ERR_NOMEM;
-    for (size_t i = 0; i < cap; i++)
-        s->slot[i] = KEY_NONE;
-    s->mask = cap - 1;
-    return AM_OK;
-}
-
-static void kset_free(kset *s)
-{
-    if (s->slot != s->own)
-        free(s->slot);
-    s->slot = NULL;
-}
-
-static int kset_has(const kset *s, uint64_t k)
-{
-    for (size_t i = am_mix64(k) & s->mask; s->slot[i] != KEY_NONE;
-         i = (i + 1) & s->mask)
-        if (s->slot[i] == k)
-            return 1;
-    return 0;
-}
-
-/* Room for every key was made by kset_init. */
-static void kset_add(kset *s, uint64_t k)
-{
-    size_t i = am_mix64(k) & s->mask;
-    while (s->slot[i] != KEY_NONE && s->slot[i] != k)
-        i = (i + 1) & s->mask;
-    s->slot[i] = k;
-}
+#define PICK_INLINE 16
 
 typedef struct pick_ctx {
     am_pool *p;
     int ni;
     const am_pool_select_opts *o;
-    kset ids;                   /* picked by this call */
-    kset groups;                /* diverse: this call's (the node's are in
+    am_counter ids;             /* picked by this call */
+    am_counter groups;          /* diverse: this call's (the node's are in
                                  * its `held`) */
+    am_counter_slot ids_in[PICK_INLINE], groups_in[PICK_INLINE];
     size_t n;
     uint64_t last_id;           /* the last candidate pick_skip grouped */
     uint64_t last_group;        /* (the core accepts the last candidate it
@@ -89,7 +31,7 @@ typedef struct pick_ctx {
 static int pick_skip(void *ctx, const am_peer *cand)
 {
     pick_ctx *c = ctx;
-    if (kset_has(&c->ids, cand->id))
+    if (am_counter_get(&c->ids, cand->id) > 0)
         return 1;
     prec *r = am__prec_find(c->p, cand->id);
     if (r && (r->lease_node != NO_NODE || (c->o->exclusive && r->n_conn > 0)))
@@ -100,8 +42,8 @@ static int pick_skip(void *ctx, const am_peer *cand)
         return 0;
     c->last_id = cand->id;
     c->last_group = am_addr_group_key(&cand->addr);
-    return kset_has(&c->groups, c->last_group) ||
-           am_counter_get(c->p->nodes[c->ni].held, c->last_group) > 0;
+    return am_counter_get(&c->groups, c->last_group) > 0 ||
+           am_counter_get(&c->p->nodes[c->ni].held, c->last_group) > 0;
 }
 
 static uint64_t group_of(const pick_ctx *c, const am_peer *peer)
@@ -137,11 +79,13 @@ static int pick_init(pick_ctx *c, am_pool *p, int ni,
     c->o = o;
     c->n = 0;
     c->last_id = 0;             /* ids start at 1 */
-    c->groups.slot = NULL;
-    if (kset_init(&c->ids, o->count) != AM_OK)
-        return AM_ERR_NOMEM;
-    if (o->diverse && kset_init(&c->groups, o->count) != AM_OK) {
-        kset_free(&c->ids);
+    /* Room for every pick now: adding to the sets cannot fail later. */
+    am_counter_init_in(&c->ids, c->ids_in, PICK_INLINE);
+    am_counter_init_in(&c->groups, c->groups_in, PICK_INLINE);
+    if (am_counter_reserve(&c->ids, o->count) != 0 ||
+        (o->diverse && am_counter_reserve(&c->groups, o->count) != 0)) {
+        am_counter_free(&c->ids);
+        am_counter_free(&c->groups);
         return AM_ERR_NOMEM;
     }
     return AM_OK;
@@ -163,9 +107,9 @@ static int pick_all(pick_ctx *c, am_man *m, am_peer *out)
         uint64_t group = group_of(c, peer);
         if (o->lease_seconds > 0)
             rc = lease_take(c->p, c->ni, peer, group, until);
-        kset_add(&c->ids, peer->id);
+        (void)am_counter_inc(&c->ids, peer->id);        /* room reserved */
         if (o->diverse)
-            kset_add(&c->groups, group);
+            (void)am_counter_inc(&c->groups, group);
         c->n++;
     }
     return rc;
@@ -191,8 +135,8 @@ int am_pool_select(am_pool *p, am_man *m, const am_pool_select_opts *o,
     p->nodes[ni].selects++;
     p->nodes[ni].handed += c.n;
     *n_out = c.n;
-    kset_free(&c.ids);
-    kset_free(&c.groups);
+    am_counter_free(&c.ids);
+    am_counter_free(&c.groups);
     return rc;
 }
 

@@ -45,9 +45,9 @@ static void test_key_counted_down_to_zero_is_gone(void **state)
     am_counter_free(&c);
 }
 
-/* Many keys (the idxmap grows and shifts back on removals); removing every
- * other one leaves the rest found with their counts, and freed records are
- * reused rather than grown. */
+/* Many keys (the table grows, and shifts keys back on removals): removing
+ * every other one leaves the rest found with their counts, and the removed
+ * ones can be counted again. */
 static void test_many_keys_survive_growth_and_removals(void **state)
 {
     (void)state;
@@ -62,10 +62,65 @@ static void test_many_keys_survive_growth_and_removals(void **state)
     assert_int_equal(am_counter_size(&c), 2500);
     for (uint64_t k = 0; k < 5000; k++)
         assert_int_equal(am_counter_get(&c, k << 16), k % 2 ? k % 3 + 1 : 0);
-    uint32_t high = c.high;
-    for (uint64_t k = 0; k < 2500; k++)
-        assert_int_equal(am_counter_inc(&c, (k << 16) + 1), 0);
-    assert_int_equal(c.high, high);
+    for (uint64_t k = 0; k < 5000; k += 2)
+        assert_int_equal(am_counter_inc(&c, k << 16), 0);
+    for (uint64_t k = 0; k < 5000; k++)
+        assert_int_equal(am_counter_get(&c, k << 16), k % 2 ? k % 3 + 1 : 1);
+    assert_int_equal(am_counter_size(&c), 5000);
+    am_counter_free(&c);
+}
+
+/* No key value is reserved: 0 and UINT64_MAX count like any other. */
+static void test_every_key_value_can_be_counted(void **state)
+{
+    (void)state;
+    am_counter c;
+    am_counter_init(&c);
+    assert_int_equal(am_counter_inc(&c, 0), 0);
+    assert_int_equal(am_counter_inc(&c, UINT64_MAX), 0);
+    assert_int_equal(am_counter_inc(&c, UINT64_MAX), 0);
+    assert_int_equal(am_counter_get(&c, 0), 1);
+    assert_int_equal(am_counter_get(&c, UINT64_MAX), 2);
+    am_counter_dec(&c, 0);
+    assert_int_equal(am_counter_get(&c, 0), 0);
+    assert_int_equal(am_counter_get(&c, UINT64_MAX), 2);
+    assert_int_equal(am_counter_size(&c), 1);
+    am_counter_free(&c);
+}
+
+/* A counter in the caller's slots works there, and outgrows them into its
+ * own (keeping every count) without freeing them. */
+static void test_counter_in_caller_slots_outgrows_them(void **state)
+{
+    (void)state;
+    am_counter_slot own[8];
+    am_counter c;
+    am_counter_init_in(&c, own, 8);
+    for (uint64_t k = 1; k <= 6; k++)
+        assert_int_equal(am_counter_inc(&c, k), 0);
+    assert_ptr_equal(c.slot, own);
+    assert_int_equal(am_counter_inc(&c, 7), 0);
+    assert_ptr_not_equal(c.slot, own);
+    for (uint64_t k = 1; k <= 7; k++)
+        assert_int_equal(am_counter_get(&c, k), 1);
+    am_counter_free(&c);
+}
+
+/* Reserved room is there: the keys go in without the table moving. */
+static void test_reserve_makes_room_up_front(void **state)
+{
+    (void)state;
+    am_counter_slot own[16];
+    am_counter c;
+    am_counter_init_in(&c, own, 16);
+    assert_int_equal(am_counter_reserve(&c, 12), 0);
+    assert_ptr_equal(c.slot, own);
+    assert_int_equal(am_counter_reserve(&c, 1000), 0);
+    const am_counter_slot *table = c.slot;
+    for (uint64_t k = 0; k < 1000; k++)
+        assert_int_equal(am_counter_inc(&c, k * 7919), 0);
+    assert_ptr_equal(c.slot, table);
+    assert_int_equal(am_counter_size(&c), 1000);
     am_counter_free(&c);
 }
 
@@ -100,6 +155,9 @@ int main(void)
         cmocka_unit_test(test_counts_each_key_separately),
         cmocka_unit_test(test_key_counted_down_to_zero_is_gone),
         cmocka_unit_test(test_many_keys_survive_growth_and_removals),
+        cmocka_unit_test(test_every_key_value_can_be_counted),
+        cmocka_unit_test(test_counter_in_caller_slots_outgrows_them),
+        cmocka_unit_test(test_reserve_makes_room_up_front),
         cmocka_unit_test(test_differ_names_the_key_counted_differently),
     };
     return cmocka_run_group_tests_name("counter", tests, NULL, NULL);
