@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bits.h"
 
 void am_counter_init(am_counter *c)
 {
@@ -28,30 +27,11 @@ void am_counter_free(am_counter *c)
     am_counter_init(c);
 }
 
-/* The slot holding key, or the empty slot where it would go; c->slot is
- * not NULL. */
-static size_t probe(const am_counter *c, uint64_t key)
-{
-    size_t i = am_mix64(key) & c->mask;
-    while (c->slot[i].count != 0 && c->slot[i].key != key)
-        i = (i + 1) & c->mask;
-    return i;
-}
-
-uint32_t am_counter_get(const am_counter *c, uint64_t key)
-{
-    return c->slot ? c->slot[probe(c, key)].count : 0;
-}
-
-/* Room for `keys` keys keeps the table at most 3/4 full. */
-static int fits(const am_counter *c, size_t keys)
-{
-    return c->slot && keys * 4 <= (c->mask + 1) * 3;
-}
+#define probe am__counter_probe
 
 int am_counter_reserve(am_counter *c, size_t keys)
 {
-    if (fits(c, keys))
+    if (am__counter_fits(c, keys))
         return 0;
     size_t cap = c->slot ? (c->mask + 1) * 2 : 16;
     while (keys * 4 > cap * 3)
@@ -68,21 +48,13 @@ int am_counter_reserve(am_counter *c, size_t keys)
     return 0;
 }
 
-int am_counter_inc(am_counter *c, uint64_t key)
+int am__counter_inc_grow(am_counter *c, uint64_t key)
 {
-    if (c->slot) {
-        size_t i = probe(c, key);
-        if (c->slot[i].count != 0) {
-            c->slot[i].count++;
-            return 0;
-        }
-    }
-    if (am_counter_reserve(c, c->used + 1) != 0)
+    /* One more key needs room; one more of a key held does not. */
+    if (am_counter_get(c, key) == 0 &&
+        am_counter_reserve(c, c->used + 1) != 0)
         return -1;
-    size_t i = probe(c, key);
-    c->slot[i].key = key;
-    c->slot[i].count = 1;
-    c->used++;
+    am__counter_put(c, key);
     return 0;
 }
 

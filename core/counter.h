@@ -26,6 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bits.h"
+
 typedef struct am_counter_slot {
     uint64_t key;
     uint32_t count;         /* 0: empty */
@@ -46,9 +48,9 @@ void am_counter_init_in(am_counter *c, am_counter_slot *slots, size_t n);
 /* Make room for `keys` distinct keys in all: 0, or -1 out of memory. */
 int am_counter_reserve(am_counter *c, size_t keys);
 void am_counter_free(am_counter *c);
-uint32_t am_counter_get(const am_counter *c, uint64_t key);
+static inline uint32_t am_counter_get(const am_counter *c, uint64_t key);
 /* Add one; 0, or -1 when memory runs out (nothing changed). */
-int am_counter_inc(am_counter *c, uint64_t key);
+static inline int am_counter_inc(am_counter *c, uint64_t key);
 /* Take one away (a key not counted is left alone). */
 void am_counter_dec(am_counter *c, uint64_t key);
 /* Distinct keys counted. */
@@ -60,5 +62,47 @@ size_t am_counter_size(const am_counter *c);
  * on a's keys but b holds more.
  */
 int am_counter_differ(const am_counter *a, const am_counter *b, uint64_t *key);
+
+/* The inline part: lookups and counting up are on hot paths (every add,
+ * every candidate of a diverse pool select).  The slot holding key, or the
+ * empty slot where it would go; c->slot is not NULL. */
+static inline size_t am__counter_probe(const am_counter *c, uint64_t key)
+{
+    size_t i = am_mix64(key) & c->mask;
+    while (c->slot[i].count != 0 && c->slot[i].key != key)
+        i = (i + 1) & c->mask;
+    return i;
+}
+
+static inline uint32_t am_counter_get(const am_counter *c, uint64_t key)
+{
+    return c->slot ? c->slot[am__counter_probe(c, key)].count : 0;
+}
+
+/* Room for `keys` keys keeps the table at most 3/4 full. */
+static inline int am__counter_fits(const am_counter *c, size_t keys)
+{
+    return c->slot && keys * 4 <= (c->mask + 1) * 3;
+}
+
+/* One more of key, where there is room for it. */
+static inline void am__counter_put(am_counter *c, uint64_t key)
+{
+    size_t i = am__counter_probe(c, key);
+    c->used += c->slot[i].count == 0;
+    c->slot[i].key = key;
+    c->slot[i].count++;
+}
+
+/* am_counter_inc when the table may have to grow first. */
+int am__counter_inc_grow(am_counter *c, uint64_t key);
+
+static inline int am_counter_inc(am_counter *c, uint64_t key)
+{
+    if (!am__counter_fits(c, c->used + 1))
+        return am__counter_inc_grow(c, key);
+    am__counter_put(c, key);
+    return 0;
+}
 
 #endif
