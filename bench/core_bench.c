@@ -8,6 +8,8 @@
  *   core_bench --scale [--quick]  only the scaling run: tables sized for
  *                                 1 000 000 peers, filled to 10k, 100k, 1M
  *                                 (--quick: to 1k, 10k, 100k)
+ *   core_bench --pool N           only the shared pool's cases, N times over
+ *                                 (to compare builds of the pool)
  *
  * Key, seed and clock are fixed, so every run does the same work.
  */
@@ -679,16 +681,29 @@ static void bench_scale(void)
 
 int main(int argc, char **argv)
 {
-    int scale = 0;
+    int scale = 0, pool = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0) {
             g_quick = 1;
         } else if (strcmp(argv[i], "--scale") == 0) {
             scale = 1;
+        } else if (strcmp(argv[i], "--pool") == 0 && i + 1 < argc &&
+                   (pool = atoi(argv[i + 1])) > 0) {
+            i++;
         } else {
-            fprintf(stderr, "usage: %s [--scale] [--quick]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--scale] [--pool N] [--quick]\n",
+                    argv[0]);
             return 2;
         }
+    }
+    if (pool) {
+        create_addresses();
+        am_man *m = new_man(1024, 256);
+        fill(m);
+        for (int r = 0; r < pool; r++)
+            bench_pool(m);
+        am_free(m);
+        return 0;
     }
     if (scale) {
         bench_scale();

@@ -208,14 +208,6 @@ int am__node_enter(am_pool *p, const char *name, int *out)
     return node_get(p, name, out);
 }
 
-/* The core's mark of a lease (see pool.h); a peer the core no longer has
- * needs none. */
-void am__core_hold(am_pool *p, uint64_t peer, int on)
-{
-    if (p->cfg.core)
-        (void)am_hold(p->cfg.core, peer, on);
-}
-
 void am__lease_end(am_pool *p, int ni, hold *h)
 {
     prec *r = am__prec_find(p, h->peer);

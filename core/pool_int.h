@@ -84,6 +84,14 @@ static inline prec *am__prec_find(am_pool *p, uint64_t peer)
     return i == AM_IDX_NONE ? NULL : &p->recs[i];
 }
 
+/* The core's mark of a lease (see pool.h); a peer the core no longer has
+ * needs none. */
+static inline void am__core_hold(am_pool *p, uint64_t peer, int on)
+{
+    if (p->cfg.core)
+        (void)am_hold(p->cfg.core, peer, on);
+}
+
 /* pool_hold.c */
 int64_t am__pool_now(am_pool *p);
 /* Expired leases end, silent nodes go; every pool call ticks first. */
@@ -101,7 +109,6 @@ int am__node_find(am_pool *p, const char *name);   /* NO_NODE: none */
 /* A pool call by node `name` (NULL: "default") starts: AM_ERR_INVAL for a
  * bad name; else tick, and the node (made when missing) in *out. */
 int am__node_enter(am_pool *p, const char *name, int *out);
-void am__core_hold(am_pool *p, uint64_t peer, int on);
 void am__lease_end(am_pool *p, int ni, hold *h);
 void am__conn_end(am_pool *p, int ni, hold *h);
 /* Free what a node owns (not its holds' records: see am__node_drop). */

@@ -81,9 +81,13 @@ static int pick_init(pick_ctx *c, am_pool *p, int ni,
     c->last_id = 0;             /* ids start at 1 */
     /* Room for every pick now: adding to the sets cannot fail later. */
     am_counter_init_in(&c->ids, c->ids_in, PICK_INLINE);
-    am_counter_init_in(&c->groups, c->groups_in, PICK_INLINE);
-    if (am_counter_reserve(&c->ids, o->count) != 0 ||
-        (o->diverse && am_counter_reserve(&c->groups, o->count) != 0)) {
+    if (o->diverse)
+        am_counter_init_in(&c->groups, c->groups_in, PICK_INLINE);
+    else
+        am_counter_init(&c->groups);
+    if (o->count > PICK_INLINE * 3 / 4 &&
+        (am_counter_reserve(&c->ids, o->count) != 0 ||
+         (o->diverse && am_counter_reserve(&c->groups, o->count) != 0))) {
         am_counter_free(&c->ids);
         am_counter_free(&c->groups);
         return AM_ERR_NOMEM;
