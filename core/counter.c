@@ -41,7 +41,8 @@ int am_counter_reserve(am_counter *c, size_t keys)
         return -1;
     for (size_t i = 0; c->slot && i <= c->mask; i++)
         if (c->slot[i].count != 0)
-            bigger.slot[probe(&bigger, c->slot[i].key)] = c->slot[i];
+            bigger.slot[probe(&bigger, am__counter_key(&c->slot[i]))] =
+                c->slot[i];
     if (c->slot != c->fixed)
         free(c->slot);
     *c = bigger;
@@ -69,7 +70,7 @@ void am_counter_dec(am_counter *c, uint64_t key)
      * on their probe path (from their home slot to where they are). */
     for (size_t j = (i + 1) & c->mask; c->slot[j].count != 0;
          j = (j + 1) & c->mask) {
-        size_t home = am_mix64(c->slot[j].key) & c->mask;
+        size_t home = am_mix64(am__counter_key(&c->slot[j])) & c->mask;
         if (((j - i) & c->mask) <= ((j - home) & c->mask)) {
             c->slot[i] = c->slot[j];
             i = j;
@@ -88,8 +89,8 @@ int am_counter_differ(const am_counter *a, const am_counter *b, uint64_t *key)
 {
     for (size_t i = 0; a->slot && i <= a->mask; i++) {
         const am_counter_slot *s = &a->slot[i];
-        if (s->count && am_counter_get(b, s->key) != s->count) {
-            *key = s->key;
+        if (s->count && am_counter_get(b, am__counter_key(s)) != s->count) {
+            *key = am__counter_key(s);
             return 1;
         }
     }

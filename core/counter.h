@@ -28,8 +28,10 @@
 
 #include "bits.h"
 
+/* 12 bytes, the key in two halves: a padded 16-byte slot would make the
+ * new table's group counts a third larger. */
 typedef struct am_counter_slot {
-    uint64_t key;
+    uint32_t key_lo, key_hi;
     uint32_t count;         /* 0: empty */
 } am_counter_slot;
 
@@ -63,13 +65,18 @@ size_t am_counter_size(const am_counter *c);
  */
 int am_counter_differ(const am_counter *a, const am_counter *b, uint64_t *key);
 
+static inline uint64_t am__counter_key(const am_counter_slot *s)
+{
+    return (uint64_t)s->key_hi << 32 | s->key_lo;
+}
+
 /* The inline part: lookups and counting up are on hot paths (every add,
  * every candidate of a diverse pool select).  The slot holding key, or the
  * empty slot where it would go; c->slot is not NULL. */
 static inline size_t am__counter_probe(const am_counter *c, uint64_t key)
 {
     size_t i = am_mix64(key) & c->mask;
-    while (c->slot[i].count != 0 && c->slot[i].key != key)
+    while (c->slot[i].count != 0 && am__counter_key(&c->slot[i]) != key)
         i = (i + 1) & c->mask;
     return i;
 }
@@ -90,7 +97,8 @@ static inline void am__counter_put(am_counter *c, uint64_t key)
 {
     size_t i = am__counter_probe(c, key);
     c->used += c->slot[i].count == 0;
-    c->slot[i].key = key;
+    c->slot[i].key_lo = (uint32_t)key;
+    c->slot[i].key_hi = (uint32_t)(key >> 32);
     c->slot[i].count++;
 }
 
