@@ -130,11 +130,84 @@ static int check_entries(checker *c)
     return AM_OK;
 }
 
-/* Rebuild every key mask of a table from its slots and compare. */
-static int check_table(checker *c, int tried)
+/* Slot s of bucket b holds a live entry of this table that lists it. */
+static int check_slot(checker *c, int tried, uint32_t b, unsigned s,
+                      uint32_t i)
+{
+    am_man *m = c->m;
+    const entry *e = i < m->e_high ? E(m, i) : NULL;
+    if (!e || !(e->flags & F_LIVE) || e->in_tried != tried)
+        return fail(c, "table %d bucket %u slot %u holds a stranger", tried,
+                    b, s);
+    int listed = 0;
+    unsigned refs = tried ? 1 : e->ref_count;
+    for (unsigned k = 0; k < refs; k++)
+        listed |= e->loc[k] == LOC(b, s);
+    if (!listed)
+        return fail(c, "table %d bucket %u slot %u: entry does not list it",
+                    tried, b, s);
+    return AM_OK;
+}
+
+/* Check bucket b's slots, count them into *used, and mark the eligible
+ * ones in want (the key masks rebuilt). */
+static int check_bucket(checker *c, int tried, uint32_t b, uint64_t *want,
+                        size_t *used)
 {
     am_man *m = c->m;
     am_table *t = &m->tables[tried];
+    uint64_t occ = 0;
+    for (unsigned s = 0; s < AM_TABLE_SLOTS; s++) {
+        uint32_t i = am_table_get(t, b, s);
+        if (i == AM_IDX_NONE)
+            continue;
+        int rc = check_slot(c, tried, b, s, i);
+        if (rc != AM_OK)
+            return rc;
+        uint64_t bit = UINT64_C(1) << s;
+        const entry *e = E(m, i);
+        occ |= bit;
+        ++*used;
+        if (!am__eligible(e))
+            continue;
+        want[(size_t)AM_KEY_ALL * t->nb + b] |= bit;
+        want[(size_t)AM_KEY_NET(e->addr.net) * t->nb + b] |= bit;
+        for (int k = 0; k < 64; k++)
+            if (e->services >> k & 1)
+                want[(size_t)k * t->nb + b] |= bit;
+    }
+    if (occ != t->occ[b])
+        return fail(c, "table %d bucket %u occupancy mask is wrong", tried, b);
+    return AM_OK;
+}
+
+/* Each key's list holds exactly the buckets whose mask for it is not 0. */
+static int check_lists(checker *c, int tried)
+{
+    am_table *t = &c->m->tables[tried];
+    for (int k = 0; k < AM_KEY_COUNT; k++) {
+        uint32_t nonzero = 0;
+        for (uint32_t b = 0; b < t->nb; b++) {
+            size_t at = (size_t)k * t->nb + b;
+            uint32_t pos = am_table_list_pos(t, k, b);
+            if (t->mask[at] == 0 && pos != AM_IDX_NONE)
+                return fail(c, "table %d key %d: empty bucket %u listed",
+                            tried, k, b);
+            if (t->mask[at] != 0 && pos == AM_IDX_NONE)
+                return fail(c, "table %d key %d: bucket %u not listed",
+                            tried, k, b);
+            nonzero += t->mask[at] != 0;
+        }
+        if (nonzero != t->nlist[k])
+            return fail(c, "table %d key %d: list length is wrong", tried, k);
+    }
+    return AM_OK;
+}
+
+/* Rebuild every key mask of a table from its slots and compare. */
+static int check_table(checker *c, int tried)
+{
+    am_table *t = &c->m->tables[tried];
     size_t keyed = (size_t)AM_KEY_COUNT * t->nb;
     uint64_t *want = calloc(keyed, sizeof *want);
     if (!want)
@@ -143,60 +216,15 @@ static int check_table(checker *c, int tried)
     size_t used = 0;
     uint32_t used_b = 0;
     for (uint32_t b = 0; b < t->nb && rc == AM_OK; b++) {
-        uint64_t occ = 0;
-        for (unsigned s = 0; s < AM_TABLE_SLOTS; s++) {
-            uint32_t i = am_table_get(t, b, s);
-            if (i == AM_IDX_NONE)
-                continue;
-            const entry *e = i < m->e_high ? E(m, i) : NULL;
-            if (!e || !(e->flags & F_LIVE) || e->in_tried != tried) {
-                rc = fail(c, "table %d bucket %u slot %u holds a stranger", tried, b, s);
-                break;
-            }
-            int listed = 0;
-            unsigned refs = tried ? 1 : e->ref_count;
-            for (unsigned k = 0; k < refs; k++)
-                listed |= e->loc[k] == LOC(b, s);
-            if (!listed) {
-                rc = fail(c, "table %d bucket %u slot %u: entry does not list it", tried, b, s);
-                break;
-            }
-            occ |= UINT64_C(1) << s;
-            used++;
-            if (!am__eligible(e))
-                continue;
-            uint64_t bit = UINT64_C(1) << s;
-            want[(size_t)AM_KEY_ALL * t->nb + b] |= bit;
-            want[(size_t)AM_KEY_NET(e->addr.net) * t->nb + b] |= bit;
-            for (int k = 0; k < 64; k++)
-                if (e->services >> k & 1)
-                    want[(size_t)k * t->nb + b] |= bit;
-        }
-        if (rc == AM_OK && occ != t->occ[b])
-            rc = fail(c, "table %d bucket %u occupancy mask is wrong", tried, b);
-        used_b += occ != 0;
+        rc = check_bucket(c, tried, b, want, &used);
+        used_b += t->occ[b] != 0;
     }
     if (rc == AM_OK && (used != t->used_slots || used_b != t->used_buckets))
         rc = fail(c, "table %d usage counters are wrong", tried);
     if (rc == AM_OK && memcmp(want, t->mask, keyed * sizeof *want) != 0)
         rc = fail(c, "table %d eligibility masks are wrong", tried);
-    for (int k = 0; k < AM_KEY_COUNT && rc == AM_OK; k++) {
-        uint32_t nonzero = 0;
-        for (uint32_t b = 0; b < t->nb; b++) {
-            size_t at = (size_t)k * t->nb + b;
-            uint32_t pos = am_table_list_pos(t, k, b);
-            if (t->mask[at] == 0) {
-                if (pos != AM_IDX_NONE)
-                    rc = fail(c, "table %d key %d: empty bucket %u listed", tried, k, b);
-                continue;
-            }
-            nonzero++;
-            if (pos == AM_IDX_NONE)
-                rc = fail(c, "table %d key %d: bucket %u not listed", tried, k, b);
-        }
-        if (rc == AM_OK && nonzero != t->nlist[k])
-            rc = fail(c, "table %d key %d: list length is wrong", tried, k);
-    }
+    if (rc == AM_OK)
+        rc = check_lists(c, tried);
     free(want);
     return rc;
 }
@@ -260,16 +288,15 @@ static int check_groups(checker *c)
             if (am_counter_inc(&want, am_addr_group_key(&e->addr)) != 0)
                 rc = AM_ERR_NOMEM;
     }
-    if (rc == AM_OK && am_counter_size(&want) != am_counter_size(&m->new_groups))
+    uint64_t key = 0;
+    int differ = rc == AM_OK ? am_counter_differ(&want, &m->new_groups, &key) : 0;
+    if (differ == 1)
+        rc = fail(c, "group %016llx: %u new slots, counter says %u",
+                  (unsigned long long)key, am_counter_get(&want, key),
+                  am_counter_get(&m->new_groups, key));
+    else if (differ == 2)
         rc = fail(c, "%zu groups in the new table, counter has %zu",
                   am_counter_size(&want), am_counter_size(&m->new_groups));
-    for (uint32_t i = 0; i < want.high && rc == AM_OK; i++) {
-        const am_counter_rec *r = &want.recs[i];
-        if (r->count && am_counter_get(&m->new_groups, r->key) != r->count)
-            rc = fail(c, "group %016llx: %u new slots, counter says %u",
-                      (unsigned long long)r->key, r->count,
-                      am_counter_get(&m->new_groups, r->key));
-    }
     am_counter_free(&want);
     return rc;
 }

@@ -135,17 +135,59 @@ _Static_assert(AM_MAX_NEW_REFS <= UINT8_MAX, "ref_count is a uint8_t");
 /* addrman.c */
 int64_t am__now(am_man *m);
 int64_t am__tick(am_man *m);   /* returns now */
-int am__eligible(const entry *e);
-void am__to_peer(const am_man *m, const entry *e, am_peer *out);
-uint32_t am__find_id(am_man *m, uint64_t id);
-uint32_t am__find_endpoint(const am_man *m, const am_addr *a);
-void am__set_flag(am_man *m, entry *e, int flag, int on);
+/* Tick, then the live entry of id, or NULL. */
+entry *am__tick_find(am_man *m, uint64_t id);
+int am__terrible(const entry *e, int64_t now);
+
+/* addrman_table.c: hashing */
 uint32_t am__tried_bucket(const am_man *m, const am_addr *a);
 uint32_t am__new_bucket(const am_man *m, const am_addr *a, const am_addr *src);
 unsigned am__slot(const am_man *m, int tried, uint32_t bucket, const am_addr *a);
+uint32_t am__endpoint_hash(const am_man *m, const am_addr *a);
+void am__maps_init(am_man *m);          /* endpoints and srcmap, empty */
+uint32_t am__find_endpoint(const am_man *m, const am_addr *a);
 const am_addr *am__source_of(const am_man *m, const entry *e);
-int am__terrible(const entry *e, int64_t now);
+
+/* addrman_table.c: records */
+int am__eligible(const entry *e);
+am_state am__effective_state(const entry *e);
+/* Counters follow an entry: take it out (-1) before a change, back in
+ * (+1) after. */
+void am__account(am_man *m, const entry *e, int sign);
+void am__set_flag(am_man *m, entry *e, int flag, int on);
+void am__services_set(am_man *m, entry *e, uint64_t services);
+void am__to_peer(const am_man *m, const entry *e, am_peer *out);
+uint32_t am__find_id(am_man *m, uint64_t id);
+/* Position in ids of the first record with id >= `id`. */
+size_t am__ids_lower_bound(am_man *m, uint64_t id);
 void am__ids_compact(am_man *m);
+/* A new record, in no table yet: AM_OK (*out its index) or the error. */
+int am__entry_create(am_man *m, uint64_t id, const am_addr *addr,
+                     uint32_t ep_hash, const am_addr *src, uint64_t services,
+                     uint32_t time, uint32_t *out);
+void am__entry_delete(am_man *m, entry *e);
+void am__collision_forget(am_man *m, uint64_t id);
+
+/* addrman_table.c: placement */
+/*
+ * May addr, heard from src, take its new slot, by the adding rules?  `refs`
+ * is how many new slots it holds (0: a newcomer), `self` its index
+ * (AM_IDX_NONE: none).  AM_OK with the slot in *b, *s; AM_ERR_GROUP_CAP
+ * when its group has its share of the new table; AM_ERR_EXISTS when self
+ * is there already; AM_ERR_REJECTED when the occupant may stay.
+ */
+int am__new_slot_choose(am_man *m, const am_addr *addr, const am_addr *src,
+                        uint32_t self, unsigned refs, int64_t now,
+                        uint32_t *b, unsigned *s);
+/* Put e into new slot (b, s), evicting whoever holds it. */
+void am__new_slot_take(am_man *m, entry *e, uint32_t b, unsigned s);
+/* Out of tried into its own new slot. */
+void am__move_to_new(am_man *m, entry *e);
+/* Into its tried slot; whoever holds it goes back to new. */
+void am__make_tried(am_man *m, entry *e);
+/* Back to a saved place (still its hashed place, and free); 1 when it went
+ * into a table. */
+int am__restore_place(am_man *m, entry *e, const am_place *pl);
 
 /* addrman_ban.c */
 int am__banned(am_man *m, const am_addr *a);

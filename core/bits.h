@@ -1,5 +1,6 @@
 /*
- * bits.h - portable 64-bit bit tricks used by the tables.
+ * bits.h - portable 64-bit bit tricks used by the tables, and the one
+ * integer hash of the core.
  *
  * Plain C11 (no compiler builtins): a de Bruijn multiplication for the
  * lowest set bit and a SWAR population count.  Compilers recognise both.
@@ -35,6 +36,20 @@ static inline unsigned am_nth_bit64(uint64_t x, unsigned k)
     while (k--)
         x &= x - 1;
     return am_ctz64(x);
+}
+
+/*
+ * The splitmix64 finalizer: every input bit reaches every output bit, so
+ * the low bits of sequential ids or group keys make good hash-table homes.
+ * The hash of the core's integer-keyed sets (counter.c, pool_*.c) and the
+ * seed expander of rng.c.  Not keyed: only for keys an outsider cannot
+ * choose freely, or tables that stay fast when they collide.
+ */
+static inline uint64_t am_mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
 }
 
 #endif

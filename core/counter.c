@@ -1,95 +1,98 @@
 #include "counter.h"
 
 #include <stdlib.h>
+#include <string.h>
 
-static uint64_t mix64(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
-
-static uint64_t rec_hash(void *ctx, uint32_t idx)
-{
-    am_counter *c = ctx;
-    return mix64(c->recs[idx].key);
-}
-
-static int rec_eq(void *ctx, uint32_t idx, const void *key)
-{
-    am_counter *c = ctx;
-    return c->recs[idx].key == *(const uint64_t *)key;
-}
 
 void am_counter_init(am_counter *c)
 {
-    c->recs = NULL;
-    c->high = c->cap = 0;
-    c->free_head = AM_IDX_NONE;
-    am_idxmap_init(&c->map, rec_hash, rec_eq, c);
+    c->slot = NULL;
+    c->mask = 0;
+    c->used = 0;
+    c->fixed = NULL;
+}
+
+void am_counter_init_in(am_counter *c, am_counter_slot *slots, size_t n)
+{
+    memset(slots, 0, n * sizeof *slots);
+    c->slot = c->fixed = slots;
+    c->mask = n - 1;
+    c->used = 0;
 }
 
 void am_counter_free(am_counter *c)
 {
-    free(c->recs);
-    am_idxmap_free(&c->map);
+    if (c->slot != c->fixed)
+        free(c->slot);
     am_counter_init(c);
 }
 
-static uint32_t find(const am_counter *c, uint64_t key)
-{
-    return am_idxmap_find(&c->map, mix64(key), &key);
-}
+#define probe am__counter_probe
 
-uint32_t am_counter_get(const am_counter *c, uint64_t key)
+int am_counter_reserve(am_counter *c, size_t keys)
 {
-    uint32_t i = find(c, key);
-    return i == AM_IDX_NONE ? 0 : c->recs[i].count;
-}
-
-int am_counter_inc(am_counter *c, uint64_t key)
-{
-    uint32_t i = find(c, key);
-    if (i != AM_IDX_NONE) {
-        c->recs[i].count++;
+    if (am__counter_fits(c, keys))
         return 0;
-    }
-    if (c->free_head != AM_IDX_NONE) {
-        i = c->free_head;
-        c->free_head = c->recs[i].next_free;
-    } else {
-        if (c->high == c->cap) {
-            uint32_t cap = c->cap ? c->cap * 2 : 64;
-            am_counter_rec *r = realloc(c->recs, (size_t)cap * sizeof *r);
-            if (!r)
-                return -1;
-            c->recs = r;
-            c->cap = cap;
-        }
-        i = c->high++;
-    }
-    c->recs[i].key = key;
-    c->recs[i].count = 1;
-    if (am_idxmap_insert(&c->map, i) != 0) {
-        c->recs[i].count = 0;
-        c->recs[i].next_free = c->free_head;
-        c->free_head = i;
+    size_t cap = c->slot ? (c->mask + 1) * 2 : 16;
+    while (keys * 4 > cap * 3)
+        cap *= 2;
+    am_counter bigger = {calloc(cap, sizeof *c->slot), cap - 1, c->used, NULL};
+    if (!bigger.slot)
         return -1;
-    }
+    for (size_t i = 0; c->slot && i <= c->mask; i++)
+        if (c->slot[i].count != 0)
+            bigger.slot[probe(&bigger, am__counter_key(&c->slot[i]))] =
+                c->slot[i];
+    if (c->slot != c->fixed)
+        free(c->slot);
+    *c = bigger;
+    return 0;
+}
+
+int am__counter_inc_grow(am_counter *c, uint64_t key)
+{
+    /* One more key needs room; one more of a key held does not. */
+    if (am_counter_get(c, key) == 0 &&
+        am_counter_reserve(c, c->used + 1) != 0)
+        return -1;
+    am__counter_put(c, key);
     return 0;
 }
 
 void am_counter_dec(am_counter *c, uint64_t key)
 {
-    uint32_t i = find(c, key);
-    if (i == AM_IDX_NONE || --c->recs[i].count > 0)
+    if (!c->slot)
         return;
-    am_idxmap_remove(&c->map, i);
-    c->recs[i].next_free = c->free_head;
-    c->free_head = i;
+    size_t i = probe(c, key);
+    if (c->slot[i].count == 0 || --c->slot[i].count > 0)
+        return;
+    /* The last one: the keys after it shift back into the gap when it lies
+     * on their probe path (from their home slot to where they are). */
+    for (size_t j = (i + 1) & c->mask; c->slot[j].count != 0;
+         j = (j + 1) & c->mask) {
+        size_t home = am_mix64(am__counter_key(&c->slot[j])) & c->mask;
+        if (((j - i) & c->mask) <= ((j - home) & c->mask)) {
+            c->slot[i] = c->slot[j];
+            i = j;
+        }
+    }
+    memset(&c->slot[i], 0, sizeof c->slot[i]);
+    c->used--;
 }
 
 size_t am_counter_size(const am_counter *c)
 {
-    return c->map.n;
+    return c->used;
+}
+
+int am_counter_differ(const am_counter *a, const am_counter *b, uint64_t *key)
+{
+    for (size_t i = 0; a->slot && i <= a->mask; i++) {
+        const am_counter_slot *s = &a->slot[i];
+        if (s->count && am_counter_get(b, am__counter_key(s)) != s->count) {
+            *key = am__counter_key(s);
+            return 1;
+        }
+    }
+    return am_counter_size(a) != am_counter_size(b) ? 2 : 0;
 }

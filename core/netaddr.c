@@ -375,6 +375,20 @@ static int parse_ipv4(const char *s, size_t n, uint8_t out[4])
  * at most one "::" standing for one or more zero groups, and optionally a
  * dotted IPv4 address as the last 32 bits.  No zone ids, no brackets.
  */
+/* The 16 bytes of ngroups 16-bit groups, zeros filling the "::" before
+ * group `gap` (-1: none). */
+static void ipv6_expand(const uint16_t *groups, int ngroups, int gap,
+                        uint8_t out[16])
+{
+    memset(out, 0, 16);
+    for (int k = 0; k < ngroups; k++) {
+        /* Groups after the gap are right-aligned. */
+        int pos = (gap >= 0 && k >= gap) ? k + 8 - ngroups : k;
+        out[2 * pos] = (uint8_t)(groups[k] >> 8);
+        out[2 * pos + 1] = (uint8_t)groups[k];
+    }
+}
+
 static int parse_ipv6_raw(const char *s, size_t n, uint8_t out[16])
 {
     uint16_t groups[8];
@@ -428,14 +442,7 @@ static int parse_ipv6_raw(const char *s, size_t n, uint8_t out[16])
     }
     if (gap < 0 ? ngroups != 8 : ngroups > 7)
         return AM_ERR_ADDR;
-
-    memset(out, 0, 16);
-    for (int k = 0; k < ngroups; k++) {
-        /* Groups after the gap are right-aligned. */
-        int pos = (gap >= 0 && k >= gap) ? k + 8 - ngroups : k;
-        out[2 * pos] = (uint8_t)(groups[k] >> 8);
-        out[2 * pos + 1] = (uint8_t)groups[k];
-    }
+    ipv6_expand(groups, ngroups, gap, out);
     return AM_OK;
 }
 

@@ -3,12 +3,11 @@
 #include <errno.h>
 #include <sys/random.h>
 
+#include "bits.h"
+
 static uint64_t splitmix64(uint64_t *x)
 {
-    uint64_t z = (*x += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
+    return am_mix64(*x += UINT64_C(0x9e3779b97f4a7c15));
 }
 
 void am_rng_seed(am_rng *r, uint64_t seed)

@@ -568,6 +568,31 @@ static void test_dropped_name_starts_clean(void **state)
     destroy(f);
 }
 
+/* A node's held groups stay counted when the pool's node list grows (and
+ * moves) under it, and when other nodes come and go. */
+static void test_node_groups_survive_many_nodes(void **state)
+{
+    (void)state;
+    fixture *f = make(3, 1);
+    am_peer a[3], b[1];
+    assert_int_equal(pick(f, "A", 1, 0, 0, 1, a), 1);
+    report(f, "A", &a[0], AM_OP_CONNECTED);
+    char name[16];
+    for (int i = 0; i < 40; i++) {
+        snprintf(name, sizeof name, "n%d", i);
+        assert_int_equal(pick(f, name, 1, 0, 0, 1, b), 1);
+        if (i % 3 == 0)
+            assert_int_equal(am_pool_drop_node(f->p, name), AM_OK);
+    }
+    check_all(f);
+    /* The connection's group is still A's: two peers of the other groups. */
+    assert_int_equal(pick(f, "A", 3, 0, 0, 1, a + 1), 2);
+    for (int k = 1; k <= 2; k++)
+        assert_int_not_equal(am_addr_group_key(&a[k].addr),
+                             am_addr_group_key(&a[0].addr));
+    destroy(f);
+}
+
 static int count_candidate(void *ctx, const am_peer *cand)
 {
     (void)cand;
@@ -794,6 +819,7 @@ int main(void)
         cmocka_unit_test(test_two_nodes_connected_to_one_peer),
         cmocka_unit_test(test_reports_keep_a_node_alive),
         cmocka_unit_test(test_dropped_name_starts_clean),
+        cmocka_unit_test(test_node_groups_survive_many_nodes),
     };
     return cmocka_run_group_tests_name("pool", tests, NULL, NULL);
 }
