@@ -21,6 +21,7 @@
  * "target select max latency during a 9 MB add under 5 ms: met|MISSED".
  * --quick: 30 000 entries, one round.
  */
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -272,6 +273,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "lock_bench: --selectors is 1 to %d\n", MAX_SELECTORS);
         return 2;
     }
+#ifdef __GLIBC__
+    /* As the daemon (server/main.c): large blocks always mapped, so that
+     * a grown table comes as fresh zero pages. */
+    (void)mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+#endif
     snprintf(g_root, sizeof g_root, "%s/lock_bench.XXXXXX",
              dir ? dir : "/tmp");
     if (mkdtemp(g_root) == NULL) {

@@ -316,8 +316,8 @@ static int check_records(am_pool *p, size_t leases, size_t conns, char *why,
                          size_t why_len)
 {
     size_t rec_leases = 0, rec_conns = 0;
-    for (size_t i = 0; i < p->map.cap; i++) {
-        uint32_t ri = p->map.slots[i];
+    for (size_t i = 0; i < am_idxmap_span(&p->map); i++) {
+        uint32_t ri = am_idxmap_at(&p->map, i);
         if (ri == AM_IDX_NONE)
             continue;
         const prec *r = &p->recs[ri];
