@@ -17,8 +17,12 @@
  *     /v1/peers of `entries` new peers (default 150 000: a 9 MB body) and
  *     a POST /v1/import?format=lines of as many.
  * Printed: the body sizes and times, then per phase the selects done and
- * their latency (median, 99th percentile, maximum), and the target line
- * "target select max latency during a 9 MB add under 5 ms: met|MISSED".
+ * their latency (median, 99th percentile, maximum) and the pool's lock
+ * figures (st_lock_stats: the longest wait for it, by any caller, and the
+ * longest hold), and two target lines: the longest wait for the lock, and
+ * the longest select, during the adds, each under 5 ms.  The first is
+ * what slicing bounds; the second also holds whatever the machine adds
+ * (a thread not scheduled for a few ms shows there, not in the first).
  * --quick: 30 000 entries, one round.
  */
 #include <malloc.h>
@@ -34,6 +38,7 @@
 #include "addrman.h"
 #include "api.h"
 #include "bench_util.h"
+#include "st_pool.h"
 #include "st_store.h"
 
 #define FILL_PEERS 20000
@@ -54,12 +59,14 @@ static void quiet_log(void *ctx, const char *msg)
 typedef struct bench_svc {
     st_store *store;
     am_man *core;
+    st_pool *pool;
     api_ctx *api;
 } bench_svc;
 
 static void svc_open(bench_svc *s)
 {
     st_store_opts o;
+    st_pool_config pc;
     api_config cfg;
     am_config c;
     char why[256], path[300];
@@ -82,9 +89,13 @@ static void svc_open(bench_svc *s)
         bench_die("lock_bench", "am_new", rc);
     if ((rc = st_store_load(s->store, s->core, NULL)) != AM_OK)
         bench_die("lock_bench", "load", rc);
+    memset(&pc, 0, sizeof pc);
+    pc.core = s->core;
+    pc.store = s->store;
+    if ((rc = st_pool_new(&pc, &s->pool)) != AM_OK)
+        bench_die("lock_bench", "st_pool_new", rc);
     api_config_default(&cfg);
-    cfg.core = s->core;
-    cfg.store = s->store;
+    cfg.pool = s->pool;
     if ((rc = api_new(&cfg, &s->api)) != AM_OK)
         bench_die("lock_bench", "api_new", rc);
 }
@@ -92,6 +103,7 @@ static void svc_open(bench_svc *s)
 static void svc_close(bench_svc *s)
 {
     api_free(s->api);
+    st_pool_free(s->pool);
     st_store_close(s->store);
     am_free(s->core);
 }
@@ -222,15 +234,30 @@ static double phase_end(phase *p, const char *what)
 
 /* ---- main ------------------------------------------------------------ */
 
+/* The pool's lock over the phase: "lock: ..." line; its longest wait. */
+static double lock_line(bench_svc *s)
+{
+    st_lock_stats ls;
+
+    st_pool_lock_stats(s->pool, &ls, 1);
+    printf("  lock: %llu holds, longest wait %.3f ms, longest hold %.3f ms\n",
+           (unsigned long long)ls.takes, ls.max_wait_s * 1e3,
+           ls.max_hold_s * 1e3);
+    return ls.max_wait_s * 1e3;
+}
+
+/* One large request while the selectors run; their longest latency, and
+ * in *wait the longest wait for the lock. */
 static double run_big(bench_svc *s, unsigned n_sel, const char *what,
                       const char *path, const char *query, const char *type,
-                      const char *body, size_t len)
+                      const char *body, size_t len, double *wait)
 {
     phase p;
-    double t0, t;
+    double t0, t, max;
     int status;
 
     phase_start(&p, s->api, n_sel);
+    st_pool_lock_stats(s->pool, &(st_lock_stats){0}, 1);
     bench_sleep_ms(20);
     t0 = bench_now_s();
     status = post(s->api, path, query, type, body, len);
@@ -238,7 +265,9 @@ static double run_big(bench_svc *s, unsigned n_sel, const char *what,
     if (status != 200)
         bench_die("lock_bench", what, AM_ERR_IO);
     printf("%s of %.1f MB answered in %.3f s\n", what, (double)len / 1e6, t);
-    return phase_end(&p, "  selects meanwhile");
+    max = phase_end(&p, "  selects meanwhile");
+    *wait = lock_line(s);
+    return max;
 }
 
 int main(int argc, char **argv)
@@ -247,7 +276,7 @@ int main(int argc, char **argv)
     unsigned n_sel = 1;
     const char *dir = NULL;
     uint64_t seed = 99;
-    double worst = 0, m;
+    double worst = 0, worst_wait = 0, m, w;
     bench_svc s;
     phase base;
 
@@ -294,23 +323,30 @@ int main(int argc, char **argv)
     printf("pool: %zu peers; %u selecting thread%s, each POST /v1/select "
            "{\"count\": 8, \"lease_seconds\": 0} back to back\n", am_size(s.core), n_sel,
            n_sel == 1 ? "" : "s");
+    st_pool_lock_stats(s.pool, &(st_lock_stats){0}, 1);
     phase_start(&base, s.api, n_sel);
     bench_sleep_ms(2000);
     phase_end(&base, "no add running (baseline, 2 s)");
+    (void)lock_line(&s);
     for (size_t r = 0; r < rounds; r++) {
         char *body = make_body(entries, &seed, 0, &len);
         char *lines = make_body(entries, &seed, 1, &llen);
 
         m = run_big(&s, n_sel, "POST /v1/peers", "/v1/peers", NULL,
-                    "application/json", body, len);
+                    "application/json", body, len, &w);
         worst = m > worst ? m : worst;
+        worst_wait = w > worst_wait ? w : worst_wait;
         m = run_big(&s, n_sel, "POST /v1/import?format=lines", "/v1/import",
-                    "format=lines", "text/plain", lines, llen);
+                    "format=lines", "text/plain", lines, llen, &w);
         worst = m > worst ? m : worst;
+        worst_wait = w > worst_wait ? w : worst_wait;
         free(body);
         free(lines);
     }
     printf("pool after: %zu peers\n", am_size(s.core));
+    printf("target longest wait for the lock during a %zu-entry add under "
+           "%.0f ms: %s (%.3f ms)\n", entries, TARGET_MS,
+           worst_wait < TARGET_MS ? "met" : "MISSED", worst_wait);
     printf("target select max latency during a %zu-entry add under %.0f ms: "
            "%s (%.3f ms)\n", entries, TARGET_MS,
            worst < TARGET_MS ? "met" : "MISSED", worst);

@@ -4,13 +4,24 @@
 #include "st_lock.h"
 
 #include <assert.h>
+#include <time.h>
 
 #include "am_error.h"
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 int st_lock_init(st_lock *l)
 {
     l->next = l->serving = 0;
     l->waiting = 0;
+    l->taken_ns = l->max_wait_ns = l->max_hold_ns = 0;
+    l->takes = 0;
 #ifndef NDEBUG
     l->held = 0;
 #endif
@@ -31,6 +42,8 @@ void st_lock_destroy(st_lock *l)
 
 void st_lock_take(st_lock *l)
 {
+    int64_t asked = now_ns();
+
     pthread_mutex_lock(&l->m);
     uint64_t ticket = l->next++;
     if (ticket != l->serving) {
@@ -40,6 +53,10 @@ void st_lock_take(st_lock *l)
         while (ticket != l->serving);
         l->waiting--;
     }
+    l->taken_ns = now_ns();
+    if (l->taken_ns - asked > l->max_wait_ns)
+        l->max_wait_ns = l->taken_ns - asked;
+    l->takes++;
 #ifndef NDEBUG
     assert(!l->held);
     l->held = 1;
@@ -50,7 +67,12 @@ void st_lock_take(st_lock *l)
 
 void st_lock_release(st_lock *l)
 {
+    int64_t held = now_ns();
+
     pthread_mutex_lock(&l->m);
+    held -= l->taken_ns;
+    if (held > l->max_hold_ns)
+        l->max_hold_ns = held;
 #ifndef NDEBUG
     assert(l->held && pthread_equal(l->owner, pthread_self()));
     l->held = 0;
@@ -60,6 +82,17 @@ void st_lock_release(st_lock *l)
      * others wait again.  Waiters are few (one per busy HTTP thread). */
     if (l->waiting > 0)
         pthread_cond_broadcast(&l->turn);
+    pthread_mutex_unlock(&l->m);
+}
+
+void st_lock_stats_get(st_lock *l, st_lock_stats *out, int reset)
+{
+    pthread_mutex_lock(&l->m);
+    out->takes = l->takes;
+    out->max_wait_s = (double)l->max_wait_ns / 1e9;
+    out->max_hold_s = (double)l->max_hold_ns / 1e9;
+    if (reset)
+        l->takes = 0, l->max_wait_ns = l->max_hold_ns = 0;
     pthread_mutex_unlock(&l->m);
 }
 

@@ -530,6 +530,11 @@ void st_pool_stats(st_pool *p, am_stats *out)
     unlock(p);
 }
 
+void st_pool_lock_stats(st_pool *p, st_lock_stats *out, int reset)
+{
+    st_lock_stats_get(&p->lock, out, reset);
+}
+
 int st_pool_check(st_pool *p, char *why, size_t why_len)
 {
     int rc;

@@ -35,11 +35,14 @@
 
 #include "addrman.h"
 #include "pool.h"
+#include "st_lock.h"
 #include "st_merge.h"
 #include "st_store.h"
 
-/* Entries handled per hold of the lock by the long calls. */
-#define ST_POOL_SLICE 256
+/* Entries handled per hold of the lock by the long calls: 64 adds or
+ * merges with their journal write take one to two milliseconds (256 took
+ * up to 10 ms in the import path of bench/lock_bench). */
+#define ST_POOL_SLICE 64
 
 typedef struct st_pool st_pool;
 
@@ -155,6 +158,9 @@ int st_pool_drop_node(st_pool *p, const char *name, int *jrc);
 /* ---- the pool as a whole --------------------------------------------- */
 
 void st_pool_stats(st_pool *p, am_stats *out);
+/* The lock's figures (st_lock.h): the longest wait and hold since the last
+ * reset. */
+void st_pool_lock_stats(st_pool *p, st_lock_stats *out, int reset);
 /* am_check and am_pool_check: AM_OK or AM_ERR_INTERNAL with why. */
 int st_pool_check(st_pool *p, char *why, size_t why_len);
 /* Every peer as a Floresta document (malloc'd): copied in one hold,
