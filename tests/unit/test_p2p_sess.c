@@ -296,6 +296,59 @@ static void test_bad_checksum_closes(void **state)
     p2p_sess_free(s);
 }
 
+static void test_bad_command_closes(void **state)
+{
+    size_t n = version_msg(70016, g_msg, sizeof g_msg);
+    p2p_sess *s = new_sess();
+
+    (void)state;
+    g_msg[5] = 0x01;                    /* "v\x01rsion" */
+    feed(s, g_msg, n, T0);
+    assert_closed_for(s, P2P_CLOSE_BAD_COMMAND);
+    p2p_sess_free(s);
+}
+
+static void test_oversized_payload_closes_at_its_header(void **state)
+{
+    p2p_sess *s = new_sess();
+
+    (void)state;
+    frame("inv", NULL, 0, g_msg, sizeof g_msg);
+    g_msg[16] = 0x01;                   /* length 0x3d090001 > 4 000 000 */
+    g_msg[18] = 0x09;
+    g_msg[19] = 0x3d;
+    feed(s, g_msg, P2P_HEADER_SIZE, T0);
+    assert_closed_for(s, P2P_CLOSE_TOO_LARGE);
+    p2p_sess_free(s);
+}
+
+static void make_entries(am_addrv2_entry *e);
+
+static void test_new_refuses_bad_config_and_send_addrs_needs_getaddr(void **state)
+{
+    p2p_sess_config c;
+    am_addr peer = addr_of("203.0.113.9", 50000);
+    char ua[P2P_USER_AGENT_MAX + 2];
+    p2p_sess *s = handshaken(0);
+    am_addrv2_entry e[3];
+
+    (void)state;
+    p2p_sess_config_default(&c, regtest());
+    c.idle_timeout = 0;
+    assert_null(p2p_sess_new(&c, &peer, T0));
+    p2p_sess_config_default(&c, NULL);
+    assert_null(p2p_sess_new(&c, &peer, T0));
+    p2p_sess_config_default(&c, regtest());
+    memset(ua, 'a', sizeof ua - 1);
+    ua[sizeof ua - 1] = '\0';
+    c.user_agent = ua;
+    assert_null(p2p_sess_new(&c, &peer, T0));
+    make_entries(e);
+    assert_int_equal(p2p_sess_send_addrs(s, e, 3), AM_ERR_INVAL);
+    assert_no_output(s);
+    p2p_sess_free(s);
+}
+
 static void test_handshake_timeout_closes(void **state)
 {
     p2p_sess *s = new_sess();
@@ -530,6 +583,9 @@ int main(void)
         cmocka_unit_test(test_old_version_closes_without_reply),
         cmocka_unit_test(test_wrong_magic_closes_at_the_first_wrong_byte),
         cmocka_unit_test(test_bad_checksum_closes),
+        cmocka_unit_test(test_bad_command_closes),
+        cmocka_unit_test(test_oversized_payload_closes_at_its_header),
+        cmocka_unit_test(test_new_refuses_bad_config_and_send_addrs_needs_getaddr),
         cmocka_unit_test(test_handshake_timeout_closes),
         cmocka_unit_test(test_idle_peer_is_closed),
         cmocka_unit_test(test_ping_gets_pong_with_the_same_nonce),
