@@ -6,11 +6,12 @@
 #include "store_test.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 
 #include "st_pool.h"
 
-#define SLICES 40
+#define SLICES 160
 
 typedef struct fixture {
     char dir[64];
@@ -114,6 +115,7 @@ typedef struct selecting {
     atomic_int adding;          /* 1 while the big add runs */
     atomic_int stop;
     atomic_int during;          /* selects answered while it ran */
+    atomic_int done;            /* selects answered in all */
 } selecting;
 
 static void *select_loop(void *arg)
@@ -129,6 +131,7 @@ static void *select_loop(void *arg)
     o.count = 4;
     while (!atomic_load(&s->stop)) {
         (void)st_pool_select(s->pool, &o, out, &n, &jrc);
+        atomic_fetch_add(&s->done, 1);
         if (atomic_load(&s->adding))
             atomic_fetch_add(&s->during, 1);
     }
@@ -147,6 +150,10 @@ static void test_selects_run_between_the_slices_of_a_long_add(void **state)
     memset(&s, 0, sizeof s);
     s.pool = f->pool;
     assert_int_equal(pthread_create(&t, NULL, select_loop, &s), 0);
+    /* The selecting thread runs before the add starts, so that the add
+     * cannot be over before it asks for the lock even once. */
+    while (atomic_load(&s.done) == 0)
+        sched_yield();
     atomic_store(&s.adding, 1);
     ASSERT_RC(st_pool_add(f->pool, it, n, NULL, &jrc), AM_OK);
     atomic_store(&s.adding, 0);
