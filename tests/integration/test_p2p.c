@@ -1,0 +1,455 @@
+/*
+ * test_p2p.c - the daemon's P2P face as a well-behaved node sees it: the
+ * handshake, ping, getaddr answered with addr or addrv2 from the pool, and
+ * the addresses a peer announces reaching the pool through the token
+ * bucket.  Each case starts its own server (--p2p-listen 127.0.0.1:0) and
+ * checks the socket, the pool (over HTTP) and /metrics.
+ */
+#include "it_api.h"
+#include "it_p2p.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "am_error.h"
+
+#define NODE_NETWORK 1u
+#define NODE_WITNESS 8u
+#define NODE_NETWORK_LIMITED 1024u
+#define TIME_PENALTY 7200      /* seconds taken off an announced time */
+
+static const char *const no_args[] = { NULL };
+
+/* ---- helpers ------------------------------------------------------------ */
+
+/* The daemon's getaddr answer on c: its entries into out (cap 1000), how
+ * many; `want` is "addr" or "addrv2", the other one fails the test. */
+static size_t ask_getaddr(it_p2p *c, const char *want, am_addrv2_entry *out)
+{
+    const char *const other[] = { strcmp(want, "addr") == 0 ? "addrv2" : "addr",
+                                  NULL };
+    p2p_frame f;
+    size_t n = 0;
+    int rc;
+
+    assert_int_equal(it_p2p_send_msg(c, "getaddr", NULL, 0), 0);
+    if (it_p2p_expect(c, want, &f, IT_P2P_IO_TIMEOUT_MS, other) != 1)
+        fail_msg("no %s answer to getaddr", want);
+    if (strcmp(want, "addr") == 0)
+        rc = p2p_addr_parse(f.payload, f.len, out, P2P_ADDR_MAX_ENTRIES, &n);
+    else
+        rc = am_addrv2_decode(f.payload, f.len, out, AM_ADDRV2_MAX_ENTRIES, &n);
+    if (rc != AM_OK)
+        fail_msg("the %s answer (%u bytes) does not parse: %d", want, f.len,
+                 rc);
+    return n;
+}
+
+/* Index of e's host in hosts[0..n), or -1. */
+static int host_index(const am_addrv2_entry *e, char (*hosts)[IT_HOST_MAX],
+                      size_t n)
+{
+    char text[AM_ADDR_STRLEN];
+    size_t i;
+
+    assert_int_equal(e->status, AM_OK);
+    assert_int_equal(am_addr_format(&e->addr, text, sizeof text), AM_OK);
+    for (i = 0; i < n; i++)
+        if (strcmp(text, hosts[i]) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Every entry is one of hosts[0..n) (no peer twice) and has NODE_NETWORK
+ * or NODE_NETWORK_LIMITED. */
+static void check_answer(const am_addrv2_entry *e, size_t n_e,
+                         char (*hosts)[IT_HOST_MAX], size_t n)
+{
+    int seen[16] = { 0 };
+    size_t i;
+
+    assert_true(n <= 16);
+    for (i = 0; i < n_e; i++) {
+        int k = host_index(&e[i], hosts, n);
+        char text[AM_ADDR_STRLEN];
+
+        am_addr_format(&e[i].addr, text, sizeof text);
+        if (k < 0)
+            fail_msg("getaddr answered %s, not an eligible peer of the pool",
+                     text);
+        if (seen[k]++)
+            fail_msg("getaddr answered %s twice", text);
+        if ((e[i].services & (NODE_NETWORK | NODE_NETWORK_LIMITED)) == 0)
+            fail_msg("getaddr answered %s with services %" PRIu64, text,
+                     e[i].services);
+    }
+}
+
+/* A pool of eligible peers: a Tor v3 (NODE_NETWORK), an I2P
+ * (NODE_NETWORK_LIMITED), two IPv4 and an IPv6; their hosts into hosts,
+ * how many. */
+static size_t add_eligible(it_server *s, char (*hosts)[IT_HOST_MAX])
+{
+    uint8_t key[32];
+    char noncanon[IT_HOST_MAX];
+
+    it_uniq_onion(hosts[0], key);
+    it_add_one(s, hosts[0], 8333, NODE_NETWORK);
+    it_uniq_i2p(hosts[1], key);
+    it_add_one(s, hosts[1], 0, NODE_NETWORK_LIMITED);
+    it_uniq_ipv4(hosts[2]);
+    it_add_one(s, hosts[2], 8333, NODE_NETWORK | NODE_WITNESS);
+    it_uniq_ipv4(hosts[3]);
+    it_add_one(s, hosts[3], 8333, NODE_NETWORK_LIMITED | NODE_WITNESS);
+    it_uniq_ipv6(hosts[4], noncanon);
+    it_add_one(s, hosts[4], 8333, NODE_NETWORK);
+    return 5;
+}
+
+static double messages(it_server *s, const char *direction,
+                       const char *command)
+{
+    char labels[96];
+
+    snprintf(labels, sizeof labels, "direction=\"%s\",command=\"%s\"",
+             direction, command);
+    return it_p2p_metric(s, IT_P2P_M_MESSAGES, labels);
+}
+
+/* Send an addr of `n` fresh IPv4 peers (time now, services 1033) on c;
+ * their hosts into hosts. */
+static void announce_ipv4s(it_p2p *c, size_t n, char (*hosts)[IT_HOST_MAX])
+{
+    am_addrv2_entry e[16];
+    uint8_t buf[P2P_ADDR_MAX_SIZE];
+    size_t i, len;
+
+    assert_true(n <= 16);
+    for (i = 0; i < n; i++) {
+        it_uniq_ipv4(hosts[i]);
+        it_p2p_entry(&e[i], hosts[i], 1033, 0);
+    }
+    assert_int_equal(p2p_addr_build(e, n, buf, sizeof buf, &len), AM_OK);
+    assert_int_equal(it_p2p_send_msg(c, "addr", buf, len), 0);
+}
+
+/* How many of hosts[0..n) (port 8333) the pool has. */
+static size_t in_pool(it_server *s, char (*hosts)[IT_HOST_MAX], size_t n)
+{
+    size_t i, k = 0;
+
+    for (i = 0; i < n; i++)
+        k += it_peer_status(s, hosts[i], 8333) == 200;
+    return k;
+}
+
+/* ---- handshake and ping ------------------------------------------------- */
+
+static void handshake_answers_version_sendaddrv2_verack_in_order(void **state)
+{
+    it_server *s = *state;
+    int port = it_p2p_start(s, "main", no_args);
+    p2p_version v;
+    it_p2p c;
+
+    it_p2p_open(&c, port, it_p2p_chain("main"));
+    it_p2p_handshake(&c, 1, &v);
+    assert_int_equal(v.version, 70016);
+    assert_int_equal(v.services, 9);
+    assert_int_equal(v.start_height, 0);
+    assert_true(v.has_relay);
+    assert_int_equal(v.relay, 0);
+    it_p2p_sync(&c);
+    assert_int_equal(it_p2p_metric_wait(s, IT_P2P_M_CONNECTIONS,
+                                        "state=\"ready\"", 1, 5000), 1);
+    assert_int_equal(it_p2p_metric(s, IT_P2P_M_CONNECTIONS,
+                                   "state=\"handshake\""), 0);
+    assert_int_equal(it_p2p_metric(s, IT_P2P_M_ACCEPTED, ""), 1);
+    assert_int_equal(messages(s, "in", "version"), 1);
+    assert_int_equal(messages(s, "out", "version"), 1);
+    assert_int_equal(messages(s, "out", "sendaddrv2"), 1);
+    assert_int_equal(messages(s, "out", "verack"), 1);
+    it_p2p_close(&c);
+}
+
+static void handshake_announces_the_configured_services(void **state)
+{
+    it_server *s = *state;
+    const char *const args[] = { "--p2p-services", "1033", NULL };
+    int port = it_p2p_start(s, "main", args);
+    p2p_version v;
+    it_p2p c;
+
+    it_p2p_open(&c, port, it_p2p_chain("main"));
+    it_p2p_handshake(&c, 0, &v);
+    assert_int_equal(v.services, 1033);
+    assert_int_equal(v.version, 70016);
+    it_p2p_close(&c);
+}
+
+static void handshake_ignores_wtxidrelay_and_sendtxrcncl_before_verack(
+    void **state)
+{
+    it_server *s = *state;
+    int port = it_p2p_start(s, "main", no_args);
+    uint8_t txrcncl[12] = { 1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8 };
+    it_p2p c;
+
+    it_p2p_open(&c, port, it_p2p_chain("main"));
+    assert_int_equal(it_p2p_send_version(&c, IT_P2P_PROTOCOL), 0);
+    assert_int_equal(it_p2p_send_msg(&c, "wtxidrelay", NULL, 0), 0);
+    assert_int_equal(it_p2p_send_msg(&c, "sendtxrcncl", txrcncl,
+                                     sizeof txrcncl), 0);
+    assert_int_equal(it_p2p_send_msg(&c, "sendaddrv2", NULL, 0), 0);
+    it_p2p_await_answer(&c, NULL);
+    assert_int_equal(it_p2p_send_msg(&c, "verack", NULL, 0), 0);
+    it_p2p_sync(&c);
+    assert_int_equal(it_p2p_metric(s, IT_P2P_M_CONNECTIONS,
+                                   "state=\"ready\""), 1);
+    assert_int_equal(it_p2p_metric(s, IT_P2P_M_CLOSED, ""), 0);
+    it_p2p_close(&c);
+}
+
+static void ping_is_answered_with_pong_of_the_same_nonce(void **state)
+{
+    it_server *s = *state;
+    int port = it_p2p_start(s, "main", no_args);
+    uint64_t nonce = 0x0123456789abcdefULL, got = 0;
+    p2p_frame f;
+    it_p2p c;
+
+    it_p2p_open(&c, port, it_p2p_chain("main"));
+    it_p2p_handshake(&c, 0, NULL);
+    assert_int_equal(it_p2p_send_ping(&c, nonce), 0);
+    assert_int_equal(it_p2p_expect(&c, "pong", &f, IT_P2P_IO_TIMEOUT_MS,
+                                   NULL), 1);
+    assert_int_equal(p2p_nonce_parse(f.payload, f.len, &got), AM_OK);
+    assert_true(got == nonce);
+    assert_int_equal(messages(s, "in", "ping"), 1);
+    assert_int_equal(messages(s, "out", "pong"), 1);
+    it_p2p_close(&c);
+}
+
+/* ---- getaddr ------------------------------------------------------------ */
+
+static void getaddr_is_answered_with_addrv2_after_sendaddrv2(void **state)
+{
+    it_server *s = *state;
+    int port = it_p2p_start(s, "main", no_args);
+    char hosts[5][IT_HOST_MAX];
+    am_addrv2_entry *e = calloc(AM_ADDRV2_MAX_ENTRIES, sizeof *e);
+    size_t n_hosts, n, i, overlay = 0;
+    it_p2p c;
+
+    assert_non_null(e);
+    n_hosts = add_eligible(s, hosts);
+    it_p2p_open(&c, port, it_p2p_chain("main"));
+    it_p2p_handshake(&c, 1, NULL);
+    n = ask_getaddr(&c, "addrv2", e);
+    check_answer(e, n, hosts, n_hosts);
+    assert_true(n >= 2);
+    for (i = 0; i < n; i++)
+        overlay += e[i].addr.net == AM_NET_TORV3 || e[i].addr.net == AM_NET_I2P;
+    if (overlay == 0)
+        fail_msg("the addrv2 answer (%zu entries) holds no Tor v3 or I2P peer "
+                 "though 2 of the pool's 5 are", n);
+    assert_int_equal(it_p2p_metric_wait(s, IT_P2P_M_SERVED, "", (double)n,
+                                        5000), (double)n);
+    assert_int_equal(messages(s, "out", "addrv2"), 1);
+    assert_int_equal(messages(s, "out", "addr"), 0);
+    it_p2p_close(&c);
+    free(e);
+}
+
+static void getaddr_is_answered_with_addr_of_ipv4_ipv6_only_without_sendaddrv2(
+    void **state)
+{
+    it_server *s = *state;
+    int port = it_p2p_start(s, "main", no_args);
+    char hosts[5][IT_HOST_MAX];
+    am_addrv2_entry *e = calloc(P2P_ADDR_MAX_ENTRIES, sizeof *e);
+    size_t n_hosts, n, i;
+    it_p2p c;
+
+    assert_non_null(e);
+    n_hosts = add_eligible(s, hosts);
+    it_p2p_open(&c, port, it_p2p_chain("main"));
+    it_p2p_handshake(&c, 0, NULL);
+    n = ask_getaddr(&c, "addr", e);
+    check_answer(e, n, hosts, n_hosts);
+    assert_true(n >= 2);
+    for (i = 0; i < n; i++)
+        assert_true(e[i].addr.net == AM_NET_IPV4 ||
+                    e[i].addr.net == AM_NET_IPV6);
+    assert_int_equal(messages(s, "out", "addr"), 1);
+    assert_int_equal(messages(s, "out", "addrv2"), 0);
+    it_p2p_close(&c);
+    free(e);
+}
+
+static void getaddr_is_answered_once_per_connection(void **state)
+{
+    it_server *s = *state;
+    int port = it_p2p_start(s, "main", no_args);
+    const char *const answers[] = { "addr", "addrv2", NULL };
+    char hosts[5][IT_HOST_MAX];
+    am_addrv2_entry *e = calloc(P2P_ADDR_MAX_ENTRIES, sizeof *e);
+    uint64_t nonce = 77;
+    p2p_frame f;
+    it_p2p c, d;
+
+    assert_non_null(e);
+    add_eligible(s, hosts);
+    it_p2p_open(&c, port, it_p2p_chain("main"));
+    it_p2p_handshake(&c, 0, NULL);
+    assert_true(ask_getaddr(&c, "addr", e) >= 2);
+    /* The second getaddr is read before the ping: no answer before pong. */
+    assert_int_equal(it_p2p_send_msg(&c, "getaddr", NULL, 0), 0);
+    assert_int_equal(it_p2p_send_ping(&c, nonce), 0);
+    assert_int_equal(it_p2p_expect(&c, "pong", &f, IT_P2P_IO_TIMEOUT_MS,
+                                   answers), 1);
+    assert_int_equal(messages(s, "in", "getaddr"), 2);
+    assert_int_equal(messages(s, "out", "addr"), 1);
+    /* Once per connection, not once per daemon. */
+    it_p2p_open(&d, port, it_p2p_chain("main"));
+    it_p2p_handshake(&d, 0, NULL);
+    assert_true(ask_getaddr(&d, "addr", e) >= 2);
+    assert_int_equal(messages(s, "out", "addr"), 2);
+    it_p2p_close(&d);
+    it_p2p_close(&c);
+    free(e);
+}
+
+static void getaddr_leaves_out_banned_and_non_network_peers(void **state)
+{
+    it_server *s = *state;
+    int port = it_p2p_start(s, "main", no_args);
+    char good[3][IT_HOST_MAX], witness_only[IT_HOST_MAX];
+    am_addrv2_entry *e = calloc(AM_ADDRV2_MAX_ENTRIES, sizeof *e);
+    size_t n, i;
+    it_p2p c;
+
+    assert_non_null(e);
+    for (i = 0; i < 3; i++) {
+        it_uniq_ipv4(good[i]);
+        it_add_one(s, good[i], 8333, NODE_NETWORK);
+    }
+    it_uniq_ipv4(witness_only);
+    it_add_one(s, witness_only, 8333, NODE_WITNESS);
+    it_add_one(s, "11.7.7.7", 8333, NODE_NETWORK);
+    json_decref(it_ban(s, "11.0.0.0/8"));
+    it_p2p_open(&c, port, it_p2p_chain("main"));
+    it_p2p_handshake(&c, 1, NULL);
+    n = ask_getaddr(&c, "addrv2", e);
+    /* Only the three good ones may be there (check_answer). */
+    check_answer(e, n, good, 3);
+    assert_true(n >= 2);
+    it_p2p_close(&c);
+    free(e);
+}
+
+/* ---- addresses from the peer -------------------------------------------- */
+
+static void addr_from_peer_reaches_pool_with_peer_as_source_and_penalty(
+    void **state)
+{
+    it_server *s = *state;
+    int port = it_p2p_start(s, "regtest", no_args);
+    char hosts[1][IT_HOST_MAX];
+    json_int_t now = it_now(), t;
+    json_t *p;
+    it_p2p c;
+
+    it_p2p_open(&c, port, it_p2p_chain("regtest"));
+    it_p2p_handshake(&c, 0, NULL);
+    announce_ipv4s(&c, 1, hosts);
+    it_p2p_sync(&c);
+    assert_int_equal(it_p2p_metric_wait(s, IT_P2P_M_LEARNED, "", 1, 5000), 1);
+    p = it_peer(s, hosts[0], 8333);
+    IT_STREQ(IT_JSTR(p, "source"), "127.0.0.1");
+    assert_int_equal(IT_JINT(p, "services"), 1033);
+    t = IT_JINT(p, "time");
+    if (t < now - TIME_PENALTY - 120 || t > now - TIME_PENALTY + 120)
+        fail_msg("time %lld, expected about now - 2 h = %lld", (long long)t,
+                 (long long)(now - TIME_PENALTY));
+    json_decref(p);
+    it_p2p_close(&c);
+}
+
+static void addrv2_from_peer_reaches_pool_with_its_tor_address(void **state)
+{
+    it_server *s = *state;
+    int port = it_p2p_start(s, "regtest", no_args);
+    char onion[IT_HOST_MAX], ep[IT_HOST_MAX + 8];
+    uint8_t key[32], buf[64];
+    am_addrv2_entry e;
+    size_t len;
+    json_t *p;
+    it_p2p c;
+
+    it_uniq_onion(onion, key);
+    snprintf(ep, sizeof ep, "%s:8333", onion);
+    it_p2p_entry(&e, ep, NODE_NETWORK, 0);
+    assert_int_equal(am_addrv2_encode(&e, 1, buf, sizeof buf, &len), AM_OK);
+    it_p2p_open(&c, port, it_p2p_chain("regtest"));
+    it_p2p_handshake(&c, 1, NULL);
+    assert_int_equal(it_p2p_send_msg(&c, "addrv2", buf, len), 0);
+    it_p2p_sync(&c);
+    assert_int_equal(it_p2p_metric_wait(s, IT_P2P_M_LEARNED, "", 1, 5000), 1);
+    p = it_peer(s, onion, 8333);
+    IT_STREQ(IT_JSTR(p, "network"), "torv3");
+    IT_STREQ(IT_JSTR(p, "source"), "127.0.0.1");
+    json_decref(p);
+    it_p2p_close(&c);
+}
+
+static void addr_rate_limit_learns_one_of_ten_sent_at_once(void **state)
+{
+    it_server *s = *state;
+    int port = it_p2p_start(s, "regtest", no_args);
+    char hosts[10][IT_HOST_MAX], more[10][IT_HOST_MAX];
+    it_p2p c, d;
+
+    it_p2p_open(&c, port, it_p2p_chain("regtest"));
+    it_p2p_handshake(&c, 0, NULL);
+    announce_ipv4s(&c, 10, hosts);
+    it_p2p_sync(&c);
+    assert_int_equal(it_p2p_metric_wait(s, IT_P2P_M_LEARNED, "", 1, 5000), 1);
+    assert_int_equal(it_p2p_metric_wait(s, IT_P2P_M_DROPPED,
+                                        "reason=\"rate_limit\"", 9, 5000), 9);
+    assert_int_equal(in_pool(s, hosts, 10), 1);
+    /* The bucket is the connection's: a new one learns one more. */
+    it_p2p_open(&d, port, it_p2p_chain("regtest"));
+    it_p2p_handshake(&d, 0, NULL);
+    announce_ipv4s(&d, 10, more);
+    it_p2p_sync(&d);
+    assert_int_equal(it_p2p_metric_wait(s, IT_P2P_M_LEARNED, "", 2, 5000), 2);
+    assert_int_equal(it_p2p_metric(s, IT_P2P_M_DROPPED,
+                                   "reason=\"rate_limit\""), 18);
+    assert_int_equal(in_pool(s, more, 10), 1);
+    it_p2p_close(&d);
+    it_p2p_close(&c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, it_fx_setup_none, it_fx_teardown)
+        T(handshake_answers_version_sendaddrv2_verack_in_order),
+        T(handshake_announces_the_configured_services),
+        T(handshake_ignores_wtxidrelay_and_sendtxrcncl_before_verack),
+        T(ping_is_answered_with_pong_of_the_same_nonce),
+        T(getaddr_is_answered_with_addrv2_after_sendaddrv2),
+        T(getaddr_is_answered_with_addr_of_ipv4_ipv6_only_without_sendaddrv2),
+        T(getaddr_is_answered_once_per_connection),
+        T(getaddr_leaves_out_banned_and_non_network_peers),
+        T(addr_from_peer_reaches_pool_with_peer_as_source_and_penalty),
+        T(addrv2_from_peer_reaches_pool_with_its_tor_address),
+        T(addr_rate_limit_learns_one_of_ten_sent_at_once),
+#undef T
+    };
+
+    return IT_RUN(tests);
+}
