@@ -506,9 +506,10 @@ double it_p2p_metric_wait(it_server *s, const char *name, const char *labels,
     return v;
 }
 
-long it_p2p_rss_kib(const it_server *s)
+long it_p2p_status_kib(const it_server *s, const char *field)
 {
     char path[64], line[256];
+    size_t n = strlen(field);
     long kib = 0;
     FILE *f;
 
@@ -517,8 +518,8 @@ long it_p2p_rss_kib(const it_server *s)
     if (f == NULL)
         return 0;
     while (fgets(line, sizeof line, f) != NULL)
-        if (strncmp(line, "VmRSS:", 6) == 0)
-            kib = strtol(line + 6, NULL, 10);
+        if (strncmp(line, field, n) == 0 && line[n] == ':')
+            kib = strtol(line + n + 1, NULL, 10);
     fclose(f);
     return kib;
 }

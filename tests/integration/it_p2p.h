@@ -134,7 +134,8 @@ double it_p2p_metric(it_server *s, const char *name, const char *labels);
  * what a shortfall means after timeout_ms). */
 double it_p2p_metric_wait(it_server *s, const char *name, const char *labels,
                           double want, long timeout_ms);
-/* VmRSS of our server's process in KiB (0 when unreadable). */
-long it_p2p_rss_kib(const it_server *s);
+/* A field of our server's /proc/<pid>/status in KiB ("VmRSS", or
+ * "VmHWM": the peak RSS so far); 0 when unreadable. */
+long it_p2p_status_kib(const it_server *s, const char *field);
 
 #endif

@@ -265,6 +265,8 @@ static void slowloris_handshake_is_closed_after_handshake_timeout(void **state)
         it_p2p_sleep_ms(20);
     }
     free(msg);
+    print_message("closed after %ld ms (silent), %ld ms (drip, %zu bytes "
+                  "sent), %ld ms (no verack)\n", at[0], at[1], sent, at[2]);
     for (i = 0; i < 3; i++) {
         if (at[i] < 0)
             fail_msg("connection %d (silent, drip, no verack) still open "
@@ -302,6 +304,7 @@ static void idle_peer_is_closed_after_idle_timeout(void **state)
     if (ms < 0)
         fail_msg("a silent peer is still open 8 s after its last message "
                  "with --p2p-idle-timeout 2");
+    print_message("a silent ready peer closed after %ld ms\n", ms);
     if (ms < 1500)
         fail_msg("a silent peer was closed after %ld ms, before the 2 s idle "
                  "timeout", ms);
