@@ -350,6 +350,52 @@ static void getaddr_leaves_out_banned_and_non_network_peers(void **state)
     free(e);
 }
 
+static void getaddr_with_two_eligible_peers_answers_both(void **state)
+{
+    it_server *s = *state;
+    int port = it_p2p_start(s, "main", no_args);
+    char good[2][IT_HOST_MAX], bloom_only[IT_HOST_MAX];
+    am_addrv2_entry *e = calloc(P2P_ADDR_MAX_ENTRIES, sizeof *e);
+    it_p2p c;
+
+    assert_non_null(e);
+    it_uniq_ipv4(good[0]);
+    it_add_one(s, good[0], 8333, NODE_NETWORK);
+    it_uniq_ipv4(good[1]);
+    it_add_one(s, good[1], 8333, NODE_NETWORK_LIMITED);
+    it_uniq_ipv4(bloom_only);
+    it_add_one(s, bloom_only, 8333, 4);
+    it_p2p_open(&c, port, it_p2p_chain("main"));
+    it_p2p_handshake(&c, 0, NULL);
+    assert_int_equal(ask_getaddr(&c, "addr", e), 2);
+    check_answer(e, 2, good, 2);
+    it_p2p_close(&c);
+    free(e);
+}
+
+static void getaddr_before_verack_is_ignored(void **state)
+{
+    it_server *s = *state;
+    int port = it_p2p_start(s, "main", no_args);
+    const char *const answers[] = { "addr", "addrv2", NULL };
+    char hosts[5][IT_HOST_MAX];
+    p2p_frame f;
+    it_p2p c;
+
+    add_eligible(s, hosts);
+    it_p2p_open(&c, port, it_p2p_chain("main"));
+    assert_int_equal(it_p2p_send_version(&c, IT_P2P_PROTOCOL), 0);
+    assert_int_equal(it_p2p_send_msg(&c, "getaddr", NULL, 0), 0);
+    it_p2p_await_answer(&c, NULL);
+    assert_int_equal(it_p2p_send_msg(&c, "verack", NULL, 0), 0);
+    assert_int_equal(it_p2p_send_ping(&c, 9), 0);
+    assert_int_equal(it_p2p_expect(&c, "pong", &f, IT_P2P_IO_TIMEOUT_MS,
+                                   answers), 1);
+    assert_int_equal(messages(s, "out", "addr"), 0);
+    assert_int_equal(it_p2p_metric(s, IT_P2P_M_SERVED, ""), 0);
+    it_p2p_close(&c);
+}
+
 /* ---- addresses from the peer -------------------------------------------- */
 
 static void addr_from_peer_reaches_pool_with_peer_as_source_and_penalty(
@@ -433,6 +479,37 @@ static void addr_rate_limit_learns_one_of_ten_sent_at_once(void **state)
     it_p2p_close(&c);
 }
 
+static void addr_rate_limit_refills_a_token_every_10_s(void **state)
+{
+    it_server *s = *state;
+    int port = it_p2p_start(s, "regtest", no_args);
+    char first[1][IT_HOST_MAX], later[10][IT_HOST_MAX];
+    long opened, elapsed;
+    double learned, allowed;
+    it_p2p c;
+
+    it_p2p_open(&c, port, it_p2p_chain("regtest"));
+    opened = it_p2p_ms();
+    it_p2p_handshake(&c, 0, NULL);
+    announce_ipv4s(&c, 1, first);
+    it_p2p_sync(&c);
+    assert_int_equal(it_p2p_metric_wait(s, IT_P2P_M_LEARNED, "", 1, 5000), 1);
+    it_p2p_sleep_ms(10500);
+    announce_ipv4s(&c, 10, later);
+    it_p2p_sync(&c);
+    elapsed = it_p2p_ms() - opened;
+    /* 1 at first, 0.1 a second since: the tokens the bucket can hold. */
+    allowed = (double)(long)(1 + 0.1 * (double)elapsed / 1000.0);
+    learned = it_p2p_metric_wait(s, IT_P2P_M_LEARNED, "", 2, 5000);
+    print_message("learned %.0f in %ld ms (the bucket allows %.0f)\n",
+                  learned, elapsed, allowed);
+    if (learned < 2 || learned > allowed)
+        fail_msg("learned %.0f after %ld ms, expected 2..%.0f", learned,
+                 elapsed, allowed);
+    assert_int_equal(in_pool(s, later, 10), (size_t)learned - 1);
+    it_p2p_close(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -445,9 +522,12 @@ int main(void)
         T(getaddr_is_answered_with_addr_of_ipv4_ipv6_only_without_sendaddrv2),
         T(getaddr_is_answered_once_per_connection),
         T(getaddr_leaves_out_banned_and_non_network_peers),
+        T(getaddr_with_two_eligible_peers_answers_both),
+        T(getaddr_before_verack_is_ignored),
         T(addr_from_peer_reaches_pool_with_peer_as_source_and_penalty),
         T(addrv2_from_peer_reaches_pool_with_its_tor_address),
         T(addr_rate_limit_learns_one_of_ten_sent_at_once),
+        T(addr_rate_limit_refills_a_token_every_10_s),
 #undef T
     };
 
