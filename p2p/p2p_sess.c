@@ -602,6 +602,11 @@ int p2p_sess_ready(const p2p_sess *s)
     return s != NULL && s->ready;
 }
 
+int p2p_sess_addrv2(const p2p_sess *s)
+{
+    return s != NULL && s->addrv2;
+}
+
 const p2p_version *p2p_sess_peer_version(const p2p_sess *s)
 {
     return s != NULL && s->got_version ? &s->peer_version : NULL;

@@ -182,6 +182,8 @@ int p2p_sess_send_addrs(p2p_sess *s, const am_addrv2_entry *entries, size_t n);
 int p2p_sess_closed(const p2p_sess *s);
 /* 1 once the peer's version and verack came. */
 int p2p_sess_ready(const p2p_sess *s);
+/* 1 once the peer asked for addrv2 (sendaddrv2 after its version). */
+int p2p_sess_addrv2(const p2p_sess *s);
 /* The peer's version, NULL before it came. */
 const p2p_version *p2p_sess_peer_version(const p2p_sess *s);
 const p2p_sess_stats *p2p_sess_get_stats(const p2p_sess *s);
