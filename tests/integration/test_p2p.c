@@ -234,58 +234,57 @@ static void ping_is_answered_with_pong_of_the_same_nonce(void **state)
 
 /* ---- getaddr ------------------------------------------------------------ */
 
-static void getaddr_is_answered_with_addrv2_after_sendaddrv2(void **state)
+/* A fresh server whose pool holds add_eligible's 5 peers, asked getaddr
+ * by a peer that sent sendaddrv2 (v2) or not: the answer's entries into
+ * a new array *out (free it), how many; checks them and the counts of
+ * messages sent. */
+static size_t getaddr_of_eligible_pool(it_server *s, int v2,
+                                       am_addrv2_entry **out)
 {
-    it_server *s = *state;
     int port = it_p2p_start(s, "main", no_args);
     char hosts[5][IT_HOST_MAX];
     am_addrv2_entry *e = calloc(AM_ADDRV2_MAX_ENTRIES, sizeof *e);
-    size_t n_hosts, n, i, overlay = 0;
+    size_t n_hosts, n;
     it_p2p c;
 
     assert_non_null(e);
     n_hosts = add_eligible(s, hosts);
     it_p2p_open(&c, port, it_p2p_chain("main"));
-    it_p2p_handshake(&c, 1, NULL);
-    n = ask_getaddr(&c, "addrv2", e);
+    it_p2p_handshake(&c, v2, NULL);
+    n = ask_getaddr(&c, v2 ? "addrv2" : "addr", e);
     check_answer(e, n, hosts, n_hosts);
     assert_true(n >= 2);
+    assert_int_equal(it_p2p_metric_wait(s, IT_P2P_M_SERVED, "", (double)n,
+                                        5000), (double)n);
+    assert_int_equal(messages(s, "out", "addrv2"), v2);
+    assert_int_equal(messages(s, "out", "addr"), !v2);
+    it_p2p_close(&c);
+    *out = e;
+    return n;
+}
+
+static void getaddr_is_answered_with_addrv2_after_sendaddrv2(void **state)
+{
+    am_addrv2_entry *e;
+    size_t n = getaddr_of_eligible_pool(*state, 1, &e), i, overlay = 0;
+
     for (i = 0; i < n; i++)
         overlay += e[i].addr.net == AM_NET_TORV3 || e[i].addr.net == AM_NET_I2P;
     if (overlay == 0)
         fail_msg("the addrv2 answer (%zu entries) holds no Tor v3 or I2P peer "
                  "though 2 of the pool's 5 are", n);
-    assert_int_equal(it_p2p_metric_wait(s, IT_P2P_M_SERVED, "", (double)n,
-                                        5000), (double)n);
-    assert_int_equal(messages(s, "out", "addrv2"), 1);
-    assert_int_equal(messages(s, "out", "addr"), 0);
-    it_p2p_close(&c);
     free(e);
 }
 
 static void getaddr_is_answered_with_addr_of_ipv4_ipv6_only_without_sendaddrv2(
     void **state)
 {
-    it_server *s = *state;
-    int port = it_p2p_start(s, "main", no_args);
-    char hosts[5][IT_HOST_MAX];
-    am_addrv2_entry *e = calloc(P2P_ADDR_MAX_ENTRIES, sizeof *e);
-    size_t n_hosts, n, i;
-    it_p2p c;
+    am_addrv2_entry *e;
+    size_t n = getaddr_of_eligible_pool(*state, 0, &e), i;
 
-    assert_non_null(e);
-    n_hosts = add_eligible(s, hosts);
-    it_p2p_open(&c, port, it_p2p_chain("main"));
-    it_p2p_handshake(&c, 0, NULL);
-    n = ask_getaddr(&c, "addr", e);
-    check_answer(e, n, hosts, n_hosts);
-    assert_true(n >= 2);
     for (i = 0; i < n; i++)
         assert_true(e[i].addr.net == AM_NET_IPV4 ||
                     e[i].addr.net == AM_NET_IPV6);
-    assert_int_equal(messages(s, "out", "addr"), 1);
-    assert_int_equal(messages(s, "out", "addrv2"), 0);
-    it_p2p_close(&c);
     free(e);
 }
 
