@@ -395,6 +395,43 @@ static void getaddr_before_verack_is_ignored(void **state)
     it_p2p_close(&c);
 }
 
+/* Core's defence against scraping the table by reconnecting: a later
+ * connection from the same network gets the cached answer, not a new
+ * draw that would show the peers added since. */
+static void getaddr_answer_is_cached_for_later_connections(void **state)
+{
+    it_server *s = *state;
+    int port = it_p2p_start(s, "main", no_args);
+    char first[3][IT_HOST_MAX], later[5][IT_HOST_MAX];
+    am_addrv2_entry *e = calloc(P2P_ADDR_MAX_ENTRIES, sizeof *e);
+    size_t n1, n2, i;
+    it_p2p c, d;
+
+    assert_non_null(e);
+    for (i = 0; i < 3; i++) {
+        it_uniq_ipv4(first[i]);
+        it_add_one(s, first[i], 8333, NODE_NETWORK);
+    }
+    it_p2p_open(&c, port, it_p2p_chain("main"));
+    it_p2p_handshake(&c, 0, NULL);
+    n1 = ask_getaddr(&c, "addr", e);
+    check_answer(e, n1, first, 3);
+    it_p2p_close(&c);
+    for (i = 0; i < 5; i++) {
+        it_uniq_ipv4(later[i]);
+        it_add_one(s, later[i], 8333, NODE_NETWORK);
+    }
+    it_p2p_open(&d, port, it_p2p_chain("main"));
+    it_p2p_handshake(&d, 0, NULL);
+    n2 = ask_getaddr(&d, "addr", e);
+    check_answer(e, n2, first, 3);
+    assert_int_equal(n2, n1);
+    assert_int_equal(it_p2p_metric(s, "addrmand_p2p_getaddr_cache_renewals_total",
+                                   ""), 1);
+    it_p2p_close(&d);
+    free(e);
+}
+
 /* ---- addresses from the peer -------------------------------------------- */
 
 static void addr_from_peer_reaches_pool_with_peer_as_source_and_penalty(
@@ -523,6 +560,7 @@ int main(void)
         T(getaddr_leaves_out_banned_and_non_network_peers),
         T(getaddr_with_two_eligible_peers_answers_both),
         T(getaddr_before_verack_is_ignored),
+        T(getaddr_answer_is_cached_for_later_connections),
         T(addr_from_peer_reaches_pool_with_peer_as_source_and_penalty),
         T(addrv2_from_peer_reaches_pool_with_its_tor_address),
         T(addr_rate_limit_learns_one_of_ten_sent_at_once),

@@ -158,6 +158,64 @@ static void length_above_max_payload_closes_before_the_payload(void **state)
     still_serves(s, port, "main");
 }
 
+static void command_of_control_bytes_closes_without_reply(void **state)
+{
+    it_server *s = *state;
+    int port = it_p2p_start(s, "main", no_args);
+    uint8_t h[P2P_HEADER_SIZE] = { 0 };
+    it_p2p c;
+
+    it_p2p_open(&c, port, it_p2p_chain("main"));
+    memcpy(h, c.chain->magic, 4);
+    memcpy(h + 4, "ver\001ion", 7);
+    it_p2p_send_raw(&c, h, sizeof h);
+    closed_without_reply(&c, "a command with a control byte");
+    it_p2p_close(&c);
+    assert_int_equal(closed_for(s, "bad_command"), 1);
+}
+
+static void version_that_does_not_parse_closes_without_reply(void **state)
+{
+    it_server *s = *state;
+    int port = it_p2p_start(s, "main", no_args);
+    uint8_t v[P2P_VERSION_MAX_SIZE + 64];
+    size_t len = it_p2p_version_payload(IT_P2P_PROTOCOL, v, sizeof v);
+    it_p2p c, d;
+
+    /* Cut inside the addresses. */
+    it_p2p_open(&c, port, it_p2p_chain("main"));
+    it_p2p_send_msg(&c, "version", v, 40);
+    closed_without_reply(&c, "a version of 40 bytes");
+    it_p2p_close(&c);
+    /* A relay byte of 2: neither 0 nor 1. */
+    v[len - 1] = 2;
+    it_p2p_open(&d, port, it_p2p_chain("main"));
+    it_p2p_send_msg(&d, "version", v, len);
+    closed_without_reply(&d, "a version with relay byte 2");
+    it_p2p_close(&d);
+    assert_int_equal(it_p2p_metric_wait(s, IT_P2P_M_CLOSED,
+                                        "reason=\"bad_message\"", 2, 5000), 2);
+    still_serves(s, port, "main");
+}
+
+static void message_of_the_max_payload_is_read_and_ignored(void **state)
+{
+    it_server *s = *state;
+    int port = it_p2p_start(s, "main", no_args);
+    uint8_t *big = calloc(1, MAX_PAYLOAD_SPEC);
+    it_p2p c;
+
+    assert_non_null(big);
+    it_p2p_open(&c, port, it_p2p_chain("main"));
+    it_p2p_handshake(&c, 0, NULL);
+    /* Like a stock node's headers: a command the face does not read. */
+    assert_int_equal(it_p2p_send_msg(&c, "headers", big, MAX_PAYLOAD_SPEC), 0);
+    it_p2p_sync(&c);
+    assert_int_equal(it_p2p_metric(s, IT_P2P_M_CLOSED, ""), 0);
+    it_p2p_close(&c);
+    free(big);
+}
+
 static void old_protocol_version_closes_without_reply(void **state)
 {
     it_server *s = *state;
@@ -357,6 +415,9 @@ int main(void)
         T(bip324_first_bytes_close_without_reply),
         T(bad_checksum_closes_without_reply),
         T(length_above_max_payload_closes_before_the_payload),
+        T(command_of_control_bytes_closes_without_reply),
+        T(version_that_does_not_parse_closes_without_reply),
+        T(message_of_the_max_payload_is_read_and_ignored),
         T(old_protocol_version_closes_without_reply),
         T(banned_client_address_is_closed_at_once),
         T(handshake_in_one_byte_writes_works),
