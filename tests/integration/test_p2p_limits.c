@@ -9,10 +9,13 @@
 #include "it_api.h"
 #include "it_p2p.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -382,6 +385,121 @@ static void addr_flood_from_one_connection_is_rate_limited_and_bounded(
     it_p2p_close(&c);
 }
 
+/* ---- a peer that does not read ------------------------------------------ */
+
+#define PING_SIZE (P2P_HEADER_SIZE + P2P_NONCE_SIZE)
+#define PINGS_PER_CHUNK 1024
+#define NEVER_READS_MAX_BYTES (256L * 1024 * 1024)
+
+/*
+ * Pings sent without reading a pong: the daemon must stop reading once its
+ * answers cannot leave (as Core does), not queue them without end.  Sends
+ * until the socket stays full for 2 s; how many bytes went.
+ */
+static long send_until_stalled(it_p2p *c, const uint8_t *chunk, size_t len,
+                               size_t *off)
+{
+    long sent = 0, last = it_p2p_ms();
+
+    while (it_p2p_ms() - last < 2000L * it_time_scale() &&
+           sent < NEVER_READS_MAX_BYTES) {
+        ssize_t n = send(c->fd, chunk + *off, len - *off,
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
+
+        if (n > 0) {
+            sent += n;
+            *off = (*off + (size_t)n) % len;
+            last = it_p2p_ms();
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            struct pollfd pfd = { .fd = c->fd, .events = POLLOUT };
+
+            poll(&pfd, 1, 100);
+        } else if (n < 0 && errno != EINTR) {
+            fail_msg("the daemon closed a peer that does not read, after %ld "
+                     "bytes: %s", sent, strerror(errno));
+        }
+    }
+    return sent;
+}
+
+/* Read every pong owed while sending the rest of the last ping; the
+ * number of pongs. */
+static long drain_pongs(it_p2p *c, const uint8_t *chunk, size_t off,
+                        long owed)
+{
+    size_t rest = off ? PING_SIZE - off % PING_SIZE : 0;
+    long pongs = 0;
+    p2p_frame f;
+
+    while (pongs < owed) {
+        int r;
+
+        if (rest > 0) {
+            ssize_t n = send(c->fd, chunk + off, rest,
+                             MSG_NOSIGNAL | MSG_DONTWAIT);
+
+            if (n > 0) {
+                off += (size_t)n;
+                rest -= (size_t)n;
+            }
+        }
+        r = it_p2p_recv(c, &f, rest > 0 ? 10 : IT_P2P_IO_TIMEOUT_MS);
+        if (r < 0)
+            fail_msg("closed after %ld of %ld pongs", pongs, owed);
+        if (r == 0 && rest == 0)
+            fail_msg("only %ld of %ld pongs came", pongs, owed);
+        if (r == 1 && strcmp(f.command, "pong") == 0)
+            pongs++;
+    }
+    return pongs;
+}
+
+static void peer_that_does_not_read_is_paused_not_buffered(void **state)
+{
+    it_server *s = *state;
+    int port = it_p2p_start(s, "main", no_args);
+    uint8_t *chunk = malloc(PINGS_PER_CHUNK * PING_SIZE);
+    size_t len = PINGS_PER_CHUNK * PING_SIZE, off = 0, k;
+    long base, peak, sent, owed, pongs, ms;
+    it_p2p c;
+    int i;
+
+    assert_non_null(chunk);
+    it_p2p_open(&c, port, it_p2p_chain("main"));
+    for (i = 0; i < PINGS_PER_CHUNK; i++) {
+        uint8_t nonce[P2P_NONCE_SIZE], *m;
+
+        p2p_nonce_build((uint64_t)i, nonce);
+        m = it_p2p_frame(&c, "ping", nonce, sizeof nonce, &k);
+        memcpy(chunk + (size_t)i * PING_SIZE, m, PING_SIZE);
+        free(m);
+    }
+    it_p2p_handshake(&c, 0, NULL);
+    it_p2p_sync(&c);
+    base = it_p2p_status_kib(s, "VmRSS");
+    sent = send_until_stalled(&c, chunk, len, &off);
+    ms = healthz_ms(s);
+    peak = it_p2p_status_kib(s, "VmHWM");
+    owed = (sent + PING_SIZE - 1) / PING_SIZE;
+    print_message("a peer that does not read: %ld pings went before the "
+                  "daemon stopped reading, RSS %ld KiB before, peak %ld KiB, "
+                  "/healthz %ld ms\n", owed, base, peak, ms);
+    if (sent >= NEVER_READS_MAX_BYTES)
+        fail_msg("the daemon read %ld bytes of pings whose pongs could not "
+                 "leave", sent);
+    if (peak > FLOOD_RSS_MAX_KIB)
+        fail_msg("RSS peaked at %ld KiB (bound %ld KiB)", peak,
+                 FLOOD_RSS_MAX_KIB);
+    assert_true(ms < HTTP_SLOW_MS);
+    /* Nothing was lost: every ping gets its pong once we read. */
+    pongs = drain_pongs(&c, chunk, off, owed);
+    assert_int_equal(pongs, owed);
+    it_p2p_sync(&c);
+    assert_int_equal(it_p2p_metric(s, IT_P2P_M_CLOSED, ""), 0);
+    it_p2p_close(&c);
+    free(chunk);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -391,6 +509,7 @@ int main(void)
         T(max_connections_total_is_kept),
         T(loopback_peers_are_not_held_to_the_group_cap),
         T(addr_flood_from_one_connection_is_rate_limited_and_bounded),
+        T(peer_that_does_not_read_is_paused_not_buffered),
 #undef T
     };
 
