@@ -9,9 +9,11 @@
 #include "it_p2p.h"
 
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "am_error.h"
 
@@ -432,6 +434,22 @@ static void getaddr_answer_is_cached_for_later_connections(void **state)
     free(e);
 }
 
+static void getaddr_on_an_empty_pool_is_answered_with_no_entries(void **state)
+{
+    it_server *s = *state;
+    int port = it_p2p_start(s, "main", no_args);
+    am_addrv2_entry *e = calloc(P2P_ADDR_MAX_ENTRIES, sizeof *e);
+    it_p2p c;
+
+    assert_non_null(e);
+    it_p2p_open(&c, port, it_p2p_chain("main"));
+    it_p2p_handshake(&c, 0, NULL);
+    assert_int_equal(ask_getaddr(&c, "addr", e), 0);
+    it_p2p_sync(&c);
+    it_p2p_close(&c);
+    free(e);
+}
+
 /* ---- addresses from the peer -------------------------------------------- */
 
 static void addr_from_peer_reaches_pool_with_peer_as_source_and_penalty(
@@ -485,6 +503,79 @@ static void addrv2_from_peer_reaches_pool_with_its_tor_address(void **state)
     IT_STREQ(IT_JSTR(p, "source"), "127.0.0.1");
     json_decref(p);
     it_p2p_close(&c);
+}
+
+/* Send one addr entry for `host` on a fresh connection; the pool's
+ * answer to GET /v1/peers/<host>:8333 after it was read. */
+static long announce_one(it_server *s, int port, const char *chain,
+                         const char *host)
+{
+    uint8_t buf[64];
+    am_addrv2_entry e;
+    size_t len;
+    it_p2p c;
+
+    it_p2p_entry(&e, host, NODE_NETWORK, 0);
+    assert_int_equal(p2p_addr_build(&e, 1, buf, sizeof buf, &len), AM_OK);
+    it_p2p_open(&c, port, it_p2p_chain(chain));
+    it_p2p_handshake(&c, 0, NULL);
+    assert_int_equal(it_p2p_send_msg(&c, "addr", buf, len), 0);
+    it_p2p_sync(&c);
+    it_p2p_close(&c);
+    return it_peer_status(s, host, 8333);
+}
+
+/* --chain regtest lets loopback and private addresses into the pool, by
+ * every face (a regtest network lives on such addresses). */
+static void private_address_is_learned_on_regtest(void **state)
+{
+    it_server *s = *state;
+    int port = it_p2p_start(s, "regtest", no_args);
+    it_counts http = it_add_json(s, "{\"peers\": [{\"address\": "
+                                    "\"192.168.7.7\", \"services\": 1}]}",
+                                 NULL);
+    long p2p = announce_one(s, port, "regtest", "10.1.2.3");
+
+    if (http.added != 1 || p2p != 200)
+        fail_msg("on regtest, POST /v1/peers of 192.168.7.7: added %lld "
+                 "(ignored %lld); addr of 10.1.2.3 from a peer: GET %ld "
+                 "(learned %.0f, dropped unusable %.0f, refused %.0f)",
+                 (long long)http.added, (long long)http.ignored, p2p,
+                 it_p2p_metric(s, IT_P2P_M_LEARNED, ""),
+                 it_p2p_metric(s, IT_P2P_M_DROPPED, "reason=\"unusable\""),
+                 it_p2p_metric(s, IT_P2P_M_DROPPED, "reason=\"refused\""));
+    assert_int_equal(it_p2p_metric(s, IT_P2P_M_LEARNED, ""), 1);
+}
+
+static void private_address_is_dropped_on_main(void **state)
+{
+    it_server *s = *state;
+    int port = it_p2p_start(s, "main", no_args);
+
+    assert_int_equal(announce_one(s, port, "main", "10.1.2.3"), 404);
+    assert_int_equal(it_p2p_metric(s, IT_P2P_M_LEARNED, ""), 0);
+    assert_int_equal(it_p2p_metric(s, IT_P2P_M_DROPPED, "reason=\"unusable\"") +
+                     it_p2p_metric(s, IT_P2P_M_DROPPED, "reason=\"refused\""),
+                     1);
+}
+
+static void learned_address_survives_a_restart(void **state)
+{
+    it_server *s = *state;
+    const char *const args[] = { "--enable-debug", "--p2p-listen",
+                                 "127.0.0.1:0", "--chain", "regtest", NULL };
+    int port = it_p2p_start(s, "regtest", no_args), st;
+    char host[IT_HOST_MAX];
+    json_t *p;
+
+    it_uniq_ipv4(host);
+    assert_int_equal(announce_one(s, port, "regtest", host), 200);
+    st = it_signal_wait(s, SIGTERM, IT_STOP_TIMEOUT_MS);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    it_restart(s, args);
+    p = it_peer(s, host, 8333);
+    IT_STREQ(IT_JSTR(p, "source"), "127.0.0.1");
+    json_decref(p);
 }
 
 static void addr_rate_limit_learns_one_of_ten_sent_at_once(void **state)
@@ -561,8 +652,12 @@ int main(void)
         T(getaddr_with_two_eligible_peers_answers_both),
         T(getaddr_before_verack_is_ignored),
         T(getaddr_answer_is_cached_for_later_connections),
+        T(getaddr_on_an_empty_pool_is_answered_with_no_entries),
         T(addr_from_peer_reaches_pool_with_peer_as_source_and_penalty),
         T(addrv2_from_peer_reaches_pool_with_its_tor_address),
+        T(private_address_is_learned_on_regtest),
+        T(private_address_is_dropped_on_main),
+        T(learned_address_survives_a_restart),
         T(addr_rate_limit_learns_one_of_ten_sent_at_once),
         T(addr_rate_limit_refills_a_token_every_10_s),
 #undef T
