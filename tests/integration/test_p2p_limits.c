@@ -12,10 +12,12 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -500,6 +502,48 @@ static void peer_that_does_not_read_is_paused_not_buffered(void **state)
     free(chunk);
 }
 
+/* Shutdown with a write in flight that the peer will never take. */
+static void sigterm_with_a_peer_that_does_not_read_exits_cleanly(void **state)
+{
+    it_server *s = *state;
+    int port = it_p2p_start(s, "main", no_args);
+    uint8_t *chunk = calloc(PINGS_PER_CHUNK, PING_SIZE);
+    size_t off = 0, k;
+    long start, ms;
+    it_p2p c, idle;
+    uint8_t *m;
+    int i, st;
+
+    assert_non_null(chunk);
+    it_p2p_open(&c, port, it_p2p_chain("main"));
+    it_p2p_open(&idle, port, it_p2p_chain("main"));
+    for (i = 0; i < PINGS_PER_CHUNK; i++) {
+        uint8_t nonce[P2P_NONCE_SIZE] = { (uint8_t)i };
+
+        m = it_p2p_frame(&c, "ping", nonce, sizeof nonce, &k);
+        memcpy(chunk + (size_t)i * PING_SIZE, m, PING_SIZE);
+        free(m);
+    }
+    it_p2p_handshake(&c, 0, NULL);
+    it_p2p_sync(&c);
+    assert_true(send_until_stalled(&c, chunk, PINGS_PER_CHUNK * PING_SIZE,
+                                   &off) < NEVER_READS_MAX_BYTES);
+    start = it_p2p_ms();
+    st = it_signal_wait(s, SIGTERM, IT_STOP_TIMEOUT_MS);
+    ms = it_p2p_ms() - start;
+    print_message("SIGTERM to exit with a stalled writer: %ld ms\n", ms);
+    if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        fail_msg("addrmand did not exit 0 within %d ms of SIGTERM while a "
+                 "peer did not read (status %d)", IT_STOP_TIMEOUT_MS, st);
+    if (ms > 3000L * it_time_scale())
+        fail_msg("SIGTERM took %ld ms with a peer that does not read", ms);
+    assert_true(it_p2p_wait_closed(&c, 5000) >= 0);
+    assert_true(it_p2p_wait_closed(&idle, 1000) >= 0);
+    it_p2p_close(&c);
+    it_p2p_close(&idle);
+    free(chunk);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -510,6 +554,7 @@ int main(void)
         T(loopback_peers_are_not_held_to_the_group_cap),
         T(addr_flood_from_one_connection_is_rate_limited_and_bounded),
         T(peer_that_does_not_read_is_paused_not_buffered),
+        T(sigterm_with_a_peer_that_does_not_read_exits_cleanly),
 #undef T
     };
 
