@@ -461,10 +461,12 @@ static int labels_match(const char *lb, const char *le, const char *labels)
     return 1;
 }
 
+/* The sum of the family's series whose labels hold every pair. */
 static double metric_in(const char *text, const char *name, const char *labels)
 {
     size_t n = strlen(name);
     const char *line;
+    double sum = 0;
 
     for (line = text; line != NULL && *line != '\0';
          line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
@@ -473,13 +475,12 @@ static double metric_in(const char *text, const char *name, const char *labels)
         if (line[0] == '#' || strncmp(line, name, n) != 0)
             continue;
         if (*rest == ' ' && labels[0] == '\0')
-            return strtod(rest, NULL);
-        if (*rest != '{' || (le = strchr(rest, '}')) == NULL)
-            continue;
-        if (labels_match(rest, le, labels))
-            return strtod(le + 1, NULL);
+            sum += strtod(rest, NULL);
+        else if (*rest == '{' && (le = strchr(rest, '}')) != NULL &&
+                 labels_match(rest, le, labels))
+            sum += strtod(le + 1, NULL);
     }
-    return 0;
+    return sum;
 }
 
 double it_p2p_metric(it_server *s, const char *name, const char *labels)

@@ -124,10 +124,10 @@ long it_p2p_wait_closed(it_p2p *c, long timeout_ms);
 /* ---- the daemon's side ------------------------------------------------ */
 
 /*
- * One sample of GET /metrics: the series `name` whose labels include every
- * `name="value"` pair of `labels` (comma-separated, "" for none), e.g.
- * it_p2p_metric(s, "addrmand_p2p_closed_total", "reason=\"banned\"").
- * 0 when no such series is exported.
+ * GET /metrics: the sum of the series of family `name` whose labels include
+ * every `name="value"` pair of `labels` (comma-separated; "" matches every
+ * series), e.g. it_p2p_metric(s, "addrmand_p2p_closed_total",
+ * "reason=\"banned\"").  0 when no such series is exported.
  */
 double it_p2p_metric(it_server *s, const char *name, const char *labels);
 /* Poll the metric until it is >= want: its last value (the test decides

@@ -502,6 +502,50 @@ static void peer_that_does_not_read_is_paused_not_buffered(void **state)
     free(chunk);
 }
 
+/* A peer that resets (RST) while the daemon's write to it is pending. */
+static void reset_with_a_write_in_flight_is_closed_cleanly(void **state)
+{
+    it_server *s = *state;
+    int port = it_p2p_start(s, "main", no_args);
+    uint8_t *chunk = calloc(PINGS_PER_CHUNK, PING_SIZE);
+    struct linger lg = { 1, 0 };
+    size_t off = 0, k;
+    double closed;
+    it_p2p c;
+    uint8_t *m;
+    int i;
+
+    assert_non_null(chunk);
+    it_p2p_open(&c, port, it_p2p_chain("main"));
+    for (i = 0; i < PINGS_PER_CHUNK; i++) {
+        uint8_t nonce[P2P_NONCE_SIZE] = { (uint8_t)i };
+
+        m = it_p2p_frame(&c, "ping", nonce, sizeof nonce, &k);
+        memcpy(chunk + (size_t)i * PING_SIZE, m, PING_SIZE);
+        free(m);
+    }
+    it_p2p_handshake(&c, 0, NULL);
+    it_p2p_sync(&c);
+    assert_true(send_until_stalled(&c, chunk, PINGS_PER_CHUNK * PING_SIZE,
+                                   &off) < NEVER_READS_MAX_BYTES);
+    setsockopt(c.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    it_p2p_close(&c);               /* close with SO_LINGER 0: a reset */
+    closed = it_p2p_metric_wait(s, IT_P2P_M_CLOSED, "", 1, 5000);
+    print_message("closed reasons after the reset: socket_error %.0f, "
+                  "peer_closed %.0f\n",
+                  it_p2p_metric(s, IT_P2P_M_CLOSED, "reason=\"socket_error\""),
+                  it_p2p_metric(s, IT_P2P_M_CLOSED, "reason=\"peer_closed\""));
+    assert_int_equal(closed, 1);
+    assert_int_equal(it_p2p_metric(s, IT_P2P_M_CONNECTIONS,
+                                   "state=\"ready\""), 0);
+    assert_true(healthz_ms(s) < HTTP_SLOW_MS);
+    it_p2p_open(&c, port, it_p2p_chain("main"));
+    it_p2p_handshake(&c, 1, NULL);
+    it_p2p_sync(&c);
+    it_p2p_close(&c);
+    free(chunk);
+}
+
 /* Shutdown with a write in flight that the peer will never take. */
 static void sigterm_with_a_peer_that_does_not_read_exits_cleanly(void **state)
 {
@@ -554,6 +598,7 @@ int main(void)
         T(loopback_peers_are_not_held_to_the_group_cap),
         T(addr_flood_from_one_connection_is_rate_limited_and_bounded),
         T(peer_that_does_not_read_is_paused_not_buffered),
+        T(reset_with_a_write_in_flight_is_closed_cleanly),
         T(sigterm_with_a_peer_that_does_not_read_exits_cleanly),
 #undef T
     };
