@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -18,7 +19,7 @@
 #include "am_error.h"
 #include "itest_addr.h"
 
-#define LISTEN_MARK "p2p listening on 127.0.0.1:"
+#define LISTEN_MARK "p2p listening on "
 
 long it_p2p_ms(void)
 {
@@ -68,10 +69,11 @@ const p2p_chain *it_p2p_chain(const char *name)
     return c;
 }
 
-/* The port of the last "p2p listening" line of the log, or 0. */
-static int port_in_log(const char *path)
+/* The port of the last "p2p listening on <host>:" line of the log, or 0. */
+static int port_in_log(const char *path, const char *host)
 {
     static char buf[1 << 20];
+    char mark[96];
     const char *p, *last = NULL;
     FILE *f = fopen(path, "rb");
     size_t n;
@@ -81,44 +83,65 @@ static int port_in_log(const char *path)
     n = fread(buf, 1, sizeof buf - 1, f);
     fclose(f);
     buf[n] = '\0';
-    for (p = strstr(buf, LISTEN_MARK); p != NULL;
-         p = strstr(p + 1, LISTEN_MARK))
+    snprintf(mark, sizeof mark, LISTEN_MARK "%s:", host);
+    for (p = strstr(buf, mark); p != NULL; p = strstr(p + 1, mark))
         last = p;
-    return last ? atoi(last + strlen(LISTEN_MARK)) : 0;
+    return last ? atoi(last + strlen(mark)) : 0;
 }
 
-int it_p2p_port(const it_server *s)
+int it_p2p_port_of(const it_server *s, const char *host)
 {
     long deadline = it_p2p_ms() + IT_START_TIMEOUT_MS;
     int port;
 
-    while ((port = port_in_log(s->log)) <= 0 && it_p2p_ms() < deadline)
+    while ((port = port_in_log(s->log, host)) <= 0 && it_p2p_ms() < deadline)
         it_p2p_sleep_ms(20);
     if (port <= 0 || port > 65535) {
         it_dump_log(s);
-        fail_msg("no \"%s<port>\" line in %s within %d ms", LISTEN_MARK,
-                 s->log, IT_START_TIMEOUT_MS);
+        fail_msg("no \"" LISTEN_MARK "%s:<port>\" line in %s within %d ms",
+                 host, s->log, IT_START_TIMEOUT_MS);
     }
     return port;
+}
+
+int it_p2p_port(const it_server *s)
+{
+    return it_p2p_port_of(s, "127.0.0.1");
 }
 
 /* ---- sockets ---------------------------------------------------------- */
 
 int it_p2p_dial(int port, long timeout_ms)
 {
-    struct sockaddr_in a;
+    return it_p2p_dial_host("127.0.0.1", port, timeout_ms);
+}
+
+int it_p2p_dial_host(const char *host, int port, long timeout_ms)
+{
+    struct sockaddr_storage ss;
+    struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+    socklen_t alen, len = sizeof(int);
     struct pollfd pfd;
-    socklen_t len = sizeof(int);
     int fd, err = 0, one = 1;
 
-    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    memset(&ss, 0, sizeof ss);
+    if (inet_pton(AF_INET, host, &a->sin_addr) == 1) {
+        a->sin_family = AF_INET;
+        a->sin_port = htons((uint16_t)port);
+        alen = sizeof *a;
+    } else if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)port);
+        alen = sizeof *a6;
+    } else {
+        errno = EINVAL;
+        return -1;
+    }
+    fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
         return -1;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+    if (connect(fd, (struct sockaddr *)&ss, alen) != 0) {
         if (errno != EINPROGRESS)
             goto fail;
         pfd.fd = fd;
@@ -161,14 +184,20 @@ int it_p2p_fd_closed(int fd)
 
 void it_p2p_open(it_p2p *c, int port, const p2p_chain *chain)
 {
+    it_p2p_open_at(c, "127.0.0.1", port, chain);
+}
+
+void it_p2p_open_at(it_p2p *c, const char *host, int port,
+                    const p2p_chain *chain)
+{
     /* A daemon that stops reading must fail the sender, not hang it. */
     struct timeval tv = { 30L * it_time_scale(), 0 };
 
     memset(c, 0, sizeof *c);
     c->chain = chain;
-    c->fd = it_p2p_dial(port, IT_P2P_IO_TIMEOUT_MS);
+    c->fd = it_p2p_dial_host(host, port, IT_P2P_IO_TIMEOUT_MS);
     if (c->fd < 0)
-        fail_msg("connect to P2P port %d: %s", port, strerror(errno));
+        fail_msg("connect to P2P %s port %d: %s", host, port, strerror(errno));
     setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     p2p_reader_init(&c->rd, chain);
 }

@@ -54,6 +54,8 @@ void it_p2p_sleep_ms(long ms);
 /* The P2P port of our server: polls s->log for "p2p listening on
  * 127.0.0.1:PORT" (fails the test after IT_START_TIMEOUT_MS). */
 int it_p2p_port(const it_server *s);
+/* The same for "p2p listening on <host>:PORT" ("[::1]" for IPv6). */
+int it_p2p_port_of(const it_server *s, const char *host);
 
 /*
  * Start our own server (the test is skipped in shared mode) with
@@ -67,12 +69,16 @@ const p2p_chain *it_p2p_chain(const char *name);
 /* A TCP connection to 127.0.0.1:port, or -1 (errno set) when connect
  * fails or takes over timeout_ms. */
 int it_p2p_dial(int port, long timeout_ms);
+/* The same to a numeric IPv4 or IPv6 host ("::1", no brackets). */
+int it_p2p_dial_host(const char *host, int port, long timeout_ms);
 /* 1 when the daemon has closed fd (EOF or reset), 0 while it is open;
  * does not wait.  Reads and drops any bytes waiting. */
 int it_p2p_fd_closed(int fd);
 
 /* Connect (fails the test when it cannot) and set up the reader. */
 void it_p2p_open(it_p2p *c, int port, const p2p_chain *chain);
+void it_p2p_open_at(it_p2p *c, const char *host, int port,
+                    const p2p_chain *chain);
 void it_p2p_close(it_p2p *c);
 
 int it_p2p_send_raw(it_p2p *c, const void *buf, size_t len);

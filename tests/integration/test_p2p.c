@@ -234,6 +234,25 @@ static void ping_is_answered_with_pong_of_the_same_nonce(void **state)
     it_p2p_close(&c);
 }
 
+static void p2p_listens_on_ipv6_loopback(void **state)
+{
+    it_server *s = *state;
+    const char *const args[] = { "--enable-debug", "--p2p-listen", "[::1]:0",
+                                 NULL };
+    p2p_version v;
+    int port;
+    it_p2p c;
+
+    it_need_own(s);
+    it_start(s, args, NULL, 1);
+    port = it_p2p_port_of(s, "[::1]");
+    it_p2p_open_at(&c, "::1", port, it_p2p_chain("main"));
+    it_p2p_handshake(&c, 1, &v);
+    assert_int_equal(v.version, 70016);
+    it_p2p_sync(&c);
+    it_p2p_close(&c);
+}
+
 /* ---- getaddr ------------------------------------------------------------ */
 
 /* A fresh server whose pool holds add_eligible's 5 peers, asked getaddr
@@ -578,6 +597,41 @@ static void learned_address_survives_a_restart(void **state)
     json_decref(p);
 }
 
+/* BIP155: entries of an unknown network, and Tor v2, are skipped; the
+ * message is not a fault. */
+static void addrv2_entries_of_unknown_networks_are_skipped(void **state)
+{
+    it_server *s = *state;
+    int port = it_p2p_start(s, "regtest", no_args);
+    uint8_t p[64], *q = p;
+    uint32_t now = (uint32_t)it_now();
+    int k;
+    it_p2p c;
+
+    *q++ = 2;                                   /* two entries */
+    for (k = 0; k < 2; k++) {
+        *q++ = (uint8_t)now;
+        *q++ = (uint8_t)(now >> 8);
+        *q++ = (uint8_t)(now >> 16);
+        *q++ = (uint8_t)(now >> 24);
+        *q++ = 1;                               /* services */
+        *q++ = k == 0 ? 3 : 42;                 /* Tor v2; unknown */
+        *q++ = k == 0 ? 10 : 5;
+        memset(q, 0x5a, k == 0 ? 10 : 5);
+        q += k == 0 ? 10 : 5;
+        *q++ = 0x20;                            /* port 8333 */
+        *q++ = 0x8d;
+    }
+    it_p2p_open(&c, port, it_p2p_chain("regtest"));
+    it_p2p_handshake(&c, 1, NULL);
+    assert_int_equal(it_p2p_send_msg(&c, "addrv2", p, (size_t)(q - p)), 0);
+    it_p2p_sync(&c);
+    assert_int_equal(it_p2p_metric(s, IT_P2P_M_LEARNED, ""), 0);
+    assert_int_equal(it_p2p_metric(s, IT_P2P_M_DROPPED, ""), 2);
+    assert_int_equal(it_p2p_metric(s, IT_P2P_M_CLOSED, ""), 0);
+    it_p2p_close(&c);
+}
+
 static void addr_rate_limit_learns_one_of_ten_sent_at_once(void **state)
 {
     it_server *s = *state;
@@ -645,6 +699,7 @@ int main(void)
         T(handshake_announces_the_configured_services),
         T(handshake_ignores_wtxidrelay_and_sendtxrcncl_before_verack),
         T(ping_is_answered_with_pong_of_the_same_nonce),
+        T(p2p_listens_on_ipv6_loopback),
         T(getaddr_is_answered_with_addrv2_after_sendaddrv2),
         T(getaddr_is_answered_with_addr_of_ipv4_ipv6_only_without_sendaddrv2),
         T(getaddr_is_answered_once_per_connection),
@@ -658,6 +713,7 @@ int main(void)
         T(private_address_is_learned_on_regtest),
         T(private_address_is_dropped_on_main),
         T(learned_address_survives_a_restart),
+        T(addrv2_entries_of_unknown_networks_are_skipped),
         T(addr_rate_limit_learns_one_of_ten_sent_at_once),
         T(addr_rate_limit_refills_a_token_every_10_s),
 #undef T
