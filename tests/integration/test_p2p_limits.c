@@ -170,10 +170,11 @@ static void many_connections_from_one_address_keep_at_most_max_per_ip(
     const char *const args[] = { "--p2p-max-per-ip", "8", NULL };
     int port = it_p2p_start(s, "main", args);
     int *fds = calloc(MANY_CONNECTIONS, sizeof *fds), ok, open;
-    long slowest, start = it_p2p_ms(), took;
+    long slowest, start = it_p2p_ms(), took, rss0, rss1;
     double limited;
 
     assert_non_null(fds);
+    rss0 = it_p2p_status_kib(s, "VmRSS");
     ok = dial_many(s, port, fds, MANY_CONNECTIONS, &slowest);
     took = it_p2p_ms() - start;
     open = count_open(fds, MANY_CONNECTIONS, 8);
@@ -195,7 +196,21 @@ static void many_connections_from_one_address_keep_at_most_max_per_ip(
     assert_int_equal(it_p2p_metric(s, IT_P2P_M_CONNECTIONS,
                                    "state=\"handshake\""), 8);
     close_all(fds, MANY_CONNECTIONS);
+    /* Every count went back down: the gauges reach 0 and the address may
+     * hold 8 connections again. */
+    assert_int_equal(it_p2p_metric_wait(s, IT_P2P_M_CLOSED,
+                                        "reason=\"peer_closed\"", 8, 5000), 8);
+    assert_int_equal(it_p2p_metric(s, IT_P2P_M_CONNECTIONS, ""), 0);
+    ok = dial_many(s, port, fds, 9, &slowest);
+    assert_int_equal(ok, 9);
+    open = count_open(fds, 9, 8);
+    if (open != 8)
+        fail_msg("after the burst closed, %d of 9 new connections stay open, "
+                 "expected 8", open);
+    close_all(fds, 9);
     free(fds);
+    rss1 = it_p2p_status_kib(s, "VmRSS");
+    print_message("RSS %ld KiB before the burst, %ld KiB after\n", rss0, rss1);
     assert_true(healthz_ms(s) < HTTP_SLOW_MS);
 }
 
