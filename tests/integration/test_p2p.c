@@ -469,6 +469,70 @@ static void getaddr_on_an_empty_pool_is_answered_with_no_entries(void **state)
     free(e);
 }
 
+/* POST n peers (Tor v3 when onion, else IPv4) with NODE_NETWORK in one
+ * request; how many the pool took. */
+static json_int_t add_many(it_server *s, size_t n, int onion)
+{
+    size_t cap = 128 + n * 128, len = 0, i;
+    char *body = malloc(cap), host[IT_HOST_MAX];
+    uint8_t key[32];
+    it_counts c;
+
+    assert_non_null(body);
+    len += (size_t)snprintf(body + len, cap - len, "{\"peers\": [");
+    for (i = 0; i < n; i++) {
+        if (onion)
+            it_uniq_onion(host, key);
+        else
+            it_uniq_ipv4(host);
+        len += (size_t)snprintf(body + len, cap - len,
+                                "%s{\"address\": \"%s\", \"services\": 1}",
+                                i ? ", " : "", host);
+    }
+    snprintf(body + len, cap - len, "]}");
+    c = it_add_json(s, body, NULL);
+    free(body);
+    return c.added;
+}
+
+/* The largest answers: 1000 entries (a Tor v3 entry is 41 bytes of
+ * addrv2, an IPv4 one 11), each a distinct peer, for both formats. */
+static void getaddr_answer_of_1000_entries_comes_whole(void **state)
+{
+    it_server *s = *state;
+    int port = it_p2p_start(s, "main", no_args);
+    am_addrv2_entry *e = calloc(AM_ADDRV2_MAX_ENTRIES, sizeof *e);
+    json_int_t onions = add_many(s, 1200, 1), v4 = add_many(s, 1200, 0);
+    size_t n, i, j;
+    it_p2p c, d;
+
+    assert_non_null(e);
+    print_message("pool: %lld Tor v3 and %lld IPv4 peers\n",
+                  (long long)onions, (long long)v4);
+    assert_true(onions + v4 >= 1000 && v4 > 0);
+    it_p2p_open(&c, port, it_p2p_chain("main"));
+    it_p2p_handshake(&c, 1, NULL);
+    n = ask_getaddr(&c, "addrv2", e);
+    assert_int_equal(n, 1000);
+    for (i = 1; i < n; i++)
+        for (j = 0; j < i; j++)
+            if (am_addr_eq(&e[i].addr, &e[j].addr))
+                fail_msg("entries %zu and %zu are the same peer", j, i);
+    it_p2p_sync(&c);
+    it_p2p_close(&c);
+    /* The v1 answer: the IPv4 entries of the same cached draw. */
+    it_p2p_open(&d, port, it_p2p_chain("main"));
+    it_p2p_handshake(&d, 0, NULL);
+    n = ask_getaddr(&d, "addr", e);
+    print_message("the addr answer holds %zu IPv4 peers\n", n);
+    assert_true(n > 0 && n <= 1000);
+    for (i = 0; i < n; i++)
+        assert_int_equal(e[i].addr.net, AM_NET_IPV4);
+    it_p2p_sync(&d);
+    it_p2p_close(&d);
+    free(e);
+}
+
 /* ---- addresses from the peer -------------------------------------------- */
 
 static void addr_from_peer_reaches_pool_with_peer_as_source_and_penalty(
@@ -708,6 +772,7 @@ int main(void)
         T(getaddr_before_verack_is_ignored),
         T(getaddr_answer_is_cached_for_later_connections),
         T(getaddr_on_an_empty_pool_is_answered_with_no_entries),
+        T(getaddr_answer_of_1000_entries_comes_whole),
         T(addr_from_peer_reaches_pool_with_peer_as_source_and_penalty),
         T(addrv2_from_peer_reaches_pool_with_its_tor_address),
         T(private_address_is_learned_on_regtest),
