@@ -696,6 +696,24 @@ static void addrv2_entries_of_unknown_networks_are_skipped(void **state)
     it_p2p_close(&c);
 }
 
+static void addr_before_verack_is_ignored(void **state)
+{
+    it_server *s = *state;
+    int port = it_p2p_start(s, "regtest", no_args);
+    char hosts[1][IT_HOST_MAX];
+    it_p2p c;
+
+    it_p2p_open(&c, port, it_p2p_chain("regtest"));
+    assert_int_equal(it_p2p_send_version(&c, IT_P2P_PROTOCOL), 0);
+    announce_ipv4s(&c, 1, hosts);
+    it_p2p_await_answer(&c, NULL);
+    assert_int_equal(it_p2p_send_msg(&c, "verack", NULL, 0), 0);
+    it_p2p_sync(&c);
+    assert_int_equal(it_p2p_metric(s, IT_P2P_M_LEARNED, ""), 0);
+    assert_int_equal(in_pool(s, hosts, 1), 0);
+    it_p2p_close(&c);
+}
+
 static void addr_rate_limit_learns_one_of_ten_sent_at_once(void **state)
 {
     it_server *s = *state;
@@ -779,6 +797,7 @@ int main(void)
         T(private_address_is_dropped_on_main),
         T(learned_address_survives_a_restart),
         T(addrv2_entries_of_unknown_networks_are_skipped),
+        T(addr_before_verack_is_ignored),
         T(addr_rate_limit_learns_one_of_ten_sent_at_once),
         T(addr_rate_limit_refills_a_token_every_10_s),
 #undef T
