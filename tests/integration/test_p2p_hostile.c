@@ -10,6 +10,7 @@
 #include "it_api.h"
 #include "it_p2p.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -373,6 +374,126 @@ static void idle_peer_is_closed_after_idle_timeout(void **state)
     assert_int_equal(closed_for(s, "idle"), 1);
 }
 
+/* ---- both faces at once ----------------------------------------------- */
+
+typedef struct http_load {
+    it_server *s;
+    volatile int stop;
+    int requests, failures;
+    char failure[IT_PATH_MAX + 200];
+} http_load;
+
+/* Adds, selections and metrics over HTTP on a handle of its own, until
+ * told to stop; no cmocka assertion here (not the test's thread). */
+static void *http_run(void *arg)
+{
+    http_load *h = arg;
+    CURL *curl = curl_easy_init();
+    char body[256], host[IT_HOST_MAX];
+    int k = 0;
+
+    while (curl != NULL && !h->stop) {
+        it_req rq = { .method = "POST", .content_type = "application/json" };
+        it_resp *r;
+
+        if (k % 3 == 0) {
+            it_uniq_ipv4(host);
+            snprintf(body, sizeof body, "{\"peers\": [{\"address\": "
+                     "\"%s\", \"services\": 1}]}", host);
+            rq.path = "/v1/peers";
+        } else if (k % 3 == 1) {
+            snprintf(body, sizeof body, "{\"count\": 4}");
+            rq.path = "/v1/select";
+        } else {
+            rq.method = "GET";
+            rq.path = "/metrics";
+            rq.content_type = NULL;
+        }
+        rq.body = rq.content_type ? body : NULL;
+        rq.body_len = rq.content_type ? strlen(body) : 0;
+        r = it_do(h->s, curl, &rq);
+        h->requests++;
+        if (r->status != 200 && h->failures++ == 0)
+            snprintf(h->failure, sizeof h->failure, "%s: HTTP %ld %.120s",
+                     r->what, r->status, r->body);
+        it_resp_free(r);
+        k++;
+    }
+    if (curl != NULL)
+        curl_easy_cleanup(curl);
+    return NULL;
+}
+
+/* One round: `n` peers connect, each announces one address, asks getaddr
+ * and pings; all at once. */
+static void p2p_round(int port, int n)
+{
+    it_p2p *c = calloc((size_t)n, sizeof *c);
+    am_addrv2_entry e;
+    uint8_t buf[64];
+    char host[IT_HOST_MAX];
+    size_t len;
+    p2p_frame f;
+    int i;
+
+    assert_non_null(c);
+    for (i = 0; i < n; i++) {
+        it_p2p_open(&c[i], port, it_p2p_chain("main"));
+        assert_int_equal(it_p2p_send_version(&c[i], IT_P2P_PROTOCOL), 0);
+        if (i % 2)
+            assert_int_equal(it_p2p_send_msg(&c[i], "sendaddrv2", NULL, 0), 0);
+    }
+    for (i = 0; i < n; i++) {
+        it_p2p_await_answer(&c[i], NULL);
+        it_uniq_ipv4(host);
+        it_p2p_entry(&e, host, 1, 0);
+        assert_int_equal(p2p_addr_build(&e, 1, buf, sizeof buf, &len), AM_OK);
+        assert_int_equal(it_p2p_send_msg(&c[i], "verack", NULL, 0), 0);
+        assert_int_equal(it_p2p_send_msg(&c[i], "addr", buf, len), 0);
+        assert_int_equal(it_p2p_send_msg(&c[i], "getaddr", NULL, 0), 0);
+    }
+    for (i = 0; i < n; i++) {
+        if (it_p2p_expect(&c[i], i % 2 ? "addrv2" : "addr", &f,
+                          IT_P2P_IO_TIMEOUT_MS, NULL) != 1)
+            fail_msg("connection %d of the round: no getaddr answer", i);
+        it_p2p_sync(&c[i]);
+    }
+    for (i = 0; i < n; i++)
+        it_p2p_close(&c[i]);
+    free(c);
+}
+
+static void p2p_peers_and_http_clients_together_keep_the_pool_sound(
+    void **state)
+{
+    it_server *s = *state;
+    const char *const args[] = { "--p2p-max-per-ip", "0",
+                                 "--p2p-max-per-group", "0", NULL };
+    int port = it_p2p_start(s, "main", args), round;
+    http_load h = { .s = s };
+    double learned, refused;
+    pthread_t th;
+
+    assert_int_equal(pthread_create(&th, NULL, http_run, &h), 0);
+    for (round = 0; round < 10; round++)
+        p2p_round(port, 10);
+    h.stop = 1;
+    pthread_join(th, NULL);
+    learned = it_p2p_metric(s, IT_P2P_M_LEARNED, "");
+    refused = it_p2p_metric(s, IT_P2P_M_DROPPED, "reason=\"refused\"");
+    print_message("100 P2P peers beside %d HTTP requests: learned %.0f, "
+                  "refused %.0f\n", h.requests, learned, refused);
+    if (h.failures > 0)
+        fail_msg("%d of %d HTTP requests failed; the first: %s", h.failures,
+                 h.requests, h.failure);
+    assert_int_equal(learned + refused, 100);
+    assert_true(learned >= 90);
+    assert_int_equal(it_p2p_metric(s, IT_P2P_M_CLOSED, ""),
+                     it_p2p_metric_wait(s, IT_P2P_M_CLOSED,
+                                        "reason=\"peer_closed\"", 100, 5000));
+    /* The teardown's GET /debug/check checks the pool's consistency. */
+}
+
 static void sigterm_with_open_connections_exits_cleanly_and_closes_them(
     void **state)
 {
@@ -423,6 +544,7 @@ int main(void)
         T(handshake_in_one_byte_writes_works),
         T(slowloris_handshake_is_closed_after_handshake_timeout),
         T(idle_peer_is_closed_after_idle_timeout),
+        T(p2p_peers_and_http_clients_together_keep_the_pool_sound),
         T(sigterm_with_open_connections_exits_cleanly_and_closes_them),
 #undef T
     };
