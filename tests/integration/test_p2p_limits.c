@@ -471,39 +471,52 @@ static long drain_pongs(it_p2p *c, const uint8_t *chunk, size_t off,
     return pongs;
 }
 
+/* A stalled peer: c, after its handshake, has sent pings (from the
+ * returned chunk, *off into it) until the daemon stopped reading; the
+ * bytes sent into *sent. */
+static uint8_t *stall(it_p2p *c, size_t *off, long *sent)
+{
+    uint8_t *chunk = malloc(PINGS_PER_CHUNK * PING_SIZE), *m;
+    size_t k;
+    int i;
+
+    assert_non_null(chunk);
+    for (i = 0; i < PINGS_PER_CHUNK; i++) {
+        uint8_t nonce[P2P_NONCE_SIZE];
+
+        p2p_nonce_build((uint64_t)i, nonce);
+        m = it_p2p_frame(c, "ping", nonce, sizeof nonce, &k);
+        memcpy(chunk + (size_t)i * PING_SIZE, m, PING_SIZE);
+        free(m);
+    }
+    it_p2p_handshake(c, 0, NULL);
+    it_p2p_sync(c);
+    *off = 0;
+    *sent = send_until_stalled(c, chunk, PINGS_PER_CHUNK * PING_SIZE, off);
+    if (*sent >= NEVER_READS_MAX_BYTES)
+        fail_msg("the daemon read %ld bytes of pings whose pongs could not "
+                 "leave", *sent);
+    return chunk;
+}
+
 static void peer_that_does_not_read_is_paused_not_buffered(void **state)
 {
     it_server *s = *state;
     int port = it_p2p_start(s, "main", no_args);
-    uint8_t *chunk = malloc(PINGS_PER_CHUNK * PING_SIZE);
-    size_t len = PINGS_PER_CHUNK * PING_SIZE, off = 0, k;
     long base, peak, sent, owed, pongs, ms;
+    uint8_t *chunk;
+    size_t off;
     it_p2p c;
-    int i;
 
-    assert_non_null(chunk);
     it_p2p_open(&c, port, it_p2p_chain("main"));
-    for (i = 0; i < PINGS_PER_CHUNK; i++) {
-        uint8_t nonce[P2P_NONCE_SIZE], *m;
-
-        p2p_nonce_build((uint64_t)i, nonce);
-        m = it_p2p_frame(&c, "ping", nonce, sizeof nonce, &k);
-        memcpy(chunk + (size_t)i * PING_SIZE, m, PING_SIZE);
-        free(m);
-    }
-    it_p2p_handshake(&c, 0, NULL);
-    it_p2p_sync(&c);
     base = it_p2p_status_kib(s, "VmRSS");
-    sent = send_until_stalled(&c, chunk, len, &off);
+    chunk = stall(&c, &off, &sent);
     ms = healthz_ms(s);
     peak = it_p2p_status_kib(s, "VmHWM");
     owed = (sent + PING_SIZE - 1) / PING_SIZE;
     print_message("a peer that does not read: %ld pings went before the "
                   "daemon stopped reading, RSS %ld KiB before, peak %ld KiB, "
                   "/healthz %ld ms\n", owed, base, peak, ms);
-    if (sent >= NEVER_READS_MAX_BYTES)
-        fail_msg("the daemon read %ld bytes of pings whose pongs could not "
-                 "leave", sent);
     if (peak > FLOOD_RSS_MAX_KIB)
         fail_msg("RSS peaked at %ld KiB (bound %ld KiB)", peak,
                  FLOOD_RSS_MAX_KIB);
@@ -522,27 +535,14 @@ static void reset_with_a_write_in_flight_is_closed_cleanly(void **state)
 {
     it_server *s = *state;
     int port = it_p2p_start(s, "main", no_args);
-    uint8_t *chunk = calloc(PINGS_PER_CHUNK, PING_SIZE);
     struct linger lg = { 1, 0 };
-    size_t off = 0, k;
     double closed;
+    long sent;
+    size_t off;
     it_p2p c;
-    uint8_t *m;
-    int i;
 
-    assert_non_null(chunk);
     it_p2p_open(&c, port, it_p2p_chain("main"));
-    for (i = 0; i < PINGS_PER_CHUNK; i++) {
-        uint8_t nonce[P2P_NONCE_SIZE] = { (uint8_t)i };
-
-        m = it_p2p_frame(&c, "ping", nonce, sizeof nonce, &k);
-        memcpy(chunk + (size_t)i * PING_SIZE, m, PING_SIZE);
-        free(m);
-    }
-    it_p2p_handshake(&c, 0, NULL);
-    it_p2p_sync(&c);
-    assert_true(send_until_stalled(&c, chunk, PINGS_PER_CHUNK * PING_SIZE,
-                                   &off) < NEVER_READS_MAX_BYTES);
+    free(stall(&c, &off, &sent));
     setsockopt(c.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
     it_p2p_close(&c);               /* close with SO_LINGER 0: a reset */
     closed = it_p2p_metric_wait(s, IT_P2P_M_CLOSED, "", 1, 5000);
@@ -558,7 +558,6 @@ static void reset_with_a_write_in_flight_is_closed_cleanly(void **state)
     it_p2p_handshake(&c, 1, NULL);
     it_p2p_sync(&c);
     it_p2p_close(&c);
-    free(chunk);
 }
 
 /* Shutdown with a write in flight that the peer will never take. */
@@ -566,27 +565,14 @@ static void sigterm_with_a_peer_that_does_not_read_exits_cleanly(void **state)
 {
     it_server *s = *state;
     int port = it_p2p_start(s, "main", no_args);
-    uint8_t *chunk = calloc(PINGS_PER_CHUNK, PING_SIZE);
-    size_t off = 0, k;
-    long start, ms;
+    long start, ms, sent;
     it_p2p c, idle;
-    uint8_t *m;
-    int i, st;
+    size_t off;
+    int st;
 
-    assert_non_null(chunk);
     it_p2p_open(&c, port, it_p2p_chain("main"));
     it_p2p_open(&idle, port, it_p2p_chain("main"));
-    for (i = 0; i < PINGS_PER_CHUNK; i++) {
-        uint8_t nonce[P2P_NONCE_SIZE] = { (uint8_t)i };
-
-        m = it_p2p_frame(&c, "ping", nonce, sizeof nonce, &k);
-        memcpy(chunk + (size_t)i * PING_SIZE, m, PING_SIZE);
-        free(m);
-    }
-    it_p2p_handshake(&c, 0, NULL);
-    it_p2p_sync(&c);
-    assert_true(send_until_stalled(&c, chunk, PINGS_PER_CHUNK * PING_SIZE,
-                                   &off) < NEVER_READS_MAX_BYTES);
+    free(stall(&c, &off, &sent));
     start = it_p2p_ms();
     st = it_signal_wait(s, SIGTERM, IT_STOP_TIMEOUT_MS);
     ms = it_p2p_ms() - start;
@@ -600,7 +586,6 @@ static void sigterm_with_a_peer_that_does_not_read_exits_cleanly(void **state)
     assert_true(it_p2p_wait_closed(&idle, 1000) >= 0);
     it_p2p_close(&c);
     it_p2p_close(&idle);
-    free(chunk);
 }
 
 int main(void)
