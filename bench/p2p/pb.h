@@ -56,6 +56,10 @@ pb_loop *pb_loop_new(const pb_target *t, unsigned max_conns);
 /* Closes every connection it holds. */
 void pb_loop_free(pb_loop *l);
 
+/* Start at most `per_s` new connections a second in pb_loop_cycle (0: as
+ * fast as answers come back, the default). */
+void pb_loop_set_rate(pb_loop *l, double per_s);
+
 /*
  * Cycle `conns` connections until the monotonic clock passes until_s or
  * *stop becomes non-zero (stop may be NULL).  Answers completed before

@@ -75,6 +75,7 @@ struct pb_loop {
     unsigned shaking;           /* CONNECTING or SHAKING */
     unsigned held;
     int cycling;
+    double rate;                /* new connections per second; 0: no cap */
     double measure_from;
     double next_scan;
     pb_stats st;
@@ -579,9 +580,21 @@ void pb_loop_free(pb_loop *l)
     free(l);
 }
 
+void pb_loop_set_rate(pb_loop *l, double per_s)
+{
+    l->rate = per_s > 0 ? per_s : 0;
+}
+
+/* Connections pb_loop_cycle may have started by now under the rate cap. */
+static double allowed(const pb_loop *l, double t0)
+{
+    return l->rate > 0 ? 1 + l->rate * (bench_now_s() - t0) : 1e300;
+}
+
 int pb_loop_cycle(pb_loop *l, unsigned conns, double measure_from_s,
                   double until_s, const atomic_int *stop)
 {
+    double t0 = bench_now_s(), started = 0;
     int rc = 0;
 
     l->cycling = 1;
@@ -589,13 +602,16 @@ int pb_loop_cycle(pb_loop *l, unsigned conns, double measure_from_s,
     if (conns > l->cap)
         conns = l->cap;
     while (rc == 0 && bench_now_s() < until_s && !(stop && atomic_load(stop))) {
+        double may = allowed(l, t0);
         int failed = 0;
 
-        while (l->open < conns && !failed)
+        while (l->open < conns && !failed && started < may) {
             failed = conn_open(l) != 0;
+            started++;
+        }
         if (failed)
             bench_sleep_ms(1);  /* do not spin on a refusing server */
-        rc = loop_once(l, 10);
+        rc = loop_once(l, l->rate > 0 ? 1 : 10);
     }
     pb_loop_close_all(l);
     return rc;

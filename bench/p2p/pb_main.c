@@ -74,6 +74,7 @@ typedef struct opts {
     unsigned idle;
     double hold;
     unsigned load_conns;        /* the P2P load of phase 3 */
+    double load_rate;           /* its cap, getaddr cycles/s; 0: none */
     unsigned rounds;
     double slice;               /* one HTTP slice */
     unsigned http_conns;
@@ -105,11 +106,13 @@ static void usage(FILE *out)
         "  --threads N         server --threads (default: number of cores)\n"
         "  --peers N           peers to put in the pool (default 20000)\n"
         "  --conns LIST        phase 1 concurrencies (default 1,64,512)\n"
-        "  --seconds S         phase 1: measured time per level (default 4)\n"
+        "  --seconds S         phase 1: measured time per level (default 5)\n"
         "  --idle N            phase 2: connections held (default 10000)\n"
         "  --hold S            phase 2: time they are held (default 3)\n"
         "  --load-conns N      phase 3: P2P connections of the load (default 512)\n"
-        "  --rounds N          phase 3: rounds of alone + loaded (default 4)\n"
+        "  --load-rate R       phase 3: at most R new P2P connections a second\n"
+        "                      (default 0: as fast as they are answered)\n"
+        "  --rounds N          phase 3: rounds of alone + loaded (default 6)\n"
         "  --slice S           phase 3: one slice (default 2)\n"
         "  --http-conns N      phase 3: keep-alive HTTP connections (default 4)\n"
         "  --http-case NAME    phase 3: select_1 or select_8 (default select_8)\n"
@@ -132,11 +135,11 @@ static void defaults(opts *o)
     o->levels[1] = 64;
     o->levels[2] = 512;
     o->n_levels = 3;
-    o->seconds = 4;
+    o->seconds = 5;
     o->idle = 10000;
     o->hold = 3;
     o->load_conns = 512;
-    o->rounds = 4;
+    o->rounds = 6;
     o->slice = 2;
     o->http_conns = 4;
     o->http_case = "select_8";
@@ -182,15 +185,21 @@ static int parse_unsigned(const char *v, unsigned lo, unsigned hi,
     return 0;
 }
 
-static int parse_seconds(const char *v, double *out)
+/* A number in (0, max]. */
+static int parse_positive(const char *v, double max, double *out)
 {
     char *end;
     double s = strtod(v, &end);
 
-    if (end == v || *end || !(s > 0) || s > 3600)
+    if (end == v || *end || !(s > 0) || s > max)
         return -1;
     *out = s;
     return 0;
+}
+
+static int parse_seconds(const char *v, double *out)
+{
+    return parse_positive(v, 3600, out);
 }
 
 /* One option with a value; -1 when unknown or bad. */
@@ -218,7 +227,12 @@ static int option(opts *o, const char *name, const char *v)
         return parse_seconds(v, &o->hold);
     else if (strcmp(name, "--load-conns") == 0)
         return parse_unsigned(v, 1, 100000, &o->load_conns);
-    else if (strcmp(name, "--rounds") == 0)
+    else if (strcmp(name, "--load-rate") == 0) {
+        if (strcmp(v, "0") == 0)
+            o->load_rate = 0;
+        else
+            return parse_positive(v, 1e6, &o->load_rate);
+    } else if (strcmp(name, "--rounds") == 0)
         return parse_unsigned(v, 1, HB_MAX_SLICES, &o->rounds);
     else if (strcmp(name, "--slice") == 0)
         return parse_seconds(v, &o->slice);
@@ -655,10 +669,10 @@ static void print_http(bench *b, hb_acc *alone, hb_acc *loaded,
     hb_acc_finish(loaded, &rl);
     printf("p2p_http case=%s http_conns=%u p2p_conns=%u alone_rps=%.0f "
            "loaded_rps=%.0f ratio=%.2f ratio_q=%.2f-%.2f alone_p99=%.2fms "
-           "loaded_p99=%.2fms http_errors=%llu p2p_rate=%.0f ",
+           "loaded_p99=%.2fms http_errors=%llu p2p_rate_cap=%.0f p2p_rate=%.0f ",
            b->o->http_case, b->o->http_conns, b->o->load_conns, ra.rps, rl.rps,
            ratio, lo, hi, ra.p99_ms, rl.p99_ms,
-           (unsigned long long)(ra.errors + rl.errors),
+           (unsigned long long)(ra.errors + rl.errors), b->o->load_rate,
            p2p_s > 0 ? (double)s->answers / p2p_s : 0);
     print_errors(s);
     printf("\n");
@@ -685,6 +699,7 @@ static int phase_http(bench *b)
     }
     if ((l = pb_loop_new(&b->p2p, b->o->load_conns)) == NULL)
         return -1;
+    pb_loop_set_rate(l, b->o->load_rate);
     memset(&alone, 0, sizeof alone);
     memset(&loaded, 0, sizeof loaded);
     for (r = 0; rc == 0 && r < b->o->rounds; r++) {
@@ -736,6 +751,7 @@ static int run(bench *b)
         return -1;
     if (phase_on(o, '3') && phase_http(b) != 0)
         return -1;
+    wait_drained(b);
     print_p2p_metrics(b);
     return 0;
 }
