@@ -62,9 +62,11 @@ void pb_loop_set_rate(pb_loop *l, double per_s);
 
 /*
  * Cycle `conns` connections until the monotonic clock passes until_s or
- * *stop becomes non-zero (stop may be NULL).  Answers completed before
- * measure_from_s are not counted (warm-up).  All connections are closed
- * on return.  0, or -1 when the loop itself failed (reported).
+ * *stop becomes non-zero (stop may be NULL).  Answers are counted when
+ * their connection started at measure_from_s or later (warm-up) and they
+ * came before the end.  Then no connection is started; those under way
+ * get up to 3 s to finish (uncounted), the rest are closed.  0, or -1
+ * when the loop itself failed (reported).
  */
 int pb_loop_cycle(pb_loop *l, unsigned conns, double measure_from_s,
                   double until_s, const atomic_int *stop);

@@ -42,6 +42,7 @@
 #define PB_PROTOCOL 70016
 #define PB_USER_AGENT "/p2p_bench:0.1/"
 #define PB_MAX_REPORTS 5        /* first faults of each kind on stderr */
+#define PB_DRAIN_S 3            /* at the end of a cycle: time to finish */
 
 typedef enum pb_state {
     PB_FREE,
@@ -76,7 +77,7 @@ struct pb_loop {
     unsigned held;
     int cycling;
     double rate;                /* new connections per second; 0: no cap */
-    double measure_from;
+    double measure_from, measure_until;     /* answers counted between */
     double next_scan;
     pb_stats st;
     uint8_t tail_cycle[3 * P2P_HEADER_SIZE];
@@ -373,7 +374,7 @@ static void on_answer(pb_loop *l, pb_conn *c, const p2p_frame *f, int v2)
     }
     for (i = 0; i < n; i++)
         bad += l->entries[i].status != AM_OK;
-    if (c->t_start >= l->measure_from) {
+    if (c->t_start >= l->measure_from && bench_now_s() <= l->measure_until) {
         l->st.answers++;
         l->st.entries += n;
         l->st.entries_bad += bad;
@@ -580,6 +581,18 @@ void pb_loop_free(pb_loop *l)
     free(l);
 }
 
+/* Let the connections under way finish (uncounted), so that the server
+ * sees orderly closes rather than resets of half-read answers. */
+static void drain(pb_loop *l)
+{
+    double end = bench_now_s() + PB_DRAIN_S;
+
+    while (l->open > 0 && bench_now_s() < end)
+        if (loop_once(l, 10) != 0)
+            break;
+    pb_loop_close_all(l);
+}
+
 void pb_loop_set_rate(pb_loop *l, double per_s)
 {
     l->rate = per_s > 0 ? per_s : 0;
@@ -599,6 +612,7 @@ int pb_loop_cycle(pb_loop *l, unsigned conns, double measure_from_s,
 
     l->cycling = 1;
     l->measure_from = measure_from_s;
+    l->measure_until = until_s;
     if (conns > l->cap)
         conns = l->cap;
     while (rc == 0 && bench_now_s() < until_s && !(stop && atomic_load(stop))) {
@@ -613,7 +627,9 @@ int pb_loop_cycle(pb_loop *l, unsigned conns, double measure_from_s,
             bench_sleep_ms(1);  /* do not spin on a refusing server */
         rc = loop_once(l, l->rate > 0 ? 1 : 10);
     }
-    pb_loop_close_all(l);
+    if (l->measure_until > bench_now_s())
+        l->measure_until = bench_now_s();
+    drain(l);
     return rc;
 }
 

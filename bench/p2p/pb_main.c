@@ -112,8 +112,8 @@ static void usage(FILE *out)
         "  --load-conns N      phase 3: P2P connections of the load (default 512)\n"
         "  --load-rate R       phase 3: at most R new P2P connections a second\n"
         "                      (default 0: as fast as they are answered)\n"
-        "  --rounds N          phase 3: rounds of alone + loaded (default 6)\n"
-        "  --slice S           phase 3: one slice (default 2)\n"
+        "  --rounds N          phase 3: rounds of alone + loaded (default 10)\n"
+        "  --slice S           phase 3: one slice (default 1.5)\n"
         "  --http-conns N      phase 3: keep-alive HTTP connections (default 4)\n"
         "  --http-case NAME    phase 3: select_1 or select_8 (default select_8)\n"
         "  --phases LIST       the phases to run, e.g. 13 (default 123)\n"
@@ -139,8 +139,8 @@ static void defaults(opts *o)
     o->idle = 10000;
     o->hold = 3;
     o->load_conns = 512;
-    o->rounds = 6;
-    o->slice = 2;
+    o->rounds = 10;
+    o->slice = 1.5;
     o->http_conns = 4;
     o->http_case = "select_8";
     o->addrv2 = 1;
@@ -521,7 +521,7 @@ static int rate_level(bench *b, pb_loop *l, unsigned conns)
     int rc;
 
     rc = pb_loop_cycle(l, conns, from, until, NULL);
-    span = bench_now_s() - from;
+    span = until - from;
     pb_loop_take_stats(l, &s);
     printf("p2p_getaddr c=%u rate=%.0f answers=%llu entries_avg=%.1f "
            "p50=%.2fms p99=%.2fms ", conns, (double)s.answers / span,
@@ -653,9 +653,9 @@ static int loaded_slice(bench *b, const hb_case *cs, const hb_run_opts *ro,
         return -1;
     bench_sleep_ms((long)(P2P_WARMUP_S * 1000));
     rc = hb_run_slice(cs, ro, acc);
+    *p2p_s += bench_now_s() - j.from;
     atomic_store(&j.stop, 1);
     pthread_join(th, NULL);
-    *p2p_s += bench_now_s() - j.from;
     return rc || j.rc ? -1 : 0;
 }
 
@@ -702,11 +702,16 @@ static int phase_http(bench *b)
     pb_loop_set_rate(l, b->o->load_rate);
     memset(&alone, 0, sizeof alone);
     memset(&loaded, 0, sizeof loaded);
+    /* Alone first in even rounds, loaded first in odd ones: a trend in
+     * the neighbours' load favours neither. */
     for (r = 0; rc == 0 && r < b->o->rounds; r++) {
         wait_drained(b);
-        rc = hb_run_slice(cs, &ro, &alone);
+        if (r % 2 == 0)
+            rc = hb_run_slice(cs, &ro, &alone);
         if (rc == 0)
             rc = loaded_slice(b, cs, &ro, &loaded, l, &p2p_s);
+        if (rc == 0 && r % 2 == 1 && wait_drained(b) >= 0)
+            rc = hb_run_slice(cs, &ro, &alone);
     }
     pb_loop_take_stats(l, &s);
     if (rc == 0)
@@ -736,11 +741,23 @@ static int fill(bench *b)
     return 0;
 }
 
+static void print_load(const char *when)
+{
+    double l1, l5, l15;
+    FILE *f = fopen("/proc/loadavg", "r");
+
+    if (f != NULL && fscanf(f, "%lf %lf %lf", &l1, &l5, &l15) == 3)
+        printf("# load average %s: %.2f %.2f %.2f\n", when, l1, l5, l15);
+    if (f != NULL)
+        fclose(f);
+}
+
 static int run(bench *b)
 {
     const opts *o = b->o;
     long rss;
 
+    print_load("at the start");
     if (fill(b) != 0)
         return -1;
     if (phase_on(o, '1') && phase_rates(b) != 0)
@@ -752,6 +769,7 @@ static int run(bench *b)
     if (phase_on(o, '3') && phase_http(b) != 0)
         return -1;
     wait_drained(b);
+    print_load("at the end");
     print_p2p_metrics(b);
     return 0;
 }
