@@ -29,6 +29,10 @@
  *       target idle connections held: met|MISSED (held of N)
  *       target http select under p2p load >= 0.80: met|MISSED (ratio ..)
  *
+ * Phase 3 cuts the comparison into short slices, alone and loaded side by
+ * side, so that the neighbours' load on a shared machine falls on both of
+ * a pair; the median of the pairs' ratios is the figure.
+ *
  * The client shares the machine with the server (2 cores on the reference
  * machine): every rate here is the pair's, not the server's alone; the CPU
  * each side spent per answer is printed to tell them apart.  Exit status:
@@ -60,6 +64,7 @@
 #define PORT_WAIT_MS 10000
 #define DRAIN_WAIT_S 30         /* for the server to count its closes */
 #define P2P_WARMUP_S 0.5
+#define LOAD_WARMUP_S 0.3       /* phase 3: the load's ramp before a slice */
 #define HTTP_WARMUP_S 0.1
 
 typedef struct opts {
@@ -112,8 +117,8 @@ static void usage(FILE *out)
         "  --load-conns N      phase 3: P2P connections of the load (default 512)\n"
         "  --load-rate R       phase 3: at most R new P2P connections a second\n"
         "                      (default 0: as fast as they are answered)\n"
-        "  --rounds N          phase 3: rounds of alone + loaded (default 10)\n"
-        "  --slice S           phase 3: one slice (default 1.5)\n"
+        "  --rounds N          phase 3: rounds of alone + loaded (default 20)\n"
+        "  --slice S           phase 3: one slice (default 0.75)\n"
         "  --http-conns N      phase 3: keep-alive HTTP connections (default 4)\n"
         "  --http-case NAME    phase 3: select_1 or select_8 (default select_8)\n"
         "  --phases LIST       the phases to run, e.g. 13 (default 123)\n"
@@ -139,8 +144,8 @@ static void defaults(opts *o)
     o->idle = 10000;
     o->hold = 3;
     o->load_conns = 512;
-    o->rounds = 10;
-    o->slice = 1.5;
+    o->rounds = 20;
+    o->slice = 0.75;
     o->http_conns = 4;
     o->http_case = "select_8";
     o->addrv2 = 1;
@@ -640,23 +645,34 @@ static const hb_case *find_case(const char *name)
     return NULL;
 }
 
-/* One loaded slice: the P2P load runs from P2P_WARMUP_S before the slice
- * to its end; *p2p_s gets its measured span. */
+/* One loaded slice: the P2P load runs from LOAD_WARMUP_S before the slice
+ * (its connections all open at once, the first answers come within about
+ * 0.2 s at 512) to its end; *p2p_s gets its measured span. */
 static int loaded_slice(bench *b, const hb_case *cs, const hb_run_opts *ro,
                         hb_acc *acc, pb_loop *l, double *p2p_s)
 {
-    load_job j = {l, b->o->load_conns, bench_now_s() + P2P_WARMUP_S, 0, 0};
+    load_job j = {l, b->o->load_conns, bench_now_s() + LOAD_WARMUP_S, 0, 0};
     pthread_t th;
     int rc;
 
     if (pthread_create(&th, NULL, load_main, &j) != 0)
         return -1;
-    bench_sleep_ms((long)(P2P_WARMUP_S * 1000));
+    bench_sleep_ms((long)(LOAD_WARMUP_S * 1000));
     rc = hb_run_slice(cs, ro, acc);
     *p2p_s += bench_now_s() - j.from;
     atomic_store(&j.stop, 1);
     pthread_join(th, NULL);
     return rc || j.rc ? -1 : 0;
+}
+
+/* Cores a side used over the slices of acc (each slice's warm-up in its
+ * span): server = the addrmand process, client = this one (the P2P load's
+ * thread included). */
+static double cores(const hb_acc *acc, uint64_t cpu_ns, double warmup)
+{
+    double span = (double)acc->measured_ns / 1e9 + warmup * acc->n_slices;
+
+    return span > 0 ? (double)cpu_ns / 1e9 / span : 0;
 }
 
 static void print_http(bench *b, hb_acc *alone, hb_acc *loaded,
@@ -665,6 +681,11 @@ static void print_http(bench *b, hb_acc *alone, hb_acc *loaded,
     double lo, hi, ratio = hb_slice_ratio(loaded, alone, 0, &lo, &hi);
     hb_result ra, rl;
 
+    printf("# cores used, alone / loaded: server %.2f / %.2f, bench %.2f / "
+           "%.2f\n", cores(alone, alone->server_cpu_ns, HTTP_WARMUP_S),
+           cores(loaded, loaded->server_cpu_ns, HTTP_WARMUP_S),
+           cores(alone, alone->client_cpu_ns, HTTP_WARMUP_S),
+           cores(loaded, loaded->client_cpu_ns, HTTP_WARMUP_S));
     hb_acc_finish(alone, &ra);
     hb_acc_finish(loaded, &rl);
     printf("p2p_http case=%s http_conns=%u p2p_conns=%u alone_rps=%.0f "
