@@ -87,6 +87,7 @@ struct p2p_face {
     st_add *adds;                    /* one addr message's, for the pool */
     am_peer *draw;                   /* st_pool_getaddr's answer */
     addr_cache cache[AM_NET_MAX];
+    uint64_t ban_epoch;              /* st_pool_ban_epoch when last checked */
     uint64_t rng;
     face_metrics m;
 };
@@ -681,12 +682,19 @@ static void on_tick(uv_timer_t *t)
 {
     p2p_face *f = t->data;
     int64_t now = now_s();
+    uint64_t epoch = st_pool_ban_epoch(f->pool);
+    int bans_changed = epoch != f->ban_epoch;
     conn *c = f->conns, *next;
 
+    f->ban_epoch = epoch;
     while (c != NULL) {
         next = c->next;               /* c may leave the list */
-        p2p_sess_tick(c->sess, now);
-        serve_events(c);
+        if (bans_changed && st_pool_banned(f->pool, &c->peer)) {
+            conn_close_face(c, FC_BANNED);
+        } else {
+            p2p_sess_tick(c->sess, now);
+            serve_events(c);
+        }
         c = next;
     }
 }
@@ -835,6 +843,7 @@ int p2p_face_new(const p2p_face_config *cfg, st_pool *pool, p2p_face **out,
     f->cfg.host = f->host;
     f->cfg.port = f->port;
     f->pool = pool;
+    f->ban_epoch = st_pool_ban_epoch(pool);
     am_counter_init(&f->per_ip);
     am_counter_init(&f->per_group);
     p2p_sess_config_default(&f->sess_cfg, cfg->chain);

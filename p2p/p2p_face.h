@@ -18,7 +18,9 @@
  *     its start does not hand out an empty answer for a day);
  *   - addr/addrv2 that passed the session's rate limit: st_pool_add_heard
  *     with the peer's address as source and Core's 2-hour penalty;
- *   - timeouts: the session's, checked every second.
+ *   - timeouts: the session's, checked every second, and bans: within a
+ *     second of a ban (st_pool_ban_epoch), the connections it covers are
+ *     closed.
  *
  * MEMORY per connection is bounded: the session (about a kilobyte idle;
  * its output buffer of P2P_SESS_OUT_CAP and one message of at most

@@ -282,6 +282,30 @@ static void test_stop_closes_open_connections_and_counts_them(void **state)
     js_buf_free(&b);
 }
 
+static void test_a_ban_closes_open_connections_and_refuses_new_ones(void **state)
+{
+    fixture *f = *state;
+    am_subnet net;
+    am_ban ban;
+    js_buf b;
+    int s, jrc;
+
+    start_face(f, 0);
+    s = dial(f->port);
+    assert_int_equal(am_subnet_parse(&net, "127.0.0.1"), AM_OK);
+    assert_int_equal(st_pool_ban(f->pool, &net, 3600, "test", &ban, &jrc), AM_OK);
+    assert_true(closed_by_face(s));   /* within the face's 1 s tick */
+    close(s);
+    s = dial(f->port);
+    assert_true(closed_by_face(s));
+    close(s);
+    js_buf_init(&b);
+    p2p_face_metrics(f->face, &b);
+    js_buf_putc(&b, '\0');
+    assert_non_null(strstr(b.data, "addrmand_p2p_closed_total{reason=\"banned\"} 2\n"));
+    js_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -294,6 +318,9 @@ int main(void)
             test_connections_over_the_per_address_cap_are_closed, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_stop_closes_open_connections_and_counts_them, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_a_ban_closes_open_connections_and_refuses_new_ones, setup,
+            teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
