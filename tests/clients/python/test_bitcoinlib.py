@@ -76,6 +76,16 @@ def wait_peer(endpoint, timeout=TIMEOUT):
         time.sleep(0.1)
 
 
+def metric(series):
+    """The value of one series of GET /metrics (0 when absent)."""
+    st, text = http('GET', '/metrics')
+    assert st == 200, 'GET /metrics: %d' % st
+    for line in text.splitlines():
+        if line.startswith(series + ' '):
+            return float(line.split()[-1])
+    return 0.0
+
+
 class Conn:
     """One v1 connection to the face; frames read raw, then decoded."""
 
@@ -231,6 +241,26 @@ class FaceTest(unittest.TestCase):
         self.assertEqual(peer['time'], when - PENALTY,
                          'time: sent %d, expected it less the 2-hour penalty' % when)
         print('addr: %s:%d reached the pool: %s' % (ip, port, peer))
+
+    def test_addr_entry_beyond_the_first_token_is_dropped(self):
+        series = 'addrmand_p2p_addresses_dropped_total{reason="rate_limit"}'
+        before = metric(series)
+        self.conn.handshake()
+        when = int(time.time()) - 60
+        first, second = ('41.42.43.%d' % random.randint(1, 254),
+                         '51.52.53.%d' % random.randint(1, 254))
+        m = msg_addr()
+        m.addrs = [addr_entry(first, 8333, SERVICES, when),
+                   addr_entry(second, 8333, SERVICES, when)]
+        self.conn.send(m)
+        self.assertIsNotNone(wait_peer(first + ':8333'),
+                             'the first entry (one token) never reached the pool')
+        end = time.time() + TIMEOUT
+        while metric(series) < before + 1 and time.time() < end:
+            time.sleep(0.1)
+        self.assertEqual(metric(series), before + 1, series)
+        self.assertIsNone(wait_peer(second + ':8333', timeout=0),
+                          'the second entry got past the token bucket')
 
     def test_ping_gets_pong_with_its_nonce(self):
         self.conn.handshake()
