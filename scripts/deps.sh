@@ -12,7 +12,7 @@ set -euo pipefail
 
 # The daemon: libmicrohttpd and libcrypto.  jansson only checks answers in
 # the tests and the fuzz targets (the daemon reads JSON with its own reader).
-pkgs=(gcc make cmake pkg-config libc6-dev libmicrohttpd-dev libssl-dev)
+pkgs=(gcc make cmake pkg-config libc6-dev libmicrohttpd-dev libssl-dev libuv1-dev)
 if [ "${1:-}" = test ]; then
     pkgs+=(libjansson-dev libcmocka-dev libcurl4-openssl-dev curl)
     # The third-party clients of tests/clients/: python-bitcoinlib, and

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "counter.h"
 #include "st_floresta.h"
 #include "st_lock.h"
 
@@ -183,7 +184,7 @@ static int settle(st_pool *p)
 
 /* One slice under one hold, journalled in one write. */
 static int add_slice(st_pool *p, st_add *items, size_t n,
-                     const am_addr *source)
+                     const am_addr *source, int64_t penalty)
 {
     am_addr self;
     uint64_t id;
@@ -204,7 +205,7 @@ static int add_slice(st_pool *p, st_add *items, size_t n,
         self = it->addr;
         self.port = 0;
         it->rc = am_add(p->core, &it->addr, source ? source : &self,
-                        it->services, it->time, 0, &it->is_new, &id);
+                        it->services, it->time, penalty, &it->is_new, &id);
         if (it->rc == AM_OK)
             j_keep(&jrc, j_peer(p, id));
     }
@@ -217,12 +218,18 @@ static int add_slice(st_pool *p, st_add *items, size_t n,
 int st_pool_add(st_pool *p, st_add *items, size_t n, const am_addr *source,
                 int *jrc)
 {
+    return st_pool_add_heard(p, items, n, source, 0, jrc);
+}
+
+int st_pool_add_heard(st_pool *p, st_add *items, size_t n,
+                      const am_addr *source, int64_t penalty, int *jrc)
+{
     size_t done = 0, k;
 
     *jrc = AM_OK;
     while (done < n) {
         k = n - done < ST_POOL_SLICE ? n - done : ST_POOL_SLICE;
-        *jrc = add_slice(p, items + done, k, source);
+        *jrc = add_slice(p, items + done, k, source, penalty);
         done += k;
         if (*jrc != AM_OK)
             break;
@@ -381,6 +388,68 @@ int st_pool_ban(st_pool *p, const am_subnet *target, int64_t duration,
         *jrc = st_store_journal_ban(p->store, out);
     unlock(p);
     return rc;
+}
+
+typedef struct draw_ctx {
+    am_counter ids, groups;
+    int distinct;
+    int64_t now;
+} draw_ctx;
+
+static int draw_skip(void *ctx, const am_peer *c)
+{
+    draw_ctx *d = ctx;
+
+    if ((c->services & (UINT64_C(1) | UINT64_C(1024))) == 0 ||
+        am_peer_is_terrible(c, d->now) || am_counter_get(&d->ids, c->id))
+        return 1;
+    return d->distinct && am_counter_get(&d->groups, am_addr_group_key(&c->addr));
+}
+
+int st_pool_getaddr(st_pool *p, size_t max, am_peer *out, size_t *n_out)
+{
+    am_select_opts o;
+    draw_ctx d;
+    size_t n = 0;
+
+    if (p == NULL || out == NULL || n_out == NULL || max == 0 || max > 1000)
+        return AM_ERR_INVAL;
+    memset(&d, 0, sizeof d);
+    am_counter_init(&d.ids);
+    am_counter_init(&d.groups);
+    d.distinct = 1;
+    memset(&o, 0, sizeof o);
+    o.skip = draw_skip;
+    o.skip_ctx = &d;
+    lock(p);
+    d.now = am_now(p->core);
+    while (n < max) {
+        if (am_select(p->core, &o, &out[n]) != AM_OK) {
+            if (!d.distinct)
+                break;
+            d.distinct = 0;
+            continue;
+        }
+        if (am_counter_inc(&d.ids, out[n].id) != 0 ||
+            am_counter_inc(&d.groups, am_addr_group_key(&out[n].addr)) != 0)
+            break;
+        n++;
+    }
+    unlock(p);
+    am_counter_free(&d.ids);
+    am_counter_free(&d.groups);
+    *n_out = n;
+    return AM_OK;
+}
+
+int st_pool_banned(st_pool *p, const am_addr *a)
+{
+    int banned;
+
+    lock(p);
+    banned = am_is_banned(p->core, a);
+    unlock(p);
+    return banned;
 }
 
 int st_pool_bans(st_pool *p, am_ban **out, size_t *n)

@@ -83,6 +83,11 @@ typedef struct st_add {
  */
 int st_pool_add(st_pool *p, st_add *items, size_t n, const am_addr *source,
                 int *jrc);
+/* st_pool_add for addresses heard from a peer (a P2P addr message):
+ * `penalty` seconds come off each entry's time when the source is not the
+ * address itself, as Core's 2-hour addr penalty (am_add). */
+int st_pool_add_heard(st_pool *p, st_add *items, size_t n,
+                      const am_addr *source, int64_t penalty, int *jrc);
 
 /* ---- peers ----------------------------------------------------------- */
 
@@ -125,6 +130,16 @@ int st_pool_select(st_pool *p, const am_pool_select_opts *o, am_peer *out,
 int st_pool_sample(st_pool *p, size_t count, uint32_t networks,
                    uint64_t services, am_peer *out, size_t *n);
 
+/*
+ * Addresses for a P2P getaddr answer: up to max (<= 1000) peers drawn with
+ * selection's statistics (am_select), each of a network group not drawn
+ * before while such groups remain, then any peer not drawn before; only
+ * peers with NODE_NETWORK (1) or NODE_NETWORK_LIMITED (1024), never
+ * banned, never terrible.  AM_OK with *n_out (0 when none fits),
+ * AM_ERR_INVAL for bad arguments.
+ */
+int st_pool_getaddr(st_pool *p, size_t max, am_peer *out, size_t *n_out);
+
 /* ---- bans ------------------------------------------------------------ */
 
 /* Ban target for `duration` seconds from now; *out the ban made. */
@@ -132,6 +147,8 @@ int st_pool_ban(st_pool *p, const am_subnet *target, int64_t duration,
                 const char *reason, am_ban *out, int *jrc);
 /* Every ban, malloc'd (*out may be NULL when *n is 0). */
 int st_pool_bans(st_pool *p, am_ban **out, size_t *n);
+/* 1 when an active ban covers the host of `a` (its port is ignored). */
+int st_pool_banned(st_pool *p, const am_addr *a);
 int st_pool_unban(st_pool *p, const am_subnet *target, int *jrc);
 int st_pool_unban_all(st_pool *p, int *jrc);
 

@@ -322,6 +322,30 @@ static void test_oversized_payload_closes_at_its_header(void **state)
     p2p_sess_free(s);
 }
 
+static void test_payload_above_the_configured_maximum_closes(void **state)
+{
+    p2p_sess_config c;
+    am_addr peer = addr_of("203.0.113.9", 50000);
+    p2p_sess *s;
+    uint32_t len = P2P_SESS_MIN_PAYLOAD + 1;
+
+    (void)state;
+    p2p_sess_config_default(&c, regtest());
+    c.max_payload = P2P_SESS_MIN_PAYLOAD - 1;       /* below the floor */
+    assert_null(p2p_sess_new(&c, &peer, T0));
+    c.max_payload = P2P_SESS_MIN_PAYLOAD;
+    s = p2p_sess_new(&c, &peer, T0);
+    assert_non_null(s);
+    frame("inv", NULL, 0, g_msg, sizeof g_msg);
+    g_msg[16] = (uint8_t)len;                      /* one byte too long */
+    g_msg[17] = (uint8_t)(len >> 8);
+    g_msg[18] = (uint8_t)(len >> 16);
+    g_msg[19] = (uint8_t)(len >> 24);
+    feed(s, g_msg, P2P_HEADER_SIZE, T0);
+    assert_closed_for(s, P2P_CLOSE_TOO_LARGE);
+    p2p_sess_free(s);
+}
+
 static void make_entries(am_addrv2_entry *e);
 
 static void test_new_refuses_bad_config_and_send_addrs_needs_getaddr(void **state)
@@ -585,6 +609,7 @@ int main(void)
         cmocka_unit_test(test_bad_checksum_closes),
         cmocka_unit_test(test_bad_command_closes),
         cmocka_unit_test(test_oversized_payload_closes_at_its_header),
+        cmocka_unit_test(test_payload_above_the_configured_maximum_closes),
         cmocka_unit_test(test_new_refuses_bad_config_and_send_addrs_needs_getaddr),
         cmocka_unit_test(test_handshake_timeout_closes),
         cmocka_unit_test(test_idle_peer_is_closed),
