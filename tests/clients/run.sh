@@ -74,8 +74,8 @@ esac
 pid=$!
 http_port= p2p_port=
 for _ in $(seq 100); do
-    http_port=$(sed -n 's/.*addrmand [^ ]* listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$work/server.log")
-    p2p_port=$(sed -n 's/.*p2p listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$work/server.log")
+    http_port=$(sed -n 's/.* addrmand [^ ]* listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$work/server.log")
+    p2p_port=$(sed -n 's/.* p2p listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$work/server.log")
     [ -n "$http_port" ] && [ -n "$p2p_port" ] && break
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
