@@ -41,7 +41,8 @@ bcoin)
     mkdir -p "$dir"
     # The lock file names the install: a copy that matches it is reused.
     stamp=$(sha256sum "$here/bcoin/package-lock.json" | cut -d' ' -f1)
-    if [ "$(cat "$dir/.installed" 2>/dev/null)" != "$stamp" ]; then
+    if [ "$(cat "$dir/.installed" 2>/dev/null)" != "$stamp" ] ||
+       [ ! -f "$dir/node_modules/bcoin/package.json" ]; then
         rm -f "$dir/.installed"
         cp "$here/bcoin/package.json" "$here/bcoin/package-lock.json" "$here/bcoin/.npmrc" "$dir/"
         echo "clients: npm ci in $dir"
