@@ -65,6 +65,7 @@ typedef struct addr_cache {
     am_addrv2_entry *entries;
     size_t n;
     int64_t expires;                 /* 0: never made */
+    size_t pool_size;                /* the pool's size when it was made */
 } addr_cache;
 
 struct p2p_face {
@@ -277,9 +278,27 @@ static void cache_renew(p2p_face *f, addr_cache *ac, int64_t now)
         e->addr = f->draw[i].addr;
     }
     ac->n = n;
+    ac->pool_size = st_pool_size(f->pool);
     ac->expires = now + P2P_FACE_CACHE_MIN +
                   (int64_t)(next_rand(f) % (P2P_FACE_CACHE_SPREAD + 1));
     bump(&f->m.renewals, 1);
+}
+
+/* Renew when expired, or when a short answer (the pool held fewer eligible
+ * peers than an answer takes) was made from a pool a quarter smaller than
+ * now: a daemon asked right after its start must not hand out an empty
+ * answer for a day.  A full answer is kept its whole life: reconnecting
+ * must not show more of the table (Core's reason for the cache). */
+static int cache_stale(p2p_face *f, const addr_cache *ac, int64_t now)
+{
+    size_t size;
+
+    if (ac->expires == 0 || now >= ac->expires)
+        return 1;
+    if (ac->n >= P2P_ADDR_MAX_ENTRIES)
+        return 0;
+    size = st_pool_size(f->pool);
+    return size > ac->pool_size + ac->pool_size / 4;
 }
 
 static void answer_getaddr(conn *c)
@@ -290,7 +309,7 @@ static void answer_getaddr(conn *c)
     size_t sent = 0;
     int rc;
 
-    if (ac->expires == 0 || now >= ac->expires)
+    if (cache_stale(f, ac, now))
         cache_renew(f, ac, now);
     rc = p2p_sess_send_addrs(c->sess, ac->entries, ac->entries ? ac->n : 0);
     if (rc == AM_ERR_FULL)

@@ -442,6 +442,16 @@ int st_pool_getaddr(st_pool *p, size_t max, am_peer *out, size_t *n_out)
     return AM_OK;
 }
 
+size_t st_pool_size(st_pool *p)
+{
+    size_t n;
+
+    lock(p);
+    n = am_size(p->core);
+    unlock(p);
+    return n;
+}
+
 int st_pool_banned(st_pool *p, const am_addr *a)
 {
     int banned;
