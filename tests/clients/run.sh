@@ -47,7 +47,13 @@ bcoin)
         cp "$here/bcoin/package.json" "$here/bcoin/package-lock.json" "$here/bcoin/.npmrc" "$dir/"
         echo "clients: npm ci in $dir"
         t0=$(date +%s)
-        (cd "$dir" && npm ci --no-audit --no-fund) >"$dir/npm.log" 2>&1 ||
+        # bcoin's native modules are built by node-gyp: with the headers of
+        # the installed node when it ships them, node-gyp needs no download.
+        nodedir=()
+        for d in /usr /usr/local; do
+            if [ -f "$d/include/node/common.gypi" ]; then nodedir=(--nodedir="$d"); break; fi
+        done
+        (cd "$dir" && npm ci --no-audit --no-fund "${nodedir[@]}") >"$dir/npm.log" 2>&1 ||
             { cat "$dir/npm.log"; fail "npm ci (bcoin) failed"; }
         echo "clients: bcoin installed in $(($(date +%s) - t0)) s"
         echo "$stamp" > "$dir/.installed"
