@@ -65,6 +65,7 @@ typedef struct addr_cache {
     am_addrv2_entry *entries;
     size_t n;
     int64_t expires;                 /* 0: never made */
+    size_t pool_size;                /* the pool's size when it was made */
 } addr_cache;
 
 struct p2p_face {
@@ -86,6 +87,7 @@ struct p2p_face {
     st_add *adds;                    /* one addr message's, for the pool */
     am_peer *draw;                   /* st_pool_getaddr's answer */
     addr_cache cache[AM_NET_MAX];
+    uint64_t ban_epoch;              /* st_pool_ban_epoch when last checked */
     uint64_t rng;
     face_metrics m;
 };
@@ -277,9 +279,27 @@ static void cache_renew(p2p_face *f, addr_cache *ac, int64_t now)
         e->addr = f->draw[i].addr;
     }
     ac->n = n;
+    ac->pool_size = st_pool_size(f->pool);
     ac->expires = now + P2P_FACE_CACHE_MIN +
                   (int64_t)(next_rand(f) % (P2P_FACE_CACHE_SPREAD + 1));
     bump(&f->m.renewals, 1);
+}
+
+/* Renew when expired, or when a short answer (the pool held fewer eligible
+ * peers than an answer takes) was made from a pool a quarter smaller than
+ * now: a daemon asked right after its start must not hand out an empty
+ * answer for a day.  A full answer is kept its whole life: reconnecting
+ * must not show more of the table (Core's reason for the cache). */
+static int cache_stale(p2p_face *f, const addr_cache *ac, int64_t now)
+{
+    size_t size;
+
+    if (ac->expires == 0 || now >= ac->expires)
+        return 1;
+    if (ac->n >= P2P_ADDR_MAX_ENTRIES)
+        return 0;
+    size = st_pool_size(f->pool);
+    return size > ac->pool_size + ac->pool_size / 4;
 }
 
 static void answer_getaddr(conn *c)
@@ -290,7 +310,7 @@ static void answer_getaddr(conn *c)
     size_t sent = 0;
     int rc;
 
-    if (ac->expires == 0 || now >= ac->expires)
+    if (cache_stale(f, ac, now))
         cache_renew(f, ac, now);
     rc = p2p_sess_send_addrs(c->sess, ac->entries, ac->entries ? ac->n : 0);
     if (rc == AM_ERR_FULL)
@@ -662,12 +682,19 @@ static void on_tick(uv_timer_t *t)
 {
     p2p_face *f = t->data;
     int64_t now = now_s();
+    uint64_t epoch = st_pool_ban_epoch(f->pool);
+    int bans_changed = epoch != f->ban_epoch;
     conn *c = f->conns, *next;
 
+    f->ban_epoch = epoch;
     while (c != NULL) {
         next = c->next;               /* c may leave the list */
-        p2p_sess_tick(c->sess, now);
-        serve_events(c);
+        if (bans_changed && st_pool_banned(f->pool, &c->peer)) {
+            conn_close_face(c, FC_BANNED);
+        } else {
+            p2p_sess_tick(c->sess, now);
+            serve_events(c);
+        }
         c = next;
     }
 }
@@ -816,6 +843,7 @@ int p2p_face_new(const p2p_face_config *cfg, st_pool *pool, p2p_face **out,
     f->cfg.host = f->host;
     f->cfg.port = f->port;
     f->pool = pool;
+    f->ban_epoch = st_pool_ban_epoch(pool);
     am_counter_init(&f->per_ip);
     am_counter_init(&f->per_group);
     p2p_sess_config_default(&f->sess_cfg, cfg->chain);

@@ -12,10 +12,15 @@
  *     from a banned address is closed at once, without a byte sent;
  *   - getaddr: answered from a cache per network of the asker (Core's
  *     defence against scraping the table by reconnecting), made by
- *     st_pool_getaddr and renewed after a random 21 to 27 hours;
+ *     st_pool_getaddr and renewed after a random 21 to 27 hours, or
+ *     sooner when it holds fewer than 1000 entries and the pool has grown
+ *     by more than a quarter since (so that a daemon asked right after
+ *     its start does not hand out an empty answer for a day);
  *   - addr/addrv2 that passed the session's rate limit: st_pool_add_heard
  *     with the peer's address as source and Core's 2-hour penalty;
- *   - timeouts: the session's, checked every second.
+ *   - timeouts: the session's, checked every second, and bans: within a
+ *     second of a ban (st_pool_ban_epoch), the connections it covers are
+ *     closed.
  *
  * MEMORY per connection is bounded: the session (about a kilobyte idle;
  * its output buffer of P2P_SESS_OUT_CAP and one message of at most
