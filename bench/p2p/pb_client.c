@@ -92,6 +92,23 @@ struct pb_loop {
 
 enum { R_CONNECT, R_EARLY, R_PROTOCOL, R_STALL };
 
+static const char *state_name(pb_state s)
+{
+    switch (s) {
+    case PB_FREE:
+        return "free";
+    case PB_CONNECTING:
+        return "connecting";
+    case PB_SHAKING:
+        return "waiting for the server's version and verack";
+    case PB_ASKING:
+        return "waiting for the getaddr answer";
+    case PB_HELD:
+        return "held";
+    }
+    return "?";
+}
+
 static void report(pb_loop *l, int kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -165,7 +182,7 @@ static size_t build_version(pb_loop *l, uint8_t *out, size_t cap)
     return frame(l, "version", payload, len, out, cap);
 }
 
-/* ---- connections ----------------------------------------------------------- */
+/* ---- connections --------------------------------------------------------- */
 
 static uint64_t ev_data(const pb_loop *l, const pb_conn *c)
 {
@@ -216,8 +233,8 @@ static int flush(pb_loop *l, pb_conn *c)
         }
         if (w <= 0) {
             l->st.early_closes++;
-            report(l, R_EARLY, "send: %s (state %d)", strerror(errno),
-                   (int)c->state);
+            report(l, R_EARLY, "send: %s (%s)", strerror(errno),
+                   state_name(c->state));
             conn_close(l, c);
             return -1;
         }
@@ -304,13 +321,13 @@ static void connected(pb_loop *l, pb_conn *c)
     queue(l, c, buf, build_version(l, buf, sizeof buf));
 }
 
-/* ---- messages we read --------------------------------------------------------- */
+/* ---- messages we read ---------------------------------------------------- */
 
 static void protocol_error(pb_loop *l, pb_conn *c, const char *what,
                            const char *cmd)
 {
     l->st.protocol_errors++;
-    report(l, R_PROTOCOL, "%s (%s, state %d)", what, cmd, (int)c->state);
+    report(l, R_PROTOCOL, "%s (%s, %s)", what, cmd, state_name(c->state));
     conn_close(l, c);
 }
 
@@ -460,8 +477,9 @@ static void readable(pb_loop *l, pb_conn *c)
         return;
     if (r <= 0) {
         l->st.early_closes++;
-        report(l, R_EARLY, "the server closed the connection (%s, state %d)",
-               r == 0 ? "end of stream" : strerror(errno), (int)c->state);
+        report(l, R_EARLY, "the server closed the connection (%s, %s)",
+               r == 0 ? "end of stream" : strerror(errno),
+               state_name(c->state));
         conn_close(l, c);
         return;
     }
@@ -502,8 +520,8 @@ static void scan_stalls(pb_loop *l, double now)
             now - c->t_last < PB_STALL_S)
             continue;
         l->st.stalls++;
-        report(l, R_STALL, "no progress for %d s (state %d)", PB_STALL_S,
-               (int)c->state);
+        report(l, R_STALL, "no progress for %d s (%s)", PB_STALL_S,
+               state_name(c->state));
         conn_close(l, c);
     }
 }
@@ -524,7 +542,7 @@ static int loop_once(pb_loop *l, int timeout_ms)
     return 0;
 }
 
-/* ---- the loop's face --------------------------------------------------------- */
+/* ---- the loop's face ----------------------------------------------------- */
 
 pb_loop *pb_loop_new(const pb_target *t, unsigned max_conns)
 {

@@ -114,17 +114,21 @@ static void usage(FILE *out)
         "  --seconds S         phase 1: measured time per level (default 5)\n"
         "  --idle N            phase 2: connections held (default 10000)\n"
         "  --hold S            phase 2: time they are held (default 3)\n"
-        "  --load-conns N      phase 3: P2P connections of the load (default 512)\n"
-        "  --load-rate R       phase 3: at most R new P2P connections a second\n"
-        "                      (default 0: as fast as they are answered)\n"
+        "  --load-conns N      phase 3: P2P connections of the load\n"
+        "                      (default 512)\n"
+        "  --load-rate R       phase 3: at most R new P2P connections a\n"
+        "                      second (default 0: as fast as answered)\n"
         "  --rounds N          phase 3: rounds of alone + loaded (default 20)\n"
         "  --slice S           phase 3: one slice (default 0.75)\n"
-        "  --http-conns N      phase 3: keep-alive HTTP connections (default 4)\n"
-        "  --http-case NAME    phase 3: select_1 or select_8 (default select_8)\n"
+        "  --http-conns N      phase 3: keep-alive HTTP connections\n"
+        "                      (default 4)\n"
+        "  --http-case NAME    phase 3: select_1 or select_8 (default\n"
+        "                      select_8)\n"
         "  --phases LIST       the phases to run, e.g. 13 (default 123)\n"
         "  --v1                no sendaddrv2: answers are addr, not addrv2\n"
         "  --keep              keep the server's temp dir and log\n"
-        "  --quick             smoke run: 5000 peers, 1000 idle, short phases\n",
+        "  --quick             smoke run: 5000 peers, 1000 idle, short\n"
+        "                      phases\n",
         PB_DEFAULT_SERVER);
 }
 
@@ -292,7 +296,7 @@ static int phase_on(const opts *o, char phase)
     return strchr(o->phases, phase) != NULL;
 }
 
-/* ---- the server ----------------------------------------------------------- */
+/* ---- the server ---------------------------------------------------------- */
 
 static void on_alarm(int sig)
 {
@@ -430,7 +434,7 @@ static void stop_server(bench *b)
         bench_remove_tree(b->dir);
 }
 
-/* ---- the server's metrics ---------------------------------------------------- */
+/* ---- the server's metrics ------------------------------------------------ */
 
 /* The value of the series `name` (with its labels, exact) in GET /metrics;
  * -1 when absent or unreadable. */
@@ -499,7 +503,7 @@ static void print_p2p_metrics(const bench *b)
     hb_conn_free(&c);
 }
 
-/* ---- phase 1: rates -------------------------------------------------------- */
+/* ---- phase 1: rates ------------------------------------------------------ */
 
 static uint64_t errors_of(const pb_stats *s)
 {
@@ -569,7 +573,7 @@ static int phase_rates(bench *b)
     return rc;
 }
 
-/* ---- phase 2: idle connections ------------------------------------------------ */
+/* ---- phase 2: idle connections ------------------------------------------- */
 
 /* Met when every connection is still open on our side and the server
  * counts them all ready. */
@@ -617,7 +621,7 @@ static int phase_idle(bench *b)
     return 0;
 }
 
-/* ---- phase 3: HTTP selects under P2P load ---------------------------------------- */
+/* ---- phase 3: HTTP selects under P2P load -------------------------------- */
 
 typedef struct load_job {
     pb_loop *l;
@@ -690,7 +694,8 @@ static void print_http(bench *b, hb_acc *alone, hb_acc *loaded,
     hb_acc_finish(loaded, &rl);
     printf("p2p_http case=%s http_conns=%u p2p_conns=%u alone_rps=%.0f "
            "loaded_rps=%.0f ratio=%.2f ratio_q=%.2f-%.2f alone_p99=%.2fms "
-           "loaded_p99=%.2fms http_errors=%llu p2p_rate_cap=%.0f p2p_rate=%.0f ",
+           "loaded_p99=%.2fms http_errors=%llu p2p_rate_cap=%.0f "
+           "p2p_rate=%.0f ",
            b->o->http_case, b->o->http_conns, b->o->load_conns, ra.rps, rl.rps,
            ratio, lo, hi, ra.p99_ms, rl.p99_ms,
            (unsigned long long)(ra.errors + rl.errors), b->o->load_rate,
@@ -744,7 +749,7 @@ static int phase_http(bench *b)
     return rc;
 }
 
-/* ---- main ------------------------------------------------------------------- */
+/* ---- main ---------------------------------------------------------------- */
 
 static int fill(bench *b)
 {
