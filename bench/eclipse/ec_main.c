@@ -1271,12 +1271,15 @@ static int run_scenario(const options *o, world *w, int sc, result *res,
                sc, sc_names[sc], res->share, res->naive, sc_target[sc],
                res->evicted, res->met ? "met" : "MISSED",
                sc == 5 ? " [extra, not in the issue]" : "", now_s() - t0);
-    if (ga.ran)
-        printf("scenario %d %s getaddr_%s_share=%.1f%% (%zu entries) "
+    if (ga.ran && sc == 6)
+        printf("scenario 6 %s getaddr_hosting_group_share=%.1f%% (%zu entries) "
+               "uniform_entries_share=%.1f%% [extra: no attack]\n",
+               sc_names[sc], res->ga_share, res->ga_entries, res->uniform);
+    else if (ga.ran)
+        printf("scenario %d %s getaddr_attacker_share=%.1f%% (%zu entries) "
                "uniform_entries_share=%.1f%% target<=%.0f%% %s\n", sc,
-               sc_names[sc], sc == 6 ? "hosting_group" : "attacker",
-               res->ga_share, res->ga_entries, res->uniform, sc_target[sc],
-               sc == 6 ? "[extra: no attack]" : res->ga_met ? "met" : "MISSED");
+               sc_names[sc], res->ga_share, res->ga_entries, res->uniform,
+               sc_target[sc], res->ga_met ? "met" : "MISSED");
     fflush(stdout);
 
     free(after.ids);
