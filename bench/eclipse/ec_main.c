@@ -1084,7 +1084,7 @@ static void getaddr_once(run *r, int port, getaddr_result *g)
 /* ---- one scenario ---- */
 
 typedef struct result {
-    int ran, met, ga_ran, ga_met;
+    int ran, met, ga_wanted, ga_ran, ga_met;
     double share, naive, ga_share, uniform;
     size_t evicted, naive_evicted, ga_entries;
 } result;
@@ -1246,6 +1246,7 @@ static int run_scenario(const options *o, world *w, int sc, result *res,
     res->met = res->share <= sc_target[sc];
 
     getaddr_once(&r, o->url ? o->p2p_port : srv.p2p_port, &ga);
+    res->ga_wanted = !o->url || o->p2p_port;
     res->ga_ran = ga.ran;
     res->ga_share = pct(ga.att, ga.entries);
     res->ga_entries = ga.entries;
@@ -1253,7 +1254,8 @@ static int run_scenario(const options *o, world *w, int sc, result *res,
     res->uniform = pct(after.att_new + after.att_tried, after.total);
     if (!ga.ran)
         printf("  getaddr: not measured (%s)\n",
-               o->url && !o->p2p_port ? "no --p2p-port" : "see above");
+               res->ga_wanted ? "the connection failed, see above"
+                              : "no --p2p-port");
     else
         printf("  getaddr (one P2P connection, protocol %d, no sendaddrv2): "
                "addr of %zu entries, %zu %s, %zu unusable; the pool holds "
@@ -1501,7 +1503,7 @@ int main(int argc, char **argv)
             snprintf(ga, sizeof ga, "%.1f%% (%zu)", res[sc].ga_share,
                      res[sc].ga_entries);
         else
-            snprintf(ga, sizeof ga, "not measured");
+            snprintf(ga, sizeof ga, res[sc].ga_wanted ? "failed" : "not measured");
         if (sc_target[sc] < 0)
             printf("| %d %s | %.1f%% (the hosting /16's share) | %s | %.1f%% | "
                    "%.1f%% | - | %zu (%zu) | - |\n", sc, sc_names[sc],
@@ -1513,9 +1515,10 @@ int main(int argc, char **argv)
                    res[sc].uniform, res[sc].naive, sc_target[sc],
                    res[sc].evicted, res[sc].naive_evicted,
                    !res[sc].met ? "missed" :
-                   res[sc].ga_ran && !res[sc].ga_met ? "missed (getaddr)" : "met");
-        /* An unmeasured getaddr (--url without --p2p-port) misses nothing. */
-        missed += sc <= 4 && (!res[sc].met || (res[sc].ga_ran && !res[sc].ga_met));
+                   res[sc].ga_wanted && !res[sc].ga_met ? "missed (getaddr)" : "met");
+        /* A getaddr not asked for (--url without --p2p-port) misses nothing;
+         * one that failed or came back empty does. */
+        missed += sc <= 4 && (!res[sc].met || (res[sc].ga_wanted && !res[sc].ga_met));
     }
     printf("total %.0fs\n", now_s() - t0);
     free(w.free16);
