@@ -18,6 +18,7 @@
 #include "p2p_face.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <netdb.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -25,6 +26,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <time.h>
 
 #include <uv.h>
@@ -60,11 +64,17 @@ typedef struct face_metrics {
 
 typedef struct conn conn;
 
-/* The getaddr answer for askers of one network. */
+/* The getaddr answer for askers of one network: the entries, and the
+ * framed messages made of them when first needed, so that each answer
+ * costs a copy, not an encoding and a checksum. */
 typedef struct addr_cache {
     am_addrv2_entry *entries;
     size_t n;
+    uint8_t *msg[2];                 /* [0] addr, [1] addrv2; or NULL */
+    size_t msg_len[2];
+    size_t served[2];                /* entries each message holds */
     int64_t expires;                 /* 0: never made */
+    size_t pool_size;                /* the pool's size when it was made */
 } addr_cache;
 
 struct p2p_face {
@@ -86,6 +96,7 @@ struct p2p_face {
     st_add *adds;                    /* one addr message's, for the pool */
     am_peer *draw;                   /* st_pool_getaddr's answer */
     addr_cache cache[AM_NET_MAX];
+    uint64_t ban_epoch;              /* st_pool_ban_epoch when last checked */
     uint64_t rng;
     face_metrics m;
 };
@@ -267,6 +278,10 @@ static void cache_renew(p2p_face *f, addr_cache *ac, int64_t now)
         return;                       /* no answer this time; tried again */
     if (st_pool_getaddr(f->pool, P2P_ADDR_MAX_ENTRIES, f->draw, &n) != AM_OK)
         n = 0;
+    for (int v2 = 0; v2 < 2; v2++) {
+        free(ac->msg[v2]);
+        ac->msg[v2] = NULL;
+    }
     for (size_t i = 0; i < n; i++) {
         am_addrv2_entry *e = &ac->entries[i];
 
@@ -277,31 +292,69 @@ static void cache_renew(p2p_face *f, addr_cache *ac, int64_t now)
         e->addr = f->draw[i].addr;
     }
     ac->n = n;
+    ac->pool_size = st_pool_size(f->pool);
     ac->expires = now + P2P_FACE_CACHE_MIN +
                   (int64_t)(next_rand(f) % (P2P_FACE_CACHE_SPREAD + 1));
     bump(&f->m.renewals, 1);
+}
+
+/* Renew when expired, or when a short answer (the pool held fewer eligible
+ * peers than an answer takes) was made from a pool a quarter smaller than
+ * now: a daemon asked right after its start must not hand out an empty
+ * answer for a day.  A full answer is kept its whole life: reconnecting
+ * must not show more of the table (Core's reason for the cache). */
+static int cache_stale(p2p_face *f, const addr_cache *ac, int64_t now)
+{
+    size_t size;
+
+    if (ac->expires == 0 || now >= ac->expires)
+        return 1;
+    if (ac->n >= P2P_ADDR_MAX_ENTRIES)
+        return 0;
+    size = st_pool_size(f->pool);
+    return size > ac->pool_size + ac->pool_size / 4;
+}
+
+/* The cache's message in the format v2: 0, or -1 out of memory. */
+static int cache_message(p2p_face *f, addr_cache *ac, int v2)
+{
+    size_t n = ac->entries ? ac->n : 0, cap = p2p_addrs_message_size(v2, n);
+
+    if (ac->msg[v2] != NULL)
+        return 0;
+    if ((ac->msg[v2] = malloc(cap)) == NULL)
+        return -1;
+    if (p2p_addrs_message(f->cfg.chain, v2, ac->entries, n, ac->msg[v2], cap,
+                          &ac->msg_len[v2]) != AM_OK) {
+        free(ac->msg[v2]);
+        ac->msg[v2] = NULL;
+        return -1;
+    }
+    ac->served[v2] = 0;
+    for (size_t i = 0; i < n; i++)
+        ac->served[v2] += v2 || p2p_addr_fits_v1(&ac->entries[i].addr);
+    return 0;
 }
 
 static void answer_getaddr(conn *c)
 {
     p2p_face *f = c->face;
     addr_cache *ac = &f->cache[c->peer.net < AM_NET_MAX ? c->peer.net : 0];
-    int64_t now = now_s();
-    size_t sent = 0;
+    int v2 = p2p_sess_addrv2(c->sess);
     int rc;
 
-    if (ac->expires == 0 || now >= ac->expires)
-        cache_renew(f, ac, now);
-    rc = p2p_sess_send_addrs(c->sess, ac->entries, ac->entries ? ac->n : 0);
+    if (cache_stale(f, ac, now_s()))
+        cache_renew(f, ac, now_s());
+    if (cache_message(f, ac, v2) != 0) {
+        conn_close(c, P2P_CLOSE_NO_MEMORY, "no memory for the getaddr answer");
+        return;
+    }
+    rc = p2p_sess_send_addrs_message(c->sess, ac->msg[v2], ac->msg_len[v2]);
     if (rc == AM_ERR_FULL)
         return;                       /* again once the output is sent */
     c->want_addrs = 0;
-    if (rc != AM_OK)
-        return;
-    for (size_t i = 0; i < ac->n; i++)
-        sent += p2p_sess_addrv2(c->sess) ||
-                p2p_addr_fits_v1(&ac->entries[i].addr);
-    bump(&f->m.served, sent);
+    if (rc == AM_OK)
+        bump(&f->m.served, ac->served[v2]);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -662,12 +715,19 @@ static void on_tick(uv_timer_t *t)
 {
     p2p_face *f = t->data;
     int64_t now = now_s();
+    uint64_t epoch = st_pool_ban_epoch(f->pool);
+    int bans_changed = epoch != f->ban_epoch;
     conn *c = f->conns, *next;
 
+    f->ban_epoch = epoch;
     while (c != NULL) {
         next = c->next;               /* c may leave the list */
-        p2p_sess_tick(c->sess, now);
-        serve_events(c);
+        if (bans_changed && st_pool_banned(f->pool, &c->peer)) {
+            conn_close_face(c, FC_BANNED);
+        } else {
+            p2p_sess_tick(c->sess, now);
+            serve_events(c);
+        }
         c = next;
     }
 }
@@ -688,10 +748,29 @@ static void on_stop(uv_async_t *a)
     uv_close((uv_handle_t *)&f->stop, NULL);
 }
 
+/*
+ * The loop thread yields to the HTTP threads when the CPU is short: its
+ * nice value is the process's plus P2P_FACE_NICE (Linux keeps a nice value
+ * per thread).  P2P load then takes what HTTP leaves, and a flood of
+ * getaddr from stock nodes cannot starve the REST clients.  A failure
+ * (an unprivileged process can always lower its priority) is ignored.
+ */
+static void lower_priority(void)
+{
+    pid_t tid = (pid_t)syscall(SYS_gettid);
+    int nice_now;
+
+    errno = 0;
+    nice_now = getpriority(PRIO_PROCESS, (id_t)tid);
+    if (errno == 0)
+        (void)setpriority(PRIO_PROCESS, (id_t)tid, nice_now + P2P_FACE_NICE);
+}
+
 static void run_loop(void *arg)
 {
     p2p_face *f = arg;
 
+    lower_priority();
     uv_run(&f->loop, UV_RUN_DEFAULT);
 }
 
@@ -790,8 +869,11 @@ static void loop_close(p2p_face *f)
 
 static void face_release(p2p_face *f)
 {
-    for (size_t i = 0; i < AM_NET_MAX; i++)
+    for (size_t i = 0; i < AM_NET_MAX; i++) {
         free(f->cache[i].entries);
+        free(f->cache[i].msg[0]);
+        free(f->cache[i].msg[1]);
+    }
     am_counter_free(&f->per_ip);
     am_counter_free(&f->per_group);
     free(f->rbuf);
@@ -816,6 +898,7 @@ int p2p_face_new(const p2p_face_config *cfg, st_pool *pool, p2p_face **out,
     f->cfg.host = f->host;
     f->cfg.port = f->port;
     f->pool = pool;
+    f->ban_epoch = st_pool_ban_epoch(pool);
     am_counter_init(&f->per_ip);
     am_counter_init(&f->per_group);
     p2p_sess_config_default(&f->sess_cfg, cfg->chain);

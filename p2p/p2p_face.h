@@ -12,10 +12,15 @@
  *     from a banned address is closed at once, without a byte sent;
  *   - getaddr: answered from a cache per network of the asker (Core's
  *     defence against scraping the table by reconnecting), made by
- *     st_pool_getaddr and renewed after a random 21 to 27 hours;
+ *     st_pool_getaddr and renewed after a random 21 to 27 hours, or
+ *     sooner when it holds fewer than 1000 entries and the pool has grown
+ *     by more than a quarter since (so that a daemon asked right after
+ *     its start does not hand out an empty answer for a day);
  *   - addr/addrv2 that passed the session's rate limit: st_pool_add_heard
  *     with the peer's address as source and Core's 2-hour penalty;
- *   - timeouts: the session's, checked every second.
+ *   - timeouts: the session's, checked every second, and bans: within a
+ *     second of a ban (st_pool_ban_epoch), the connections it covers are
+ *     closed.
  *
  * MEMORY per connection is bounded: the session (about a kilobyte idle;
  * its output buffer of P2P_SESS_OUT_CAP and one message of at most
@@ -23,7 +28,9 @@
  * P2P_SESS_OUT_CAP) and the bytes of one read the session has not taken
  * (at most P2P_FACE_READ_SIZE; reading stops until it takes them).
  *
- * THREADS: p2p_face_new, _start, _stop and _free are called by one thread
+ * THREADS: the loop runs in a thread of its own, P2P_FACE_NICE nicer than
+ * the daemon, so that when the CPU is short the HTTP threads go first.
+ * p2p_face_new, _start, _stop and _free are called by one thread
  * (the daemon's main).  p2p_face_metrics may be called from any thread at
  * any time between new and free: the counters are C11 atomics.  Every
  * other piece of state belongs to the loop thread.
@@ -53,6 +60,9 @@
 /* The getaddr cache lives 21 hours plus up to 6 more (Core's). */
 #define P2P_FACE_CACHE_MIN (21 * 60 * 60)
 #define P2P_FACE_CACHE_SPREAD (6 * 60 * 60)
+/* The loop thread runs this much nicer than the daemon: P2P load takes
+ * the CPU that HTTP leaves. */
+#define P2P_FACE_NICE 10
 
 typedef enum p2p_log_level {
     P2P_LOG_DEBUG,

@@ -560,33 +560,86 @@ static int build_v1(const am_addrv2_entry *entries, size_t n, uint8_t *buf,
     return AM_OK;
 }
 
+size_t p2p_addrs_message_size(int v2, size_t n)
+{
+    return P2P_HEADER_SIZE + 3 +
+           n * (v2 ? AM_ADDRV2_MAX_ENTRY_SIZE : P2P_ADDR_ENTRY_SIZE);
+}
+
+int p2p_addrs_message(const p2p_chain *chain, int v2,
+                      const am_addrv2_entry *entries, size_t n, uint8_t *buf,
+                      size_t cap, size_t *len_out)
+{
+    uint8_t *payload = buf + P2P_HEADER_SIZE;
+    size_t len = 0;
+    int rc;
+
+    if (chain == NULL || buf == NULL || len_out == NULL ||
+        (entries == NULL && n > 0) || n > P2P_ADDR_MAX_ENTRIES ||
+        cap < p2p_addrs_message_size(v2, n))
+        return AM_ERR_INVAL;
+    if (v2)
+        rc = am_addrv2_encode(entries, n, payload, cap - P2P_HEADER_SIZE, &len);
+    else
+        rc = build_v1(entries, n, payload, cap - P2P_HEADER_SIZE, &len);
+    if (rc != AM_OK)
+        return AM_ERR_INVAL;
+    return p2p_frame_build(chain->magic, v2 ? "addrv2" : "addr", payload, len,
+                           buf, cap, len_out);
+}
+
+/* The getaddr answer is the framed message at out_end, len bytes. */
+static void addrs_sent(p2p_sess *s, size_t len)
+{
+    s->out_end += len;
+    s->stats.msgs_out[s->addrv2 ? P2P_MSG_ADDRV2 : P2P_MSG_ADDR]++;
+    s->getaddr_pending = 0;
+}
+
+/* Whether an answer may be queued now: AM_OK, or the code to return. */
+static int answer_allowed(const p2p_sess *s)
+{
+    if (s->closed)
+        return AM_ERR_EXISTS;
+    return s->getaddr_pending ? AM_OK : AM_ERR_INVAL;
+}
+
 int p2p_sess_send_addrs(p2p_sess *s, const am_addrv2_entry *entries, size_t n)
 {
     size_t len = 0, need;
-    uint8_t *payload;
     int rc;
 
     if (s == NULL || (entries == NULL && n > 0) || n > P2P_ADDR_MAX_ENTRIES)
         return AM_ERR_INVAL;
-    if (s->closed)
-        return AM_ERR_EXISTS;
-    if (!s->getaddr_pending)
-        return AM_ERR_INVAL;
-    need = P2P_HEADER_SIZE + 3 +
-           n * (s->addrv2 ? AM_ADDRV2_MAX_ENTRY_SIZE : P2P_ADDR_ENTRY_SIZE);
+    if ((rc = answer_allowed(s)) != AM_OK)
+        return rc;
+    need = p2p_addrs_message_size(s->addrv2, n);
     if (!out_reserve(s, need))
         return AM_ERR_FULL;
-    payload = s->out + s->out_end + P2P_HEADER_SIZE;
-    if (s->addrv2)
-        rc = am_addrv2_encode(entries, n, payload, need - P2P_HEADER_SIZE, &len);
-    else
-        rc = build_v1(entries, n, payload, need - P2P_HEADER_SIZE, &len);
+    rc = p2p_addrs_message(s->cfg.chain, s->addrv2, entries, n,
+                           s->out + s->out_end, need, &len);
     if (rc != AM_OK)
+        return rc;
+    addrs_sent(s, len);
+    return AM_OK;
+}
+
+int p2p_sess_send_addrs_message(p2p_sess *s, const uint8_t *msg, size_t len)
+{
+    int rc;
+
+    if (s == NULL || msg == NULL || len < P2P_HEADER_SIZE ||
+        memcmp(msg, s->cfg.chain->magic, 4) != 0 ||
+        strncmp((const char *)msg + 4, s->addrv2 ? "addrv2" : "addr",
+                P2P_COMMAND_SIZE) != 0)
         return AM_ERR_INVAL;
-    rc = out_frame(s, s->addrv2 ? P2P_MSG_ADDRV2 : P2P_MSG_ADDR, len);
-    if (rc == AM_OK)
-        s->getaddr_pending = 0;
-    return rc;
+    if ((rc = answer_allowed(s)) != AM_OK)
+        return rc;
+    if (!out_reserve(s, len))
+        return AM_ERR_FULL;
+    memcpy(s->out + s->out_end, msg, len);
+    addrs_sent(s, len);
+    return AM_OK;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -178,6 +178,24 @@ int p2p_sess_next_event(p2p_sess *s, p2p_sess_event *ev);
  */
 int p2p_sess_send_addrs(p2p_sess *s, const am_addrv2_entry *entries, size_t n);
 
+/*
+ * The same answer as a message built once for many sessions: the framed
+ * addrv2 (v2) or addr of entries[0..n) for `chain` into buf[0..cap):
+ * AM_OK and *len_out; AM_ERR_INVAL for a bad argument, cap below
+ * p2p_addrs_message_size(v2, n), or an entry of unknown network.
+ */
+int p2p_addrs_message(const p2p_chain *chain, int v2,
+                      const am_addrv2_entry *entries, size_t n, uint8_t *buf,
+                      size_t cap, size_t *len_out);
+/* Bytes that always hold p2p_addrs_message's answer for n entries. */
+size_t p2p_addrs_message_size(int v2, size_t n);
+/*
+ * Answer the peer's getaddr with such a message (copied): the codes of
+ * p2p_sess_send_addrs; AM_ERR_INVAL too when msg is not of this chain or
+ * not of the format the peer asked for (p2p_sess_addrv2).
+ */
+int p2p_sess_send_addrs_message(p2p_sess *s, const uint8_t *msg, size_t len);
+
 /* 1 once the session is closed (the CLOSE event may still be queued). */
 int p2p_sess_closed(const p2p_sess *s);
 /* 1 once the peer's version and verack came. */

@@ -7,6 +7,7 @@
 #include "st_pool.h"
 
 #include <assert.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,7 @@ struct st_pool {
     am_pool *pool;           /* nodes, connections, leases */
     st_store *store;         /* NULL: nothing is saved */
     st_lock lock;
+    atomic_uint_fast64_t ban_epoch;   /* see st_pool_ban_epoch */
 };
 
 static void lock(st_pool *p)
@@ -387,6 +389,8 @@ int st_pool_ban(st_pool *p, const am_subnet *target, int64_t duration,
     if (rc == AM_OK && p->store)
         *jrc = st_store_journal_ban(p->store, out);
     unlock(p);
+    if (rc == AM_OK)
+        atomic_fetch_add_explicit(&p->ban_epoch, 1, memory_order_relaxed);
     return rc;
 }
 
@@ -440,6 +444,21 @@ int st_pool_getaddr(st_pool *p, size_t max, am_peer *out, size_t *n_out)
     am_counter_free(&d.groups);
     *n_out = n;
     return AM_OK;
+}
+
+uint64_t st_pool_ban_epoch(st_pool *p)
+{
+    return atomic_load_explicit(&p->ban_epoch, memory_order_relaxed);
+}
+
+size_t st_pool_size(st_pool *p)
+{
+    size_t n;
+
+    lock(p);
+    n = am_size(p->core);
+    unlock(p);
+    return n;
 }
 
 int st_pool_banned(st_pool *p, const am_addr *a)
@@ -696,6 +715,8 @@ int st_pool_merge(st_pool *p, const st_doc *doc, st_merge_result *r)
         if (rc == AM_OK)
             rc = brc;
     }
+    /* A document may hold bans. */
+    atomic_fetch_add_explicit(&p->ban_epoch, 1, memory_order_relaxed);
     return rc;
 }
 

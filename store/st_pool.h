@@ -147,6 +147,12 @@ int st_pool_ban(st_pool *p, const am_subnet *target, int64_t duration,
                 const char *reason, am_ban *out, int *jrc);
 /* Every ban, malloc'd (*out may be NULL when *n is 0). */
 int st_pool_bans(st_pool *p, am_ban **out, size_t *n);
+/* A number that changes whenever a ban may have been added (st_pool_ban,
+ * a merged document), so that a face holding connections knows when to
+ * check them again; read without the lock. */
+uint64_t st_pool_ban_epoch(st_pool *p);
+/* Peers in the core now. */
+size_t st_pool_size(st_pool *p);
 /* 1 when an active ban covers the host of `a` (its port is ignored). */
 int st_pool_banned(st_pool *p, const am_addr *a);
 int st_pool_unban(st_pool *p, const am_subnet *target, int *jrc);
