@@ -416,40 +416,63 @@ static void getaddr_before_verack_is_ignored(void **state)
     it_p2p_close(&c);
 }
 
+/* `n` fresh IPv4 peers with NODE_NETWORK into hosts. */
+static void add_network_ipv4s(it_server *s, size_t n,
+                              char (*hosts)[IT_HOST_MAX])
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        it_uniq_ipv4(hosts[i]);
+        it_add_one(s, hosts[i], 8333, NODE_NETWORK);
+    }
+}
+
+/* getaddr on a new connection: the answer's entries into e, how many. */
+static size_t getaddr_once(int port, am_addrv2_entry *e)
+{
+    size_t n;
+    it_p2p c;
+
+    it_p2p_open(&c, port, it_p2p_chain("main"));
+    it_p2p_handshake(&c, 0, NULL);
+    n = ask_getaddr(&c, "addr", e);
+    it_p2p_close(&c);
+    return n;
+}
+
 /* Core's defence against scraping the table by reconnecting: a later
- * connection from the same network gets the cached answer, not a new
- * draw that would show the peers added since. */
-static void getaddr_answer_is_cached_for_later_connections(void **state)
+ * connection from the same network gets the cached answer, not a new draw
+ * that would show the peers added since.  A short answer (fewer peers than
+ * an answer takes) is made again once the pool is a quarter larger, so
+ * that an answer made right after the start does not stay empty a day. */
+static void getaddr_answer_is_cached_until_the_pool_grows_by_a_quarter(
+    void **state)
 {
     it_server *s = *state;
     int port = it_p2p_start(s, "main", no_args);
-    char first[3][IT_HOST_MAX], later[5][IT_HOST_MAX];
+    char hosts[11][IT_HOST_MAX];
     am_addrv2_entry *e = calloc(P2P_ADDR_MAX_ENTRIES, sizeof *e);
-    size_t n1, n2, i;
-    it_p2p c, d;
+    const char *renewals = "addrmand_p2p_getaddr_cache_renewals_total";
+    size_t n;
 
     assert_non_null(e);
-    for (i = 0; i < 3; i++) {
-        it_uniq_ipv4(first[i]);
-        it_add_one(s, first[i], 8333, NODE_NETWORK);
-    }
-    it_p2p_open(&c, port, it_p2p_chain("main"));
-    it_p2p_handshake(&c, 0, NULL);
-    n1 = ask_getaddr(&c, "addr", e);
-    check_answer(e, n1, first, 3);
-    it_p2p_close(&c);
-    for (i = 0; i < 5; i++) {
-        it_uniq_ipv4(later[i]);
-        it_add_one(s, later[i], 8333, NODE_NETWORK);
-    }
-    it_p2p_open(&d, port, it_p2p_chain("main"));
-    it_p2p_handshake(&d, 0, NULL);
-    n2 = ask_getaddr(&d, "addr", e);
-    check_answer(e, n2, first, 3);
-    assert_int_equal(n2, n1);
-    assert_int_equal(it_p2p_metric(s, "addrmand_p2p_getaddr_cache_renewals_total",
-                                   ""), 1);
-    it_p2p_close(&d);
+    add_network_ipv4s(s, 8, hosts);
+    n = getaddr_once(port, e);
+    check_answer(e, n, hosts, 8);
+    assert_int_equal(n, 8);
+    /* 10 peers: not more than 8 + 8 / 4; the same answer. */
+    add_network_ipv4s(s, 2, hosts + 8);
+    n = getaddr_once(port, e);
+    check_answer(e, n, hosts, 8);
+    assert_int_equal(n, 8);
+    assert_int_equal(it_p2p_metric(s, renewals, ""), 1);
+    /* 11 peers: a new answer, which holds all of them. */
+    add_network_ipv4s(s, 1, hosts + 10);
+    n = getaddr_once(port, e);
+    check_answer(e, n, hosts, 11);
+    assert_int_equal(n, 11);
+    assert_int_equal(it_p2p_metric(s, renewals, ""), 2);
     free(e);
 }
 
@@ -788,7 +811,7 @@ int main(void)
         T(getaddr_leaves_out_banned_and_non_network_peers),
         T(getaddr_with_two_eligible_peers_answers_both),
         T(getaddr_before_verack_is_ignored),
-        T(getaddr_answer_is_cached_for_later_connections),
+        T(getaddr_answer_is_cached_until_the_pool_grows_by_a_quarter),
         T(getaddr_on_an_empty_pool_is_answered_with_no_entries),
         T(getaddr_answer_of_1000_entries_comes_whole),
         T(addr_from_peer_reaches_pool_with_peer_as_source_and_penalty),
