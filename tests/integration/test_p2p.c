@@ -584,6 +584,52 @@ static void addr_from_peer_reaches_pool_with_peer_as_source_and_penalty(
     it_p2p_close(&c);
 }
 
+/* Core reads an announced time of 100000000 or less, or more than 10
+ * minutes ahead, as bogus and stores now - 5 days (then the penalty): a
+ * peer cannot make its addresses look fresh, nor put them in the future. */
+static void addr_with_a_bogus_time_is_stored_as_five_days_old(void **state)
+{
+    it_server *s = *state;
+    int port = it_p2p_start(s, "regtest", no_args);
+    const char *what[] = { "time 0", "time 1000", "a time 1 day ahead" };
+    char host[3][IT_HOST_MAX];
+    json_int_t now = it_now(), t[3];
+    uint8_t buf[64];
+    am_addrv2_entry e;
+    size_t len;
+    int i, bad = 0;
+
+    for (i = 0; i < 3; i++) {
+        it_p2p c;
+
+        it_uniq_ipv4(host[i]);
+        it_p2p_entry(&e, host[i], NODE_NETWORK, 0);
+        e.time = i == 0 ? 0 : i == 1 ? 1000 : (uint32_t)(now + 86400);
+        assert_int_equal(p2p_addr_build(&e, 1, buf, sizeof buf, &len), AM_OK);
+        it_p2p_open(&c, port, it_p2p_chain("regtest"));
+        it_p2p_handshake(&c, 0, NULL);
+        assert_int_equal(it_p2p_send_msg(&c, "addr", buf, len), 0);
+        it_p2p_sync(&c);
+        it_p2p_close(&c);
+    }
+    for (i = 0; i < 3; i++) {
+        json_t *p = it_peer(s, host[i], 8333);
+
+        t[i] = IT_JINT(p, "time");
+        json_decref(p);
+        if (t[i] > now - 5 * 86400 + 120 ||
+            t[i] < now - 5 * 86400 - TIME_PENALTY - 120) {
+            print_error("%s: stored time is now %+lld s, expected about "
+                        "-5 days (-432000 s) minus up to 2 h\n", what[i],
+                        (long long)(t[i] - now));
+            bad++;
+        }
+    }
+    if (bad)
+        fail_msg("%d of 3 bogus announced times were not stored as 5 days "
+                 "old", bad);
+}
+
 static void addrv2_from_peer_reaches_pool_with_its_tor_address(void **state)
 {
     it_server *s = *state;
@@ -815,6 +861,7 @@ int main(void)
         T(getaddr_on_an_empty_pool_is_answered_with_no_entries),
         T(getaddr_answer_of_1000_entries_comes_whole),
         T(addr_from_peer_reaches_pool_with_peer_as_source_and_penalty),
+        T(addr_with_a_bogus_time_is_stored_as_five_days_old),
         T(addrv2_from_peer_reaches_pool_with_its_tor_address),
         T(private_address_is_learned_on_regtest),
         T(private_address_is_dropped_on_main),
