@@ -32,8 +32,6 @@ typedef struct it_p2p {
     p2p_reader rd;
     uint8_t in[65536];          /* received, not yet fed to the reader */
     size_t in_off, in_len;
-    uint8_t *msg;               /* the last message's payload (a copy) */
-    size_t msg_cap;
     size_t bytes_in;            /* every byte received on the connection */
     int eof;                    /* the daemon closed (or reset) it */
 } it_p2p;
