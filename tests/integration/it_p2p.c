@@ -116,31 +116,51 @@ int it_p2p_dial(int port, long timeout_ms)
     return it_p2p_dial_host("127.0.0.1", port, timeout_ms);
 }
 
-int it_p2p_dial_host(const char *host, int port, long timeout_ms)
+/* host (numeric IPv4 or IPv6) and port as a socket address: 0, or -1. */
+static int sockaddr_of(const char *host, int port, struct sockaddr_storage *ss,
+                       socklen_t *alen)
 {
-    struct sockaddr_storage ss;
-    struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
-    socklen_t alen, len = sizeof(int);
-    struct pollfd pfd;
-    int fd, err = 0, one = 1;
+    struct sockaddr_in *a = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
 
-    memset(&ss, 0, sizeof ss);
+    memset(ss, 0, sizeof *ss);
     if (inet_pton(AF_INET, host, &a->sin_addr) == 1) {
         a->sin_family = AF_INET;
         a->sin_port = htons((uint16_t)port);
-        alen = sizeof *a;
-    } else if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+        *alen = sizeof *a;
+        return 0;
+    }
+    if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
         a6->sin6_family = AF_INET6;
         a6->sin6_port = htons((uint16_t)port);
-        alen = sizeof *a6;
-    } else {
-        errno = EINVAL;
-        return -1;
+        *alen = sizeof *a6;
+        return 0;
     }
+    errno = EINVAL;
+    return -1;
+}
+
+int it_p2p_dial_host(const char *host, int port, long timeout_ms)
+{
+    return it_p2p_dial_from(NULL, host, port, timeout_ms);
+}
+
+int it_p2p_dial_from(const char *src, const char *host, int port,
+                     long timeout_ms)
+{
+    struct sockaddr_storage ss, from;
+    socklen_t alen, flen, len = sizeof(int);
+    struct pollfd pfd;
+    int fd, err = 0, one = 1;
+
+    if (sockaddr_of(host, port, &ss, &alen) != 0 ||
+        (src != NULL && sockaddr_of(src, 0, &from, &flen) != 0))
+        return -1;
     fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
         return -1;
+    if (src != NULL && bind(fd, (struct sockaddr *)&from, flen) != 0)
+        goto fail;
     if (connect(fd, (struct sockaddr *)&ss, alen) != 0) {
         if (errno != EINPROGRESS)
             goto fail;
@@ -190,14 +210,21 @@ void it_p2p_open(it_p2p *c, int port, const p2p_chain *chain)
 void it_p2p_open_at(it_p2p *c, const char *host, int port,
                     const p2p_chain *chain)
 {
+    it_p2p_open_from(c, NULL, host, port, chain);
+}
+
+void it_p2p_open_from(it_p2p *c, const char *src, const char *host, int port,
+                      const p2p_chain *chain)
+{
     /* A daemon that stops reading must fail the sender, not hang it. */
     struct timeval tv = { 30L * it_time_scale(), 0 };
 
     memset(c, 0, sizeof *c);
     c->chain = chain;
-    c->fd = it_p2p_dial_host(host, port, IT_P2P_IO_TIMEOUT_MS);
+    c->fd = it_p2p_dial_from(src, host, port, IT_P2P_IO_TIMEOUT_MS);
     if (c->fd < 0)
-        fail_msg("connect to P2P %s port %d: %s", host, port, strerror(errno));
+        fail_msg("connect to P2P %s port %d from %s: %s", host, port,
+                 src ? src : "any address", strerror(errno));
     setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     p2p_reader_init(&c->rd, chain);
 }

@@ -69,6 +69,10 @@ const p2p_chain *it_p2p_chain(const char *name);
 int it_p2p_dial(int port, long timeout_ms);
 /* The same to a numeric IPv4 or IPv6 host ("::1", no brackets). */
 int it_p2p_dial_host(const char *host, int port, long timeout_ms);
+/* The same from the local address `src` (NULL: any), e.g. "127.0.0.2":
+ * the whole of 127/8 is ours, so a test can be many peers. */
+int it_p2p_dial_from(const char *src, const char *host, int port,
+                     long timeout_ms);
 /* 1 when the daemon has closed fd (EOF or reset), 0 while it is open;
  * does not wait.  Reads and drops any bytes waiting. */
 int it_p2p_fd_closed(int fd);
@@ -77,6 +81,8 @@ int it_p2p_fd_closed(int fd);
 void it_p2p_open(it_p2p *c, int port, const p2p_chain *chain);
 void it_p2p_open_at(it_p2p *c, const char *host, int port,
                     const p2p_chain *chain);
+void it_p2p_open_from(it_p2p *c, const char *src, const char *host, int port,
+                      const p2p_chain *chain);
 void it_p2p_close(it_p2p *c);
 
 int it_p2p_send_raw(it_p2p *c, const void *buf, size_t len);

@@ -282,6 +282,54 @@ static void loopback_peers_are_not_held_to_the_group_cap(void **state)
     close_all(fds, 10);
 }
 
+/* Peers from 127.0.0.2, .3, .4: the per-IP cap, a ban and the source of
+ * learned addresses are each the peer's own address. */
+static void caps_bans_and_sources_are_per_peer_address(void **state)
+{
+    it_server *s = *state;
+    const char *const args[] = { "--p2p-max-per-ip", "1", NULL };
+    int port = it_p2p_start(s, "regtest", args);
+    const p2p_chain *rt = it_p2p_chain("regtest");
+    char host[IT_HOST_MAX];
+    am_addrv2_entry e;
+    uint8_t buf[64];
+    size_t len;
+    it_p2p a, b, a2, banned;
+    json_t *p;
+
+    it_p2p_open_from(&a, "127.0.0.2", "127.0.0.1", port, rt);
+    it_p2p_handshake(&a, 0, NULL);
+    it_p2p_open_from(&b, "127.0.0.3", "127.0.0.1", port, rt);
+    it_p2p_handshake(&b, 0, NULL);
+    /* A second connection from .2 is over its cap; .3 is not touched. */
+    it_p2p_open_from(&a2, "127.0.0.2", "127.0.0.1", port, rt);
+    assert_true(it_p2p_wait_closed(&a2, 2000L * it_time_scale()) >= 0);
+    assert_int_equal(it_p2p_metric_wait(s, IT_P2P_M_CLOSED,
+                                        "reason=\"limit_ip\"", 1, 5000), 1);
+    /* A ban of .4 refuses .4 only. */
+    json_decref(it_ban(s, "127.0.0.4"));
+    it_p2p_open_from(&banned, "127.0.0.4", "127.0.0.1", port, rt);
+    assert_true(it_p2p_wait_closed(&banned, 2000L * it_time_scale()) >= 0);
+    assert_int_equal(it_p2p_metric_wait(s, IT_P2P_M_CLOSED,
+                                        "reason=\"banned\"", 1, 5000), 1);
+    /* What .3 announces has .3 as its source. */
+    it_uniq_ipv4(host);
+    it_p2p_entry(&e, host, 1, 0);
+    assert_int_equal(p2p_addr_build(&e, 1, buf, sizeof buf, &len), AM_OK);
+    assert_int_equal(it_p2p_send_msg(&b, "addr", buf, len), 0);
+    it_p2p_sync(&b);
+    it_p2p_sync(&a);
+    p = it_peer(s, host, 8333);
+    IT_STREQ(IT_JSTR(p, "source"), "127.0.0.3");
+    json_decref(p);
+    assert_int_equal(it_p2p_metric(s, IT_P2P_M_CONNECTIONS, "state=\"ready\""),
+                     2);
+    it_p2p_close(&a);
+    it_p2p_close(&b);
+    it_p2p_close(&a2);
+    it_p2p_close(&banned);
+}
+
 /* ---- a flood of addr ----------------------------------------------------- */
 
 typedef struct flood {
@@ -596,6 +644,7 @@ int main(void)
         T(many_connections_from_one_address_keep_at_most_max_per_ip),
         T(max_connections_total_is_kept),
         T(loopback_peers_are_not_held_to_the_group_cap),
+        T(caps_bans_and_sources_are_per_peer_address),
         T(addr_flood_from_one_connection_is_rate_limited_and_bounded),
         T(peer_that_does_not_read_is_paused_not_buffered),
         T(reset_with_a_write_in_flight_is_closed_cleanly),
