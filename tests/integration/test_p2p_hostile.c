@@ -81,6 +81,29 @@ static void wrong_magic_closes_without_reply(void **state)
     still_serves(s, port, "main");
 }
 
+/* An HTTP client on the P2P port, first thing or after a handshake. */
+static void http_request_on_the_p2p_port_closes(void **state)
+{
+    it_server *s = *state;
+    int port = it_p2p_start(s, "main", no_args);
+    const char *get = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    it_p2p c, d;
+
+    it_p2p_open(&c, port, it_p2p_chain("main"));
+    it_p2p_send_raw(&c, get, strlen(get));
+    closed_without_reply(&c, "an HTTP request");
+    it_p2p_close(&c);
+    it_p2p_open(&d, port, it_p2p_chain("main"));
+    it_p2p_handshake(&d, 0, NULL);
+    it_p2p_sync(&d);
+    d.bytes_in = 0;
+    it_p2p_send_raw(&d, get, strlen(get));
+    closed_without_reply(&d, "an HTTP request after the handshake");
+    it_p2p_close(&d);
+    assert_int_equal(it_p2p_metric_wait(s, IT_P2P_M_CLOSED,
+                                        "reason=\"wrong_magic\"", 2, 5000), 2);
+}
+
 static void bip324_first_bytes_close_without_reply(void **state)
 {
     it_server *s = *state;
@@ -533,6 +556,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, it_fx_setup_none, it_fx_teardown)
         T(wrong_magic_closes_without_reply),
+        T(http_request_on_the_p2p_port_closes),
         T(bip324_first_bytes_close_without_reply),
         T(bad_checksum_closes_without_reply),
         T(length_above_max_payload_closes_before_the_payload),
