@@ -277,6 +277,25 @@ static void banned_client_address_is_closed_at_once(void **state)
     it_p2p_close(&d);
 }
 
+/* As Core's setban: a ban covers the peers already connected too, within
+ * the face's one-second tick. */
+static void ban_of_a_connected_peer_closes_it(void **state)
+{
+    it_server *s = *state;
+    int port = it_p2p_start(s, "regtest", no_args);
+    it_p2p c;
+
+    it_p2p_open_from(&c, "127.0.0.9", "127.0.0.1", port,
+                     it_p2p_chain("regtest"));
+    it_p2p_handshake(&c, 0, NULL);
+    it_p2p_sync(&c);
+    json_decref(it_ban(s, "127.0.0.9"));
+    if (it_p2p_wait_closed(&c, 3000L * it_time_scale()) < 0)
+        fail_msg("a peer banned while connected stays connected 3 s later");
+    it_p2p_close(&c);
+    assert_int_equal(closed_for(s, "banned"), 1);
+}
+
 static void handshake_in_one_byte_writes_works(void **state)
 {
     it_server *s = *state;
@@ -565,6 +584,7 @@ int main(void)
         T(message_of_the_max_payload_is_read_and_ignored),
         T(old_protocol_version_closes_without_reply),
         T(banned_client_address_is_closed_at_once),
+        T(ban_of_a_connected_peer_closes_it),
         T(handshake_in_one_byte_writes_works),
         T(slowloris_handshake_is_closed_after_handshake_timeout),
         T(idle_peer_is_closed_after_idle_timeout),
