@@ -10,6 +10,7 @@
 #include "it_p2p.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -35,10 +36,13 @@
 #endif
 
 #define MANY_CONNECTIONS 2000
-#define FLOOD_MESSAGES 1000
+/* A wrapper (valgrind) makes the daemon some 50 times slower. */
+#define FLOOD_MESSAGES (it_time_scale() > 1 ? 100 : 1000)
 #define FLOOD_ENTRIES 1000
-/* ASan keeps freed memory in quarantine (256 MiB by default). */
-#define FLOOD_RSS_MAX_KIB (IT_ASAN ? 1024L * 1024 : 200L * 1024)
+/* ASan keeps freed memory in quarantine (256 MiB by default); under a
+ * wrapper the RSS is the wrapper's, so no bound then. */
+#define FLOOD_RSS_MAX_KIB (it_time_scale() > 1 ? LONG_MAX : \
+                           IT_ASAN ? 1024L * 1024 : 200L * 1024)
 #define HTTP_SLOW_MS 2000L
 
 static const char *const no_args[] = { NULL };
