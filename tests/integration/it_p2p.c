@@ -554,7 +554,7 @@ double it_p2p_metric(it_server *s, const char *name, const char *labels)
 double it_p2p_metric_wait(it_server *s, const char *name, const char *labels,
                           double want, long timeout_ms)
 {
-    long deadline = it_p2p_ms() + timeout_ms;
+    long deadline = it_p2p_ms() + timeout_ms * it_time_scale();
     double v;
 
     while ((v = it_p2p_metric(s, name, labels)) < want &&

@@ -141,7 +141,7 @@ long it_p2p_wait_closed(it_p2p *c, long timeout_ms);
  */
 double it_p2p_metric(it_server *s, const char *name, const char *labels);
 /* Poll the metric until it is >= want: its last value (the test decides
- * what a shortfall means after timeout_ms). */
+ * what a shortfall means after timeout_ms, times it_time_scale()). */
 double it_p2p_metric_wait(it_server *s, const char *name, const char *labels,
                           double want, long timeout_ms);
 /* A field of our server's /proc/<pid>/status in KiB ("VmRSS", or

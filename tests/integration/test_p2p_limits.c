@@ -43,7 +43,7 @@
  * wrapper the RSS is the wrapper's, so no bound then. */
 #define FLOOD_RSS_MAX_KIB (it_time_scale() > 1 ? LONG_MAX : \
                            IT_ASAN ? 1024L * 1024 : 200L * 1024)
-#define HTTP_SLOW_MS 2000L
+#define HTTP_SLOW_MS (2000L * it_time_scale())
 
 static const char *const no_args[] = { NULL };
 
