@@ -48,7 +48,10 @@ typedef struct st_pool st_pool;
 
 typedef struct st_pool_config {
     am_man *core;           /* borrowed, required; nothing else may use it
-                             * while the pool lives */
+                             * while the pool lives.  Its config decides
+                             * what every face may add: with allow_local
+                             * (regtest) loopback and private addresses
+                             * too, here and in the loaders (am_admits) */
     st_store *store;        /* the data directory, loaded; borrowed.
                              * NULL: nothing is saved */
     int64_t node_timeout;   /* seconds a silent node is kept; 0: 900 */
