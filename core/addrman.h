@@ -271,6 +271,16 @@ typedef struct am_select_opts {
     int feeler;          /* collision occupant, else new table, else any */
     am_skip_fn skip;     /* optional: return 1 to leave a candidate out */
     void *skip_ctx;
+    uint64_t any_services; /* at least one of these bits must be set
+                            (0: no such test); ignored by the feeler.
+                            Filtered like services, by the tables' masks:
+                            peers without them cost no skip test */
+    int fast_only;       /* 1: when a table's fast path misses (64 draws),
+                            give that table up instead of making the exact
+                            pass: AM_ERR_NOTFOUND may then come although
+                            some peer fits.  For a caller that draws many
+                            peers through a skip test refusing most of
+                            them and bounds its own cost (st_pool_getaddr) */
 } am_select_opts;
 
 /* AM_OK with *out, or AM_ERR_NOTFOUND when no peer fits. */
