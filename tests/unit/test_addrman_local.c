@@ -56,17 +56,24 @@ static am_peer saved_peer(uint64_t id, am_addr a)
     return p;
 }
 
+/* The core turns the host away, added or restored (as id). */
+static void refused(am_man *m, const char *text, uint64_t id)
+{
+    am_addr a = host(text);
+    am_peer p = saved_peer(id, a);
+    assert_false(am_admits(m, &a));
+    ASSERT_RC(t_try_add(m, a, NULL, 1, 0, NULL), AM_ERR_UNROUTABLE);
+    ASSERT_RC(am_restore(m, &p, NULL), AM_ERR_UNROUTABLE);
+}
+
 static void test_local_addresses_refused_by_default(void **state)
 {
     (void)state;
     am_man *m = local_man(0);
     for (size_t i = 0; i < N_LOCAL; i++) {
         am_addr a = host(local_hosts[i]);
-        am_peer p = saved_peer(i + 1, a);
         assert_true(am_addr_is_local_ok(&a));
-        assert_false(am_admits(m, &a));
-        ASSERT_RC(t_try_add(m, a, NULL, 1, 0, NULL), AM_ERR_UNROUTABLE);
-        ASSERT_RC(am_restore(m, &p, NULL), AM_ERR_UNROUTABLE);
+        refused(m, local_hosts[i], i + 1);
     }
     assert_int_equal(am_size(m), 0);
     CHECK(m);
@@ -122,12 +129,9 @@ static void test_allow_local_still_refuses_unspecified_link_local_multicast_docu
     am_man *m = local_man(1);
     for (size_t i = 0; i < N_NEVER; i++) {
         am_addr a = host(never_hosts[i]);
-        am_peer p = saved_peer(i + 1, a);
         if (am_addr_is_local_ok(&a))
             fail_msg("%s taken as local", never_hosts[i]);
-        assert_false(am_admits(m, &a));
-        ASSERT_RC(t_try_add(m, a, NULL, 1, 0, NULL), AM_ERR_UNROUTABLE);
-        ASSERT_RC(am_restore(m, &p, NULL), AM_ERR_UNROUTABLE);
+        refused(m, never_hosts[i], i + 1);
     }
     assert_int_equal(am_size(m), 0);
     am_free(m);

@@ -644,18 +644,25 @@ static void test_select_any_services_takes_peers_with_one_of_the_bits(void **sta
     am_free(m);
 }
 
+/* n distinct IPv4 peers of services `svc`, but peer `odd` of `odd_svc`;
+ * the id of that one (0 when its slot turned it away). */
+static uint64_t fill_but_one(am_man *m, int n, uint64_t svc, int odd,
+                             uint64_t odd_svc)
+{
+    uint32_t ctr = 1;
+    uint64_t id, odd_id = 0;
+    for (int i = 0; i < n; i++)
+        if (t_try_add(m, t_distinct_v4(&ctr, T_PORT), NULL,
+                      i == odd ? odd_svc : svc, 0, &id) == AM_OK && i == odd)
+            odd_id = id;
+    return odd_id;
+}
+
 static void test_select_any_services_finds_a_rare_fitting_peer_fast(void **state)
 {
     (void)state;
     am_man *m = t_man(1024, 64);
-    uint32_t ctr = 1;
-    uint64_t rare = 0;
-    for (int i = 0; i < 4000; i++) {
-        uint64_t id;
-        if (t_try_add(m, t_distinct_v4(&ctr, T_PORT), NULL, i == 1234 ? 1024 : 8,
-                      0, &id) == AM_OK && i == 1234)
-            rare = id;
-    }
+    uint64_t rare = fill_but_one(m, 4000, 8, 1234, 1024);
     assert_true(rare != 0);
     /* One fitting peer among thousands: the draw goes to its bucket, so
      * even the fast path alone finds it every time. */
@@ -671,10 +678,7 @@ static void test_select_fast_only_gives_up_where_the_exact_pass_finds(void **sta
 {
     (void)state;
     am_man *m = t_man(1024, 64);
-    uint32_t ctr = 1;
-    uint64_t last = 0;
-    for (int i = 0; i < 3000; i++)
-        (void)t_try_add(m, t_distinct_v4(&ctr, T_PORT), NULL, 1, 0, &last);
+    uint64_t last = fill_but_one(m, 3000, 1, 2999, 1);
     assert_true(last != 0);
     /* The skip test refuses all peers but one: 64 missed draws of the
      * fast path almost never reach it; the exact pass always does. */
