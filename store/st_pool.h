@@ -131,8 +131,11 @@ int st_pool_sample(st_pool *p, size_t count, uint32_t networks,
 /* The most peers one getaddr answer carries (Bitcoin's MAX_ADDR_TO_SEND). */
 #define ST_GETADDR_MAX 1000
 /* The work of one st_pool_getaddr: skip tests (one a candidate peer)
- * beyond which it makes no further exact pass (see its cost below). */
-#define ST_GETADDR_WORK 65536
+ * beyond which it makes no further exact pass (see its cost below).  A
+ * test of the exact pass reads a random peer record and its source (two
+ * cache misses, 150-250 ns measured on a busy 2-core machine): 32768 of
+ * them take some 5-8 ms, the longest hold the call may make. */
+#define ST_GETADDR_WORK 32768
 
 /*
  * Addresses for a P2P getaddr answer: up to max (<= 1000) peers drawn with
@@ -159,7 +162,8 @@ int st_pool_sample(st_pool *p, size_t count, uint32_t networks,
  * 44 chance retries of Core's, so at most 217 tests); only when that
  * misses does a second select with the exact pass decide, which tests each
  * peer at most once more (<= the pool's size), and only while the call's
- * tests so far plus the pool's size stay within ST_GETADDR_WORK.  A draw
+ * tests so far plus the pool's size stay within ST_GETADDR_WORK (so a
+ * pool of more peers than that draws by the fast path alone).  A draw
  * that finds nothing (the exact pass's NOTFOUND, or a fast miss with no
  * exact pass allowed) ends the distinct-group phase, and ends the call in
  * the second phase or when nothing was drawn at all.  So a call makes at
