@@ -93,6 +93,8 @@ int api_new(const api_config *cfg, api_ctx **out)
         return AM_ERR_NOMEM;
     ctx->max_body = cfg->max_body ? cfg->max_body : API_DEFAULT_MAX_BODY;
     ctx->enable_debug = cfg->enable_debug;
+    ctx->metrics_more = cfg->metrics_more;
+    ctx->metrics_ctx = cfg->metrics_ctx;
     ctx->routes = api_route_table(&ctx->n_routes);
     rc = build_labels(ctx);
     if (rc == AM_OK)

@@ -36,6 +36,7 @@
 #define API_HEADER_VALUE_MAX 96
 
 typedef struct api_ctx api_ctx;
+struct js_buf;
 
 typedef struct api_config {
     struct st_pool *pool;    /* the durable pool (st_pool.h), borrowed: the
@@ -53,6 +54,10 @@ typedef struct api_config {
                               * (st_store.h), loaded; borrowed.  NULL:
                               * nothing is saved, the file routes answer
                               * 503 */
+    /* More series for GET /metrics: the daemon's other faces append
+     * theirs (called on an HTTP thread for each scrape).  Optional. */
+    void (*metrics_more)(void *ctx, struct js_buf *b);
+    void *metrics_ctx;
 } api_config;
 
 typedef struct api_request {

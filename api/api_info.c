@@ -227,6 +227,8 @@ int api_h_metrics(api_call *c, api_err *err)
     write_pool(&b, &st);
     api_nodes_metrics(c->ctx, &b);
     api_data_metrics(c->ctx, &b);
+    if (c->ctx->metrics_more != NULL)
+        c->ctx->metrics_more(c->ctx->metrics_ctx, &b);
     return api_reply_text(c, 200, "text/plain; version=0.0.4; charset=utf-8",
                           &b, err);
 }

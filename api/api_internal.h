@@ -33,6 +33,8 @@ struct api_ctx {
     const char **labels;             /* distinct patterns */
     size_t n_labels;
     api_metrics *metrics;
+    void (*metrics_more)(void *ctx, js_buf *b);  /* api_config's */
+    void *metrics_ctx;
 };
 
 /* The request being answered, as a handler sees it. */

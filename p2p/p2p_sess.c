@@ -40,9 +40,13 @@ struct p2p_sess {
     int learned_queued;              /* a LEARNED event is not taken yet */
     char why[128];
     p2p_sess_stats stats;
+    /* Both buffers exist only while in use, so that an idle session (the
+     * P2P face may hold thousands) costs about a kilobyte: the output
+     * from the first reply until it is all sent, the entries from an
+     * addr message until its LEARNED event is taken. */
     size_t out_start, out_end;
-    uint8_t out[P2P_SESS_OUT_CAP];
-    am_addrv2_entry entries[P2P_ADDR_MAX_ENTRIES];
+    uint8_t *out;                    /* P2P_SESS_OUT_CAP bytes, or NULL */
+    am_addrv2_entry *entries;        /* P2P_ADDR_MAX_ENTRIES, or NULL */
 };
 
 const char *p2p_close_reason_name(p2p_close_reason reason)
@@ -70,6 +74,7 @@ void p2p_sess_config_default(p2p_sess_config *c, const p2p_chain *chain)
     c->user_agent = P2P_SESS_USER_AGENT_DEFAULT;
     c->handshake_timeout = P2P_SESS_HANDSHAKE_TIMEOUT_DEFAULT;
     c->idle_timeout = P2P_SESS_IDLE_TIMEOUT_DEFAULT;
+    c->max_payload = P2P_MAX_PAYLOAD_DEFAULT;
 }
 
 p2p_sess *p2p_sess_new(const p2p_sess_config *config, const am_addr *peer,
@@ -80,7 +85,8 @@ p2p_sess *p2p_sess_new(const p2p_sess_config *config, const am_addr *peer,
     if (config == NULL || config->chain == NULL || peer == NULL ||
         config->user_agent == NULL ||
         strlen(config->user_agent) > P2P_USER_AGENT_MAX ||
-        config->handshake_timeout <= 0 || config->idle_timeout <= 0)
+        config->handshake_timeout <= 0 || config->idle_timeout <= 0 ||
+        config->max_payload < P2P_SESS_MIN_PAYLOAD)
         return NULL;
     s = calloc(1, sizeof *s);
     if (s == NULL)
@@ -93,6 +99,7 @@ p2p_sess *p2p_sess_new(const p2p_sess_config *config, const am_addr *peer,
     if (p2p_netaddr_from_addr(&s->peer, peer, 0) != AM_OK)
         memset(&s->peer, 0, sizeof s->peer);
     p2p_reader_init(&s->reader, config->chain);
+    p2p_reader_set_max(&s->reader, config->max_payload);
     s->created = s->last_recv = s->token_time = now;
     s->tokens = TOKENS_START;
     return s;
@@ -103,6 +110,8 @@ void p2p_sess_free(p2p_sess *s)
     if (s == NULL)
         return;
     p2p_reader_free(&s->reader);
+    free(s->out);
+    free(s->entries);
     free(s);
 }
 
@@ -132,6 +141,8 @@ static void sess_close(p2p_sess *s, p2p_close_reason reason, const char *fmt,
     va_end(ap);
     s->closed = 1;
     s->out_start = s->out_end = 0;  /* close now: nothing more is sent */
+    free(s->out);
+    s->out = NULL;
     p2p_reader_free(&s->reader);
     memset(&ev, 0, sizeof ev);
     ev.type = P2P_EV_CLOSE;
@@ -161,10 +172,13 @@ static size_t out_room(const p2p_sess *s)
 }
 
 /* Room for `need` bytes at the end (moving the unsent bytes to the front
- * when that makes it); 0 when there is not enough. */
+ * when that makes it); 0 when there is not enough, or no memory for the
+ * buffer. */
 static int out_reserve(p2p_sess *s, size_t need)
 {
     if (out_room(s) < need)
+        return 0;
+    if (s->out == NULL && (s->out = malloc(P2P_SESS_OUT_CAP)) == NULL)
         return 0;
     if (P2P_SESS_OUT_CAP - s->out_end < need) {
         memmove(s->out, s->out + s->out_start, s->out_end - s->out_start);
@@ -214,8 +228,11 @@ void p2p_sess_consumed(p2p_sess *s, size_t n)
         n = s->out_end - s->out_start;
     s->out_start += n;
     s->stats.bytes_out += n;
-    if (s->out_start == s->out_end)
+    if (s->out_start == s->out_end) {
         s->out_start = s->out_end = 0;
+        free(s->out);
+        s->out = NULL;
+    }
 }
 
 /* ------------------------------------------------------------------------ */
@@ -369,11 +386,19 @@ static void on_addr(p2p_sess *s, p2p_msg_type type, const p2p_frame *f,
                     int64_t now)
 {
     size_t count = 0;
-    int rc = type == P2P_MSG_ADDR
-                 ? p2p_addr_parse(f->payload, f->len, s->entries,
-                                  P2P_ADDR_MAX_ENTRIES, &count)
-                 : am_addrv2_decode(f->payload, f->len, s->entries,
-                                    P2P_ADDR_MAX_ENTRIES, &count);
+    int rc;
+
+    if (s->entries == NULL &&
+        (s->entries = malloc(P2P_ADDR_MAX_ENTRIES * sizeof *s->entries)) == NULL) {
+        sess_close(s, P2P_CLOSE_NO_MEMORY, "no memory for %s's entries",
+                   f->command);
+        return;
+    }
+    rc = type == P2P_MSG_ADDR
+             ? p2p_addr_parse(f->payload, f->len, s->entries,
+                              P2P_ADDR_MAX_ENTRIES, &count)
+             : am_addrv2_decode(f->payload, f->len, s->entries,
+                                P2P_ADDR_MAX_ENTRIES, &count);
 
     if (rc == AM_ERR_TOOMANY) {
         sess_close(s, P2P_CLOSE_TOO_MANY_ADDRESSES,
@@ -468,6 +493,10 @@ int p2p_sess_feed(p2p_sess *s, const uint8_t *buf, size_t len, int64_t now,
 
     if (s == NULL || (buf == NULL && len > 0) || used == NULL)
         return AM_ERR_INVAL;
+    if (s->entries != NULL && !s->learned_queued) {
+        free(s->entries);           /* the last LEARNED event's are done */
+        s->entries = NULL;
+    }
     if (len > 0 && !s->closed)
         s->last_recv = now;
     while (pos < len && !s->closed && !paused(s)) {
@@ -531,33 +560,86 @@ static int build_v1(const am_addrv2_entry *entries, size_t n, uint8_t *buf,
     return AM_OK;
 }
 
+size_t p2p_addrs_message_size(int v2, size_t n)
+{
+    return P2P_HEADER_SIZE + 3 +
+           n * (v2 ? AM_ADDRV2_MAX_ENTRY_SIZE : P2P_ADDR_ENTRY_SIZE);
+}
+
+int p2p_addrs_message(const p2p_chain *chain, int v2,
+                      const am_addrv2_entry *entries, size_t n, uint8_t *buf,
+                      size_t cap, size_t *len_out)
+{
+    uint8_t *payload = buf + P2P_HEADER_SIZE;
+    size_t len = 0;
+    int rc;
+
+    if (chain == NULL || buf == NULL || len_out == NULL ||
+        (entries == NULL && n > 0) || n > P2P_ADDR_MAX_ENTRIES ||
+        cap < p2p_addrs_message_size(v2, n))
+        return AM_ERR_INVAL;
+    if (v2)
+        rc = am_addrv2_encode(entries, n, payload, cap - P2P_HEADER_SIZE, &len);
+    else
+        rc = build_v1(entries, n, payload, cap - P2P_HEADER_SIZE, &len);
+    if (rc != AM_OK)
+        return AM_ERR_INVAL;
+    return p2p_frame_build(chain->magic, v2 ? "addrv2" : "addr", payload, len,
+                           buf, cap, len_out);
+}
+
+/* The getaddr answer is the framed message at out_end, len bytes. */
+static void addrs_sent(p2p_sess *s, size_t len)
+{
+    s->out_end += len;
+    s->stats.msgs_out[s->addrv2 ? P2P_MSG_ADDRV2 : P2P_MSG_ADDR]++;
+    s->getaddr_pending = 0;
+}
+
+/* Whether an answer may be queued now: AM_OK, or the code to return. */
+static int answer_allowed(const p2p_sess *s)
+{
+    if (s->closed)
+        return AM_ERR_EXISTS;
+    return s->getaddr_pending ? AM_OK : AM_ERR_INVAL;
+}
+
 int p2p_sess_send_addrs(p2p_sess *s, const am_addrv2_entry *entries, size_t n)
 {
     size_t len = 0, need;
-    uint8_t *payload;
     int rc;
 
     if (s == NULL || (entries == NULL && n > 0) || n > P2P_ADDR_MAX_ENTRIES)
         return AM_ERR_INVAL;
-    if (s->closed)
-        return AM_ERR_EXISTS;
-    if (!s->getaddr_pending)
-        return AM_ERR_INVAL;
-    need = P2P_HEADER_SIZE + 3 +
-           n * (s->addrv2 ? AM_ADDRV2_MAX_ENTRY_SIZE : P2P_ADDR_ENTRY_SIZE);
+    if ((rc = answer_allowed(s)) != AM_OK)
+        return rc;
+    need = p2p_addrs_message_size(s->addrv2, n);
     if (!out_reserve(s, need))
         return AM_ERR_FULL;
-    payload = s->out + s->out_end + P2P_HEADER_SIZE;
-    if (s->addrv2)
-        rc = am_addrv2_encode(entries, n, payload, need - P2P_HEADER_SIZE, &len);
-    else
-        rc = build_v1(entries, n, payload, need - P2P_HEADER_SIZE, &len);
+    rc = p2p_addrs_message(s->cfg.chain, s->addrv2, entries, n,
+                           s->out + s->out_end, need, &len);
     if (rc != AM_OK)
+        return rc;
+    addrs_sent(s, len);
+    return AM_OK;
+}
+
+int p2p_sess_send_addrs_message(p2p_sess *s, const uint8_t *msg, size_t len)
+{
+    int rc;
+
+    if (s == NULL || msg == NULL || len < P2P_HEADER_SIZE ||
+        memcmp(msg, s->cfg.chain->magic, 4) != 0 ||
+        strncmp((const char *)msg + 4, s->addrv2 ? "addrv2" : "addr",
+                P2P_COMMAND_SIZE) != 0)
         return AM_ERR_INVAL;
-    rc = out_frame(s, s->addrv2 ? P2P_MSG_ADDRV2 : P2P_MSG_ADDR, len);
-    if (rc == AM_OK)
-        s->getaddr_pending = 0;
-    return rc;
+    if ((rc = answer_allowed(s)) != AM_OK)
+        return rc;
+    if (!out_reserve(s, len))
+        return AM_ERR_FULL;
+    memcpy(s->out + s->out_end, msg, len);
+    addrs_sent(s, len);
+    return AM_OK;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -571,6 +653,11 @@ int p2p_sess_closed(const p2p_sess *s)
 int p2p_sess_ready(const p2p_sess *s)
 {
     return s != NULL && s->ready;
+}
+
+int p2p_sess_addrv2(const p2p_sess *s)
+{
+    return s != NULL && s->addrv2;
 }
 
 const p2p_version *p2p_sess_peer_version(const p2p_sess *s)

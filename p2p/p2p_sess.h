@@ -37,7 +37,9 @@
  * the caller takes the events, sends the output and feeds the rest again,
  * as Core stops reading a peer whose send buffer is full.  Memory is
  * bounded: the output buffer is P2P_SESS_OUT_CAP bytes, the frame reader
- * holds at most one message of P2P_MAX_PAYLOAD_DEFAULT bytes.
+ * holds at most one message of max_payload bytes (a longer header closes
+ * the session before its payload is read), the addr entries one message's.
+ * The output and entry buffers are allocated while in use only.
  *
  * Every function leaves the session unchanged when it returns an error.
  */
@@ -60,6 +62,9 @@
 #define P2P_SESS_IDLE_TIMEOUT_DEFAULT 120
 /* Room for the largest addrv2 answer (1000 entries) and the replies. */
 #define P2P_SESS_OUT_CAP (64u * 1024u)
+/* The smallest max_payload: an addrv2 of 1000 entries of the networks we
+ * know must be read whole, else the 1000-entry rule could not be applied. */
+#define P2P_SESS_MIN_PAYLOAD (3u + P2P_ADDR_MAX_ENTRIES * AM_ADDRV2_MAX_ENTRY_SIZE)
 /* Message types counted: p2p_msg_type's values, P2P_MSG_OTHER included. */
 #define P2P_SESS_MSG_TYPES (P2P_MSG_ADDRV2 + 1)
 
@@ -88,9 +93,12 @@ typedef struct p2p_sess_config {
     uint64_t nonce;               /* our version's nonce */
     int64_t handshake_timeout;    /* seconds, > 0 */
     int64_t idle_timeout;         /* seconds, > 0 */
+    uint32_t max_payload;         /* the largest message read, bytes; at
+                                   * least P2P_SESS_MIN_PAYLOAD */
 } p2p_sess_config;
 
-/* The defaults above for `chain`, nonce 0. */
+/* The defaults above for `chain`, nonce 0, max_payload
+ * P2P_MAX_PAYLOAD_DEFAULT. */
 void p2p_sess_config_default(p2p_sess_config *c, const p2p_chain *chain);
 
 typedef enum p2p_sess_event_type {
@@ -170,10 +178,30 @@ int p2p_sess_next_event(p2p_sess *s, p2p_sess_event *ev);
  */
 int p2p_sess_send_addrs(p2p_sess *s, const am_addrv2_entry *entries, size_t n);
 
+/*
+ * The same answer as a message built once for many sessions: the framed
+ * addrv2 (v2) or addr of entries[0..n) for `chain` into buf[0..cap):
+ * AM_OK and *len_out; AM_ERR_INVAL for a bad argument, cap below
+ * p2p_addrs_message_size(v2, n), or an entry of unknown network.
+ */
+int p2p_addrs_message(const p2p_chain *chain, int v2,
+                      const am_addrv2_entry *entries, size_t n, uint8_t *buf,
+                      size_t cap, size_t *len_out);
+/* Bytes that always hold p2p_addrs_message's answer for n entries. */
+size_t p2p_addrs_message_size(int v2, size_t n);
+/*
+ * Answer the peer's getaddr with such a message (copied): the codes of
+ * p2p_sess_send_addrs; AM_ERR_INVAL too when msg is not of this chain or
+ * not of the format the peer asked for (p2p_sess_addrv2).
+ */
+int p2p_sess_send_addrs_message(p2p_sess *s, const uint8_t *msg, size_t len);
+
 /* 1 once the session is closed (the CLOSE event may still be queued). */
 int p2p_sess_closed(const p2p_sess *s);
 /* 1 once the peer's version and verack came. */
 int p2p_sess_ready(const p2p_sess *s);
+/* 1 once the peer asked for addrv2 (sendaddrv2 after its version). */
+int p2p_sess_addrv2(const p2p_sess *s);
 /* The peer's version, NULL before it came. */
 const p2p_version *p2p_sess_peer_version(const p2p_sess *s);
 const p2p_sess_stats *p2p_sess_get_stats(const p2p_sess *s);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the Debian 12 packages addrmand needs, when they are missing.
 #   scripts/deps.sh          build and run the service
-#   scripts/deps.sh test     also build and run the tests
+#   scripts/deps.sh test     also build and run the tests (with the
+#                            third-party clients: Node.js, npm, python3-bitcoinlib)
 #   scripts/deps.sh fuzz     also build and run the fuzz targets (fuzz/run)
 #   scripts/deps.sh docker   the tests and the container test (tests/docker/run.sh):
 #                            Debian's Docker engine, debootstrap, curl, jq
@@ -11,9 +12,15 @@ set -euo pipefail
 
 # The daemon: libmicrohttpd and libcrypto.  jansson only checks answers in
 # the tests and the fuzz targets (the daemon reads JSON with its own reader).
-pkgs=(gcc make cmake pkg-config libc6-dev libmicrohttpd-dev libssl-dev)
+pkgs=(gcc make cmake pkg-config libc6-dev libmicrohttpd-dev libssl-dev libuv1-dev)
 if [ "${1:-}" = test ]; then
     pkgs+=(libjansson-dev libcmocka-dev libcurl4-openssl-dev curl)
+    # The third-party clients of tests/clients/: python-bitcoinlib, and
+    # bcoin from npm, whose native modules node-gyp builds with g++.
+    pkgs+=(python3-bitcoinlib g++)
+    # Debian's Node.js and npm, unless a node with its npm is there already
+    # (another build of nodejs may bundle npm and conflict with Debian's).
+    command -v npm >/dev/null || pkgs+=(nodejs npm)
 fi
 if [ "${1:-}" = valgrind ]; then
     pkgs+=(libjansson-dev libcmocka-dev libcurl4-openssl-dev curl valgrind)

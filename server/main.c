@@ -27,6 +27,7 @@
 #include "srv_health.h"
 #include "srv_http.h"
 #include "srv_log.h"
+#include "srv_p2p.h"
 #include "srv_save.h"
 
 #ifndef ADDRMAND_VERSION
@@ -196,7 +197,8 @@ static int open_pool(const srv_config *cfg, am_man *core, st_store *store,
     return rc;
 }
 
-static int open_api(const srv_config *cfg, st_pool *pool, api_ctx **api)
+static int open_api(const srv_config *cfg, st_pool *pool, p2p_face *face,
+                    api_ctx **api)
 {
     api_config ac;
     int rc;
@@ -209,6 +211,10 @@ static int open_api(const srv_config *cfg, st_pool *pool, api_ctx **api)
     ac.enable_debug = cfg->enable_debug;
     ac.default_lease = cfg->default_lease;
     ac.max_lease = cfg->max_lease;
+    if (face != NULL) {
+        ac.metrics_more = srv_p2p_metrics;
+        ac.metrics_ctx = face;
+    }
     rc = api_new(&ac, api);
     if (rc != AM_OK)
         srv_log(SRV_ERROR, "cannot create the API: %s", am_strerror(rc));
@@ -231,7 +237,7 @@ static void final_save(st_pool *pool)
 }
 
 static int serve(const srv_config *cfg, st_pool *pool, api_ctx *api,
-                 const sigset_t *stop)
+                 p2p_face *face, const sigset_t *stop)
 {
     srv_http_config hc;
     srv_http *http;
@@ -249,6 +255,11 @@ static int serve(const srv_config *cfg, st_pool *pool, api_ctx *api,
         return 1;
     }
     log_startup(cfg, http);
+    if (face != NULL && p2p_face_start(face) != AM_OK) {
+        srv_log(SRV_ERROR, "p2p: cannot start the P2P thread");
+        srv_http_stop(http, 0);
+        return 1;
+    }
     if (srv_saver_start(pool, cfg->save_interval, &saver) != 0)
         srv_log(SRV_WARN, "cannot start the save timer: snapshots are "
                           "written on POST /v1/dump and at exit only");
@@ -257,6 +268,7 @@ static int serve(const srv_config *cfg, st_pool *pool, api_ctx *api,
     srv_log(SRV_INFO, "received %s: stopping (requests in flight get %ds)",
             sig == SIGINT ? "SIGINT" : "SIGTERM", SRV_GRACE_S);
     srv_http_stop(http, SRV_GRACE_S);
+    p2p_face_stop(face);
     srv_saver_stop(saver);
     final_save(pool);
     return 0;
@@ -268,6 +280,7 @@ static int run(const srv_config *cfg)
     api_ctx *api = NULL;
     st_pool *pool = NULL;
     st_store *store = NULL;
+    p2p_face *face = NULL;
     sigset_t stop;
     int rc;
 
@@ -282,14 +295,17 @@ static int run(const srv_config *cfg)
     if (open_core(cfg, store, &core) != AM_OK ||
         (store != NULL && load_store(store, core) != 0) ||
         open_pool(cfg, core, store, &pool) != AM_OK ||
-        open_api(cfg, pool, &api) != AM_OK) {
+        srv_p2p_open(cfg, pool, &face) != 0 ||
+        open_api(cfg, pool, face, &api) != AM_OK) {
+        p2p_face_free(face);
         st_pool_free(pool);
         am_free(core);
         st_store_close(store);
         return 1;
     }
-    rc = serve(cfg, pool, api, &stop);
+    rc = serve(cfg, pool, api, face, &stop);
     api_free(api);
+    p2p_face_free(face);
     st_pool_free(pool);
     am_free(core);
     st_store_close(store);

@@ -8,6 +8,7 @@
 
 #include "am_error.h"
 #include "am_parse.h"
+#include "p2p_chain.h"
 
 #define MAX_THREADS 1024
 #define MAX_BODY_LIMIT ((size_t)1 << 30)
@@ -17,6 +18,7 @@
 #define MAX_BUCKETS 65536
 #define MAX_NODE_SECONDS (INT64_C(365) * 86400)
 #define MAX_SAVE_INTERVAL 86400
+#define MAX_P2P_CONNECTIONS 100000
 
 typedef int (*setter_fn)(srv_config *cfg, const char *value, char *err,
                          size_t err_len);
@@ -264,6 +266,92 @@ static int set_debug(srv_config *cfg, const char *v, char *err, size_t len)
     return 0;
 }
 
+static int set_p2p_listen(srv_config *cfg, const char *v, char *err, size_t len)
+{
+    char host[256], port[16];
+
+    if (*v != '\0' &&
+        srv_split_hostport(v, host, sizeof host, port, sizeof port) != 0)
+        return fail(err, len, "p2p-listen", v, "HOST:PORT or [IPV6]:PORT");
+    cfg->p2p_listen = v;
+    return 0;
+}
+
+static int set_chain(srv_config *cfg, const char *v, char *err, size_t len)
+{
+    const p2p_chain *chain;
+
+    if (p2p_chain_by_name(v, &chain) != AM_OK)
+        return fail(err, len, "chain", v, "main, testnet4, signet or regtest");
+    cfg->chain = chain->name;
+    return 0;
+}
+
+static int set_p2p_services(srv_config *cfg, const char *v, char *err,
+                            size_t len)
+{
+    if (parse_uint(v, UINT64_MAX, &cfg->p2p_services) != 0)
+        return fail(err, len, "p2p-services", v, "an integer (service bits)");
+    return 0;
+}
+
+/* A count of P2P connections from lo to MAX_P2P_CONNECTIONS. */
+static int parse_count(const char *v, uint64_t lo, unsigned *out)
+{
+    uint64_t n;
+
+    if (parse_uint(v, MAX_P2P_CONNECTIONS, &n) != 0 || n < lo)
+        return -1;
+    *out = (unsigned)n;
+    return 0;
+}
+
+static int set_p2p_max_connections(srv_config *cfg, const char *v, char *err,
+                                   size_t len)
+{
+    if (parse_count(v, 1, &cfg->p2p_max_connections) != 0)
+        return fail(err, len, "p2p-max-connections", v,
+                    "an integer from 1 to 100000");
+    return 0;
+}
+
+static int set_p2p_max_per_ip(srv_config *cfg, const char *v, char *err,
+                              size_t len)
+{
+    if (parse_count(v, 0, &cfg->p2p_max_per_ip) != 0)
+        return fail(err, len, "p2p-max-per-ip", v,
+                    "an integer from 0 (no cap) to 100000");
+    return 0;
+}
+
+static int set_p2p_max_per_group(srv_config *cfg, const char *v, char *err,
+                                 size_t len)
+{
+    if (parse_count(v, 0, &cfg->p2p_max_per_group) != 0)
+        return fail(err, len, "p2p-max-per-group", v,
+                    "an integer from 0 (no cap) to 100000");
+    return 0;
+}
+
+static int set_p2p_handshake_timeout(srv_config *cfg, const char *v,
+                                     char *err, size_t len)
+{
+    if (parse_seconds(v, 1, &cfg->p2p_handshake_timeout) != 0 ||
+        cfg->p2p_handshake_timeout > MAX_TIMEOUT)
+        return fail(err, len, "p2p-handshake-timeout", v,
+                    "seconds from 1 to 86400");
+    return 0;
+}
+
+static int set_p2p_idle_timeout(srv_config *cfg, const char *v, char *err,
+                                size_t len)
+{
+    if (parse_seconds(v, 1, &cfg->p2p_idle_timeout) != 0 ||
+        cfg->p2p_idle_timeout > MAX_TIMEOUT)
+        return fail(err, len, "p2p-idle-timeout", v, "seconds from 1 to 86400");
+    return 0;
+}
+
 static const srv_option options[] = {
     {"listen", "ADDR", "127.0.0.1:8380",
      "address and port to serve HTTP on; [::]:8380 for IPv6", set_listen},
@@ -305,6 +393,28 @@ static const srv_option options[] = {
      set_max_lease},
     {"enable-debug", NULL, "off",
      "serve GET /debug/check (consistency check, for tests)", set_debug},
+    {"p2p-listen", "ADDR", "(off)",
+     "serve the Bitcoin P2P protocol (getaddr, addr) on this address, "
+     "e.g. 0.0.0.0:8333", set_p2p_listen},
+    {"chain", "NAME", "main",
+     "main, testnet4, signet or regtest: the P2P magic; regtest also lets "
+     "loopback and private addresses into the pool", set_chain},
+    {"p2p-services", "N", "9",
+     "service bits in our P2P version (9: NODE_NETWORK|NODE_WITNESS)",
+     set_p2p_services},
+    {"p2p-max-connections", "N", "125", "concurrent P2P connections",
+     set_p2p_max_connections},
+    {"p2p-max-per-ip", "N", "8",
+     "P2P connections from one address (0: no cap)", set_p2p_max_per_ip},
+    {"p2p-max-per-group", "N", "16",
+     "P2P connections from one routable network group (0: no cap)",
+     set_p2p_max_per_group},
+    {"p2p-handshake-timeout", "SECONDS", "60",
+     "close a P2P connection whose handshake is not done by then",
+     set_p2p_handshake_timeout},
+    {"p2p-idle-timeout", "SECONDS", "120",
+     "close a P2P connection silent this long after its handshake",
+     set_p2p_idle_timeout},
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
 
@@ -340,6 +450,14 @@ static void set_defaults(srv_config *cfg)
     cfg->node_timeout = 900;
     cfg->default_lease = 120;
     cfg->max_lease = 3600;
+    cfg->p2p_listen = "";
+    cfg->chain = "main";
+    cfg->p2p_services = 9;
+    cfg->p2p_max_connections = 125;
+    cfg->p2p_max_per_ip = 8;
+    cfg->p2p_max_per_group = 16;
+    cfg->p2p_handshake_timeout = 60;
+    cfg->p2p_idle_timeout = 120;
 }
 
 static int load_env(srv_config *cfg, char *err, size_t len)

@@ -37,6 +37,14 @@ typedef struct srv_config {
     int64_t default_lease;        /* select's lease_seconds when absent */
     int64_t max_lease;            /* larger lease_seconds are refused */
     int enable_debug;
+    const char *p2p_listen;       /* "": no P2P face */
+    const char *chain;            /* a p2p_chain name */
+    uint64_t p2p_services;
+    unsigned p2p_max_connections;
+    unsigned p2p_max_per_ip;      /* 0: no cap */
+    unsigned p2p_max_per_group;   /* 0: no cap */
+    int64_t p2p_handshake_timeout;
+    int64_t p2p_idle_timeout;
     int show_help;
     int show_version;
 } srv_config;

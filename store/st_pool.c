@@ -7,6 +7,7 @@
 #include "st_pool.h"
 
 #include <assert.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,7 @@ struct st_pool {
     am_pool *pool;           /* nodes, connections, leases */
     st_store *store;         /* NULL: nothing is saved */
     st_lock lock;
+    atomic_uint_fast64_t ban_epoch;   /* see st_pool_ban_epoch */
 };
 
 static void lock(st_pool *p)
@@ -184,7 +186,7 @@ static int settle(st_pool *p)
 
 /* One slice under one hold, journalled in one write. */
 static int add_slice(st_pool *p, st_add *items, size_t n,
-                     const am_addr *source)
+                     const am_addr *source, int64_t penalty)
 {
     am_addr self;
     uint64_t id;
@@ -205,7 +207,7 @@ static int add_slice(st_pool *p, st_add *items, size_t n,
         self = it->addr;
         self.port = 0;
         it->rc = am_add(p->core, &it->addr, source ? source : &self,
-                        it->services, it->time, 0, &it->is_new, &id);
+                        it->services, it->time, penalty, &it->is_new, &id);
         if (it->rc == AM_OK)
             j_keep(&jrc, j_peer(p, id));
     }
@@ -218,12 +220,18 @@ static int add_slice(st_pool *p, st_add *items, size_t n,
 int st_pool_add(st_pool *p, st_add *items, size_t n, const am_addr *source,
                 int *jrc)
 {
+    return st_pool_add_heard(p, items, n, source, 0, jrc);
+}
+
+int st_pool_add_heard(st_pool *p, st_add *items, size_t n,
+                      const am_addr *source, int64_t penalty, int *jrc)
+{
     size_t done = 0, k;
 
     *jrc = AM_OK;
     while (done < n) {
         k = n - done < ST_POOL_SLICE ? n - done : ST_POOL_SLICE;
-        *jrc = add_slice(p, items + done, k, source);
+        *jrc = add_slice(p, items + done, k, source, penalty);
         done += k;
         if (*jrc != AM_OK)
             break;
@@ -492,7 +500,34 @@ int st_pool_ban(st_pool *p, const am_subnet *target, int64_t duration,
     if (rc == AM_OK && p->store)
         *jrc = st_store_journal_ban(p->store, out);
     unlock(p);
+    if (rc == AM_OK)
+        atomic_fetch_add_explicit(&p->ban_epoch, 1, memory_order_relaxed);
     return rc;
+}
+
+uint64_t st_pool_ban_epoch(st_pool *p)
+{
+    return atomic_load_explicit(&p->ban_epoch, memory_order_relaxed);
+}
+
+size_t st_pool_size(st_pool *p)
+{
+    size_t n;
+
+    lock(p);
+    n = am_size(p->core);
+    unlock(p);
+    return n;
+}
+
+int st_pool_banned(st_pool *p, const am_addr *a)
+{
+    int banned;
+
+    lock(p);
+    banned = am_is_banned(p->core, a);
+    unlock(p);
+    return banned;
 }
 
 int st_pool_bans(st_pool *p, am_ban **out, size_t *n)
@@ -739,6 +774,8 @@ int st_pool_merge(st_pool *p, const st_doc *doc, st_merge_result *r)
         if (rc == AM_OK)
             rc = brc;
     }
+    /* A document may hold bans. */
+    atomic_fetch_add_explicit(&p->ban_epoch, 1, memory_order_relaxed);
     return rc;
 }
 

@@ -86,6 +86,11 @@ typedef struct st_add {
  */
 int st_pool_add(st_pool *p, st_add *items, size_t n, const am_addr *source,
                 int *jrc);
+/* st_pool_add for addresses heard from a peer (a P2P addr message):
+ * `penalty` seconds come off each entry's time when the source is not the
+ * address itself, as Core's 2-hour addr penalty (am_add). */
+int st_pool_add_heard(st_pool *p, st_add *items, size_t n,
+                      const am_addr *source, int64_t penalty, int *jrc);
 
 /* ---- peers ----------------------------------------------------------- */
 
@@ -189,6 +194,14 @@ int st_pool_ban(st_pool *p, const am_subnet *target, int64_t duration,
                 const char *reason, am_ban *out, int *jrc);
 /* Every ban, malloc'd (*out may be NULL when *n is 0). */
 int st_pool_bans(st_pool *p, am_ban **out, size_t *n);
+/* A number that changes whenever a ban may have been added (st_pool_ban,
+ * a merged document), so that a face holding connections knows when to
+ * check them again; read without the lock. */
+uint64_t st_pool_ban_epoch(st_pool *p);
+/* Peers in the core now. */
+size_t st_pool_size(st_pool *p);
+/* 1 when an active ban covers the host of `a` (its port is ignored). */
+int st_pool_banned(st_pool *p, const am_addr *a);
 int st_pool_unban(st_pool *p, const am_subnet *target, int *jrc);
 int st_pool_unban_all(st_pool *p, int *jrc);
 

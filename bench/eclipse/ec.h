@@ -3,7 +3,9 @@
  * driven over HTTP, next to a naive pool (one uniform list, Floresta's).
  *
  * ec_http.c    the HTTP client (libcurl, one easy handle: keep-alive)
- * ec_server.c  an addrmand on a free loopback port and a fresh data dir
+ * ec_server.c  an addrmand on free loopback ports (HTTP, P2P) and a fresh
+ *              data dir
+ * ec_p2p.c     a stock node's getaddr over the P2P face
  * ec_pool.c    random numbers, address keys, the naive pool
  * ec_main.c    options, the honest pool, the scenarios, the report
  */
@@ -16,6 +18,7 @@
 
 #include <jansson.h>
 
+#include "addrv2.h"
 #include "netaddr.h"
 
 /* ---- random numbers (splitmix64: reproducible from --seed) ---- */
@@ -60,14 +63,25 @@ typedef struct ec_server {
     pid_t pid;
     char root[256];     /* temp dir: data/ and server.log */
     char url[64];
+    int p2p_port;       /* the P2P face's, on 127.0.0.1 */
 } ec_server;
 
-/* Start `bin` with --listen 127.0.0.1:<free port> --datadir <root>/data
- * plus args; wait until /readyz answers 200.  0, or -1 (reported). */
+/* Start `bin` with --listen 127.0.0.1:<free port> --p2p-listen
+ * 127.0.0.1:<another free port> --datadir <root>/data plus args; wait
+ * until /readyz answers 200.  0, or -1 (reported).  (The P2P port is
+ * chosen here, not read from the log: at --log-level warn the daemon does
+ * not log its "p2p listening on" line.) */
 int ec_server_start(ec_server *s, const char *bin, char *const *args,
                     int n_args);
 /* SIGTERM (SIGKILL after 10 s), then remove the temp dir unless keep. */
 void ec_server_stop(ec_server *s, int keep);
+
+/* ---- a stock node's getaddr ---- */
+/* Connect to 127.0.0.1:port, shake hands as a protocol-70016 node of the
+ * main chain without sendaddrv2, send getaddr and read the `addr` answer
+ * into out[0..*n) (cap >= 1000: an answer holds at most 1000).  0, or -1
+ * (reason on stderr). */
+int ec_p2p_getaddr(int port, am_addrv2_entry *out, size_t cap, size_t *n);
 
 /* ---- addresses ---- */
 /* A 64-bit key for an endpoint (network, bytes, port); never 0. */

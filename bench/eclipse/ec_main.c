@@ -11,6 +11,15 @@
  * lease_seconds 0 = a pure read, diverse false; count 1 by default, which is
  * Core's single select).  A handed-out peer is the attacker's when it is an
  * IPv4 address in one of the attacker's /16s (no honest address is in one).
+ * Every address is announced with services 1033 (NODE_NETWORK, WITNESS,
+ * NETWORK_LIMITED), what nodes relay; the attacker's alike.
+ *
+ * Then a stock node's view: one P2P connection (ec_p2p.c) sends getaddr
+ * and the attacker's share of the `addr` answer's entries is counted the
+ * same way.  The daemon caches that answer per network for 21-27 h, so one
+ * connection is one sample of at most 1 000 entries; next to it, the share
+ * a uniform sample of the pool's entries would have (the census after the
+ * attack), which is what drawing buckets first keeps the answer away from.
  *
  * The naive pool is computed here from the same announcements (ec_pool.c).
  * Honest evictions: honest peers listed before the attack (GET /v1/peers)
@@ -40,6 +49,9 @@
 #define HONEST_SOURCES 500
 #define HONEST_TRIED 1000
 #define NAIVE_CAP 50000
+/* What nodes relay: NODE_NETWORK | NODE_WITNESS | NODE_NETWORK_LIMITED;
+ * a getaddr answer holds only peers with NODE_NETWORK(_LIMITED). */
+#define SERVICES 1033
 #define BATCH 1000
 #define N_SCENARIOS 6
 
@@ -66,6 +78,7 @@ typedef struct options {
     const char *token;
     const char *data;
     const char *group_cap;      /* passed as --new-group-cap */
+    int p2p_port;               /* with --url: its P2P face (0: none) */
     char *server_args[32];
     int n_server_args;
     unsigned threads;
@@ -505,8 +518,9 @@ static void post_peers(run *r, const am_addr *src, const item *it, size_t n,
     ec_buf_add(&r->body, "\"peers\":[");
     for (i = 0; i < n; i++) {
         ec_host(&it[i].a, host, sizeof host);
-        ec_buf_add(&r->body, "%s{\"address\":\"%s\",\"port\":%u,\"time\":%" PRId64 "}",
-                   i ? "," : "", host, it[i].a.port, it[i].time);
+        ec_buf_add(&r->body, "%s{\"address\":\"%s\",\"port\":%u,"
+                   "\"services\":%d,\"time\":%" PRId64 "}",
+                   i ? "," : "", host, it[i].a.port, SERVICES, it[i].time);
     }
     ec_buf_add(&r->body, "]}");
     st = ec_http_call(r->h, "POST", "/v1/peers", r->body.p, r->body.len, &ans);
@@ -556,16 +570,21 @@ static int mark_tried(run *r, const am_addr *a)
     return rc;
 }
 
+/* Who an address is: an IPv4 address in one of the attacker's /16s. */
+static int is_attacker_addr(const run *r, const am_addr *a)
+{
+    return a->net == AM_NET_IPV4 &&
+           r->w->attacker16[a->bytes[0] << 8 | a->bytes[1]];
+}
+
 /* Who a listed or selected peer is. */
 static int is_attacker(const run *r, const json_t *peer)
 {
     const char *text = json_string_value(json_object_get(peer, "address"));
     am_addr a;
 
-    if (text == NULL || am_addr_parse_host(&a, text) != AM_OK ||
-        a.net != AM_NET_IPV4)
-        return 0;
-    return r->w->attacker16[a.bytes[0] << 8 | a.bytes[1]];
+    return text != NULL && am_addr_parse_host(&a, text) == AM_OK &&
+           is_attacker_addr(r, &a);
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -1036,12 +1055,38 @@ static void select_many(run *r, selection *sel)
     sel->seconds = now_s() - t0;
 }
 
+/* ---- a stock node's getaddr ---- */
+
+typedef struct getaddr_result {
+    int ran;
+    size_t entries, att, unusable;
+} getaddr_result;
+
+/* One connection, one getaddr: the answer's entries and the attacker's. */
+static void getaddr_once(run *r, int port, getaddr_result *g)
+{
+    static am_addrv2_entry e[AM_ADDRV2_MAX_ENTRIES];
+    size_t n = 0, i;
+
+    memset(g, 0, sizeof *g);
+    if (port <= 0 || ec_p2p_getaddr(port, e, AM_ADDRV2_MAX_ENTRIES, &n) != 0)
+        return;
+    g->ran = 1;
+    g->entries = n;
+    for (i = 0; i < n; i++) {
+        if (e[i].status != AM_OK)
+            g->unusable++;
+        else
+            g->att += is_attacker_addr(r, &e[i].addr);
+    }
+}
+
 /* ---- one scenario ---- */
 
 typedef struct result {
-    int ran, met;
-    double share, naive;
-    size_t evicted, naive_evicted;
+    int ran, met, ga_wanted, ga_ran, ga_met;
+    double share, naive, ga_share, uniform;
+    size_t evicted, naive_evicted, ga_entries;
 } result;
 
 static size_t missing(const uint64_t *before, size_t nb, const uint64_t *after,
@@ -1063,6 +1108,7 @@ static int run_scenario(const options *o, world *w, int sc, result *res,
 {
     ec_server srv;
     run r;
+    getaddr_result ga;
     setup_result su;
     attack x;
     census after;
@@ -1198,6 +1244,23 @@ static int run_scenario(const options *o, world *w, int sc, result *res,
            res->naive_evicted, o->selects);
     res->ran = 1;
     res->met = res->share <= sc_target[sc];
+
+    getaddr_once(&r, o->url ? o->p2p_port : srv.p2p_port, &ga);
+    res->ga_wanted = !o->url || o->p2p_port;
+    res->ga_ran = ga.ran;
+    res->ga_share = pct(ga.att, ga.entries);
+    res->ga_entries = ga.entries;
+    res->ga_met = ga.ran && ga.entries > 0 && res->ga_share <= sc_target[sc];
+    res->uniform = pct(after.att_new + after.att_tried, after.total);
+    if (!ga.ran)
+        printf("  getaddr: not measured (%s)\n",
+               res->ga_wanted ? "the connection failed, see above"
+                              : "no --p2p-port");
+    else
+        printf("  getaddr (one P2P connection, protocol %d, no sendaddrv2): "
+               "addr of %zu entries, %zu %s, %zu unusable; the pool holds "
+               "%zu entries, %zu %s\n", 70016, ga.entries, ga.att, who,
+               ga.unusable, after.total, after.att_new + after.att_tried, who);
     if (sc == 6)
         printf("scenario 6 %s hosting_group_share=%.1f%% naive=%.1f%% "
                "stored=%zu/%d honest_evicted=%zu [extra: no attack, the group "
@@ -1210,6 +1273,15 @@ static int run_scenario(const options *o, world *w, int sc, result *res,
                sc, sc_names[sc], res->share, res->naive, sc_target[sc],
                res->evicted, res->met ? "met" : "MISSED",
                sc == 5 ? " [extra, not in the issue]" : "", now_s() - t0);
+    if (ga.ran && sc == 6)
+        printf("scenario 6 %s getaddr_hosting_group_share=%.1f%% (%zu entries) "
+               "uniform_entries_share=%.1f%% [extra: no attack]\n",
+               sc_names[sc], res->ga_share, res->ga_entries, res->uniform);
+    else if (ga.ran)
+        printf("scenario %d %s getaddr_attacker_share=%.1f%% (%zu entries) "
+               "uniform_entries_share=%.1f%% target<=%.0f%% %s\n", sc,
+               sc_names[sc], res->ga_share, res->ga_entries, res->uniform,
+               sc_target[sc], res->ga_met ? "met" : "MISSED");
     fflush(stdout);
 
     free(after.ids);
@@ -1235,6 +1307,8 @@ static void usage(FILE *out)
         "  --url URL            use this running server instead (empty pool;\n"
         "                       one scenario, --scenario N)\n"
         "  --token TOKEN        API token for --url\n"
+        "  --p2p-port N         with --url: its P2P face on 127.0.0.1:N, for\n"
+        "                       the getaddr measurement (default: skipped)\n"
         "  --scenario LIST      scenarios to run, e.g. 1,2,3,4 (default);\n"
         "                       5 = extra: one /16's addresses in many new\n"
         "                       slots each (the group cap counts the slots);\n"
@@ -1344,6 +1418,8 @@ static void parse_options(options *o, int argc, char **argv)
             o->url = v;
         else if (strcmp(name, "token") == 0)
             o->token = v;
+        else if (strcmp(name, "p2p-port") == 0)
+            o->p2p_port = (int)num(name, v, 1, 65535);
         else if (strcmp(name, "data") == 0)
             o->data = v;
         else if (strcmp(name, "scenario") == 0)
@@ -1415,21 +1491,34 @@ int main(int argc, char **argv)
     for (sc = 1; sc <= N_SCENARIOS && !res[sc].ran; sc++)
         ;
     if (sc <= N_SCENARIOS)
-        printf("\n| scenario | attacker share | naive pool | target | honest "
-               "evicted (naive) | |\n|---|---|---|---|---|---|\n");
+        printf("\n| scenario | attacker share | getaddr share (entries) | "
+               "uniform entries | naive pool | target | honest evicted "
+               "(naive) | |\n|---|---|---|---|---|---|---|---|\n");
     for (sc = 1; sc <= N_SCENARIOS; sc++) {
         if (!res[sc].ran)
             continue;
-        if (sc_target[sc] < 0)
-            printf("| %d %s | %.1f%% (the hosting /16's share) | %.1f%% | - | "
-                   "%zu (%zu) | - |\n", sc, sc_names[sc], res[sc].share,
-                   res[sc].naive, res[sc].evicted, res[sc].naive_evicted);
+        char ga[48];
+
+        if (res[sc].ga_ran)
+            snprintf(ga, sizeof ga, "%.1f%% (%zu)", res[sc].ga_share,
+                     res[sc].ga_entries);
         else
-            printf("| %d %s | %.1f%% | %.1f%% | <= %.0f%% | %zu (%zu) | %s |\n",
-                   sc, sc_names[sc], res[sc].share, res[sc].naive,
-                   sc_target[sc], res[sc].evicted, res[sc].naive_evicted,
-                   res[sc].met ? "met" : "missed");
-        missed += sc <= 4 && !res[sc].met;
+            snprintf(ga, sizeof ga, res[sc].ga_wanted ? "failed" : "not measured");
+        if (sc_target[sc] < 0)
+            printf("| %d %s | %.1f%% (the hosting /16's share) | %s | %.1f%% | "
+                   "%.1f%% | - | %zu (%zu) | - |\n", sc, sc_names[sc],
+                   res[sc].share, ga, res[sc].uniform, res[sc].naive,
+                   res[sc].evicted, res[sc].naive_evicted);
+        else
+            printf("| %d %s | %.1f%% | %s | %.1f%% | %.1f%% | <= %.0f%% | "
+                   "%zu (%zu) | %s |\n", sc, sc_names[sc], res[sc].share, ga,
+                   res[sc].uniform, res[sc].naive, sc_target[sc],
+                   res[sc].evicted, res[sc].naive_evicted,
+                   !res[sc].met ? "missed" :
+                   res[sc].ga_wanted && !res[sc].ga_met ? "missed (getaddr)" : "met");
+        /* A getaddr not asked for (--url without --p2p-port) misses nothing;
+         * one that failed or came back empty does. */
+        missed += sc <= 4 && (!res[sc].met || (res[sc].ga_wanted && !res[sc].ga_met));
     }
     printf("total %.0fs\n", now_s() - t0);
     free(w.free16);

@@ -1,6 +1,7 @@
 /*
  * ec_server.c - one addrmand per scenario: a fresh temp directory (data
- * directory and log), a free loopback port, started with execv, ready when
+ * directory and log), free loopback ports for HTTP and P2P, started with
+ * execv, ready when
  * GET /readyz answers 200; stopped with SIGTERM (SIGKILL after 10 s).  The
  * child gets SIGKILL should the bench die first.
  */
@@ -68,7 +69,7 @@ static int exited(ec_server *s)
 int ec_server_start(ec_server *s, const char *bin, char *const *args,
                     int n_args)
 {
-    char listen[32], data[300], log[300];
+    char listen[32], p2p[32], data[300], log[300];
     char *argv[MAX_ARGS + 8];
     int port, argc = 0, i, ok = 0;
     ec_http *h = NULL;
@@ -89,13 +90,23 @@ int ec_server_start(ec_server *s, const char *bin, char *const *args,
         fprintf(stderr, "eclipse: no free loopback port\n");
         return -1;
     }
+    /* Two calls in a row may give the same port back. */
+    for (i = 0; i < 10 && (s->p2p_port <= 0 || s->p2p_port == port); i++)
+        s->p2p_port = bench_free_port();
+    if (s->p2p_port <= 0 || s->p2p_port == port) {
+        fprintf(stderr, "eclipse: no second free loopback port\n");
+        return -1;
+    }
     snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
+    snprintf(p2p, sizeof p2p, "127.0.0.1:%d", s->p2p_port);
     snprintf(data, sizeof data, "%s/data", s->root);
     snprintf(log, sizeof log, "%s/server.log", s->root);
     snprintf(s->url, sizeof s->url, "http://127.0.0.1:%d", port);
     argv[argc++] = (char *)bin;
     argv[argc++] = "--listen";
     argv[argc++] = listen;
+    argv[argc++] = "--p2p-listen";
+    argv[argc++] = p2p;
     argv[argc++] = "--datadir";
     argv[argc++] = data;
     for (i = 0; i < n_args && i < MAX_ARGS; i++)

@@ -501,6 +501,9 @@ cfg_check() {
 cfg_check "runs as a non-root user" \
     '(.User // "") as $u | $u != "" and ($u | test("^(root|0)(:|$)") | not)' '.User'
 cfg_check "exposes 8380/tcp" '.ExposedPorts | has("8380/tcp")' '.ExposedPorts'
+cfg_check "exposes 8333/tcp (the Bitcoin P2P face)" '.ExposedPorts | has("8333/tcp")' '.ExposedPorts'
+cfg_check "serves Bitcoin P2P on 0.0.0.0:8333" \
+    '.Env | index("ADDRMAND_P2P_LISTEN=0.0.0.0:8333") != null' '.Env'
 cfg_check "declares the volume /data" '.Volumes | has("/data")' '.Volumes'
 cfg_check "health check runs addrmand healthcheck" \
     '.Healthcheck.Test | join(" ") | test("addrmand healthcheck")' '.Healthcheck'
@@ -531,6 +534,7 @@ free_port() {
     die "no free port on 127.0.0.1"
 }
 port=$(free_port)
+p2p_port=$(free_port)
 url="http://127.0.0.1:$port"
 
 # Start a container on the volume; the health check every second so that
@@ -540,9 +544,10 @@ start_container() {
     args=(-d --name "$name" --label "$test_label" -v "$volume:/data" --env-file "$work/addrmand.env"
           --health-interval 1s --health-start-period 10s)
     if [ "$net" = host ]; then
-        args+=(--network host -e "ADDRMAND_LISTEN=127.0.0.1:$port")
+        args+=(--network host -e "ADDRMAND_LISTEN=127.0.0.1:$port"
+               -e "ADDRMAND_P2P_LISTEN=127.0.0.1:$p2p_port")
     else
-        args+=(-p "127.0.0.1:$port:8380")
+        args+=(-p "127.0.0.1:$port:8380" -p "127.0.0.1:$p2p_port:8333")
     fi
     containers+=("$name")
     docker run "${args[@]}" "$image" >/dev/null || die "docker run $name failed"
@@ -598,6 +603,22 @@ if [ "$mode" = 700 ] && ! docker logs "$c1" 2>&1 | grep -q "open to other users"
     pass "the volume /data is private (mode $mode, no warning in the log)"
 else
     fail "/data has mode $mode, or the log warns that others can open it"
+fi
+
+# The P2P face answers a mainnet version with its own version.  The
+# message is a fixed one (protocol 70016, empty user agent, checksum
+# included): bash writes it and reads the answer's first header.
+p2p_version='\xf9\xbe\xb4\xd9\x76\x65\x72\x73\x69\x6f\x6e\x00\x00\x00\x00\x00\x56\x00\x00\x00\xf2\xb6\x99\x95\x80\x11\x01\x00'
+p2p_version+='\x00\x00\x00\x00\x00\x00\x00\x00\x80\x20\x32\x69\x00\x00\x00\x00'
+p2p_version+=$(printf '\\x00%.0s' $(seq 52))
+p2p_version+='\x62\x6f\x72\x70\x72\x64\x64\x61\x00\x00\x00\x00\x00\x00'
+p2p_answer=$( (exec 3<>"/dev/tcp/127.0.0.1/$p2p_port" &&
+    printf '%b' "$p2p_version" >&3 && timeout 10 head -c 24 <&3 | od -An -tx1 -v) 2>&1 |
+    tr -s ' \n' ' ' || true)
+if [[ $p2p_answer == " f9 be b4 d9 76 65 72 73 69 6f 6e 00"* ]]; then
+    pass "the P2P port answers a mainnet version with a version"
+else
+    fail "the P2P port 127.0.0.1:$p2p_port answered '$p2p_answer' (want a mainnet version header)"
 fi
 
 code=$(curl -s -m 10 -o /dev/null -w '%{http_code}' "$url/v1/stats" || true)

@@ -322,6 +322,30 @@ static void test_oversized_payload_closes_at_its_header(void **state)
     p2p_sess_free(s);
 }
 
+static void test_payload_above_the_configured_maximum_closes(void **state)
+{
+    p2p_sess_config c;
+    am_addr peer = addr_of("203.0.113.9", 50000);
+    p2p_sess *s;
+    uint32_t len = P2P_SESS_MIN_PAYLOAD + 1;
+
+    (void)state;
+    p2p_sess_config_default(&c, regtest());
+    c.max_payload = P2P_SESS_MIN_PAYLOAD - 1;       /* below the floor */
+    assert_null(p2p_sess_new(&c, &peer, T0));
+    c.max_payload = P2P_SESS_MIN_PAYLOAD;
+    s = p2p_sess_new(&c, &peer, T0);
+    assert_non_null(s);
+    frame("inv", NULL, 0, g_msg, sizeof g_msg);
+    g_msg[16] = (uint8_t)len;                      /* one byte too long */
+    g_msg[17] = (uint8_t)(len >> 8);
+    g_msg[18] = (uint8_t)(len >> 16);
+    g_msg[19] = (uint8_t)(len >> 24);
+    feed(s, g_msg, P2P_HEADER_SIZE, T0);
+    assert_closed_for(s, P2P_CLOSE_TOO_LARGE);
+    p2p_sess_free(s);
+}
+
 static void make_entries(am_addrv2_entry *e);
 
 static void test_new_refuses_bad_config_and_send_addrs_needs_getaddr(void **state)
@@ -463,6 +487,52 @@ static void test_getaddr_without_sendaddrv2_is_answered_with_addr_minus_tor(void
     p2p_sess_free(s);
 }
 
+static void test_a_prebuilt_answer_is_sent_only_in_the_asked_format(void **state)
+{
+    static uint8_t v1[4096], v2[4096], sent[4096];
+    am_addrv2_entry e[3];
+    p2p_sess_event ev;
+    size_t n1 = 0, n2 = 0;
+
+    (void)state;
+    make_entries(e);
+    assert_int_equal(p2p_addrs_message(regtest(), 0, e, 3, v1, sizeof v1, &n1), AM_OK);
+    assert_int_equal(p2p_addrs_message(regtest(), 1, e, 3, v2, sizeof v2, &n2), AM_OK);
+    assert_int_equal(p2p_addrs_message(regtest(), 1, e, 3, v2,
+                                       p2p_addrs_message_size(1, 3) - 1, &n2),
+                     AM_ERR_INVAL);
+    for (int asked = 0; asked < 2; asked++) {
+        p2p_sess *s = handshaken(asked);
+        uint8_t *mine = asked ? v2 : v1, *other = asked ? v1 : v2;
+        size_t n_mine = asked ? n2 : n1, n_other = asked ? n1 : n2;
+
+        /* Before a getaddr, and in the other format, it is refused. */
+        assert_int_equal(p2p_sess_send_addrs_message(s, mine, n_mine), AM_ERR_INVAL);
+        feed_msg(s, "getaddr", NULL, 0, T0);
+        assert_int_equal(p2p_sess_next_event(s, &ev), 1);
+        assert_int_equal(p2p_sess_send_addrs_message(s, other, n_other), AM_ERR_INVAL);
+        mine[0] ^= 0xff;                  /* another chain's magic */
+        assert_int_equal(p2p_sess_send_addrs_message(s, mine, n_mine), AM_ERR_INVAL);
+        mine[0] ^= 0xff;
+        assert_int_equal(p2p_sess_send_addrs_message(s, mine, n_mine), AM_OK);
+        assert_int_equal(take_output(s, sent, sizeof sent), n_mine);
+        assert_memory_equal(sent, mine, n_mine);
+        assert_int_equal(p2p_sess_get_stats(s)->msgs_out[asked ? P2P_MSG_ADDRV2
+                                                               : P2P_MSG_ADDR], 1);
+        assert_int_equal(p2p_sess_send_addrs_message(s, mine, n_mine), AM_ERR_INVAL);
+        p2p_sess_free(s);
+    }
+    {   /* The same bytes the session builds itself. */
+        p2p_sess *s = handshaken(1);
+        char command[P2P_COMMAND_SIZE + 1];
+        size_t len = answer_getaddr(s, 1, command);
+
+        assert_int_equal(len + P2P_HEADER_SIZE, n2);
+        assert_memory_equal(g_payload, v2 + P2P_HEADER_SIZE, len);
+        p2p_sess_free(s);
+    }
+}
+
 static void test_sendaddrv2_after_verack_is_ignored(void **state)
 {
     p2p_sess *s = handshaken(0);
@@ -585,6 +655,7 @@ int main(void)
         cmocka_unit_test(test_bad_checksum_closes),
         cmocka_unit_test(test_bad_command_closes),
         cmocka_unit_test(test_oversized_payload_closes_at_its_header),
+        cmocka_unit_test(test_payload_above_the_configured_maximum_closes),
         cmocka_unit_test(test_new_refuses_bad_config_and_send_addrs_needs_getaddr),
         cmocka_unit_test(test_handshake_timeout_closes),
         cmocka_unit_test(test_idle_peer_is_closed),
@@ -592,6 +663,7 @@ int main(void)
         cmocka_unit_test(test_getaddr_after_sendaddrv2_is_answered_with_addrv2),
         cmocka_unit_test(test_getaddr_without_sendaddrv2_is_answered_with_addr_minus_tor),
         cmocka_unit_test(test_sendaddrv2_after_verack_is_ignored),
+        cmocka_unit_test(test_a_prebuilt_answer_is_sent_only_in_the_asked_format),
         cmocka_unit_test(test_getaddr_is_answered_once),
         cmocka_unit_test(test_addr_of_1001_entries_closes),
         cmocka_unit_test(test_addr_is_rate_limited_one_then_a_tenth_per_second),

@@ -164,6 +164,59 @@ static void test_max_body_takes_a_size_up_to_1gib(void **state)
     }
 }
 
+static void test_p2p_options_default_off_and_are_checked(void **state)
+{
+    static const struct {
+        const char *name, *value, *error;   /* error NULL: accepted */
+    } cases[] = {
+        {"p2p-listen", "0.0.0.0:8333", NULL},
+        {"p2p-listen", "[::]:18444", NULL},
+        {"p2p-listen", "8333", "p2p-listen: expected HOST:PORT"},
+        {"p2p-listen", "0.0.0.0:65536", "p2p-listen: expected HOST:PORT"},
+        {"chain", "regtest", NULL},
+        {"chain", "testnet4", NULL},
+        {"chain", "signet", NULL},
+        {"chain", "testnet3", "chain: expected main, testnet4, signet or regtest"},
+        {"chain", "Main", "chain: expected main, testnet4, signet or regtest"},
+        {"p2p-services", "1033", NULL},
+        {"p2p-services", "-1", "p2p-services: expected an integer"},
+        {"p2p-max-connections", "100000", NULL},
+        {"p2p-max-connections", "0", "p2p-max-connections: expected an integer from 1"},
+        {"p2p-max-connections", "100001", "p2p-max-connections: expected"},
+        {"p2p-max-per-ip", "0", NULL},
+        {"p2p-max-per-ip", "x", "p2p-max-per-ip: expected an integer from 0 (no cap)"},
+        {"p2p-max-per-group", "0", NULL},
+        {"p2p-handshake-timeout", "0", "p2p-handshake-timeout: expected seconds from 1"},
+        {"p2p-handshake-timeout", "86401", "p2p-handshake-timeout: expected"},
+        {"p2p-idle-timeout", "2", NULL},
+        {"p2p-idle-timeout", "0", "p2p-idle-timeout: expected seconds from 1"},
+    };
+    srv_config cfg;
+    char err[256];
+    char prog[] = "addrmand";
+    char *argv[] = {prog, NULL};
+
+    (void)state;
+    assert_int_equal(srv_config_load(&cfg, 1, argv, err, sizeof err), 0);
+    assert_string_equal(cfg.p2p_listen, "");
+    assert_string_equal(cfg.chain, "main");
+    assert_int_equal(cfg.p2p_services, 9);
+    assert_int_equal(cfg.p2p_max_connections, 125);
+    assert_int_equal(cfg.p2p_max_per_ip, 8);
+    assert_int_equal(cfg.p2p_max_per_group, 16);
+    assert_int_equal(cfg.p2p_handshake_timeout, 60);
+    assert_int_equal(cfg.p2p_idle_timeout, 120);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        int rc = load_option(cases[i].name, cases[i].value, &cfg, err,
+                             sizeof err);
+        if (cases[i].error == NULL ? rc != 0
+                                   : rc != -1 || strstr(err, cases[i].error) == NULL)
+            fail_msg("--%s %s: %d (%s)", cases[i].name, cases[i].value, rc, err);
+    }
+    assert_int_equal(load_option("chain", "regtest", &cfg, err, sizeof err), 0);
+    assert_string_equal(cfg.chain, "regtest");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -173,6 +226,7 @@ int main(void)
         cmocka_unit_test(test_numeric_options_take_digits_up_to_their_limit),
         cmocka_unit_test(test_max_body_takes_a_size_up_to_1gib),
         cmocka_unit_test(test_listen_port_is_digits_up_to_65535),
+        cmocka_unit_test(test_p2p_options_default_off_and_are_checked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

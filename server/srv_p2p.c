@@ -1,0 +1,60 @@
+#include "srv_p2p.h"
+
+#include <string.h>
+
+#include "am_error.h"
+#include "srv_log.h"
+
+static void face_log(void *ctx, p2p_log_level level, const char *line)
+{
+    (void)ctx;
+    switch (level) {
+    case P2P_LOG_DEBUG: srv_log(SRV_DEBUG, "%s", line); return;
+    case P2P_LOG_INFO: srv_log(SRV_INFO, "%s", line); return;
+    case P2P_LOG_WARN: srv_log(SRV_WARN, "%s", line); return;
+    }
+}
+
+const p2p_chain *srv_p2p_chain(const srv_config *cfg)
+{
+    const p2p_chain *chain = NULL;
+
+    if (p2p_chain_by_name(cfg->chain, &chain) != AM_OK)
+        chain = p2p_chain_get(P2P_CHAIN_MAIN);
+    return chain;
+}
+
+int srv_p2p_open(const srv_config *cfg, st_pool *pool, p2p_face **face)
+{
+    p2p_face_config fc;
+    char host[256], port[16], err[300];
+
+    *face = NULL;
+    if (cfg->p2p_listen[0] == '\0')
+        return 0;
+    if (srv_split_hostport(cfg->p2p_listen, host, sizeof host, port,
+                           sizeof port) != 0) {
+        srv_log(SRV_ERROR, "p2p-listen: cannot read '%s'", cfg->p2p_listen);
+        return -1;
+    }
+    p2p_face_config_default(&fc, srv_p2p_chain(cfg));
+    fc.host = host;
+    fc.port = port;
+    fc.services = cfg->p2p_services;
+    fc.max_connections = cfg->p2p_max_connections;
+    fc.max_per_ip = cfg->p2p_max_per_ip;
+    fc.max_per_group = cfg->p2p_max_per_group;
+    fc.handshake_timeout = cfg->p2p_handshake_timeout;
+    fc.idle_timeout = cfg->p2p_idle_timeout;
+    fc.log = face_log;
+    if (p2p_face_new(&fc, pool, face, err, sizeof err) != AM_OK) {
+        srv_log(SRV_ERROR, "p2p: %s", err);
+        return -1;
+    }
+    return 0;
+}
+
+void srv_p2p_metrics(void *ctx, js_buf *b)
+{
+    p2p_face_metrics(ctx, b);
+}

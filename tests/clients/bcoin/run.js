@@ -1,0 +1,214 @@
+'use strict';
+/*
+ * A stock bcoin node (1.0.2, protocol 70015, no addrv2: the `addr` path)
+ * against addrmand's P2P face, on regtest:
+ *   1. addresses put into the pool over HTTP reach bcoin: it dials the face
+ *      (its `nodes` option), asks getaddr after the handshake and keeps the
+ *      answer in its own host list, read here;
+ *   2. the address bcoin announces reaches the pool: with a public host set
+ *      and listening, bcoin sends its own address in an addr right after
+ *      the handshake; the face adds it with bcoin's IP as source.
+ * Exit status 0 when both hold, 1 with a FAIL line otherwise.
+ *
+ *   node run.js HTTP_URL P2P_PORT       (tests/clients/run.sh starts the daemon)
+ *
+ * bcoin only keeps routable addresses heard in addr (binet.isRoutable: no
+ * loopback, private or RFC 5737 documentation ranges), so the test
+ * addresses are public-looking ones; bcoin is kept from dialing any of
+ * them (one outbound slot, taken by the face, and a socket factory that
+ * refuses every host but the loopback).
+ */
+const assert = require('assert');
+const fs = require('fs');
+const net = require('net');
+const os = require('os');
+const path = require('path');
+const bcoin = require('bcoin');
+
+const TIMEOUT_MS = 60000;
+const SERVICES = 9;                     /* NODE_NETWORK | NODE_WITNESS */
+/* What the pool holds before bcoin connects: one per /16 group. */
+const POOL_ADDRS = ['11.1.2.3', '12.4.5.6', '13.7.8.9', '14.10.11.12'];
+const POOL_PORT = 18444;
+/* What bcoin announces as its own address. */
+const ANNOUNCED_HOST = '15.16.17.18';
+const ANNOUNCED_PORT = 18445;
+const PENALTY = 2 * 60 * 60;           /* Core's, on an address heard from a peer */
+
+function fail(msg) {
+  console.error('FAIL: ' + msg);
+  process.exitCode = 1;
+}
+
+async function http(base, method, route, body) {
+  const init = {method, headers: {}};
+  if (body !== undefined) {
+    init.headers['content-type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  const res = await fetch(base + route, init);
+  const text = await res.text();
+  return {status: res.status, text, json: () => JSON.parse(text)};
+}
+
+function sleep(ms) {
+  return new Promise(resolve => setTimeout(resolve, ms));
+}
+
+/* Polls check() (truthy = done) every 200 ms until timeoutMs. */
+async function waitFor(check, timeoutMs) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v)
+      return v;
+    if (Date.now() >= end)
+      return null;
+    await sleep(200);
+  }
+}
+
+/* A free loopback port for bcoin's listener (it refuses port 0). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const {port} = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/* bcoin's socket factory: the loopback only, anything else fails at once. */
+function loopbackOnly(port, host) {
+  if (host === '127.0.0.1')
+    return net.connect(port, host);
+  const s = new net.Socket();
+  process.nextTick(() => s.destroy(new Error('test: not dialing ' + host)));
+  return s;
+}
+
+async function seedPool(base, now) {
+  const peers = POOL_ADDRS.map(a => ({
+    address: a, port: POOL_PORT, services: SERVICES, time: now - 600
+  }));
+  const r = await http(base, 'POST', '/v1/peers', {peers});
+  assert.strictEqual(r.status, 200, 'POST /v1/peers: ' + r.status + ' ' + r.text);
+  const res = r.json();
+  assert.strictEqual(res.added, POOL_ADDRS.length,
+    'POST /v1/peers added ' + res.added + ' of ' + POOL_ADDRS.length + ': ' + r.text);
+}
+
+function makeNode(p2pPort, listenPort, prefix) {
+  return new bcoin.FullNode({
+    network: 'regtest',
+    memory: true,
+    prefix,
+    logLevel: process.env.BCOIN_LOG_LEVEL || 'info',
+    logConsole: true,
+    logFile: false,
+    httpHost: '127.0.0.1',
+    httpPort: 0,                        /* its RPC server: any free port */
+    seeds: [],
+    nodes: ['127.0.0.1:' + p2pPort],
+    maxOutbound: 1,
+    createSocket: loopbackOnly,
+    listen: true,                       /* bcoin advertises only when listening */
+    host: '127.0.0.1',
+    port: listenPort,
+    publicHost: ANNOUNCED_HOST,
+    publicPort: ANNOUNCED_PORT
+  });
+}
+
+/* The pool's addresses that bcoin's host list lacks, as "ip:port". */
+function missingFromHostList(node) {
+  const hosts = node.pool.hosts.toJSON().addrs.map(a => a.addr);
+  return POOL_ADDRS.map(a => a + ':' + POOL_PORT).filter(h => !hosts.includes(h));
+}
+
+async function checkAnnounced(base) {
+  const route = '/v1/peers/' + ANNOUNCED_HOST + ':' + ANNOUNCED_PORT;
+  const r = await waitFor(async () => {
+    const x = await http(base, 'GET', route);
+    return x.status === 200 ? x : null;
+  }, TIMEOUT_MS);
+  if (!r) {
+    fail('the address bcoin announced (' + ANNOUNCED_HOST + ':' + ANNOUNCED_PORT +
+         ') did not reach the pool within ' + TIMEOUT_MS / 1000 + ' s');
+    return;
+  }
+  const peer = r.json();
+  console.log('pool holds the announced address: ' + r.text);
+  if (peer.source !== '127.0.0.1')
+    fail('announced address: source ' + peer.source + ', expected 127.0.0.1 (bcoin\'s IP)');
+  if (peer.services !== SERVICES)
+    fail('announced address: services ' + peer.services + ', expected ' + SERVICES);
+  /* bcoin stamps it now; the face takes Core's 2-hour penalty off. */
+  const expected = Math.floor(Date.now() / 1000) - PENALTY;
+  if (Math.abs(peer.time - expected) > 120)
+    fail('announced address: time ' + peer.time + ', expected about ' + expected +
+         ' (now less the 2-hour penalty)');
+}
+
+async function dumpMetrics(base) {
+  try {
+    const r = await http(base, 'GET', '/metrics');
+    console.error(r.text.split('\n').filter(l => l.startsWith('addrmand_p2p_')).join('\n'));
+  } catch (e) {
+    console.error('metrics: ' + e.message);
+  }
+}
+
+async function main() {
+  const [base, p2pArg] = process.argv.slice(2);
+  const p2pPort = Number(p2pArg);
+  if (!base || !(p2pPort > 0 && p2pPort < 65536)) {
+    console.error('usage: node run.js HTTP_URL P2P_PORT');
+    process.exit(2);
+  }
+  const t0 = Date.now();
+  const now = Math.floor(Date.now() / 1000);
+  await seedPool(base, now);
+
+  const prefix = fs.mkdtempSync(path.join(os.tmpdir(), 'addrmand-bcoin-'));
+  const node = makeNode(p2pPort, await freePort(), prefix);
+  let opened = false;
+  node.pool.on('peer open', peer => {
+    opened = true;
+    console.log('handshake done with ' + peer.hostname() + ': version ' +
+                peer.version + ', services ' + peer.services + ', agent ' + peer.agent);
+  });
+  try {
+    await node.open();
+    await node.connect();
+    node.startSync();
+
+    const learned = await waitFor(() => missingFromHostList(node).length === 0, TIMEOUT_MS);
+    if (!opened)
+      fail('bcoin never completed a handshake with the face on 127.0.0.1:' + p2pPort);
+    else if (!learned)
+      fail('bcoin\'s host list lacks ' + missingFromHostList(node).join(', ') +
+           ' after ' + TIMEOUT_MS / 1000 + ' s; it holds ' +
+           JSON.stringify(node.pool.hosts.toJSON().addrs));
+    else
+      console.log('bcoin learned the pool\'s ' + POOL_ADDRS.length + ' addresses in ' +
+                  (Date.now() - t0) + ' ms');
+
+    await checkAnnounced(base);
+  } finally {
+    if (process.exitCode)
+      await dumpMetrics(base);
+    await node.disconnect();
+    await node.close();
+    fs.rmSync(prefix, {recursive: true, force: true});
+  }
+  if (!process.exitCode)
+    console.log('bcoin: pass (' + (Date.now() - t0) + ' ms)');
+}
+
+main().catch((e) => {
+  console.error('FAIL: ' + (e.stack || e));
+  process.exit(1);
+});
