@@ -40,6 +40,11 @@ int64_t am_now(am_man *m)
     return am__now(m);
 }
 
+int am_admits(const am_man *m, const am_addr *a)
+{
+    return m->cfg.allow_local ? am_addr_is_local_ok(a) : am_addr_is_routable(a);
+}
+
 static uint32_t t32(int64_t t)
 {
     if (t < 0)
@@ -272,7 +277,7 @@ static int add_allowed(am_man *m, const am_addr *addr, const am_addr *source,
     if (am_net_len(addr->net) == 0 || (source && am_net_len(source->net) == 0))
         return AM_ERR_ADDR;
     *now = am__tick(m);
-    if (!am_addr_is_routable(addr))
+    if (!am_admits(m, addr))
         return AM_ERR_UNROUTABLE;
     if (am__banned(m, addr))
         return AM_ERR_BANNED;
@@ -567,7 +572,7 @@ static int restore_allowed(am_man *m, const am_peer *p)
                             am_net_len(p->source.net), 0) != AM_OK))
         return AM_ERR_ADDR;
     am__tick(m);
-    if (!am_addr_is_routable(&p->addr))
+    if (!am_admits(m, &p->addr))
         return AM_ERR_UNROUTABLE;
     if (am__find_id(m, p->id) != AM_IDX_NONE ||
         am__find_endpoint(m, &p->addr) != AM_IDX_NONE)

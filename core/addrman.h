@@ -82,6 +82,10 @@ typedef struct am_config {
     uint64_t seed;            /* RNG seed; 0: seed from getrandom() */
     am_clock_fn clock;        /* NULL: time(NULL) */
     void *clock_ctx;
+    int allow_local;          /* 1: also admit loopback and private
+                                 addresses (am_addr_is_local_ok), for a
+                                 local test network; default 0 (see
+                                 am_admits) */
 } am_config;
 
 typedef enum am_state {
@@ -163,7 +167,8 @@ typedef struct am_stats {
 
 typedef struct am_man am_man;
 
-/* Defaults: 1024 x 64 new, 256 x 64 tried, retry 600 s, random key/seed. */
+/* Defaults: 1024 x 64 new, 256 x 64 tried, retry 600 s, random key/seed,
+ * public addresses only. */
 void am_config_default(am_config *cfg);
 int am_new(const am_config *cfg, am_man **out);
 void am_free(am_man *m);
@@ -173,6 +178,18 @@ void am_get_key(const am_man *m, uint8_t key[16]);
 int64_t am_now(am_man *m);
 
 /*
+ * 1 when this manager admits the address as a peer (am_add, am_restore;
+ * anything else that loads peers must ask the same): publicly routable
+ * (am_addr_is_routable), or, with cfg.allow_local, loopback or private
+ * too (am_addr_is_local_ok).  0 for anything else (AM_ERR_UNROUTABLE).
+ * Local addresses all share the one unroutable network group, so they
+ * compete for one source group's 64 new buckets and 8 tried buckets and
+ * count against new_group_cap together: local peers heard from local
+ * sources (or from themselves) all land in ONE new bucket (64 slots).
+ */
+int am_admits(const am_man *m, const am_addr *a);
+
+/*
  * Add one address heard from `source` (NULL: the address is its own source).
  * `time` 0 means now; a time <= 100000000 or more than 10 minutes in the
  * future is stored as now - 5 days.  `penalty` seconds are taken off the
@@ -180,7 +197,7 @@ int64_t am_now(am_man *m);
  * Services are OR-ed into a known entry.
  *
  * Returns AM_OK and *is_new (1 new peer, 0 known peer refreshed), or
- * AM_ERR_UNROUTABLE, AM_ERR_BANNED, AM_ERR_REJECTED (its new slot holds a
+ * AM_ERR_UNROUTABLE (not admitted: am_admits), AM_ERR_BANNED, AM_ERR_REJECTED (its new slot holds a
  * better entry), AM_ERR_GROUP_CAP (its group is at new_group_cap; nothing
  * stored for these four),
  * AM_ERR_ADDR for an address no network knows.  *id_out (optional) gets the
@@ -241,7 +258,8 @@ size_t am_size(const am_man *m);
  * to its own new slot under the usual replacement rule and the group cap.
  * The id counter moves past p->id.  AM_ERR_EXISTS when the id or endpoint
  * is known, AM_ERR_GROUP_CAP when its group holds its share of the new
- * table, AM_ERR_REJECTED when no slot would take it, AM_ERR_UNROUTABLE.
+ * table, AM_ERR_REJECTED when no slot would take it, AM_ERR_UNROUTABLE
+ * when am_admits refuses the address.
  */
 int am_restore(am_man *m, const am_peer *p, const am_place *place);
 
@@ -253,6 +271,16 @@ typedef struct am_select_opts {
     int feeler;          /* collision occupant, else new table, else any */
     am_skip_fn skip;     /* optional: return 1 to leave a candidate out */
     void *skip_ctx;
+    uint64_t any_services; /* at least one of these bits must be set
+                            (0: no such test); ignored by the feeler.
+                            Filtered like services, by the tables' masks:
+                            peers without them cost no skip test */
+    int fast_only;       /* 1: when a table's fast path misses (64 draws),
+                            give that table up instead of making the exact
+                            pass: AM_ERR_NOTFOUND may then come although
+                            some peer fits.  For a caller that draws many
+                            peers through a skip test refusing most of
+                            them and bounds its own cost (st_pool_getaddr) */
 } am_select_opts;
 
 /* AM_OK with *out, or AM_ERR_NOTFOUND when no peer fits. */

@@ -72,8 +72,9 @@ static int check_entry(checker *c, uint32_t i, const entry *e, size_t *cooling,
         return fail(c, "id %llu out of range", (unsigned long long)e->id);
     if (am__find_id(m, e->id) != i)
         return fail(c, "id %llu not found by id", (unsigned long long)e->id);
-    if (!am_addr_is_routable(&e->addr))
-        return fail(c, "id %llu is not routable", (unsigned long long)e->id);
+    if (!am_admits(m, &e->addr))
+        return fail(c, "id %llu is not admitted (unroutable)",
+                    (unsigned long long)e->id);
     if (e->state >= AM_STATE_BANNED)
         return fail(c, "id %llu: stored state %u", (unsigned long long)e->id, e->state);
     if (!!(e->flags & F_BANNED) != am__banned(m, &e->addr))

@@ -6,8 +6,9 @@
  * probability GetChance * factor) but never scans: the tables keep, per
  * service bit and network, the list of buckets holding an eligible entry
  * and the mask of such slots (table.h).  A filtered select draws its
- * bucket from the rarest required key's list and tests the bucket's
- * combined mask; a bucket drawn uniformly from that list and kept only when
+ * bucket from the rarest required key's list (or from the union of the
+ * lists of the networks or of the any_services bits asked for, when that
+ * is shorter) and tests the bucket's combined mask; a bucket drawn uniformly from that list and kept only when
  * it holds a candidate is uniform among the buckets that do.  When too many
  * draws miss (a rare combination of filters, or a skip callback refusing
  * most candidates), an exact pass over the table's non-empty buckets
@@ -27,6 +28,7 @@ typedef struct query {
     uint32_t nets;          /* network bits asked for (AM_NET_ALL: any) */
     int net_sub;            /* nets is a strict subset of AM_NET_ALL */
     uint64_t services;
+    uint64_t any_services;  /* 0: no such test */
     const am_select_opts *opts;
 } query;
 
@@ -54,22 +56,45 @@ static uint64_t candidates(const am_table *t, uint32_t b, const query *q)
     }
     for (uint64_t sv = q->services; sv && c; sv &= sv - 1)
         c &= am_table_mask(t, (int)am_ctz64(sv), b);
+    if (q->any_services && c) {
+        uint64_t any = 0;
+        for (uint64_t sv = q->any_services; sv; sv &= sv - 1)
+            any |= am_table_mask(t, (int)am_ctz64(sv), b);
+        c &= any;
+    }
     return c;
 }
 
 /* Where draws come from: one key's bucket list, or the union of the
- * asked networks' lists. */
+ * lists of the asked networks or of the any_services bits. */
+enum { DRIVE_NETS = -1, DRIVE_ANY = -2 };
 typedef struct driver {
-    int key;                /* -1: union of network lists */
+    int key;                /* a key, or a union: DRIVE_NETS, DRIVE_ANY */
     uint32_t total;         /* list length, or the sum for a union */
 } driver;
 
+/* The keys of a union: bit i of *keys is key base + i. */
+static uint64_t union_keys(const query *q, int which, int *base)
+{
+    *base = which == DRIVE_NETS ? AM_KEY_NET(0) : 0;
+    return which == DRIVE_NETS ? q->nets : q->any_services;
+}
+
+static uint32_t union_total(const am_table *t, const query *q, int which)
+{
+    int base;
+    uint32_t total = 0;
+    for (uint64_t k = union_keys(q, which, &base); k; k &= k - 1)
+        total += t->nlist[base + (int)am_ctz64(k)];
+    return total;
+}
+
 static int pick_driver(const am_table *t, const query *q, driver *d)
 {
-    uint32_t net_total = 0;
-    if (q->net_sub)
-        for (uint32_t nets = q->nets; nets; nets &= nets - 1)
-            net_total += t->nlist[AM_KEY_NET(am_ctz64(nets))];
+    uint32_t net_total = q->net_sub ? union_total(t, q, DRIVE_NETS) : 0;
+    uint32_t any_total = union_total(t, q, DRIVE_ANY);
+    if (q->any_services && any_total == 0)
+        return 0;                   /* no bucket holds any of the bits */
     d->key = AM_KEY_ALL;
     d->total = t->nlist[AM_KEY_ALL];
     for (uint64_t sv = q->services; sv; sv &= sv - 1) {
@@ -80,8 +105,13 @@ static int pick_driver(const am_table *t, const query *q, driver *d)
         }
     }
     if (q->net_sub && (q->services == 0 || net_total < d->total)) {
-        d->key = -1;
+        d->key = DRIVE_NETS;
         d->total = net_total;
+    }
+    /* Rare fitting peers: draw among the buckets that hold them. */
+    if (q->any_services && any_total < d->total) {
+        d->key = DRIVE_ANY;
+        d->total = any_total;
     }
     return d->total > 0;
 }
@@ -95,18 +125,20 @@ static uint32_t draw_bucket(am_man *m, const am_table *t, const query *q,
     uint32_t r = (uint32_t)am_rng_below(&m->rng, d->total);
     if (d->key >= 0)
         return am_table_list_at(t, d->key, r);
+    int base;
+    uint64_t keys = union_keys(q, d->key, &base);
     uint32_t b = AM_IDX_NONE;
-    for (uint32_t nets = q->nets; nets; nets &= nets - 1) {
-        int k = AM_KEY_NET(am_ctz64(nets));
-        if (r < t->nlist[k]) {
-            b = am_table_list_at(t, k, r);
+    for (uint64_t k = keys; k; k &= k - 1) {
+        int key = base + (int)am_ctz64(k);
+        if (r < t->nlist[key]) {
+            b = am_table_list_at(t, key, r);
             break;
         }
-        r -= t->nlist[k];
+        r -= t->nlist[key];
     }
     unsigned holders = 0;
-    for (uint32_t nets = q->nets; nets; nets &= nets - 1)
-        holders += am_table_mask(t, AM_KEY_NET(am_ctz64(nets)), b) != 0;
+    for (uint64_t k = keys; k; k &= k - 1)
+        holders += am_table_mask(t, base + (int)am_ctz64(k), b) != 0;
     if (holders > 1 && am_rng_below(&m->rng, holders) != 0)
         return AM_IDX_NONE;
     return b;
@@ -187,6 +219,8 @@ static uint32_t table_pick(am_man *m, am_table *t, const query *q, int64_t now)
             return i;
         factor *= 1.2;
     }
+    if (q->opts->fast_only)
+        return AM_IDX_NONE;
     return exact_pick(m, t, q, now);
 }
 
@@ -226,6 +260,7 @@ int am_select(am_man *m, const am_select_opts *opts, am_peer *out)
         return AM_ERR_NOTFOUND;
     q.net_sub = q.nets != AM_NET_ALL;
     q.services = opts->feeler ? 0 : opts->services;
+    q.any_services = opts->feeler ? 0 : opts->any_services;
     q.opts = opts;
 
     uint32_t i = AM_IDX_NONE;

@@ -925,6 +925,36 @@ int am_addr_is_routable(const am_addr *a)
     }
 }
 
+/* Loopback and private IPv4 (the local part of am_addr_is_local_ok). */
+static int ipv4_is_local(const uint8_t b[4])
+{
+    return b[0] == 127 || b[0] == 10 ||                 /* RFC 1918 */
+           (b[0] == 172 && b[1] >= 16 && b[1] <= 31) ||
+           (b[0] == 192 && b[1] == 168) ||
+           (b[0] == 100 && b[1] >= 64 && b[1] <= 127);  /* RFC 6598 */
+}
+
+/* ::1 and fc00::/7 (no IPv4-embedding prefix starts like these). */
+static int ipv6_is_local(const uint8_t b[16])
+{
+    static const uint8_t zero[15] = {0};
+
+    return (has_prefix(b, zero, 15) && b[15] == 1) || (b[0] & 0xfe) == 0xfc;
+}
+
+int am_addr_is_local_ok(const am_addr *a)
+{
+    if (am_addr_is_routable(a))
+        return 1;
+    if (a == NULL)
+        return 0;
+    switch (a->net) {
+    case AM_NET_IPV4: return ipv4_is_local(a->bytes);
+    case AM_NET_IPV6: return ipv6_is_local(a->bytes);
+    default:          return 0;
+    }
+}
+
 /* ------------------------------------------------------------------------ */
 /* Network groups. */
 

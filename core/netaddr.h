@@ -131,6 +131,19 @@ int am_addr_host_eq(const am_addr *a, const am_addr *b);
 int am_addr_is_routable(const am_addr *a);
 
 /*
+ * Routable, or a loopback or private address that a local test network
+ * (regtest) runs its nodes on: IPv4 127/8, 10/8, 172.16/12, 192.168/16,
+ * 100.64/10 (RFC 6598) and, for network IPv6, ::1 and fc00::/7 (RFC 4193;
+ * from text that is fd00::/8, since fc00::/8 reads as CJDNS).  Still 0:
+ * unspecified (0/8, ::), link-local (169.254/16, fe80::/64), multicast,
+ * documentation (RFC 5737, RFC 3849), RFC 2544, 240/4 and broadcast,
+ * ORCHID, and IPv6 forms carrying an IPv4 address (6to4, Teredo, NAT64,
+ * mapped) whose IPv4 part is unroutable.  Such a local address keeps
+ * am_addr_group's unroutable group: all of them share that one group.
+ */
+int am_addr_is_local_ok(const am_addr *a);
+
+/*
  * Network group, the unit of bucketing.  Writes at most AM_GROUP_MAXLEN bytes
  * to out and returns the length.  The first byte is the group class so that
  * groups of different networks never collide:

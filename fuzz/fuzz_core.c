@@ -418,6 +418,9 @@ static void op_select(fz *f)
         o.skip = skip_fn;
         o.skip_ctx = &sk;
     }
+    /* The salt's top bits (no new input byte: seeds keep their meaning). */
+    o.any_services = sk.salt & 0x80 ? 1 | 1024 : 0;
+    o.fast_only = (sk.salt & 0x40) != 0;
     int rc = am_select(f->m, (v & 0xe0) == 0xe0 ? NULL : &o, &p);
     VLOG(f, "select feeler %d -> %d id %llu\n", o.feeler, rc,
          rc == AM_OK ? (unsigned long long)p.id : 0ULL);
@@ -427,6 +430,11 @@ static void op_select(fz *f)
     }
     if (rc == AM_OK) {
         check_pick(f, &p, o.services, o.networks, o.feeler, 1);
+        if (!o.feeler && o.any_services)
+            CK(f, (p.services & o.any_services) != 0,
+               "services %#llx have none of %#llx",
+               (unsigned long long)p.services,
+               (unsigned long long)o.any_services);
         if (o.skip)
             CK(f, !skip_hash(&sk, p.id), "skipped peer %llu selected",
                (unsigned long long)p.id);

@@ -29,7 +29,9 @@ static void check_shape(const am_addr *a, const char *what)
     size_t glen = am_addr_group(a, g);
     FZ_ASSERT(glen >= 1 && glen <= AM_GROUP_MAXLEN, "%s: group length %zu", what,
               glen);
-    (void)am_addr_is_routable(a);
+    /* Local admission only widens routability. */
+    FZ_ASSERT(!am_addr_is_routable(a) || am_addr_is_local_ok(a),
+              "%s: routable but not local_ok", what);
     (void)am_addr_group_key(a);
 }
 

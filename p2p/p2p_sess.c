@@ -216,7 +216,8 @@ void p2p_sess_output(const p2p_sess *s, const uint8_t **ptr, size_t *len)
 {
     if (ptr == NULL || len == NULL)
         return;
-    *ptr = s != NULL ? s->out + s->out_start : NULL;
+    /* No buffer while nothing waits (not even NULL + 0: that is UB). */
+    *ptr = s != NULL && s->out != NULL ? s->out + s->out_start : NULL;
     *len = s != NULL ? s->out_end - s->out_start : 0;
 }
 

@@ -306,7 +306,7 @@ static int merge_one(am_man *m, const st_rec *rec, const st_merge_opts *o,
                             "address %s is not valid: port 0", ep);
         return AM_OK;
     }
-    if (!am_addr_is_routable(&rec->addr)) {
+    if (!am_admits(m, &rec->addr)) {        /* the core's rule, regtest too */
         st_merge_ignore(r, ST_IGN_UNROUTABLE);
         return AM_OK;
     }

@@ -23,7 +23,9 @@
  *       * otherwise with a fresh id and no place: a tried record goes to its
  *         tried slot when free, anything else to its own new slot;
  *     "added";
- *   - unroutable, banned (unless restoring our own snapshot), turned away by
+ *   - unroutable (an address the core does not admit, am_admits: loopback
+ *     and private ones are kept when the core allows local addresses),
+ *     banned (unless restoring our own snapshot), turned away by
  *     the tables (table_full, group_cap), a saved id or endpoint already
  *     taken (duplicate): "ignored" for that reason;
  *   - ban_until in the future (Floresta's {"Banned": t}): the single address

@@ -376,6 +376,117 @@ int st_pool_sample(st_pool *p, size_t count, uint32_t networks,
     return rc;
 }
 
+/* ---- getaddr --------------------------------------------------------- */
+
+/* A peer worth relaying serves blocks: all of them (NODE_NETWORK) or the
+ * recent ones (NODE_NETWORK_LIMITED). */
+#define GA_SERVICES (UINT64_C(1) | UINT64_C(1024))
+
+/* One st_pool_getaddr call.  The sets are am_counters (O(1) lookups):
+ * an exact pass tests every candidate against them. */
+typedef struct ga_draw {
+    am_counter ids;          /* the peers drawn */
+    am_counter groups;       /* their network groups (first phase) */
+    int distinct;            /* first phase: a group only once */
+    size_t tests;            /* skip tests so far: the call's work */
+    int64_t now;             /* the slice's time, for the terrible test */
+    am_peer *out;
+    size_t n, max;
+} ga_draw;
+
+static int ga_skip(void *ctx, const am_peer *cand)
+{
+    ga_draw *d = ctx;
+
+    d->tests++;
+    return am_counter_get(&d->ids, cand->id) > 0 ||
+           (d->distinct &&
+            am_counter_get(&d->groups, am_addr_group_key(&cand->addr)) > 0) ||
+           am_peer_is_terrible(cand, d->now);
+}
+
+/* One draw: the fast path, then the exact pass while the work it may
+ * cost (a test of every peer at most) fits in what is left. */
+static int ga_select(st_pool *p, ga_draw *d, am_peer *out)
+{
+    am_select_opts so;
+
+    memset(&so, 0, sizeof so);
+    so.any_services = GA_SERVICES;
+    so.skip = ga_skip;
+    so.skip_ctx = d;
+    so.fast_only = 1;
+    if (am_select(p->core, &so, out) == AM_OK)
+        return AM_OK;
+    if (d->tests + am_size(p->core) > ST_GETADDR_WORK)
+        return AM_ERR_NOTFOUND;
+    so.fast_only = 0;
+    return am_select(p->core, &so, out);
+}
+
+/* Up to ST_POOL_SLICE draws under one hold (the selects' settled
+ * collisions journalled in one write); 1 while the call goes on. */
+static int ga_slice(st_pool *p, ga_draw *d)
+{
+    st_store_watch w;
+    int more = 1;
+
+    lock(p);
+    j_batch_begin(p);
+    j_watch_begin(p, &w);
+    d->now = am_now(p->core);
+    for (size_t k = 0; k < ST_POOL_SLICE && d->n < d->max; k++) {
+        am_peer *peer = &d->out[d->n];
+
+        if (ga_select(p, d, peer) != AM_OK) {
+            /* Nothing drawn yet: the second phase would find nothing
+             * either. */
+            if (!d->distinct || d->n == 0) {
+                more = 0;
+                break;
+            }
+            d->distinct = 0;
+            continue;
+        }
+        (void)am_counter_inc(&d->ids, peer->id);        /* room reserved */
+        if (d->distinct)
+            (void)am_counter_inc(&d->groups, am_addr_group_key(&peer->addr));
+        d->n++;
+    }
+    (void)j_watch_end(p, &w);       /* failures: the store counts them */
+    (void)j_batch_end(p);
+    unlock(p);
+    return more && d->n < d->max;
+}
+
+int st_pool_getaddr(st_pool *p, size_t max, am_peer *out, size_t *n_out)
+{
+    ga_draw d;
+    int rc = AM_OK;
+
+    if (n_out != NULL)
+        *n_out = 0;
+    if (p == NULL || out == NULL || n_out == NULL || max == 0 ||
+        max > ST_GETADDR_MAX)
+        return AM_ERR_INVAL;
+    memset(&d, 0, sizeof d);
+    d.distinct = 1;
+    d.out = out;
+    d.max = max;
+    am_counter_init(&d.ids);
+    am_counter_init(&d.groups);
+    /* Room for every draw now (no lock held): counting cannot fail later. */
+    if (am_counter_reserve(&d.ids, max) != 0 ||
+        am_counter_reserve(&d.groups, max) != 0)
+        rc = AM_ERR_NOMEM;
+    while (rc == AM_OK && ga_slice(p, &d))
+        ;
+    *n_out = d.n;
+    am_counter_free(&d.ids);
+    am_counter_free(&d.groups);
+    return rc;
+}
+
 /* ---- bans ------------------------------------------------------------ */
 
 int st_pool_ban(st_pool *p, const am_subnet *target, int64_t duration,
@@ -392,58 +503,6 @@ int st_pool_ban(st_pool *p, const am_subnet *target, int64_t duration,
     if (rc == AM_OK)
         atomic_fetch_add_explicit(&p->ban_epoch, 1, memory_order_relaxed);
     return rc;
-}
-
-typedef struct draw_ctx {
-    am_counter ids, groups;
-    int distinct;
-    int64_t now;
-} draw_ctx;
-
-static int draw_skip(void *ctx, const am_peer *c)
-{
-    draw_ctx *d = ctx;
-
-    if ((c->services & (UINT64_C(1) | UINT64_C(1024))) == 0 ||
-        am_peer_is_terrible(c, d->now) || am_counter_get(&d->ids, c->id))
-        return 1;
-    return d->distinct && am_counter_get(&d->groups, am_addr_group_key(&c->addr));
-}
-
-int st_pool_getaddr(st_pool *p, size_t max, am_peer *out, size_t *n_out)
-{
-    am_select_opts o;
-    draw_ctx d;
-    size_t n = 0;
-
-    if (p == NULL || out == NULL || n_out == NULL || max == 0 || max > 1000)
-        return AM_ERR_INVAL;
-    memset(&d, 0, sizeof d);
-    am_counter_init(&d.ids);
-    am_counter_init(&d.groups);
-    d.distinct = 1;
-    memset(&o, 0, sizeof o);
-    o.skip = draw_skip;
-    o.skip_ctx = &d;
-    lock(p);
-    d.now = am_now(p->core);
-    while (n < max) {
-        if (am_select(p->core, &o, &out[n]) != AM_OK) {
-            if (!d.distinct)
-                break;
-            d.distinct = 0;
-            continue;
-        }
-        if (am_counter_inc(&d.ids, out[n].id) != 0 ||
-            am_counter_inc(&d.groups, am_addr_group_key(&out[n].addr)) != 0)
-            break;
-        n++;
-    }
-    unlock(p);
-    am_counter_free(&d.ids);
-    am_counter_free(&d.groups);
-    *n_out = n;
-    return AM_OK;
 }
 
 uint64_t st_pool_ban_epoch(st_pool *p)

@@ -48,7 +48,10 @@ typedef struct st_pool st_pool;
 
 typedef struct st_pool_config {
     am_man *core;           /* borrowed, required; nothing else may use it
-                             * while the pool lives */
+                             * while the pool lives.  Its config decides
+                             * what every face may add: with allow_local
+                             * (regtest) loopback and private addresses
+                             * too, here and in the loaders (am_admits) */
     st_store *store;        /* the data directory, loaded; borrowed.
                              * NULL: nothing is saved */
     int64_t node_timeout;   /* seconds a silent node is kept; 0: 900 */
@@ -130,13 +133,57 @@ int st_pool_select(st_pool *p, const am_pool_select_opts *o, am_peer *out,
 int st_pool_sample(st_pool *p, size_t count, uint32_t networks,
                    uint64_t services, am_peer *out, size_t *n);
 
+/* The most peers one getaddr answer carries (Bitcoin's MAX_ADDR_TO_SEND). */
+#define ST_GETADDR_MAX 1000
+/* The work of one st_pool_getaddr: skip tests (one a candidate peer)
+ * beyond which it makes no further exact pass (see its cost below).  A
+ * test of the exact pass reads a random peer record and its source (two
+ * cache misses, 150-250 ns measured on a busy 2-core machine): 32768 of
+ * them take some 5-8 ms, the longest hold the call may make. */
+#define ST_GETADDR_WORK 32768
+
 /*
  * Addresses for a P2P getaddr answer: up to max (<= 1000) peers drawn with
- * selection's statistics (am_select), each of a network group not drawn
- * before while such groups remain, then any peer not drawn before; only
- * peers with NODE_NETWORK (1) or NODE_NETWORK_LIMITED (1024), never
- * banned, never terrible.  AM_OK with *n_out (0 when none fits),
- * AM_ERR_INVAL for bad arguments.
+ * selection's statistics (am_select: a table 50/50, a random non-empty
+ * bucket, an entry in it), each of a network group not drawn before while
+ * such groups remain, then any peer not drawn before; only peers with
+ * NODE_NETWORK (1) or NODE_NETWORK_LIMITED (1024), never banned, never
+ * terrible, never the same peer twice.  Takes the lock in slices.
+ * AM_OK with *n_out (0 when none fits), AM_ERR_INVAL for bad arguments
+ * (max 0 or over ST_GETADDR_MAX, out or n_out NULL), AM_ERR_NOMEM.
+ *
+ * Statistics: a draw picks a bucket, not an address, so a source that
+ * floods the new table with addresses gets the share of the buckets it
+ * reaches (64 new buckets a source group), not of the addresses.  Being
+ * selection's, the draw also leaves out what selection never picks: peers
+ * resting after a failure (the retry time) and peers a node holds on
+ * lease (am_hold).  All local addresses (regtest) are one group.
+ *
+ * Cost, bounded whatever the pool holds: every draw is an am_select whose
+ * masks leave out peers without either service bit (am_select_opts
+ * .any_services: they cost nothing) and whose skip test refuses the
+ * other peers above.  Its first try is the fast path only
+ * (am_select_opts.fast_only: per table at most 64 missed bucket draws and
+ * 44 chance retries of Core's, so at most 217 tests); only when that
+ * misses does a second select with the exact pass decide, which tests each
+ * peer at most once more (<= the pool's size), and only while the call's
+ * tests so far plus the pool's size stay within ST_GETADDR_WORK (so a
+ * pool of more peers than that draws by the fast path alone).  A draw
+ * that finds nothing (the exact pass's NOTFOUND, or a fast miss with no
+ * exact pass allowed) ends the distinct-group phase, and ends the call in
+ * the second phase or when nothing was drawn at all.  So a call makes at
+ * most max + 2 draws and fewer than ST_GETADDR_WORK + 500 (max + 2) skip
+ * tests; a pool where nothing fits costs one draw: two fast paths and
+ * (pool size permitting) one exact pass.  The price of the bound: on a
+ * large pool where few peers fit among very many, the answer may hold
+ * fewer peers (or groups) than fit.
+ *
+ * Each slice of ST_POOL_SLICE draws is one hold of the lock (an exact pass
+ * is one select: a hold of one such pass at most); a peer changed, banned
+ * or removed between two slices may be answered as it was when drawn.
+ * Tried-table collisions that the selects settle are journalled; a journal
+ * failure there is counted by the store (journal_failures), not answered:
+ * the next snapshot has the true places.
  */
 int st_pool_getaddr(st_pool *p, size_t max, am_peer *out, size_t *n_out);
 

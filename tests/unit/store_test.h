@@ -171,13 +171,12 @@ typedef struct st_env {
     st_store_report rep;
 } st_env;
 
-/* Open, configure, create the core on the fake clock, load. */
-static inline void st_start_opts(st_env *env, const char *dir,
-                                 const st_store_opts *opts, uint32_t nb,
-                                 uint32_t tb)
+/* Open, configure (cfg: the core's settings, of t_config), create the
+ * core on the fake clock, load. */
+static inline void st_start_cfg(st_env *env, const char *dir,
+                                const st_store_opts *opts, am_config cfg)
 {
     char why[256] = "";
-    am_config cfg;
     st_store_opts o = *opts;
     memset(env, 0, sizeof *env);
     if (o.log == NULL)
@@ -185,12 +184,20 @@ static inline void st_start_opts(st_env *env, const char *dir,
     int rc = st_store_open(dir, &o, &env->store, why, sizeof why);
     if (rc != AM_OK)
         fail_msg("st_store_open(%s): %s", dir, why);
-    t_config(&cfg, nb, tb);
     ASSERT_RC(st_store_config(env->store, &cfg), AM_OK);
     assert_true(cfg.have_key);
     env->core = t_man_cfg(&cfg);
     ASSERT_RC(st_store_load(env->store, env->core, &env->rep), AM_OK);
     CHECK(env->core);
+}
+
+static inline void st_start_opts(st_env *env, const char *dir,
+                                 const st_store_opts *opts, uint32_t nb,
+                                 uint32_t tb)
+{
+    am_config cfg;
+    t_config(&cfg, nb, tb);
+    st_start_cfg(env, dir, opts, cfg);
 }
 
 static inline void st_start(st_env *env, const char *dir)

@@ -603,6 +603,106 @@ static void test_sample_leaves_out_banned_and_terrible_peers(void **state)
     am_free(m);
 }
 
+/* ---- any_services and fast_only ---------------------------------------- */
+
+static void test_select_any_services_takes_peers_with_one_of_the_bits(void **state)
+{
+    (void)state;
+    am_man *m = t_man(256, 64);
+    static const uint64_t svc[] = {0, 8, 1, 1024, 1 | 8, 1024 | 8, 4};
+    uint32_t ctr = 1;
+    size_t fit = 0, seen[7] = {0};
+    uint64_t ids[7 * 20];
+    for (int i = 0; i < 7 * 20; i++) {
+        ids[i] = t_add(m, t_distinct_v4(&ctr, T_PORT), NULL, svc[i % 7], 0);
+        fit += (svc[i % 7] & 1025) != 0;
+    }
+    am_select_opts o = t_opts(0, 0, 0);
+    o.any_services = 1 | 1024;
+    for (int k = 0; k < 2000; k++) {
+        am_peer p = t_select(m, &o);
+        assert_true((p.services & 1025) != 0);
+        for (int i = 0; i < 7 * 20; i++)
+            if (ids[i] == p.id)
+                seen[i % 7]++;
+    }
+    /* Either bit suffices: each kind with one of them is drawn. */
+    assert_true(seen[2] > 0 && seen[3] > 0 && seen[4] > 0 && seen[5] > 0);
+    assert_int_equal(seen[0] + seen[1] + seen[6], 0);
+    assert_int_equal(fit, 4 * 20);
+    /* With services: both tests. */
+    o.services = 8;
+    for (int k = 0; k < 200; k++) {
+        am_peer p = t_select(m, &o);
+        assert_true((p.services & 8) && (p.services & 1025));
+    }
+    /* No peer has the bit: NOTFOUND at once. */
+    o.services = 0;
+    o.any_services = UINT64_C(1) << 40;
+    am_peer p;
+    ASSERT_RC(am_select(m, &o, &p), AM_ERR_NOTFOUND);
+    am_free(m);
+}
+
+/* n distinct IPv4 peers of services `svc`, but peer `odd` of `odd_svc`;
+ * the id of that one (0 when its slot turned it away). */
+static uint64_t fill_but_one(am_man *m, int n, uint64_t svc, int odd,
+                             uint64_t odd_svc)
+{
+    uint32_t ctr = 1;
+    uint64_t id, odd_id = 0;
+    for (int i = 0; i < n; i++)
+        if (t_try_add(m, t_distinct_v4(&ctr, T_PORT), NULL,
+                      i == odd ? odd_svc : svc, 0, &id) == AM_OK && i == odd)
+            odd_id = id;
+    return odd_id;
+}
+
+static void test_select_any_services_finds_a_rare_fitting_peer_fast(void **state)
+{
+    (void)state;
+    am_man *m = t_man(1024, 64);
+    uint64_t rare = fill_but_one(m, 4000, 8, 1234, 1024);
+    assert_true(rare != 0);
+    /* One fitting peer among thousands: the draw goes to its bucket, so
+     * even the fast path alone finds it every time. */
+    am_select_opts o = t_opts(0, 0, 0);
+    o.any_services = 1 | 1024;
+    o.fast_only = 1;
+    for (int k = 0; k < 50; k++)
+        assert_int_equal(t_select(m, &o).id, rare);
+    am_free(m);
+}
+
+static void test_select_fast_only_gives_up_where_the_exact_pass_finds(void **state)
+{
+    (void)state;
+    am_man *m = t_man(1024, 64);
+    uint64_t last = fill_but_one(m, 3000, 1, 2999, 1);
+    assert_true(last != 0);
+    /* The skip test refuses all peers but one: 64 missed draws of the
+     * fast path almost never reach it; the exact pass always does. */
+    am_select_opts o = t_opts(0, 0, 0);
+    skip_ctx s = {last, 0};
+    o.skip = skip_all_but;
+    o.skip_ctx = &s;
+    size_t fast_found = 0;
+    am_peer p;
+    for (int k = 0; k < 50; k++) {
+        o.fast_only = 1;
+        int rc = am_select(m, &o, &p);
+        if (rc == AM_OK)
+            assert_int_equal(p.id, last);
+        else
+            ASSERT_RC(rc, AM_ERR_NOTFOUND);
+        fast_found += rc == AM_OK;
+        o.fast_only = 0;
+        assert_int_equal(t_select(m, &o).id, last);
+    }
+    assert_true(fast_found < 25);
+    am_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -632,6 +732,9 @@ int main(void)
         cmocka_unit_test(test_sample_is_random_not_fixed),
         cmocka_unit_test(test_sample_filters_network_and_services),
         cmocka_unit_test(test_sample_leaves_out_banned_and_terrible_peers),
+        cmocka_unit_test(test_select_any_services_takes_peers_with_one_of_the_bits),
+        cmocka_unit_test(test_select_any_services_finds_a_rare_fitting_peer_fast),
+        cmocka_unit_test(test_select_fast_only_gives_up_where_the_exact_pass_finds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

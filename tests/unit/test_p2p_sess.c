@@ -180,6 +180,20 @@ static p2p_sess *handshaken(int addrv2)
 
 /* ---- the handshake -------------------------------------------------------- */
 
+static void test_a_new_session_has_no_output_and_no_buffer(void **state)
+{
+    p2p_sess *s = new_sess();
+    const uint8_t *p = (const uint8_t *)"x";
+    size_t n = 1;
+
+    (void)state;
+    p2p_sess_output(s, &p, &n);       /* UBSan once flagged NULL + 0 here */
+    assert_null(p);
+    assert_int_equal(n, 0);
+    p2p_sess_consumed(s, 0);
+    p2p_sess_free(s);
+}
+
 static void test_version_is_answered_with_version_sendaddrv2_verack(void **state)
 {
     uint8_t want[1024], got[1024];
@@ -646,6 +660,7 @@ static void test_feed_pauses_while_learned_waits(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_a_new_session_has_no_output_and_no_buffer),
         cmocka_unit_test(test_version_is_answered_with_version_sendaddrv2_verack),
         cmocka_unit_test(test_handshake_fed_one_byte_at_a_time),
         cmocka_unit_test(test_wtxidrelay_before_verack_is_ignored),

@@ -110,6 +110,28 @@ static void test_add_refuses_port_0_outside_i2p(void **state)
     free(it);
 }
 
+static void test_getaddr_over_a_store_answers_and_journals_nothing_unmoved(void **state)
+{
+    fixture *f = *state;
+    size_t n = 3 * ST_POOL_SLICE, added = 0, got = 0;
+    st_add *it = items(n, 0x0e00);
+    am_peer *out = calloc(ST_GETADDR_MAX, sizeof *out);
+    st_store_stats before, after;
+    int jrc;
+
+    ASSERT_RC(st_pool_add(f->pool, it, n, NULL, &jrc), AM_OK);
+    for (size_t i = 0; i < n; i++)
+        added += it[i].rc == AM_OK;
+    st_store_stats_get(f->env.store, &before);
+    /* More than one slice of draws. */
+    ASSERT_RC(st_pool_getaddr(f->pool, ST_GETADDR_MAX, out, &got), AM_OK);
+    assert_int_equal(got, added);
+    st_store_stats_get(f->env.store, &after);
+    assert_int_equal(after.journal_records, before.journal_records);
+    free(out);
+    free(it);
+}
+
 typedef struct selecting {
     st_pool *pool;
     atomic_int adding;          /* 1 while the big add runs */
@@ -172,6 +194,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
             test_add_over_slice_boundaries_answers_and_journals_every_entry,
+            setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_getaddr_over_a_store_answers_and_journals_nothing_unmoved,
             setup, teardown),
         cmocka_unit_test_setup_teardown(test_add_refuses_port_0_outside_i2p,
                                         setup, teardown),
