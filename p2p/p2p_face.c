@@ -377,6 +377,11 @@ static void learn(conn *c, const p2p_sess_event *ev)
         a->addr = ev->learned.entries[i].addr;
         a->services = ev->learned.entries[i].services;
         a->time = ev->learned.entries[i].time;
+        /* To am_add, time 0 means "now" (what an HTTP client that names
+         * no time wants); on the wire it is a bogus time, which am_add
+         * stores five days old like every time below 100000000. */
+        if (a->time == 0)
+            a->time = 1;
     }
     st_pool_add_heard(f->pool, f->adds, n, &c->peer, P2P_FACE_ADDR_PENALTY,
                       &jrc);
