@@ -11,6 +11,7 @@
 #include "it_p2p.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -420,7 +421,7 @@ static void idle_peer_is_closed_after_idle_timeout(void **state)
 
 typedef struct http_load {
     it_server *s;
-    volatile int stop;
+    atomic_int stop;               /* the main thread sets it */
     int requests, failures;
     char failure[IT_PATH_MAX + 200];
 } http_load;
@@ -434,7 +435,7 @@ static void *http_run(void *arg)
     char body[256], host[IT_HOST_MAX];
     int k = 0;
 
-    while (curl != NULL && !h->stop) {
+    while (curl != NULL && !atomic_load(&h->stop)) {
         it_req rq = { .method = "POST", .content_type = "application/json" };
         it_resp *r;
 
@@ -519,7 +520,7 @@ static void p2p_peers_and_http_clients_together_keep_the_pool_sound(
     assert_int_equal(pthread_create(&th, NULL, http_run, &h), 0);
     for (round = 0; round < 10; round++)
         p2p_round(port, 10);
-    h.stop = 1;
+    atomic_store(&h.stop, 1);
     pthread_join(th, NULL);
     learned = it_p2p_metric(s, IT_P2P_M_LEARNED, "");
     refused = it_p2p_metric(s, IT_P2P_M_DROPPED, "reason=\"refused\"");

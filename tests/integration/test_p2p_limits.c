@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -341,7 +342,7 @@ typedef struct flood {
     int sent;                   /* messages sent */
     int pong;                   /* the closing ping was answered */
     long ms;                    /* from the first message to the pong */
-    volatile int done;
+    atomic_int done;               /* read by the main thread meanwhile */
 } flood;
 
 /* The entries of message m: 1000 distinct routable IPv4 peers. */
@@ -399,7 +400,7 @@ static void *flood_run(void *arg)
     free(e);
     free(payload);
     free(msg);
-    f->done = 1;
+    atomic_store(&f->done, 1);
     return NULL;
 }
 
@@ -420,7 +421,7 @@ static void addr_flood_from_one_connection_is_rate_limited_and_bounded(
     base = it_p2p_status_kib(s, "VmRSS");
     f.c = &c;
     assert_int_equal(pthread_create(&th, NULL, flood_run, &f), 0);
-    while (!f.done) {
+    while (!atomic_load(&f.done)) {
         ms = healthz_ms(s);
         if (ms > slowest)
             slowest = ms;
