@@ -270,9 +270,10 @@ static int set_p2p_listen(srv_config *cfg, const char *v, char *err, size_t len)
 {
     char host[256], port[16];
 
-    if (*v != '\0' &&
-        srv_split_hostport(v, host, sizeof host, port, sizeof port) != 0)
-        return fail(err, len, "p2p-listen", v, "HOST:PORT or [IPV6]:PORT");
+    if (*v != '\0' && srv_split_p2p_listen(v, host, sizeof host, port,
+                                           sizeof port) != 0)
+        return fail(err, len, "p2p-listen", v,
+                    "HOST[:PORT] or [IPV6][:PORT]");
     cfg->p2p_listen = v;
     return 0;
 }
@@ -395,7 +396,8 @@ static const srv_option options[] = {
      "serve GET /debug/check (consistency check, for tests)", set_debug},
     {"p2p-listen", "ADDR", "(off)",
      "serve the Bitcoin P2P protocol (getaddr, addr) on this address, "
-     "e.g. 0.0.0.0:8333", set_p2p_listen},
+     "e.g. 0.0.0.0:8333; without a port, the chain's (8333, 48333, 38333, "
+     "18444)", set_p2p_listen},
     {"chain", "NAME", "main",
      "main, testnet4, signet or regtest: the P2P magic; regtest also lets "
      "loopback and private addresses into the pool", set_chain},
@@ -597,6 +599,31 @@ int srv_split_hostport(const char *text, char *host, size_t host_len,
     memcpy(host, host_start, (size_t)(host_end - host_start));
     host[host_end - host_start] = '\0';
     strcpy(port, colon + 1);
+    return 0;
+}
+
+int srv_split_p2p_listen(const char *text, char *host, size_t host_len,
+                         char *port, size_t port_len)
+{
+    size_t n = strlen(text);
+
+    if (srv_split_hostport(text, host, host_len, port, port_len) == 0)
+        return 0;
+    /* No port: "HOST" (no colon at all) or "[V6]". */
+    if (text[0] == '[' && n > 2 && text[n - 1] == ']' &&
+        memchr(text + 1, ']', n - 2) == NULL) {
+        if (n - 2 >= host_len)
+            return -1;
+        memcpy(host, text + 1, n - 2);
+        host[n - 2] = '\0';
+    } else if (n > 0 && strchr(text, ':') == NULL && strchr(text, '[') == NULL &&
+               strchr(text, ']') == NULL && n < host_len) {
+        memcpy(host, text, n + 1);
+    } else {
+        return -1;
+    }
+    if (port_len > 0)
+        port[0] = '\0';
     return 0;
 }
 

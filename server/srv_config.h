@@ -76,6 +76,13 @@ int srv_split_hostport(const char *text, char *host, size_t host_len,
 size_t srv_config_risks(const srv_config *cfg, char (*out)[SRV_RISK_MAX],
                         size_t cap);
 
+/*
+ * --p2p-listen's forms: those of srv_split_hostport, or a host alone
+ * ("0.0.0.0", "[::]"), which leaves port empty (the chain's port).
+ */
+int srv_split_p2p_listen(const char *text, char *host, size_t host_len,
+                         char *port, size_t port_len);
+
 /* 1 when the --listen text names a loopback host ("localhost", 127.0.0.0/8,
  * ::1, ::ffff:127.0.0.0/104); 0 for any other host, names included. */
 int srv_listen_is_loopback(const char *listen);

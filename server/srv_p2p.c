@@ -1,5 +1,6 @@
 #include "srv_p2p.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "am_error.h"
@@ -32,11 +33,13 @@ int srv_p2p_open(const srv_config *cfg, st_pool *pool, p2p_face **face)
     *face = NULL;
     if (cfg->p2p_listen[0] == '\0')
         return 0;
-    if (srv_split_hostport(cfg->p2p_listen, host, sizeof host, port,
-                           sizeof port) != 0) {
+    if (srv_split_p2p_listen(cfg->p2p_listen, host, sizeof host, port,
+                             sizeof port) != 0) {
         srv_log(SRV_ERROR, "p2p-listen: cannot read '%s'", cfg->p2p_listen);
         return -1;
     }
+    if (port[0] == '\0')             /* the chain's default port */
+        snprintf(port, sizeof port, "%u", (unsigned)srv_p2p_chain(cfg)->port);
     p2p_face_config_default(&fc, srv_p2p_chain(cfg));
     fc.host = host;
     fc.port = port;

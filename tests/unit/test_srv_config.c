@@ -171,8 +171,11 @@ static void test_p2p_options_default_off_and_are_checked(void **state)
     } cases[] = {
         {"p2p-listen", "0.0.0.0:8333", NULL},
         {"p2p-listen", "[::]:18444", NULL},
-        {"p2p-listen", "8333", "p2p-listen: expected HOST:PORT"},
-        {"p2p-listen", "0.0.0.0:65536", "p2p-listen: expected HOST:PORT"},
+        {"p2p-listen", "0.0.0.0", NULL},
+        {"p2p-listen", "[::]", NULL},
+        {"p2p-listen", "::1", "p2p-listen: expected HOST[:PORT]"},
+        {"p2p-listen", "[::1", "p2p-listen: expected HOST[:PORT]"},
+        {"p2p-listen", "0.0.0.0:65536", "p2p-listen: expected HOST[:PORT]"},
         {"chain", "regtest", NULL},
         {"chain", "testnet4", NULL},
         {"chain", "signet", NULL},
