@@ -1,5 +1,8 @@
 #include "bench_util.h"
 
+#include "am_error.h"
+#include "am_parse.h"
+
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <netinet/in.h>
@@ -161,5 +164,22 @@ void bench_fill(am_man *m, size_t n)
             am_set_state(m, id, AM_OP_TRIED, NULL);
         else if (id % 7 == 0)
             am_set_state(m, id, AM_OP_FAILED, NULL);
+    }
+}
+
+int bench_parse_list(const char *text, uint64_t lo, uint64_t hi, uint64_t *out,
+                     size_t cap, size_t *n)
+{
+    *n = 0;
+    for (;;) {
+        size_t len = strcspn(text, ",");
+
+        if (*n == cap || am_parse_u64(text, len, hi, &out[*n]) != AM_OK ||
+            out[*n] < lo)
+            return -1;
+        (*n)++;
+        if (text[len] == '\0')
+            return 0;
+        text += len + 1;
     }
 }

@@ -47,4 +47,9 @@ void bench_fill(am_man *m, size_t n);
 /* rm -r path (a benchmark's temporary data directory); errors ignored. */
 void bench_remove_tree(const char *path);
 
+/* A comma-separated list of 1..cap numbers, each within lo..hi ("1,64,512"):
+ * 0 with out[0..*n), or -1 (nothing is promised of out then). */
+int bench_parse_list(const char *text, uint64_t lo, uint64_t hi, uint64_t *out,
+                     size_t cap, size_t *n);
+
 #endif

@@ -32,6 +32,8 @@
  */
 #include "hb.h"
 
+#include "bench_util.h"
+
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,34 +132,19 @@ static void defaults(opts *o)
 
 static int parse_conns(opts *o, const char *v)
 {
-    char *end;
+    uint64_t n[MAX_CONNS_LEVELS];
 
-    o->n_conns = 0;
-    while (*v && o->n_conns < MAX_CONNS_LEVELS) {
-        long n = strtol(v, &end, 10);
-
-        if (end == v || n < 1 || n > 1000 || (*end && *end != ','))
-            return -1;
-        o->conns[o->n_conns++] = (unsigned)n;
-        v = *end ? end + 1 : end;
-    }
-    return o->n_conns ? 0 : -1;
+    if (bench_parse_list(v, 1, 1000, n, MAX_CONNS_LEVELS, &o->n_conns) != 0)
+        return -1;
+    for (size_t i = 0; i < o->n_conns; i++)
+        o->conns[i] = (unsigned)n[i];
+    return 0;
 }
 
 static int parse_sizes(opts *o, const char *v)
 {
-    char *end;
-
-    o->n_shared = 0;
-    while (*v && o->n_shared < MAX_SHARED_SIZES) {
-        unsigned long long n = strtoull(v, &end, 10);
-
-        if (end == v || n < 1 || (*end && *end != ','))
-            return -1;
-        o->shared_peers[o->n_shared++] = n;
-        v = *end ? end + 1 : end;
-    }
-    return o->n_shared ? 0 : -1;
+    return bench_parse_list(v, 1, UINT64_MAX, o->shared_peers,
+                            MAX_SHARED_SIZES, &o->n_shared);
 }
 
 /* "http://a.b.c.d:port" with an optional trailing slash. */

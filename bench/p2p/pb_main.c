@@ -168,18 +168,13 @@ static void quick(opts *o)
 
 static int parse_levels(opts *o, const char *v)
 {
-    char *end;
+    uint64_t n[MAX_LEVELS];
 
-    o->n_levels = 0;
-    while (*v && o->n_levels < MAX_LEVELS) {
-        long n = strtol(v, &end, 10);
-
-        if (end == v || n < 1 || n > 100000 || (*end && *end != ','))
-            return -1;
-        o->levels[o->n_levels++] = (unsigned)n;
-        v = *end ? end + 1 : end;
-    }
-    return o->n_levels ? 0 : -1;
+    if (bench_parse_list(v, 1, 100000, n, MAX_LEVELS, &o->n_levels) != 0)
+        return -1;
+    for (size_t i = 0; i < o->n_levels; i++)
+        o->levels[i] = (unsigned)n[i];
+    return 0;
 }
 
 static int parse_unsigned(const char *v, unsigned lo, unsigned hi,
