@@ -50,6 +50,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #ifndef PB_DEFAULT_SERVER
@@ -80,6 +81,7 @@ typedef struct opts {
     double hold;
     unsigned load_conns;        /* the P2P load of phase 3 */
     double load_rate;           /* its cap, getaddr cycles/s; 0: none */
+    unsigned load_nice;         /* the load thread's nice value */
     unsigned rounds;
     double slice;               /* one HTTP slice */
     unsigned http_conns;
@@ -118,6 +120,11 @@ static void usage(FILE *out)
         "                      (default 512)\n"
         "  --load-rate R       phase 3: at most R new P2P connections a\n"
         "                      second (default 0: as fast as answered)\n"
+        "  --load-nice N       phase 3: nice value of the load's thread\n"
+        "                      (default 19: it stands for peers on other\n"
+        "                      hosts, so it takes only the CPU that the\n"
+        "                      server and the HTTP client leave; 0: as\n"
+        "                      they)\n"
         "  --rounds N          phase 3: rounds of alone + loaded (default 20)\n"
         "  --slice S           phase 3: one slice (default 0.75)\n"
         "  --http-conns N      phase 3: keep-alive HTTP connections\n"
@@ -148,6 +155,7 @@ static void defaults(opts *o)
     o->idle = 10000;
     o->hold = 3;
     o->load_conns = 512;
+    o->load_nice = 19;
     o->rounds = 20;
     o->slice = 0.75;
     o->http_conns = 4;
@@ -231,6 +239,8 @@ static int option(opts *o, const char *name, const char *v)
         return parse_seconds(v, &o->hold);
     else if (strcmp(name, "--load-conns") == 0)
         return parse_unsigned(v, 1, 100000, &o->load_conns);
+    else if (strcmp(name, "--load-nice") == 0)
+        return parse_unsigned(v, 0, 19, &o->load_nice);
     else if (strcmp(name, "--load-rate") == 0) {
         if (strcmp(v, "0") == 0)
             o->load_rate = 0;
@@ -621,6 +631,7 @@ static int phase_idle(bench *b)
 typedef struct load_job {
     pb_loop *l;
     unsigned conns;
+    unsigned nice;
     double from;                /* measured from */
     atomic_int stop;
     int rc;
@@ -630,6 +641,8 @@ static void *load_main(void *arg)
 {
     load_job *j = arg;
 
+    /* Linux keeps a nice value per thread. */
+    (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), (int)j->nice);
     j->rc = pb_loop_cycle(j->l, j->conns, j->from, 1e18, &j->stop);
     return NULL;
 }
@@ -650,7 +663,8 @@ static const hb_case *find_case(const char *name)
 static int loaded_slice(bench *b, const hb_case *cs, const hb_run_opts *ro,
                         hb_acc *acc, pb_loop *l, double *p2p_s)
 {
-    load_job j = {l, b->o->load_conns, bench_now_s() + LOAD_WARMUP_S, 0, 0};
+    load_job j = {l, b->o->load_conns, b->o->load_nice,
+                  bench_now_s() + LOAD_WARMUP_S, 0, 0};
     pthread_t th;
     int rc;
 
@@ -690,10 +704,11 @@ static void print_http(bench *b, hb_acc *alone, hb_acc *loaded,
     printf("p2p_http case=%s http_conns=%u p2p_conns=%u alone_rps=%.0f "
            "loaded_rps=%.0f ratio=%.2f ratio_q=%.2f-%.2f alone_p99=%.2fms "
            "loaded_p99=%.2fms http_errors=%llu p2p_rate_cap=%.0f "
-           "p2p_rate=%.0f ",
+           "p2p_nice=%u p2p_rate=%.0f ",
            b->o->http_case, b->o->http_conns, b->o->load_conns, ra.rps, rl.rps,
            ratio, lo, hi, ra.p99_ms, rl.p99_ms,
            (unsigned long long)(ra.errors + rl.errors), b->o->load_rate,
+           b->o->load_nice,
            p2p_s > 0 ? (double)s->answers / p2p_s : 0);
     print_errors(s);
     printf("\n");
