@@ -119,6 +119,7 @@ struct conn {
 };
 
 static void serve(conn *c);
+static void account(conn *c);
 
 /* ------------------------------------------------------------------------ */
 /* Small helpers. */
@@ -242,6 +243,7 @@ static void conn_close(conn *c, size_t reason, const char *why)
 
     if (c->closing)
         return;
+    account(c);                       /* the messages that led here */
     c->closing = 1;
     if (c->prev)
         c->prev->next = c->next;
@@ -341,10 +343,11 @@ static void answer_getaddr(conn *c)
     p2p_face *f = c->face;
     addr_cache *ac = &f->cache[c->peer.net < AM_NET_MAX ? c->peer.net : 0];
     int v2 = p2p_sess_addrv2(c->sess);
+    int64_t now = now_s();
     int rc;
 
-    if (cache_stale(f, ac, now_s()))
-        cache_renew(f, ac, now_s());
+    if (cache_stale(f, ac, now))
+        cache_renew(f, ac, now);
     if (cache_message(f, ac, v2) != 0) {
         conn_close(c, P2P_CLOSE_NO_MEMORY, "no memory for the getaddr answer");
         return;
@@ -483,7 +486,6 @@ static void serve_events(conn *c)
 {
     p2p_sess_event ev;
 
-    account(c);
     while (!c->closing && p2p_sess_next_event(c->sess, &ev)) {
         switch (ev.type) {
         case P2P_EV_CLOSE:
@@ -990,6 +992,14 @@ static void head(js_buf *b, const char *name, const char *type, const char *help
     js_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* A series of one value, with its head. */
+static void scalar(js_buf *b, const char *name, const char *type,
+                   const char *help, const atomic_uint_fast64_t *value)
+{
+    head(b, name, type, help);
+    js_buf_printf(b, "%s %llu\n", name, (unsigned long long)get(value));
+}
+
 static const char *command_name(size_t t)
 {
     const char *c = p2p_msg_command((p2p_msg_type)t);
@@ -1007,10 +1017,8 @@ void p2p_face_metrics(p2p_face *f, js_buf *b)
                   (unsigned long long)get(&m->handshaking));
     js_buf_printf(b, "addrmand_p2p_connections{state=\"ready\"} %llu\n",
                   (unsigned long long)get(&m->ready));
-    head(b, "addrmand_p2p_accepted_total", "counter",
-         "P2P connections accepted, refused ones included.");
-    js_buf_printf(b, "addrmand_p2p_accepted_total %llu\n",
-                  (unsigned long long)get(&m->accepted));
+    scalar(b, "addrmand_p2p_accepted_total", "counter",
+           "P2P connections accepted, refused ones included.", &m->accepted);
     head(b, "addrmand_p2p_closed_total", "counter",
          "P2P connections closed or refused, by reason.");
     for (size_t i = 0; i < CLOSE_REASONS; i++)
@@ -1025,21 +1033,17 @@ void p2p_face_metrics(p2p_face *f, js_buf *b)
             js_buf_printf(b, "addrmand_p2p_messages_total{direction=\"out\",command=\"%s\"} %llu\n",
                           command_name(t), (unsigned long long)get(&m->msgs_out[t]));
     }
-    head(b, "addrmand_p2p_addresses_served_total", "counter",
-         "Addresses sent in getaddr answers.");
-    js_buf_printf(b, "addrmand_p2p_addresses_served_total %llu\n",
-                  (unsigned long long)get(&m->served));
-    head(b, "addrmand_p2p_addresses_learned_total", "counter",
-         "Addresses from addr/addrv2 added to the pool or refreshed.");
-    js_buf_printf(b, "addrmand_p2p_addresses_learned_total %llu\n",
-                  (unsigned long long)get(&m->learned));
+    scalar(b, "addrmand_p2p_addresses_served_total", "counter",
+           "Addresses sent in getaddr answers.", &m->served);
+    scalar(b, "addrmand_p2p_addresses_learned_total", "counter",
+           "Addresses from addr/addrv2 added to the pool or refreshed.",
+           &m->learned);
     head(b, "addrmand_p2p_addresses_dropped_total", "counter",
          "Addresses from addr/addrv2 not learned, by reason.");
     for (size_t i = 0; i < DROP_COUNT; i++)
         js_buf_printf(b, "addrmand_p2p_addresses_dropped_total{reason=\"%s\"} %llu\n",
                       drops[i], (unsigned long long)get(&m->dropped[i]));
-    head(b, "addrmand_p2p_getaddr_cache_renewals_total", "counter",
-         "getaddr answers drawn from the pool (one per network per 21-27 h).");
-    js_buf_printf(b, "addrmand_p2p_getaddr_cache_renewals_total %llu\n",
-                  (unsigned long long)get(&m->renewals));
+    scalar(b, "addrmand_p2p_getaddr_cache_renewals_total", "counter",
+           "getaddr answers drawn from the pool (one per network per 21-27 h).",
+           &m->renewals);
 }
