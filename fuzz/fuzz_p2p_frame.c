@@ -17,7 +17,7 @@
  */
 #include "fuzz_common.h"
 
-#include "p2p_chain.h"
+#include "chain.h"
 #include "p2p_frame.h"
 
 #define MAX_MSGS 4096
@@ -109,7 +109,7 @@ static run g_a, g_b;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    const p2p_chain *chain;
+    const am_chain *chain;
     p2p_reader a, b;
     uint8_t ctl, sizes;
     size_t n;
@@ -122,7 +122,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(g_stream, data + 2, n);
     if (ctl & 4)
         fix_checksums(g_stream, n);
-    chain = p2p_chain_get((p2p_chain_id)(ctl & 3));
+    chain = am_chain_get((am_chain_id)(ctl & 3));
     p2p_reader_init(&a, chain);
     p2p_reader_init(&b, chain);
     if (ctl & 8) {

@@ -12,7 +12,7 @@
  */
 #include "fuzz_common.h"
 
-#include "p2p_chain.h"
+#include "chain.h"
 #include "p2p_frame.h"
 #include "p2p_msg.h"
 
@@ -111,7 +111,7 @@ static void fuzz_addr(const uint8_t *p, size_t n)
 /* The payload framed as `command` and read back whole by a reader. */
 static void fuzz_framing(const char *command, const uint8_t *p, size_t n)
 {
-    const p2p_chain *chain = p2p_chain_get(P2P_CHAIN_SIGNET);
+    const am_chain *chain = am_chain_get(AM_CHAIN_SIGNET);
     p2p_reader r;
     p2p_frame f;
     size_t len = 0, used = 0;

@@ -23,7 +23,7 @@
  */
 #include "fuzz_common.h"
 
-#include "p2p_chain.h"
+#include "chain.h"
 #include "p2p_frame.h"
 #include "p2p_msg.h"
 #include "p2p_sess.h"
@@ -136,7 +136,7 @@ static void feed_message(run *r, uint8_t ctl, const uint8_t *d, size_t n)
 
     if (n == 0)
         return;
-    if (p2p_frame_build(p2p_chain_get(P2P_CHAIN_MAIN)->magic,
+    if (p2p_frame_build(am_chain_get(AM_CHAIN_MAIN)->magic,
                         commands[d[0] % N_COMMANDS], d + 1, n - 1, g_msg,
                         sizeof g_msg, &len) != AM_OK)
         return;
@@ -174,10 +174,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     r.now = FZ_T0;
     make_answer(r.answer);
     am_addr_parse_host(&peer, "203.0.113.9");
-    p2p_sess_config_default(&c, p2p_chain_get(P2P_CHAIN_MAIN));
+    p2p_sess_config_default(&c, am_chain_get(AM_CHAIN_MAIN));
     r.s = p2p_sess_new(&c, &peer, r.now);
     FZ_ASSERT(r.s != NULL, "no session");
-    p2p_reader_init(&r.peer, p2p_chain_get(P2P_CHAIN_MAIN));
+    p2p_reader_init(&r.peer, am_chain_get(AM_CHAIN_MAIN));
     fz_init(&in, data, size);
     while (fz_more(&in)) {
         uint8_t ctl = fz_u8(&in);

@@ -784,7 +784,7 @@ static void run_loop(void *arg)
 /* ------------------------------------------------------------------------ */
 /* Setting up. */
 
-void p2p_face_config_default(p2p_face_config *cfg, const p2p_chain *chain)
+void p2p_face_config_default(p2p_face_config *cfg, const am_chain *chain)
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->chain = chain;

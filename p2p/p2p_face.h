@@ -44,7 +44,7 @@
 #include <stdint.h>
 
 #include "js_buf.h"
-#include "p2p_chain.h"
+#include "chain.h"
 #include "st_pool.h"
 
 #define P2P_FACE_MAX_CONNECTIONS_DEFAULT 125   /* Core's -maxconnections */
@@ -74,7 +74,7 @@ typedef enum p2p_log_level {
 typedef void (*p2p_log_fn)(void *ctx, p2p_log_level level, const char *line);
 
 typedef struct p2p_face_config {
-    const p2p_chain *chain;
+    const am_chain *chain;
     const char *host;             /* to listen on: a name or numeric host */
     const char *port;             /* decimal; "0": a free port */
     uint64_t services;            /* in our version */
@@ -91,7 +91,7 @@ typedef struct p2p_face_config {
 typedef struct p2p_face p2p_face;
 
 /* The defaults above, for `chain`; host and port are left NULL. */
-void p2p_face_config_default(p2p_face_config *cfg, const p2p_chain *chain);
+void p2p_face_config_default(p2p_face_config *cfg, const am_chain *chain);
 
 /*
  * Bind and listen (the loop does not run yet): AM_OK and *out;

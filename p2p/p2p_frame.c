@@ -86,7 +86,7 @@ int p2p_frame_build(const uint8_t magic[4], const char *command,
 /* ------------------------------------------------------------------------ */
 /* The reader. */
 
-void p2p_reader_init(p2p_reader *r, const p2p_chain *chain)
+void p2p_reader_init(p2p_reader *r, const am_chain *chain)
 {
     memset(r, 0, sizeof *r);
     memcpy(r->magic, chain->magic, MAGIC_SIZE);

@@ -29,7 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "p2p_chain.h"
+#include "chain.h"
 
 #define P2P_HEADER_SIZE 24
 #define P2P_COMMAND_SIZE 12
@@ -58,7 +58,7 @@ typedef struct p2p_reader {
 
 /* A reader for `chain` with the default maximum payload length.  Holds
  * no memory until a payload arrives. */
-void p2p_reader_init(p2p_reader *r, const p2p_chain *chain);
+void p2p_reader_init(p2p_reader *r, const am_chain *chain);
 /* The largest payload length accepted (0 allows only empty payloads);
  * takes effect from the next header.  Does not change a refused reader. */
 void p2p_reader_set_max(p2p_reader *r, uint32_t max_len);

@@ -66,7 +66,7 @@ const char *p2p_close_reason_name(p2p_close_reason reason)
     return "unknown";
 }
 
-void p2p_sess_config_default(p2p_sess_config *c, const p2p_chain *chain)
+void p2p_sess_config_default(p2p_sess_config *c, const am_chain *chain)
 {
     memset(c, 0, sizeof *c);
     c->chain = chain;
@@ -567,7 +567,7 @@ size_t p2p_addrs_message_size(int v2, size_t n)
            n * (v2 ? AM_ADDRV2_MAX_ENTRY_SIZE : P2P_ADDR_ENTRY_SIZE);
 }
 
-int p2p_addrs_message(const p2p_chain *chain, int v2,
+int p2p_addrs_message(const am_chain *chain, int v2,
                       const am_addrv2_entry *entries, size_t n, uint8_t *buf,
                       size_t cap, size_t *len_out)
 {

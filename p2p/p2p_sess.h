@@ -51,7 +51,7 @@
 
 #include "addrv2.h"
 #include "netaddr.h"
-#include "p2p_chain.h"
+#include "chain.h"
 #include "p2p_msg.h"
 
 #define P2P_SESS_PROTOCOL 70016          /* the version we announce */
@@ -87,7 +87,7 @@ typedef enum p2p_close_reason {
 const char *p2p_close_reason_name(p2p_close_reason reason);
 
 typedef struct p2p_sess_config {
-    const p2p_chain *chain;
+    const am_chain *chain;
     uint64_t services;            /* in our version */
     const char *user_agent;       /* at most 256 bytes; copied */
     uint64_t nonce;               /* our version's nonce */
@@ -99,7 +99,7 @@ typedef struct p2p_sess_config {
 
 /* The defaults above for `chain`, nonce 0, max_payload
  * P2P_MAX_PAYLOAD_DEFAULT. */
-void p2p_sess_config_default(p2p_sess_config *c, const p2p_chain *chain);
+void p2p_sess_config_default(p2p_sess_config *c, const am_chain *chain);
 
 typedef enum p2p_sess_event_type {
     P2P_EV_CLOSE,
@@ -184,7 +184,7 @@ int p2p_sess_send_addrs(p2p_sess *s, const am_addrv2_entry *entries, size_t n);
  * AM_OK and *len_out; AM_ERR_INVAL for a bad argument, cap below
  * p2p_addrs_message_size(v2, n), or an entry of unknown network.
  */
-int p2p_addrs_message(const p2p_chain *chain, int v2,
+int p2p_addrs_message(const am_chain *chain, int v2,
                       const am_addrv2_entry *entries, size_t n, uint8_t *buf,
                       size_t cap, size_t *len_out);
 /* Bytes that always hold p2p_addrs_message's answer for n entries. */

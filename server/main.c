@@ -82,7 +82,7 @@ static void log_startup(const srv_config *cfg, const srv_http *http)
             cfg->new_buckets, cfg->tried_buckets, AM_BUCKET_SIZE,
             (long long)cfg->retry_time, cfg->new_group_cap,
             cfg->new_group_cap ? "" : " (none)", cfg->chain,
-            srv_p2p_chain(cfg)->id == P2P_CHAIN_REGTEST
+            srv_p2p_chain(cfg)->id == AM_CHAIN_REGTEST
                 ? " (loopback and private addresses accepted)" : "");
     srv_log(SRV_INFO, "nodes: timeout %llds, lease %llds by default, at most %llds",
             (long long)cfg->node_timeout, (long long)cfg->default_lease,
@@ -171,7 +171,7 @@ static int open_core(const srv_config *cfg, st_store *store, am_man **core)
     ac.new_group_cap = cfg->new_group_cap;
     /* Test networks are local: on regtest every face may add loopback and
      * private addresses (the other chains keep the routability rules). */
-    ac.allow_local = srv_p2p_chain(cfg)->id == P2P_CHAIN_REGTEST;
+    ac.allow_local = srv_p2p_chain(cfg)->id == AM_CHAIN_REGTEST;
     /* The bucketing key must be the saved one before any peer is placed. */
     if (store != NULL && st_store_config(store, &ac) != AM_OK) {
         srv_log(SRV_ERROR, "cannot read or create %s/%s", cfg->datadir,

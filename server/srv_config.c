@@ -8,7 +8,7 @@
 
 #include "am_error.h"
 #include "am_parse.h"
-#include "p2p_chain.h"
+#include "chain.h"
 
 #define MAX_THREADS 1024
 #define MAX_BODY_LIMIT ((size_t)1 << 30)
@@ -280,9 +280,9 @@ static int set_p2p_listen(srv_config *cfg, const char *v, char *err, size_t len)
 
 static int set_chain(srv_config *cfg, const char *v, char *err, size_t len)
 {
-    const p2p_chain *chain;
+    const am_chain *chain;
 
-    if (p2p_chain_by_name(v, &chain) != AM_OK)
+    if (am_chain_by_name(v, &chain) != AM_OK)
         return fail(err, len, "chain", v, "main, testnet4, signet or regtest");
     cfg->chain = chain->name;
     return 0;

@@ -38,7 +38,7 @@ typedef struct srv_config {
     int64_t max_lease;            /* larger lease_seconds are refused */
     int enable_debug;
     const char *p2p_listen;       /* "": no P2P face */
-    const char *chain;            /* a p2p_chain name */
+    const char *chain;            /* a am_chain name */
     uint64_t p2p_services;
     unsigned p2p_max_connections;
     unsigned p2p_max_per_ip;      /* 0: no cap */

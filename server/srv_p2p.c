@@ -16,12 +16,12 @@ static void face_log(void *ctx, p2p_log_level level, const char *line)
     }
 }
 
-const p2p_chain *srv_p2p_chain(const srv_config *cfg)
+const am_chain *srv_p2p_chain(const srv_config *cfg)
 {
-    const p2p_chain *chain = NULL;
+    const am_chain *chain = NULL;
 
-    if (p2p_chain_by_name(cfg->chain, &chain) != AM_OK)
-        chain = p2p_chain_get(P2P_CHAIN_MAIN);
+    if (am_chain_by_name(cfg->chain, &chain) != AM_OK)
+        chain = am_chain_get(AM_CHAIN_MAIN);
     return chain;
 }
 

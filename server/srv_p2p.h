@@ -17,7 +17,7 @@
 int srv_p2p_open(const srv_config *cfg, st_pool *pool, p2p_face **face);
 
 /* The chain --chain names (checked by srv_config_load). */
-const p2p_chain *srv_p2p_chain(const srv_config *cfg);
+const am_chain *srv_p2p_chain(const srv_config *cfg);
 
 /* api_config.metrics_more for a face (ctx: the p2p_face). */
 void srv_p2p_metrics(void *ctx, js_buf *b);

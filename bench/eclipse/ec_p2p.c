@@ -20,7 +20,7 @@
 #include <arpa/inet.h>
 
 #include "am_error.h"
-#include "p2p_chain.h"
+#include "chain.h"
 #include "p2p_frame.h"
 #include "p2p_msg.h"
 
@@ -32,7 +32,7 @@
 typedef struct ec_peer {
     int fd;
     int port;
-    const p2p_chain *chain;
+    const am_chain *chain;
     p2p_reader rd;
     uint8_t in[65536];
     size_t len, off;        /* in[off..len) not yet fed to the reader */
@@ -219,7 +219,7 @@ int ec_p2p_getaddr(int port, am_addrv2_entry *out, size_t cap, size_t *n)
         return -1;
     c->fd = -1;
     c->port = port;
-    c->chain = p2p_chain_get(P2P_CHAIN_MAIN);
+    c->chain = am_chain_get(AM_CHAIN_MAIN);
     p2p_reader_init(&c->rd, c->chain);
     rc = exchange(c, out, cap, n);
     if (c->fd >= 0)

@@ -22,14 +22,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "p2p_chain.h"
+#include "chain.h"
 
 typedef struct pb_loop pb_loop;
 
 typedef struct pb_target {
     const char *host;           /* IPv4 literal */
     int port;
-    const p2p_chain *chain;
+    const am_chain *chain;
     int addrv2;                 /* 1: send sendaddrv2 (the answer is addrv2) */
 } pb_target;
 

@@ -417,7 +417,7 @@ static int start_server(bench *b)
     }
     b->p2p.host = "127.0.0.1";
     b->p2p.port = p2p_port_from_log(b->log);
-    b->p2p.chain = p2p_chain_get(P2P_CHAIN_MAIN);
+    b->p2p.chain = am_chain_get(AM_CHAIN_MAIN);
     b->p2p.addrv2 = o->addrv2;
     if (b->p2p.port < 0) {
         fprintf(stderr, "p2p_bench: no \"p2p listening on\" line in the log\n");

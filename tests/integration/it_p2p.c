@@ -60,11 +60,11 @@ int it_p2p_start(it_server *s, const char *chain, const char *const *extra)
     return it_p2p_port(s);
 }
 
-const p2p_chain *it_p2p_chain(const char *name)
+const am_chain *it_p2p_chain(const char *name)
 {
-    const p2p_chain *c = NULL;
+    const am_chain *c = NULL;
 
-    if (p2p_chain_by_name(name, &c) != AM_OK)
+    if (am_chain_by_name(name, &c) != AM_OK)
         fail_msg("no chain \"%s\"", name);
     return c;
 }
@@ -202,19 +202,19 @@ int it_p2p_fd_closed(int fd)
     }
 }
 
-void it_p2p_open(it_p2p *c, int port, const p2p_chain *chain)
+void it_p2p_open(it_p2p *c, int port, const am_chain *chain)
 {
     it_p2p_open_at(c, "127.0.0.1", port, chain);
 }
 
 void it_p2p_open_at(it_p2p *c, const char *host, int port,
-                    const p2p_chain *chain)
+                    const am_chain *chain)
 {
     it_p2p_open_from(c, NULL, host, port, chain);
 }
 
 void it_p2p_open_from(it_p2p *c, const char *src, const char *host, int port,
-                      const p2p_chain *chain)
+                      const am_chain *chain)
 {
     /* A daemon that stops reading must fail the sender, not hang it. */
     struct timeval tv = { 30L * it_time_scale(), 0 };

@@ -18,7 +18,7 @@
 
 #include "harness.h"
 
-#include "p2p_chain.h"
+#include "chain.h"
 #include "p2p_frame.h"
 #include "p2p_msg.h"
 
@@ -28,7 +28,7 @@
 
 typedef struct it_p2p {
     int fd;
-    const p2p_chain *chain;
+    const am_chain *chain;
     p2p_reader rd;
     uint8_t in[65536];          /* received, not yet fed to the reader */
     size_t in_off, in_len;
@@ -62,7 +62,7 @@ int it_p2p_port_of(const it_server *s, const char *host);
  */
 int it_p2p_start(it_server *s, const char *chain, const char *const *extra);
 /* The chain called `name` (fails the test when there is none). */
-const p2p_chain *it_p2p_chain(const char *name);
+const am_chain *it_p2p_chain(const char *name);
 
 /* A TCP connection to 127.0.0.1:port, or -1 (errno set) when connect
  * fails or takes over timeout_ms. */
@@ -78,11 +78,11 @@ int it_p2p_dial_from(const char *src, const char *host, int port,
 int it_p2p_fd_closed(int fd);
 
 /* Connect (fails the test when it cannot) and set up the reader. */
-void it_p2p_open(it_p2p *c, int port, const p2p_chain *chain);
+void it_p2p_open(it_p2p *c, int port, const am_chain *chain);
 void it_p2p_open_at(it_p2p *c, const char *host, int port,
-                    const p2p_chain *chain);
+                    const am_chain *chain);
 void it_p2p_open_from(it_p2p *c, const char *src, const char *host, int port,
-                      const p2p_chain *chain);
+                      const am_chain *chain);
 void it_p2p_close(it_p2p *c);
 
 int it_p2p_send_raw(it_p2p *c, const void *buf, size_t len);

@@ -109,7 +109,7 @@ static void bip324_first_bytes_close_without_reply(void **state)
 {
     it_server *s = *state;
     int port = it_p2p_start(s, "main", no_args);
-    const p2p_chain *main_chain = it_p2p_chain("main");
+    const am_chain *main_chain = it_p2p_chain("main");
     uint8_t key[64];
     it_p2p c;
 

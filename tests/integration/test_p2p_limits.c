@@ -294,7 +294,7 @@ static void caps_bans_and_sources_are_per_peer_address(void **state)
     it_server *s = *state;
     const char *const args[] = { "--p2p-max-per-ip", "1", NULL };
     int port = it_p2p_start(s, "regtest", args);
-    const p2p_chain *rt = it_p2p_chain("regtest");
+    const am_chain *rt = it_p2p_chain("regtest");
     char host[IT_HOST_MAX];
     am_addrv2_entry e;
     uint8_t buf[64];

@@ -36,9 +36,9 @@ typedef struct fixture {
     uint32_t next_host;
 } fixture;
 
-static const p2p_chain *regtest(void)
+static const am_chain *regtest(void)
 {
-    return p2p_chain_get(P2P_CHAIN_REGTEST);
+    return am_chain_get(AM_CHAIN_REGTEST);
 }
 
 static void start_face(fixture *f, unsigned per_ip)

@@ -1,19 +1,19 @@
 /*
- * test_p2p_frame.c - the chains and the v1 message framing (p2p/p2p_chain.c,
+ * test_p2p_frame.c - the chains and the v1 message framing (p2p/am_chain.c,
  * p2p/p2p_frame.c), against messages python-bitcoinlib framed.
  */
 #include "p2p_test.h"
 
 #include "am_error.h"
-#include "p2p_chain.h"
+#include "chain.h"
 #include "p2p_frame.h"
 
 static const char *const chains_of_vectors[] = {"main", "regtest"};
 
-static const p2p_chain *chain(const char *name)
+static const am_chain *chain(const char *name)
 {
-    const p2p_chain *c = NULL;
-    assert_int_equal(p2p_chain_by_name(name, &c), AM_OK);
+    const am_chain *c = NULL;
+    assert_int_equal(am_chain_by_name(name, &c), AM_OK);
     return c;
 }
 
@@ -36,24 +36,24 @@ static void test_chains_have_core_magics_and_ports(void **state)
     };
     (void)state;
     for (size_t i = 0; i < 4; i++) {
-        const p2p_chain *c = chain(want[i].name);
+        const am_chain *c = chain(want[i].name);
         assert_memory_equal(c->magic, want[i].magic, 4);
         assert_int_equal(c->port, want[i].port);
-        assert_ptr_equal(p2p_chain_get(c->id), c);
+        assert_ptr_equal(am_chain_get(c->id), c);
         assert_string_equal(c->name, want[i].name);
     }
 }
 
 static void test_chain_lookup_refuses_unknown_names(void **state)
 {
-    const p2p_chain *c = NULL;
+    const am_chain *c = NULL;
     (void)state;
-    assert_int_equal(p2p_chain_by_name("testnet3", &c), AM_ERR_NOTFOUND);
-    assert_int_equal(p2p_chain_by_name("Main", &c), AM_ERR_NOTFOUND);
-    assert_int_equal(p2p_chain_by_name("", &c), AM_ERR_NOTFOUND);
+    assert_int_equal(am_chain_by_name("testnet3", &c), AM_ERR_NOTFOUND);
+    assert_int_equal(am_chain_by_name("Main", &c), AM_ERR_NOTFOUND);
+    assert_int_equal(am_chain_by_name("", &c), AM_ERR_NOTFOUND);
     assert_null(c);
-    assert_int_equal(p2p_chain_by_name(NULL, &c), AM_ERR_INVAL);
-    assert_null(p2p_chain_get((p2p_chain_id)P2P_CHAIN_COUNT));
+    assert_int_equal(am_chain_by_name(NULL, &c), AM_ERR_INVAL);
+    assert_null(am_chain_get((am_chain_id)AM_CHAIN_COUNT));
 }
 
 /* ---- reading the vectors ------------------------------------------------ */

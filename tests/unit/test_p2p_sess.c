@@ -7,7 +7,7 @@
 
 #include "am_error.h"
 #include "netaddr.h"
-#include "p2p_chain.h"
+#include "chain.h"
 #include "p2p_frame.h"
 #include "p2p_msg.h"
 #include "p2p_sess.h"
@@ -19,9 +19,9 @@
 static uint8_t g_msg[BIG];
 static uint8_t g_payload[BIG];
 
-static const p2p_chain *regtest(void)
+static const am_chain *regtest(void)
 {
-    return p2p_chain_get(P2P_CHAIN_REGTEST);
+    return am_chain_get(AM_CHAIN_REGTEST);
 }
 
 static am_addr addr_of(const char *text, uint16_t port)
