@@ -281,6 +281,10 @@ typedef struct am_select_opts {
                             some peer fits.  For a caller that draws many
                             peers through a skip test refusing most of
                             them and bounds its own cost (st_pool_getaddr) */
+    unsigned tables;     /* bits: 1 the new table, 2 the tried table;
+                            0 = both.  Outside the feeler: the tables the
+                            50/50 draw may take (the prober draws from one
+                            at a time) */
 } am_select_opts;
 
 /* AM_OK with *out, or AM_ERR_NOTFOUND when no peer fits. */
@@ -292,6 +296,8 @@ typedef struct am_filter {
     uint32_t networks;   /* bits (1u << net), 0 = any */
     int table;           /* -1 any, 0 new, 1 tried */
     uint64_t services;   /* every bit must be set */
+    int64_t verified_since; /* last_success >= this (0 = any: a peer never
+                               verified has last_success 0) */
 } am_filter;
 
 /*
@@ -325,6 +331,17 @@ int am_collision_peer(am_man *m, am_peer *out);
 /* Settle pending collisions with Core's rules; called by select and
  * set_state too. */
 void am_resolve_collisions(am_man *m);
+
+/* How much of the table has been checked lately (the prober's gauges):
+ * one walk over every peer. */
+typedef struct am_verify_stats {
+    size_t peers;
+    size_t never_checked;    /* last_try 0: no attempt, no success yet */
+    int64_t oldest_check;    /* the smallest non-zero last_try (0: none) */
+    size_t tried;            /* peers in the tried table */
+    size_t tried_verified;   /* of them, last_success >= since */
+} am_verify_stats;
+void am_verify_stats_get(am_man *m, int64_t since, am_verify_stats *out);
 
 /* Core's IsTerrible at time now. */
 int am_peer_is_terrible(const am_peer *p, int64_t now);

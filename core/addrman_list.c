@@ -126,6 +126,8 @@ static int filter_match(const am_filter *f, const entry *e)
         return 0;
     if (f->table >= 0 && e->in_tried != f->table)
         return 0;
+    if (f->verified_since > 0 && (int64_t)e->last_success < f->verified_since)
+        return 0;
     return (e->services & f->services) == f->services;
 }
 
@@ -157,6 +159,26 @@ int am_list(am_man *m, const am_filter *f, uint64_t after, am_peer *out,
 }
 
 /* -------------------------------------------------------------- stats */
+
+void am_verify_stats_get(am_man *m, int64_t since, am_verify_stats *st)
+{
+    am__tick(m);
+    memset(st, 0, sizeof *st);
+    st->peers = m->count;
+    for (size_t k = 0; k < m->count; k++) {
+        const entry *e = E(m, m->rnd[k]);
+        int64_t tried_at = (int64_t)e->last_try;
+
+        if (tried_at == 0)
+            st->never_checked++;
+        else if (st->oldest_check == 0 || tried_at < st->oldest_check)
+            st->oldest_check = tried_at;
+        if (e->in_tried) {
+            st->tried++;
+            st->tried_verified += (int64_t)e->last_success >= since;
+        }
+    }
+}
 
 void am_stats_get(am_man *m, am_stats *st)
 {

@@ -271,12 +271,15 @@ int am_select(am_man *m, const am_select_opts *opts, am_peer *out)
         if (i == AM_IDX_NONE)
             i = table_pick(m, &m->tables[1], &q, now);
     } else {
-        int has_new = table_may_hold(&m->tables[0], &q);
-        int has_tried = table_may_hold(&m->tables[1], &q);
+        unsigned tables = opts->tables ? opts->tables : 3u;
+        int has_new = (tables & 1u) && table_may_hold(&m->tables[0], &q);
+        int has_tried = (tables & 2u) && table_may_hold(&m->tables[1], &q);
         int first = has_new && has_tried ? (int)am_rng_below(&m->rng, 2)
                                          : (has_tried ? 1 : 0);
+        if (!has_new && !has_tried)
+            return AM_ERR_NOTFOUND;
         i = table_pick(m, &m->tables[first], &q, now);
-        if (i == AM_IDX_NONE)
+        if (i == AM_IDX_NONE && (first ? has_new : has_tried))
             i = table_pick(m, &m->tables[!first], &q, now);
     }
     if (i == AM_IDX_NONE)

@@ -338,7 +338,7 @@ static inline size_t t_list_ids(am_man *m, const am_filter *f, size_t page,
 
 static inline am_filter t_filter_any(void)
 {
-    am_filter f = {0, 0, -1, 0};
+    am_filter f = {0, 0, -1, 0, 0};
     return f;
 }
 
@@ -349,6 +349,8 @@ static inline int t_peer_matches(const am_peer *p, const am_filter *f)
     if (f->networks != 0 && !(f->networks & (1u << p->addr.net)))
         return 0;
     if (f->table >= 0 && p->in_tried != f->table)
+        return 0;
+    if (f->verified_since > 0 && p->last_success < f->verified_since)
         return 0;
     return (p->services & f->services) == f->services;
 }

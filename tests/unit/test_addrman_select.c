@@ -703,6 +703,87 @@ static void test_select_fast_only_gives_up_where_the_exact_pass_finds(void **sta
     am_free(m);
 }
 
+
+/* ---- one table only (the prober) ---------------------------------------------- */
+
+static void test_select_tables_bits_keep_the_draw_in_one_table(void **state)
+{
+    (void)state;
+    am_man *m = t_man(256, 64);
+    uint64_t ids[40];
+    size_t n = add_many(m, 40, 1, ids);
+    for (size_t i = 0; i < n / 2; i++)
+        t_set(m, ids[i], AM_OP_TRIED);
+    am_stats st = t_stats(m);
+    assert_true(st.by_table[0] > 0 && st.by_table[1] > 0);
+    am_select_opts o = t_opts(0, 0, 0);
+    for (int i = 0; i < 200; i++) {
+        o.tables = 1;
+        assert_int_equal(t_select(m, &o).in_tried, 0);
+        o.tables = 2;
+        assert_int_equal(t_select(m, &o).in_tried, 1);
+    }
+    am_free(m);
+}
+
+static int skip_all(void *ctx, const am_peer *p)
+{
+    (void)ctx;
+    (void)p;
+    return 1;
+}
+
+static void test_select_one_table_never_falls_back_to_the_other(void **state)
+{
+    (void)state;
+    am_man *m = t_man(256, 64);
+    uint64_t id = t_add(m, t_v4(5, 6, 7, 8, T_PORT), NULL, 1, 0);
+    am_select_opts o = t_opts(0, 0, 0);
+    o.tables = 2;                       /* tried only: it is empty */
+    expect_none(m, &o);
+    t_set(m, id, AM_OP_TRIED);
+    o.tables = 1;                       /* new only: it is empty now */
+    expect_none(m, &o);
+    t_add(m, t_v4(9, 6, 7, 8, T_PORT), NULL, 1, 0);
+    o.tables = 2;                       /* the tried peer skipped: no new one */
+    o.skip = skip_all;
+    expect_none(m, &o);
+    am_free(m);
+}
+
+static void test_verify_stats_count_checks_and_fresh_tried_peers(void **state)
+{
+    (void)state;
+    am_man *m = t_man(256, 64);
+    uint64_t a = t_add(m, t_v4(5, 6, 7, 8, T_PORT), NULL, 1, 0);
+    uint64_t b = t_add(m, t_v4(9, 6, 7, 8, T_PORT), NULL, 1, 0);
+    t_add(m, t_v4(13, 6, 7, 8, T_PORT), NULL, 1, 0);
+    am_verify_stats vs;
+    am_verify_stats_get(m, t_now, &vs);
+    assert_int_equal(vs.peers, 3);
+    assert_int_equal(vs.never_checked, 3);
+    assert_int_equal(vs.oldest_check, 0);
+    int64_t t_a = t_now;
+    t_set(m, a, AM_OP_TRIED);
+    t_advance(100);
+    t_set(m, b, AM_OP_FAILED);
+    am_verify_stats_get(m, t_a, &vs);
+    assert_int_equal(vs.never_checked, 1);
+    assert_int_equal(vs.oldest_check, t_a);
+    assert_int_equal(vs.tried, 1);
+    assert_int_equal(vs.tried_verified, 1);
+    am_verify_stats_get(m, t_a + 1, &vs);
+    assert_int_equal(vs.tried_verified, 0);
+    am_filter f = t_filter_any();
+    uint64_t got[4];
+    f.verified_since = t_a;
+    assert_int_equal(t_list_ids(m, &f, 10, got, 4), 1);
+    assert_int_equal(got[0], a);
+    f.verified_since = t_a + 1;
+    assert_int_equal(t_list_ids(m, &f, 10, got, 4), 0);
+    am_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -735,6 +816,9 @@ int main(void)
         cmocka_unit_test(test_select_any_services_takes_peers_with_one_of_the_bits),
         cmocka_unit_test(test_select_any_services_finds_a_rare_fitting_peer_fast),
         cmocka_unit_test(test_select_fast_only_gives_up_where_the_exact_pass_finds),
+        cmocka_unit_test(test_select_tables_bits_keep_the_draw_in_one_table),
+        cmocka_unit_test(test_select_one_table_never_falls_back_to_the_other),
+        cmocka_unit_test(test_verify_stats_count_checks_and_fresh_tried_peers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
