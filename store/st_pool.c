@@ -376,6 +376,104 @@ int st_pool_sample(st_pool *p, size_t count, uint32_t networks,
     return rc;
 }
 
+/* ---- probing --------------------------------------------------------- */
+
+typedef struct probe_draw {
+    const st_probe_query *q;
+    st_probe_phase phase;
+    int64_t now;
+} probe_draw;
+
+static int probe_skip(void *ctx, const am_peer *c)
+{
+    const probe_draw *d = ctx;
+    const st_probe_query *q = d->q;
+
+    if (c->state == AM_STATE_CONNECTED || c->state == AM_STATE_BANNED ||
+        !(q->networks & (1u << c->addr.net)) || d->now - c->last_try < q->retry)
+        return 1;
+    if (d->phase == ST_PROBE_STALE && d->now - c->last_success < q->stale_age)
+        return 1;
+    return q->skip != NULL && q->skip(q->skip_ctx, c);
+}
+
+/* One phase's candidate: AM_OK with *out, or AM_ERR_NOTFOUND. */
+static int probe_pick(st_pool *p, probe_draw *d, am_peer *out)
+{
+    am_select_opts so;
+
+    if (d->phase == ST_PROBE_COLLISION)
+        return am_collision_peer(p->core, out) == AM_OK && !probe_skip(d, out)
+                   ? AM_OK : AM_ERR_NOTFOUND;
+    memset(&so, 0, sizeof so);
+    so.networks = d->q->networks;
+    so.tables = d->phase == ST_PROBE_NEW ? 1u : 2u;
+    so.skip = probe_skip;
+    so.skip_ctx = d;
+    return am_select(p->core, &so, out);
+}
+
+int st_pool_probe_next(st_pool *p, const st_probe_query *q, am_peer *out,
+                       st_probe_phase *phase)
+{
+    st_probe_phase order[3] = {ST_PROBE_COLLISION, ST_PROBE_NEW,
+                               ST_PROBE_STALE};
+    st_store_watch w;
+    probe_draw d;
+    int rc = AM_ERR_NOTFOUND;
+
+    if (q->networks == 0)
+        return AM_ERR_NOTFOUND;
+    if (q->stale_first) {
+        order[1] = ST_PROBE_STALE;
+        order[2] = ST_PROBE_NEW;
+    }
+    d.q = q;
+    lock(p);
+    j_batch_begin(p);
+    j_watch_begin(p, &w);
+    d.now = am_now(p->core);
+    for (size_t k = 0; k < 3 && rc != AM_OK; k++) {
+        d.phase = order[k];
+        rc = probe_pick(p, &d, out);
+    }
+    if (rc == AM_OK)
+        *phase = d.phase;
+    /* A journal failure is counted by the store (journal_failures); the
+     * next snapshot has the true places. */
+    (void)j_watch_end(p, &w);
+    (void)j_batch_end(p);
+    unlock(p);
+    return rc;
+}
+
+int st_pool_probe_done(st_pool *p, uint64_t id, const am_addr *addr, int ok,
+                       uint64_t services, am_peer *out, int *jrc)
+{
+    int rc;
+
+    *jrc = AM_OK;
+    lock(p);
+    rc = am_get(p->core, id, out);
+    if (rc == AM_OK && !am_addr_eq(&out->addr, addr))
+        rc = AM_ERR_NOTFOUND;
+    if (rc == AM_OK && ok && services != out->services)
+        rc = am_set_services(p->core, id, services, out);
+    if (rc == AM_OK && out->state != AM_STATE_CONNECTED)
+        rc = j_set_state(p, id, ok ? AM_OP_TRIED : AM_OP_FAILED, out, jrc);
+    else if (rc == AM_OK && ok)
+        *jrc = j_peer(p, id);
+    unlock(p);
+    return rc;
+}
+
+void st_pool_verify_stats(st_pool *p, int64_t since, am_verify_stats *out)
+{
+    lock(p);
+    am_verify_stats_get(p->core, since, out);
+    unlock(p);
+}
+
 /* ---- getaddr --------------------------------------------------------- */
 
 /* A peer worth relaying serves blocks: all of them (NODE_NETWORK) or the

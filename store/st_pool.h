@@ -187,6 +187,62 @@ int st_pool_sample(st_pool *p, size_t count, uint32_t networks,
  */
 int st_pool_getaddr(st_pool *p, size_t max, am_peer *out, size_t *n_out);
 
+/* ---- probing (the prober, p2p/p2p_probe.h) --------------------------- */
+
+/* Where a probe candidate came from, in the order they are drawn. */
+typedef enum st_probe_phase {
+    ST_PROBE_COLLISION,     /* the old occupant of a pending tried-table
+                             * collision (test-before-evict) */
+    ST_PROBE_NEW,           /* the new table */
+    ST_PROBE_STALE          /* a tried peer whose last success is old */
+} st_probe_phase;
+#define ST_PROBE_PHASES (ST_PROBE_STALE + 1)
+
+typedef struct st_probe_query {
+    uint32_t networks;      /* the networks the prober reaches (bits
+                             * 1u << net); 0: none, nothing is drawn */
+    int64_t retry;          /* a peer checked (last_try, success or
+                             * failure) less than this many seconds ago is
+                             * left out */
+    int64_t stale_age;      /* a tried peer is drawn (ST_PROBE_STALE) only
+                             * when its last success is at least this old */
+    int stale_first;        /* 1: stale tried peers before the new table */
+    am_skip_fn skip;        /* optional, called under the lock: the
+                             * caller's own test (probes in flight) */
+    void *skip_ctx;
+} st_probe_query;
+
+/*
+ * The next peer to probe, drawn with selection's statistics (am_select:
+ * a random non-empty bucket, an entry in it, Core's chance): a collision
+ * occupant first, then the new table, then a stale tried peer (those two
+ * the other way round with stale_first).  Never a banned peer, one a node
+ * is connected to (state connected: it is known alive), one checked
+ * within q->retry, one of a network outside q->networks, nor one q->skip
+ * refuses.  One hold of the lock; collisions the selects settle are
+ * journalled (a failure there is the store's journal_failures, as in
+ * st_pool_getaddr).  AM_OK with *out and *phase, or AM_ERR_NOTFOUND.
+ */
+int st_pool_probe_next(st_pool *p, const st_probe_query *q, am_peer *out,
+                       st_probe_phase *phase);
+
+/*
+ * A probe of peer `id` ended.  ok: the handshake succeeded, the peer's
+ * services become `services` (what its version announced, replacing the
+ * stored ones) and it is marked good (Core's Good: tried, or a pending
+ * collision; a collision it occupied is resolved in its favour).  Not ok:
+ * an attempt is counted (Core's Attempt; it rests for the retry time).  A
+ * peer a node is connected to keeps that state (only its services change).
+ * Leases and the nodes' connections are not touched: the prober is not a
+ * node.  AM_OK with *out the peer after, AM_ERR_NOTFOUND when the id is
+ * gone or no longer `addr` (removed meanwhile); *jrc as for every change.
+ */
+int st_pool_probe_done(st_pool *p, uint64_t id, const am_addr *addr, int ok,
+                       uint64_t services, am_peer *out, int *jrc);
+
+/* am_verify_stats_get under the lock (one walk over every peer). */
+void st_pool_verify_stats(st_pool *p, int64_t since, am_verify_stats *out);
+
 /* ---- bans ------------------------------------------------------------ */
 
 /* Ban target for `duration` seconds from now; *out the ban made. */
