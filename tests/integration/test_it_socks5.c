@@ -423,6 +423,53 @@ static void test_fakes_listen_on_their_own_hosts(void **state)
         assert_true(it_fakes_port(w->fakes, i) > 0);
 }
 
+/* ---- many fakes ---------------------------------------------------------------- */
+
+#define MANY 1000
+
+/* A thousand fakes in a thousand /16s (127.A.B.1) start, each answers a
+ * connection with its version, and stop joins their thread. */
+static void test_a_thousand_fakes_serve_from_distinct_groups(void **state)
+{
+    world *w = *state;
+    static it_fake_spec specs[MANY];
+    static char hosts[MANY][16];
+    p2p_version theirs;
+
+    for (size_t i = 0; i < MANY; i++) {
+        snprintf(hosts[i], sizeof hosts[i], "127.%zu.%zu.1", 100 + i / 200,
+                 i % 200);
+        specs[i] = (it_fake_spec){.mode = i % 10 == 9 ? IT_FAKE_NO_ACCEPT
+                                                      : IT_FAKE_GOOD,
+                                  .host = hosts[i], .services = 9};
+    }
+    long t0 = it_p2p_ms();
+    it_fakes *many = it_fakes_start(w->chain, specs, MANY);
+    assert_non_null(many);
+    long started = it_p2p_ms() - t0;
+    t0 = it_p2p_ms();
+    for (size_t i = 0; i < MANY; i += 7) {
+        if (specs[i].mode != IT_FAKE_GOOD)
+            continue;
+        it_p2p c;
+        it_p2p_open_at(&c, it_fakes_host(many, i), it_fakes_port(many, i),
+                       w->chain);
+        handshake_v1(&c, &theirs);
+        it_p2p_close(&c);
+    }
+    long served = it_p2p_ms() - t0;
+    for (size_t i = 0; i < MANY; i += 7) {
+        it_fake_stats st;
+        it_fakes_stats(many, i, &st);
+        assert_int_equal(st.versions, specs[i].mode == IT_FAKE_GOOD);
+    }
+    t0 = it_p2p_ms();
+    it_fakes_stop(many);
+    print_message("%d fakes: started in %ld ms, %d handshakes in %ld ms, "
+                  "stopped in %ld ms\n", MANY, started, (MANY + 6) / 7,
+                  served, it_p2p_ms() - t0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -439,6 +486,7 @@ int main(void)
         cmocka_unit_test(test_silent_fake_reads_and_never_writes),
         cmocka_unit_test(test_slow_fake_answers_after_its_delay),
         cmocka_unit_test(test_max_open_counts_overlapping_connections),
+        cmocka_unit_test(test_a_thousand_fakes_serve_from_distinct_groups),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
