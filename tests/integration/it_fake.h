@@ -69,7 +69,8 @@ typedef struct it_fake_spec {
 typedef struct it_fake_stats {
     unsigned connections;      /* accepted */
     unsigned versions, veracks, sendaddrv2s, getaddrs; /* received from the
-                                                          prober */
+                                 prober; only GOOD, SLOW and WRONG_MAGIC read
+                                 messages, the other modes count none */
     p2p_version version;       /* the last version received */
     unsigned answered;         /* getaddr answers sent */
 } it_fake_stats;
