@@ -136,6 +136,8 @@ void p2p_socks_consumed(p2p_socks *s, size_t n)
 {
     const uint8_t *p;
     size_t len;
+    if (!s)
+        return;
     p2p_socks_output(s, &p, &len);
     s->sent += n < len ? n : len;
 }

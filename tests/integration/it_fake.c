@@ -250,6 +250,14 @@ out:
     return rc;
 }
 
+/* One more of a fake's counters, for readers in other threads. */
+static void bump(it_fakes *f, unsigned *counter)
+{
+    pthread_mutex_lock(&f->mu);
+    (*counter)++;
+    pthread_mutex_unlock(&f->mu);
+}
+
 /* One message from the prober: -1 closes the connection. */
 static int on_message(it_fakes *f, conn *c, const p2p_frame *m)
 {
@@ -272,29 +280,20 @@ static int on_message(it_fakes *f, conn *c, const p2p_frame *m)
         c->versioned = 1;
         return send_version(f, c);
     case P2P_MSG_VERACK:
-        pthread_mutex_lock(&f->mu);
-        k->st.veracks++;
-        pthread_mutex_unlock(&f->mu);
+        bump(f, &k->st.veracks);
         c->veracked = 1;
         return 0;
     case P2P_MSG_SENDADDRV2:
-        pthread_mutex_lock(&f->mu);
-        k->st.sendaddrv2s++;
-        pthread_mutex_unlock(&f->mu);
+        bump(f, &k->st.sendaddrv2s);
         c->peer_addrv2 = 1;
         return 0;
     case P2P_MSG_GETADDR:
-        pthread_mutex_lock(&f->mu);
-        k->st.getaddrs++;
-        pthread_mutex_unlock(&f->mu);
+        bump(f, &k->st.getaddrs);
         if (!c->veracked)
             return 0;
         rc = send_answer(f, c);
-        if (rc == 0) {
-            pthread_mutex_lock(&f->mu);
-            k->st.answered++;
-            pthread_mutex_unlock(&f->mu);
-        }
+        if (rc == 0)
+            bump(f, &k->st.answered);
         return rc;
     case P2P_MSG_PING:
         if (p2p_nonce_parse(m->payload, m->len, &nonce) != AM_OK)

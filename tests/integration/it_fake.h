@@ -34,8 +34,11 @@ typedef enum it_fake_mode {
                             spec.addrv2, then verack; after the prober's
                             verack it answers getaddr with spec.answer
                             (addrv2 when the prober sent sendaddrv2 and
-                            spec.addrv2, else addr; time = now) and ping
-                            with pong */
+                            spec.addrv2, else addr without the entries v1
+                            cannot carry: Tor v3, I2P, CJDNS; time = now,
+                            services 9) and ping with pong; a version that
+                            does not parse, or a stream p2p_reader refuses,
+                            closes the connection */
     IT_FAKE_SLOW,        /* GOOD, but every reply waits spec.delay_ms first */
     IT_FAKE_GARBAGE,     /* on accept sends 64 random bytes, then reads and
                             never answers */
@@ -44,8 +47,10 @@ typedef enum it_fake_mode {
                             regtest's) */
     IT_FAKE_SILENT,      /* accepts, reads, never writes */
     IT_FAKE_RESET,       /* accepts and closes at once */
-    IT_FAKE_NO_ACCEPT,   /* listens with backlog 0 and never accepts: connects
-                            hang once the backlog is full (a blackhole) */
+    IT_FAKE_NO_ACCEPT,   /* listens with backlog 0 and never accepts; at start
+                            it fills its accept queue with a connection of
+                            its own, so the kernel drops every SYN and each
+                            connect hangs (a blackhole) */
     IT_FAKE_CLOSED       /* nothing listens on its port: connects are refused */
 } it_fake_mode;
 
@@ -64,7 +69,8 @@ typedef struct it_fake_spec {
 typedef struct it_fake_stats {
     unsigned connections;      /* accepted */
     unsigned versions, veracks, sendaddrv2s, getaddrs; /* received from the
-                                                          prober */
+                                 prober; only GOOD, SLOW and WRONG_MAGIC read
+                                 messages, the other modes count none */
     p2p_version version;       /* the last version received */
     unsigned answered;         /* getaddr answers sent */
 } it_fake_stats;
@@ -73,9 +79,10 @@ typedef struct it_fakes it_fakes;
 
 /*
  * Start n fakes for `chain`; NULL with a message on stderr when a socket
- * cannot be made, an answer does not parse (am_addr_parse) or does not fit
- * the message it must go in, or the thread cannot start.  The specs (and
- * their strings) are copied.
+ * cannot be made, a host is not an IPv4 address, an answer does not parse
+ * (am_addr_parse, the chain's port when it has none) or there are more
+ * than 1000, or the thread cannot start.  The specs and their strings
+ * are copied (the answers as parsed addresses).
  */
 it_fakes *it_fakes_start(const am_chain *chain, const it_fake_spec *specs,
                          size_t n);
