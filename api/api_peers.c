@@ -21,6 +21,8 @@
 #define ADD_CHUNK 64
 #define LIST_DEFAULT 100
 #define LIST_MAX 10000
+/* Peer times are stored as u32 seconds. */
+#define VERIFIED_SINCE_MAX UINT32_MAX
 
 /* ---- adding ---------------------------------------------------------- */
 
@@ -300,6 +302,7 @@ typedef struct list_args {
 static int list_parse(const api_query *q, list_args *a, api_err *err)
 {
     const char *v;
+    uint64_t since = 0;
 
     memset(a, 0, sizeof *a);
     a->filter.table = -1;
@@ -318,6 +321,11 @@ static int list_parse(const api_query *q, list_args *a, api_err *err)
         api_parse_u64(v, "services", 0, UINT64_MAX, &a->filter.services,
                       err) != 0)
         return -1;
+    if ((v = api_query_get(q, "verified_since")) != NULL &&
+        api_parse_u64(v, "verified_since", 1, VERIFIED_SINCE_MAX, &since,
+                      err) != 0)
+        return -1;
+    a->filter.verified_since = (int64_t)since;
     if ((v = api_query_get(q, "limit")) != NULL &&
         api_parse_u64(v, "limit", 1, LIST_MAX, &a->limit, err) != 0)
         return -1;

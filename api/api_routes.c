@@ -6,7 +6,8 @@
 #include "api_handlers.h"
 
 static const char *const q_peers_list[] = {"state", "network", "table",
-                                           "services", "limit", "after", NULL};
+                                           "services", "limit", "after",
+                                           "verified_since", NULL};
 static const char *const q_addrv2[] = {"source", NULL};
 static const char *const q_addresses[] = {"count", "network", "services", NULL};
 static const char *const q_import[] = {"format", "services", NULL};

@@ -202,7 +202,7 @@ static int open_pool(const srv_config *cfg, am_man *core, st_store *store,
     return rc;
 }
 
-static int open_api(const srv_config *cfg, st_pool *pool, p2p_face *face,
+static int open_api(const srv_config *cfg, st_pool *pool, srv_p2p *p2p,
                     api_ctx **api)
 {
     api_config ac;
@@ -216,9 +216,9 @@ static int open_api(const srv_config *cfg, st_pool *pool, p2p_face *face,
     ac.enable_debug = cfg->enable_debug;
     ac.default_lease = cfg->default_lease;
     ac.max_lease = cfg->max_lease;
-    if (face != NULL) {
+    if (srv_p2p_any(p2p)) {
         ac.metrics_more = srv_p2p_metrics;
-        ac.metrics_ctx = face;
+        ac.metrics_ctx = p2p;
     }
     rc = api_new(&ac, api);
     if (rc != AM_OK)
@@ -242,7 +242,7 @@ static void final_save(st_pool *pool)
 }
 
 static int serve(const srv_config *cfg, st_pool *pool, api_ctx *api,
-                 p2p_face *face, const sigset_t *stop)
+                 srv_p2p *p2p, const sigset_t *stop)
 {
     srv_http_config hc;
     srv_http *http;
@@ -260,8 +260,7 @@ static int serve(const srv_config *cfg, st_pool *pool, api_ctx *api,
         return 1;
     }
     log_startup(cfg, http);
-    if (face != NULL && p2p_face_start(face) != AM_OK) {
-        srv_log(SRV_ERROR, "p2p: cannot start the P2P thread");
+    if (srv_p2p_start(p2p) != 0) {
         srv_http_stop(http, 0);
         return 1;
     }
@@ -273,7 +272,7 @@ static int serve(const srv_config *cfg, st_pool *pool, api_ctx *api,
     srv_log(SRV_INFO, "received %s: stopping (requests in flight get %ds)",
             sig == SIGINT ? "SIGINT" : "SIGTERM", SRV_GRACE_S);
     srv_http_stop(http, SRV_GRACE_S);
-    p2p_face_stop(face);
+    srv_p2p_stop(p2p);
     srv_saver_stop(saver);
     final_save(pool);
     return 0;
@@ -285,7 +284,7 @@ static int run(const srv_config *cfg)
     api_ctx *api = NULL;
     st_pool *pool = NULL;
     st_store *store = NULL;
-    p2p_face *face = NULL;
+    srv_p2p p2p = {NULL, NULL};
     sigset_t stop;
     int rc;
 
@@ -300,17 +299,17 @@ static int run(const srv_config *cfg)
     if (open_core(cfg, store, &core) != AM_OK ||
         (store != NULL && load_store(store, core) != 0) ||
         open_pool(cfg, core, store, &pool) != AM_OK ||
-        srv_p2p_open(cfg, pool, &face) != 0 ||
-        open_api(cfg, pool, face, &api) != AM_OK) {
-        p2p_face_free(face);
+        srv_p2p_open(cfg, pool, &p2p) != 0 ||
+        open_api(cfg, pool, &p2p, &api) != AM_OK) {
+        srv_p2p_close(&p2p);
         st_pool_free(pool);
         am_free(core);
         st_store_close(store);
         return 1;
     }
-    rc = serve(cfg, pool, api, face, &stop);
+    rc = serve(cfg, pool, api, &p2p, &stop);
     api_free(api);
-    p2p_face_free(face);
+    srv_p2p_close(&p2p);
     st_pool_free(pool);
     am_free(core);
     st_store_close(store);

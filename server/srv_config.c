@@ -19,6 +19,8 @@
 #define MAX_NODE_SECONDS (INT64_C(365) * 86400)
 #define MAX_SAVE_INTERVAL 86400
 #define MAX_P2P_CONNECTIONS 100000
+#define MAX_PROBE_RATE 10000.0
+#define MAX_PROBE_CONCURRENCY 10000
 
 typedef int (*setter_fn)(srv_config *cfg, const char *value, char *err,
                          size_t err_len);
@@ -353,6 +355,99 @@ static int set_p2p_idle_timeout(srv_config *cfg, const char *v, char *err,
     return 0;
 }
 
+static int set_probe(srv_config *cfg, const char *v, char *err, size_t len)
+{
+    if (parse_bool(v, &cfg->probe) != 0)
+        return fail(err, len, "probe", v, "1/0, true/false, yes/no, on/off");
+    return 0;
+}
+
+/* A rate: digits with an optional fraction ("2", "0.5", "250"). */
+static int set_probe_rate(srv_config *cfg, const char *v, char *err,
+                          size_t len)
+{
+    size_t whole = strspn(v, "0123456789"), frac = 0;
+    char *end = NULL;
+    double r;
+
+    if (v[whole] == '.')
+        frac = strspn(v + whole + 1, "0123456789");
+    r = strtod(v, &end);
+    if (whole == 0 || (v[whole] == '.' && frac == 0) ||
+        end != v + whole + (v[whole] == '.' ? 1 + frac : 0) || *end != '\0' ||
+        !(r >= 0.01 && r <= MAX_PROBE_RATE))
+        return fail(err, len, "probe-rate", v,
+                    "probes a second from 0.01 to 10000");
+    cfg->probe_rate = r;
+    return 0;
+}
+
+static int set_probe_concurrency(srv_config *cfg, const char *v, char *err,
+                                 size_t len)
+{
+    if (parse_count(v, 1, &cfg->probe_concurrency) != 0 ||
+        cfg->probe_concurrency > MAX_PROBE_CONCURRENCY)
+        return fail(err, len, "probe-concurrency", v,
+                    "an integer from 1 to 10000");
+    return 0;
+}
+
+static int set_probe_timeout(srv_config *cfg, const char *v, char *err,
+                             size_t len)
+{
+    if (parse_seconds(v, 1, &cfg->probe_timeout) != 0 ||
+        cfg->probe_timeout > 3600)
+        return fail(err, len, "probe-timeout", v, "seconds from 1 to 3600");
+    return 0;
+}
+
+static int set_probe_tried_age(srv_config *cfg, const char *v, char *err,
+                               size_t len)
+{
+    if (parse_seconds(v, 60, &cfg->probe_tried_age) != 0 ||
+        cfg->probe_tried_age > MAX_RETRY)
+        return fail(err, len, "probe-tried-age", v,
+                    "seconds from 60 to 31536000");
+    return 0;
+}
+
+/* A SOCKS5 proxy: a numeric HOST:PORT (no name: a lookup would go around
+ * the proxy). */
+static int set_proxy_of(const char **dst, const char *what, const char *v,
+                        char *err, size_t len)
+{
+    char host[256], port[16];
+    unsigned char a[16];
+
+    if (*v == '\0') {
+        *dst = v;
+        return 0;
+    }
+    if (srv_split_hostport(v, host, sizeof host, port, sizeof port) != 0 ||
+        strcmp(port, "0") == 0 ||
+        (inet_pton(AF_INET, host, a) != 1 && inet_pton(AF_INET6, host, a) != 1))
+        return fail(err, len, what, v,
+                    "a numeric HOST:PORT or [IPV6]:PORT of a SOCKS5 proxy");
+    *dst = v;
+    return 0;
+}
+
+static int set_proxy(srv_config *cfg, const char *v, char *err, size_t len)
+{
+    return set_proxy_of(&cfg->proxy, "proxy", v, err, len);
+}
+
+static int set_onion_proxy(srv_config *cfg, const char *v, char *err,
+                           size_t len)
+{
+    return set_proxy_of(&cfg->onion_proxy, "onion-proxy", v, err, len);
+}
+
+static int set_i2p_proxy(srv_config *cfg, const char *v, char *err, size_t len)
+{
+    return set_proxy_of(&cfg->i2p_proxy, "i2p-proxy", v, err, len);
+}
+
 static const srv_option options[] = {
     {"listen", "ADDR", "127.0.0.1:8380",
      "address and port to serve HTTP on; [::]:8380 for IPv6", set_listen},
@@ -417,6 +512,28 @@ static const srv_option options[] = {
     {"p2p-idle-timeout", "SECONDS", "120",
      "close a P2P connection silent this long after its handshake",
      set_p2p_idle_timeout},
+    {"probe", NULL, "off",
+     "check the pool's addresses with outbound P2P handshakes (the prober)",
+     set_probe},
+    {"probe-rate", "N", "2", "probes started a second (fractions allowed)",
+     set_probe_rate},
+    {"probe-concurrency", "N", "32", "probes under way at one time",
+     set_probe_concurrency},
+    {"probe-timeout", "SECONDS", "10",
+     "connect plus handshake of one probe (twice this through a proxy)",
+     set_probe_timeout},
+    {"probe-tried-age", "SECONDS", "14400",
+     "check a tried peer again once its last success is this old",
+     set_probe_tried_age},
+    {"proxy", "HOST:PORT", "(none)",
+     "SOCKS5 proxy for every probe (Tor and I2P too, unless they have "
+     "their own)", set_proxy},
+    {"onion-proxy", "HOST:PORT", "(none)",
+     "SOCKS5 proxy for Tor (.onion) probes, e.g. Tor's 127.0.0.1:9050",
+     set_onion_proxy},
+    {"i2p-proxy", "HOST:PORT", "(none)",
+     "SOCKS5 proxy for I2P (.b32.i2p) probes, e.g. i2pd's 127.0.0.1:4447",
+     set_i2p_proxy},
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
 
@@ -460,6 +577,13 @@ static void set_defaults(srv_config *cfg)
     cfg->p2p_max_per_group = 16;
     cfg->p2p_handshake_timeout = 60;
     cfg->p2p_idle_timeout = 120;
+    cfg->probe_rate = 2.0;
+    cfg->probe_concurrency = 32;
+    cfg->probe_timeout = 10;
+    cfg->probe_tried_age = 4 * 3600;
+    cfg->proxy = "";
+    cfg->onion_proxy = "";
+    cfg->i2p_proxy = "";
 }
 
 static int load_env(srv_config *cfg, char *err, size_t len)

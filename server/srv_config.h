@@ -45,6 +45,14 @@ typedef struct srv_config {
     unsigned p2p_max_per_group;   /* 0: no cap */
     int64_t p2p_handshake_timeout;
     int64_t p2p_idle_timeout;
+    int probe;                    /* run the prober */
+    double probe_rate;            /* probes started a second */
+    unsigned probe_concurrency;
+    int64_t probe_timeout;        /* seconds: connect plus handshake */
+    int64_t probe_tried_age;      /* seconds: re-check tried peers older */
+    const char *proxy;            /* "": none (HOST:PORT, SOCKS5) */
+    const char *onion_proxy;
+    const char *i2p_proxy;
     int show_help;
     int show_version;
 } srv_config;

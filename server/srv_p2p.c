@@ -25,7 +25,7 @@ const am_chain *srv_p2p_chain(const srv_config *cfg)
     return chain;
 }
 
-int srv_p2p_open(const srv_config *cfg, st_pool *pool, p2p_face **face)
+static int open_face(const srv_config *cfg, st_pool *pool, p2p_face **face)
 {
     p2p_face_config fc;
     char host[256], port[16], err[300];
@@ -57,7 +57,84 @@ int srv_p2p_open(const srv_config *cfg, st_pool *pool, p2p_face **face)
     return 0;
 }
 
+static int open_probe(const srv_config *cfg, st_pool *pool, p2p_probe **probe)
+{
+    p2p_probe_config pc;
+    char err[300];
+
+    *probe = NULL;
+    if (!cfg->probe)
+        return 0;
+    p2p_probe_config_default(&pc, srv_p2p_chain(cfg));
+    pc.rate = cfg->probe_rate;
+    pc.concurrency = cfg->probe_concurrency;
+    pc.timeout = cfg->probe_timeout * 1000;
+    pc.stale_age = cfg->probe_tried_age;
+    pc.retry = cfg->retry_time;
+    /* Regtest admits private addresses: tell their /16s apart. */
+    pc.local_groups = srv_p2p_chain(cfg)->id == AM_CHAIN_REGTEST;
+    pc.proxy = cfg->proxy;
+    pc.onion_proxy = cfg->onion_proxy;
+    pc.i2p_proxy = cfg->i2p_proxy;
+    pc.log = face_log;
+    if (p2p_probe_new(&pc, pool, probe, err, sizeof err) != AM_OK) {
+        srv_log(SRV_ERROR, "probe: %s", err);
+        return -1;
+    }
+    return 0;
+}
+
+int srv_p2p_open(const srv_config *cfg, st_pool *pool, srv_p2p *out)
+{
+    memset(out, 0, sizeof *out);
+    if (open_face(cfg, pool, &out->face) != 0)
+        return -1;
+    if (open_probe(cfg, pool, &out->probe) != 0) {
+        srv_p2p_close(out);
+        return -1;
+    }
+    return 0;
+}
+
+int srv_p2p_start(srv_p2p *s)
+{
+    if (s->face != NULL && p2p_face_start(s->face) != AM_OK) {
+        srv_log(SRV_ERROR, "p2p: cannot start the P2P thread");
+        return -1;
+    }
+    if (s->probe != NULL && p2p_probe_start(s->probe) != AM_OK) {
+        srv_log(SRV_ERROR, "probe: cannot start the prober's thread");
+        p2p_face_stop(s->face);
+        return -1;
+    }
+    return 0;
+}
+
+void srv_p2p_stop(srv_p2p *s)
+{
+    p2p_probe_stop(s->probe);
+    p2p_face_stop(s->face);
+}
+
+void srv_p2p_close(srv_p2p *s)
+{
+    p2p_probe_free(s->probe);
+    p2p_face_free(s->face);
+    s->probe = NULL;
+    s->face = NULL;
+}
+
+int srv_p2p_any(const srv_p2p *s)
+{
+    return s->face != NULL || s->probe != NULL;
+}
+
 void srv_p2p_metrics(void *ctx, js_buf *b)
 {
-    p2p_face_metrics(ctx, b);
+    srv_p2p *s = ctx;
+
+    if (s->face != NULL)
+        p2p_face_metrics(s->face, b);
+    if (s->probe != NULL)
+        p2p_probe_metrics(s->probe, b);
 }
