@@ -972,6 +972,14 @@ size_t am_addr_group(const am_addr *a, uint8_t out[AM_GROUP_MAXLEN])
     if (a == NULL || out == NULL)
         return 0;
     memset(out, 0, AM_GROUP_MAXLEN);
+    if (!am_addr_is_routable(a) && am_addr_is_local_ok(a)) {
+        /* A local test network (regtest) is grouped as the Internet is:
+         * one group for all would crowd its peers into one new bucket. */
+        size_t len = a->net == AM_NET_IPV4 ? 2 : 4;
+        out[1] = a->net;
+        memcpy(out + 2, a->bytes, len);
+        return 2 + len;
+    }
     if (!am_addr_is_routable(a))
         return 1;       /* class 0 alone */
     if (a->net == AM_NET_IPV4 ||

@@ -147,7 +147,11 @@ int am_addr_is_local_ok(const am_addr *a);
  * Network group, the unit of bucketing.  Writes at most AM_GROUP_MAXLEN bytes
  * to out and returns the length.  The first byte is the group class so that
  * groups of different networks never collide:
- *   unroutable      class 0 alone (all unroutable addresses share a group)
+ *   loopback and private (am_addr_is_local_ok, admitted on a local test
+ *                   network): class 0, the network, then the IPv4 /16 or
+ *                   the IPv6 /32, so that a regtest network's peers spread
+ *                   over buckets as the Internet's do
+ *   other unroutable  class 0 alone (they all share a group)
  *   IPv4            class 1, then the /16 (2 bytes)
  *   IPv6 carrying an IPv4 address (IPv4-mapped, RFC 6145 ::ffff:0:0:0/96,
  *   RFC 6052 64:ff9b::/96, 6to4 2002::/16, Teredo 2001::/32 with the IPv4
@@ -162,7 +166,8 @@ int am_addr_is_local_ok(const am_addr *a);
  */
 size_t am_addr_group(const am_addr *a, uint8_t out[AM_GROUP_MAXLEN]);
 /* The group as one integer (its bytes, zero-padded, big-endian): the class
- * byte fixes the length, so distinct groups give distinct keys. */
+ * byte (and in class 0 the network byte) fixes the length, so distinct
+ * groups give distinct keys. */
 uint64_t am_addr_group_key(const am_addr *a);
 
 /*

@@ -8,7 +8,7 @@
  * and the metrics:
  *   - accepting: a connection beyond max_connections, beyond max_per_ip from
  *     one address, beyond max_per_group from one network group (routable
- *     peers only: every loopback and private address shares one group), or
+ *     peers only: local clients on one host share 127.0/16), or
  *     from a banned address is closed at once, without a byte sent;
  *   - getaddr: answered from a cache per network of the asker (Core's
  *     defence against scraping the table by reconnecting), made by

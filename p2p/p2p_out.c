@@ -162,8 +162,8 @@ static void on_ping(p2p_out *s, const p2p_frame *f)
     (void)send_msg(s, P2P_MSG_PONG, pong, sizeof pong);
 }
 
-/* Keep the usable entries of an answer; a message of more than one entry
- * (or a full set) ends the wait. */
+/* Keep the usable entries of an answer; a message of other than one
+ * entry (an answer, empty or not) or a full set ends the wait. */
 static void on_addr(p2p_out *s, p2p_msg_type type, const p2p_frame *f)
 {
     size_t count = 0, room, kept = 0;
@@ -189,7 +189,7 @@ static void on_addr(p2p_out *s, p2p_msg_type type, const p2p_frame *f)
         if (at[i].status == AM_OK)
             at[kept++] = at[i];
     s->n_entries += kept;
-    if (count > 1 || s->n_entries >= P2P_ADDR_MAX_ENTRIES)
+    if (count != 1 || s->n_entries >= P2P_ADDR_MAX_ENTRIES)
         finish(s, P2P_OUT_OK, "%s", "");
 }
 

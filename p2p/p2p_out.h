@@ -13,10 +13,10 @@
  *     older nodes may take an unknown message badly) and verack;
  *   - the peer's verack: the handshake is done and getaddr is sent;
  *   - addr/addrv2 entries are kept (usable ones, at most
- *     P2P_OUT_MAX_LEARNED) until one message of more than one entry came
+ *     P2P_OUT_MAX_LEARNED) until a message of other than one entry came
  *     (a lone entry is usually the peer announcing itself; a getaddr
- *     answer comes in one message) or answer_wait ms passed: then the
- *     session is done, OK;
+ *     answer comes in one message, empty when the peer knows nobody) or
+ *     answer_wait ms passed: then the session is done, OK;
  *   - ping is answered with pong, every other message ignored.
  * Until the handshake ends, a fault fails the probe: the chain's magic
  * missing from the first bytes is WRONG_MAGIC (another network, or BIP324

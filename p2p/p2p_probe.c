@@ -26,7 +26,6 @@
 #include <uv.h>
 
 #include "am_error.h"
-#include "bits.h"
 #include "counter.h"
 #include "p2p_out.h"
 #include "p2p_sess.h"
@@ -127,22 +126,6 @@ static uint64_t next_rand(p2p_probe *p)
     p->rng ^= p->rng << 25;
     p->rng ^= p->rng >> 27;
     return p->rng * UINT64_C(2685821657736338717);
-}
-
-/* The network group a probe counts against: the pool's group, except that
- * on a local network private addresses (which share one group there) are
- * told apart by their /16 or /32. */
-static uint64_t group_of(const p2p_probe *p, const am_addr *a)
-{
-    const uint8_t *b = a->bytes;
-    uint64_t prefix;
-
-    if (!p->cfg.local_groups || am_addr_is_routable(a))
-        return am_addr_group_key(a);
-    prefix = (uint64_t)b[0] << 24 | (uint64_t)b[1] << 16;
-    if (a->net != AM_NET_IPV4)
-        prefix |= (uint64_t)b[2] << 8 | b[3];
-    return am_mix64((uint64_t)a->net << 40 ^ prefix ^ UINT64_C(0x6c6f63616c00));
 }
 
 /* The socket address of an IP peer (IPv4, IPv6, CJDNS). */
@@ -419,7 +402,7 @@ static int in_flight(void *ctx, const am_peer *cand)
     p2p_probe *p = ctx;
 
     return am_counter_get(&p->ids, cand->id) > 0 ||
-           am_counter_get(&p->groups, group_of(p, &cand->addr)) > 0;
+           am_counter_get(&p->groups, am_addr_group_key(&cand->addr)) > 0;
 }
 
 /* Where to connect, and the SOCKS5 request when through a proxy. */
@@ -468,7 +451,7 @@ static int start_probe(p2p_probe *p, const am_peer *peer, st_probe_phase ph)
         return -1;
     q->pr = p;
     q->peer = *peer;
-    q->group = group_of(p, &peer->addr);
+    q->group = am_addr_group_key(&peer->addr);
     if (route(q, &to) != AM_OK ||
         (q->out = session(p, q, now_ms())) == NULL ||
         am_counter_inc(&p->ids, peer->id) != 0) {

@@ -10,9 +10,8 @@
  * then tried peers whose last success is older than `stale_age`; never a
  * banned peer, one checked within `retry` seconds, one a node is
  * connected to, one of a network it has no route to, nor two at a time of
- * one network group (so one /16 is never hammered; on a local test
- * network, where every private address shares one group, each IPv4 /16
- * and IPv6 /32 counts as a group of its own).  Every fourth probe looks at
+ * one network group (am_addr_group: so one /16 is never hammered, on a
+ * local test network too).  Every fourth probe looks at
  * the stale tried peers before the new table: in strict order a large new
  * table would keep the tried table from ever being checked again.
  *
@@ -70,8 +69,6 @@ typedef struct p2p_probe_config {
     int64_t answer_wait;          /* ms, >= 0 */
     int64_t stale_age;            /* seconds, > 0 */
     int64_t retry;                /* seconds, >= 0 */
-    int local_groups;             /* 1: private addresses are grouped by
-                                   * /16 (/32) as above (a local network) */
     const char *proxy;            /* "host:port" (numeric), or NULL */
     const char *onion_proxy;
     const char *i2p_proxy;

@@ -157,7 +157,7 @@ int st_pool_sample(st_pool *p, size_t count, uint32_t networks,
  * reaches (64 new buckets a source group), not of the addresses.  Being
  * selection's, the draw also leaves out what selection never picks: peers
  * resting after a failure (the retry time) and peers a node holds on
- * lease (am_hold).  All local addresses (regtest) are one group.
+ * lease (am_hold).  Local addresses (regtest) are grouped by /16 (/32).
  *
  * Cost, bounded whatever the pool holds: every draw is an am_select whose
  * masks leave out peers without either service bit (am_select_opts

@@ -262,9 +262,9 @@ static void max_connections_total_is_kept(void **state)
     check_cap(state, args, 4, "limit_total");
 }
 
-/* The group cap is for routable peers: loopback and private addresses
- * all fall in one group, which would make one local proxy or test client
- * lock out every other local peer (p2p_face.h). */
+/* The group cap is for routable peers: loopback clients on one host all
+ * fall in 127.0/16, which would make one local proxy or test client lock
+ * out every other local peer (p2p_face.h). */
 static void loopback_peers_are_not_held_to_the_group_cap(void **state)
 {
     it_server *s = *state;

@@ -84,24 +84,26 @@ static void test_allow_local_admits_loopback_and_private_addresses(void **state)
 {
     (void)state;
     am_man *m = local_man(1);
-    uint64_t one_group = am_addr_group_key(&(am_addr){.net = AM_NET_IPV4});
+    uint64_t unroutable = am_addr_group_key(&(am_addr){.net = AM_NET_IPV4});
     for (size_t i = 0; i < N_LOCAL; i++) {
         am_addr a = host(local_hosts[i]);
         assert_false(am_addr_is_routable(&a));
         assert_true(am_admits(m, &a));
-        /* Different sources: the one unroutable group of the local
-         * addresses (and of a local source) would put them all in one
-         * new bucket, where two may want the same slot. */
+        /* Different sources: two of these share a /16 (127/8, 10/8,
+         * 172.16/12 ...), and with one source they would share one new
+         * bucket, where two may want the same slot. */
         am_addr src = t_v4(50, (unsigned)i, 1, 1, 0);
         uint64_t id = t_add(m, a, &src, 1, 0);
         am_peer p = t_get(m, id);
         assert_true(am_addr_eq(&p.addr, &a));
-        /* They all share the one group of unroutable addresses. */
-        assert_true(am_addr_group_key(&a) == one_group);
+        /* Grouped by /16 (/32), not in the one unroutable group. */
+        assert_true(am_addr_group_key(&a) != unroutable);
     }
     assert_int_equal(am_size(m), N_LOCAL);
     am_stats st = t_stats(m);
-    assert_int_equal(st.new_groups, 1);
+    /* 127.0, 127.255, 10.0, 10.255, 172.16, 172.31, 192.168, 100.64,
+     * 100.127, ::/32, fd00::/32, fdff:1234::/32. */
+    assert_int_equal(st.new_groups, N_LOCAL);
     /* A selection finds them like any others. */
     am_peer got = t_select(m, NULL);
     assert_true(am_addr_is_local_ok(&got.addr));
@@ -248,11 +250,27 @@ static void test_store_without_allow_local_ignores_saved_local_peers(void **stat
     st_stop(&b);
 }
 
+static void test_local_addresses_are_grouped_by_their_16(void **state)
+{
+    (void)state;
+    am_addr a = host("127.0.0.1"), b = host("127.0.200.3"),
+            c = host("127.1.0.1"), d = host("10.0.0.1"), e = host("::1"),
+            f = host("169.254.1.1"), g = host("0.1.2.3");
+    assert_true(am_addr_group_key(&a) == am_addr_group_key(&b));
+    assert_true(am_addr_group_key(&a) != am_addr_group_key(&c));
+    assert_true(am_addr_group_key(&a) != am_addr_group_key(&d));
+    assert_true(am_addr_group_key(&a) != am_addr_group_key(&e));
+    /* Other unroutable addresses keep the one group of class 0. */
+    assert_true(am_addr_group_key(&f) == am_addr_group_key(&g));
+    assert_true(am_addr_group_key(&f) != am_addr_group_key(&a));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_local_addresses_refused_by_default),
         cmocka_unit_test(test_allow_local_admits_loopback_and_private_addresses),
+        cmocka_unit_test(test_local_addresses_are_grouped_by_their_16),
         cmocka_unit_test(test_allow_local_restores_local_peers),
         cmocka_unit_test(
             test_allow_local_still_refuses_unspecified_link_local_multicast_documentation),

@@ -1146,13 +1146,22 @@ static void test_group_ignores_port(void **state)
 static void test_group_unroutable_is_class_zero_alone(void **state)
 {
     (void)state;
-    GROUP("10.0.0.1", 0);
-    GROUP("127.0.0.1", 0);
-    GROUP("::1", 0);
-    GROUP("fd00::1", 0);
     GROUP("2001:db8::1", 0);
     GROUP("2002:a00:1::", 0);
-    assert_true(same_group("192.168.1.1", "fe80::1"));
+    GROUP("169.254.1.1", 0);
+    assert_true(same_group("0.1.2.3", "fe80::1"));
+}
+
+static void test_group_local_is_class_zero_network_and_prefix(void **state)
+{
+    (void)state;
+    GROUP("10.0.0.1", 0, 1, 10, 0);
+    GROUP("127.0.0.1", 0, 1, 127, 0);
+    GROUP("::1", 0, 2, 0, 0, 0, 0);
+    GROUP("fd00::1", 0, 2, 0xfd, 0, 0, 0);
+    assert_true(same_group("192.168.1.1", "192.168.200.7"));
+    assert_false(same_group("192.168.1.1", "fe80::1"));
+    assert_false(same_group("127.0.0.1", "127.1.0.1"));
 }
 
 static void test_group_ipv6_is_slash32(void **state)
@@ -1505,6 +1514,7 @@ int main(void)
         cmocka_unit_test(test_group_ipv4_is_slash16),
         cmocka_unit_test(test_group_ignores_port),
         cmocka_unit_test(test_group_unroutable_is_class_zero_alone),
+        cmocka_unit_test(test_group_local_is_class_zero_network_and_prefix),
         cmocka_unit_test(test_group_ipv6_is_slash32),
         cmocka_unit_test(test_group_he_net_is_slash36),
         cmocka_unit_test(test_group_embedded_ipv4_equals_plain_ipv4),

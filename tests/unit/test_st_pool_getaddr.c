@@ -270,7 +270,7 @@ static void test_getaddr_draws_distinct_groups_first_then_distinct_peers(void **
 static void test_getaddr_of_one_group_still_answers_distinct_peers(void **state)
 {
     fixture *f = *state;
-    /* Loopback (regtest): every peer is in the one unroutable group. */
+    /* Loopback (regtest): every peer is in the one group 127.0/16. */
     for (unsigned i = 0; i < 300; i++) {
         am_addr a = t_v4(127, 0, i / 250, 1 + i % 250, T_PORT);
         am_addr src = t_v4(50, i, 0, 1, 0);
