@@ -216,6 +216,7 @@ static int open_api(const srv_config *cfg, st_pool *pool, p2p_face *face,
     ac.enable_debug = cfg->enable_debug;
     ac.default_lease = cfg->default_lease;
     ac.max_lease = cfg->max_lease;
+    ac.chain = srv_p2p_chain(cfg);
     if (face != NULL) {
         ac.metrics_more = srv_p2p_metrics;
         ac.metrics_ctx = face;
