@@ -23,6 +23,7 @@
 #include "api.h"
 #include "st_pool.h"
 #include "st_store.h"
+#include "srv_cli.h"
 #include "srv_config.h"
 #include "srv_health.h"
 #include "srv_http.h"
@@ -327,6 +328,8 @@ int main(int argc, char **argv)
 
     if (argc > 1 && strcmp(argv[1], "healthcheck") == 0)
         return srv_health_main(argc - 1, argv + 1);
+    if (srv_cli_is_command(argc, argv))
+        return srv_cli_main(argc - 1, argv + 1);
     tune_malloc();
     if (srv_config_load(&cfg, argc, argv, err, sizeof err) != 0) {
         fprintf(stderr, "addrmand: %s (see --help)\n", err);
