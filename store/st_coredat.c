@@ -29,40 +29,64 @@
 #define TORV2_ID 3
 #define FORMAT_BIP155 3
 #define FORMAT_ASMAP 2
-#define NO_SLOT UINT32_MAX
+
+/* ---- Bitcoin's serialization ---------------------------------------- */
+
+/* An output buffer sized in advance: writes never overflow it. */
+typedef struct obuf {
+    uint8_t *b;
+    size_t n;
+} obuf;
+
+static void o_put(obuf *o, const void *p, size_t n)
+{
+    memcpy(o->b + o->n, p, n);
+    o->n += n;
+}
+
+static void o_le(obuf *o, uint64_t v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        o->b[o->n++] = (uint8_t)(v >> (8 * i));
+}
+
+static void o_compact(obuf *o, uint64_t v)
+{
+    if (v < 0xfd) {
+        o_le(o, v, 1);
+    } else if (v <= 0xffff) {
+        o_le(o, 0xfd, 1);
+        o_le(o, v, 2);
+    } else if (v <= 0xffffffff) {
+        o_le(o, 0xfe, 1);
+        o_le(o, v, 4);
+    } else {
+        o_le(o, 0xff, 1);
+        o_le(o, v, 8);
+    }
+}
 
 /* ---- Core's bucketing ------------------------------------------------ */
 
-/* A message to hash, built by appending Bitcoin serializations. */
+/* A message to hash: Bitcoin serializations appended to the key. */
 typedef struct hmsg {
-    uint8_t b[128];
-    size_t n;
+    uint8_t mem[128];           /* the longest: key, 'N', bucket, a key of
+                                 * 1 + 34 bytes */
+    obuf o;
 } hmsg;
-
-static void h_put(hmsg *h, const void *p, size_t n)
-{
-    memcpy(h->b + h->n, p, n);
-    h->n += n;
-}
-
-/* A byte vector: its length (one byte of compact size: all are short),
- * then the bytes. */
-static void h_vec(hmsg *h, const uint8_t *p, size_t n)
-{
-    h->b[h->n++] = (uint8_t)n;
-    h_put(h, p, n);
-}
-
-static void h_le(hmsg *h, uint64_t v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        h->b[h->n++] = (uint8_t)(v >> (8 * i));
-}
 
 static void h_start(hmsg *h, const uint8_t key[ST_COREDAT_KEY_LEN])
 {
-    h->n = 0;
-    h_put(h, key, ST_COREDAT_KEY_LEN);
+    h->o.b = h->mem;
+    h->o.n = 0;
+    o_put(&h->o, key, ST_COREDAT_KEY_LEN);
+}
+
+/* A byte vector: its compact size length, then the bytes. */
+static void h_vec(hmsg *h, const uint8_t *p, size_t n)
+{
+    o_compact(&h->o, n);
+    o_put(&h->o, p, n);
 }
 
 /* Core's GetCheapHash: the first 8 bytes of SHA256d, little-endian. */
@@ -71,7 +95,7 @@ static uint64_t h_cheap(const hmsg *h)
     uint8_t once[SHA256_DIGEST_LENGTH], twice[SHA256_DIGEST_LENGTH];
     uint64_t v = 0;
 
-    SHA256(h->b, h->n, once);
+    SHA256(h->o.b, h->o.n, once);
     SHA256(once, sizeof once, twice);
     for (int i = 7; i >= 0; i--)
         v = (v << 8) | twice[i];
@@ -135,7 +159,7 @@ static uint32_t tried_bucket(const uint8_t *key, const am_addr *a)
     uint64_t h1 = h_cheap(&h);
     h_start(&h, key);
     h_vec(&h, g, gn);
-    h_le(&h, h1 % TRIED_PER_GROUP, 8);
+    o_le(&h.o, h1 % TRIED_PER_GROUP, 8);
     return (uint32_t)(h_cheap(&h) % ST_COREDAT_TRIED_BUCKETS);
 }
 
@@ -152,7 +176,7 @@ static uint32_t new_bucket(const uint8_t *key, const am_addr *a,
     uint64_t h1 = h_cheap(&h);
     h_start(&h, key);
     h_vec(&h, sg, sgn);
-    h_le(&h, h1 % NEW_PER_SOURCE_GROUP, 8);
+    o_le(&h.o, h1 % NEW_PER_SOURCE_GROUP, 8);
     return (uint32_t)(h_cheap(&h) % ST_COREDAT_NEW_BUCKETS);
 }
 
@@ -164,8 +188,8 @@ static uint32_t bucket_pos(const uint8_t *key, int is_new, uint32_t bucket,
     hmsg h;
 
     h_start(&h, key);
-    h.b[h.n++] = is_new ? 'N' : 'K';
-    h_le(&h, bucket, 4);
+    o_le(&h.o, is_new ? 'N' : 'K', 1);
+    o_le(&h.o, bucket, 4);
     h_vec(&h, k, kn);
     return (uint32_t)(h_cheap(&h) % ST_COREDAT_BUCKET_SIZE);
 }
@@ -735,12 +759,9 @@ int st_coredat_read(const uint8_t *buf, size_t len, const am_chain *chain,
     total = (size_t)d.n_new + d.n_tried;
     doc->entries = total;
     rc = st_doc_reserve(doc, total);
-    /* Tried entries first: a tried one is the better record of a peer
-     * also listed as new. */
-    for (size_t k = 0; rc == AM_OK && k < total; k++) {
-        size_t i = (k + d.n_new) % total;
+    /* In file order: Core's files never list one address twice. */
+    for (size_t i = 0; rc == AM_OK && i < total; i++)
         rc = import_entry(&d.e[i], i, doc, r);
-    }
     st_coredat_free(&d);
     return rc;
 }
@@ -809,40 +830,6 @@ static void place_new(const uint8_t *key, const am_peer *peers, size_t n,
         }
         pl->fresh[slot] = (int32_t)i;
         pl->w.new_entries++;
-    }
-}
-
-/* An output buffer sized in advance: writes never overflow it. */
-typedef struct obuf {
-    uint8_t *b;
-    size_t n;
-} obuf;
-
-static void o_put(obuf *o, const void *p, size_t n)
-{
-    memcpy(o->b + o->n, p, n);
-    o->n += n;
-}
-
-static void o_le(obuf *o, uint64_t v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        o->b[o->n++] = (uint8_t)(v >> (8 * i));
-}
-
-static void o_compact(obuf *o, uint64_t v)
-{
-    if (v < 0xfd) {
-        o_le(o, v, 1);
-    } else if (v <= 0xffff) {
-        o_le(o, 0xfd, 1);
-        o_le(o, v, 2);
-    } else if (v <= 0xffffffff) {
-        o_le(o, 0xfe, 1);
-        o_le(o, v, 4);
-    } else {
-        o_le(o, 0xff, 1);
-        o_le(o, v, 8);
     }
 }
 
