@@ -194,6 +194,15 @@ static uint32_t bucket_pos(const uint8_t *key, int is_new, uint32_t bucket,
     return (uint32_t)(h_cheap(&h) % ST_COREDAT_BUCKET_SIZE);
 }
 
+/* The slot (bucket * 64 + position) Core gives the address in the tried
+ * table. */
+static size_t tried_slot(const uint8_t *key, const am_addr *a)
+{
+    uint32_t b = tried_bucket(key, a);
+
+    return (size_t)b * ST_COREDAT_BUCKET_SIZE + bucket_pos(key, 0, b, a);
+}
+
 static int has_prefix(const uint8_t *b, const uint8_t *p, size_t n)
 {
     return memcmp(b, p, n) == 0;
@@ -627,13 +636,12 @@ static int verify_tried(const st_coredat *d, uint8_t *taken, size_t *n,
         const st_coredat_entry *e = &d->e[d->n_new + i];
         if (e->skip != AM_OK)
             continue;                   /* Core drops it */
-        uint32_t b = tried_bucket(d->key, &e->addr);
-        uint32_t pos = bucket_pos(d->key, 0, b, &e->addr);
-        size_t slot = (size_t)b * ST_COREDAT_BUCKET_SIZE + pos;
+        size_t slot = tried_slot(d->key, &e->addr);
         if (taken[slot]) {
             snprintf(why, why_len, "entry %u of the tried table falls in "
-                     "tried bucket %u position %u, taken by an earlier one",
-                     i, b, pos);
+                     "tried bucket %zu position %zu, taken by an earlier one",
+                     i, slot / ST_COREDAT_BUCKET_SIZE,
+                     slot % ST_COREDAT_BUCKET_SIZE);
             return AM_ERR_MALFORMED;
         }
         taken[slot] = 1;
@@ -796,9 +804,7 @@ static void place_tried(const uint8_t *key, const am_peer *peers, size_t n,
             pl->w.demoted++;
             continue;
         }
-        uint32_t b = tried_bucket(key, &p->addr);
-        size_t slot = (size_t)b * ST_COREDAT_BUCKET_SIZE +
-                      bucket_pos(key, 0, b, &p->addr);
+        size_t slot = tried_slot(key, &p->addr);
         if (pl->tried[slot] >= 0) {
             pl->w.demoted++;
             continue;
