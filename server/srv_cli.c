@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "am_error.h"
@@ -333,6 +334,7 @@ static int export_bytes(const cli_args *a, st_pool *pool, char **out,
 
 static int cli_export(const cli_args *a)
 {
+    struct stat st;
     cli_pool p;
     char *out = NULL;
     size_t len = 0;
@@ -342,6 +344,13 @@ static int cli_export(const cli_args *a)
         fprintf(stderr, "addrmand: a peers.dat is binary: redirect stdout "
                 "to a file\n");
         return CLI_USAGE;
+    }
+    /* Opening would create a missing directory: an empty export of a
+     * mistyped path would look like success. */
+    if (stat(a->datadir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "addrmand: %s is not a data directory\n",
+                a->datadir);
+        return CLI_FAILED;
     }
     if ((rc = pool_open(a, &p)) != 0)
         return rc;

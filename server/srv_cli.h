@@ -19,7 +19,8 @@
  * then a snapshot is written; its answer, the same JSON as the HTTP one,
  * goes to stdout.  A file that cannot be read changes nothing.  An export
  * writes the file to stdout (never to a terminal for core) and what went
- * where to stderr.
+ * where to stderr; a directory that does not exist is an error there (an
+ * import creates it, as the daemon does).
  *
  * Exit status: 0 done, 1 failed (the reason on stderr), 2 bad usage.
  */

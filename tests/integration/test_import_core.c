@@ -296,6 +296,12 @@ static void test_cli_imports_and_exports_a_stopped_servers_directory(
     size_t entries = check_placed(dat, len, am_chain_get(AM_CHAIN_SIGNET));
     free(dat);
 
+    /* No such directory: no export (and no directory made). */
+    snprintf(cmd, sizeof cmd, "%s export --format core --datadir %s/none "
+             "> %s.none", ADDRMAND_BIN, s.base, file);
+    assert_int_equal(sh(cmd, out, sizeof out), 1);
+    assert_non_null(strstr(out, "/none is not a data directory"));
+
     /* A bad file changes nothing. */
     snprintf(cmd, sizeof cmd, "head -c 200 %s > %s.cut && %s import "
              "--format core --datadir %s %s.cut", datfile, file,
