@@ -95,6 +95,7 @@ int api_new(const api_config *cfg, api_ctx **out)
     ctx->enable_debug = cfg->enable_debug;
     ctx->metrics_more = cfg->metrics_more;
     ctx->metrics_ctx = cfg->metrics_ctx;
+    ctx->chain = cfg->chain ? cfg->chain : am_chain_get(AM_CHAIN_MAIN);
     ctx->routes = api_route_table(&ctx->n_routes);
     rc = build_labels(ctx);
     if (rc == AM_OK)

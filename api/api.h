@@ -58,6 +58,9 @@ typedef struct api_config {
      * theirs (called on an HTTP thread for each scrape).  Optional. */
     void (*metrics_more)(void *ctx, struct js_buf *b);
     void *metrics_ctx;
+    /* The daemon's chain (core/chain.h): the magic a peers.dat import
+     * must carry and an export gets by default.  NULL: main. */
+    const struct am_chain *chain;
 } api_config;
 
 typedef struct api_request {

@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "st_btcd.h"
+#include "st_coredat.h"
 #include "st_floresta.h"
 #include "st_fsio.h"
 #include "api_handlers.h"
@@ -173,7 +174,8 @@ int api_h_load(api_call *c, api_err *err)
 typedef enum import_format {
     IMPORT_FLORESTA = 0,
     IMPORT_BTCD = 1,
-    IMPORT_LINES = 2
+    IMPORT_LINES = 2,
+    IMPORT_CORE = 3             /* Bitcoin Core's peers.dat */
 } import_format;
 
 typedef struct import_args {
@@ -190,9 +192,12 @@ static int import_format_parse(const char *name, import_format *out,
         *out = IMPORT_BTCD;
     else if (strcmp(name, "lines") == 0)
         *out = IMPORT_LINES;
+    else if (strcmp(name, "core") == 0)
+        *out = IMPORT_CORE;
     else
         return api_fail(err, API_BAD_REQUEST,
-                        "unknown format '%s' (floresta, btcd, lines)", name);
+                        "unknown format '%s' (floresta, btcd, lines, core)",
+                        name);
     return 0;
 }
 
@@ -215,7 +220,9 @@ static int import_args_parse(api_call *c, import_args *a, api_err *err)
     if (c->req->body_len == 0)
         return api_fail(err, API_BAD_REQUEST,
                         "the body must be the document to import");
-    want = a->format == IMPORT_LINES ? "text/plain" : "application/json";
+    want = a->format == IMPORT_LINES  ? "text/plain"
+         : a->format == IMPORT_CORE ? "application/octet-stream"
+                                    : "application/json";
     if (!api_media_type_is(c->req->content_type, want))
         return api_fail(err, API_UNSUPPORTED_MEDIA_TYPE,
                         "the body must be %s", want);
@@ -235,15 +242,21 @@ static int import_read(const api_call *c, const import_args *a, st_doc *doc,
         return st_btcd_read(text, len, doc, r);
     case IMPORT_LINES:
         return st_lines_read(text, len, a->services, doc, r);
+    case IMPORT_CORE:
+        return st_coredat_read((const uint8_t *)text, len, c->ctx->chain,
+                               doc, r);
     }
     return AM_ERR_INVAL;
 }
 
 /* A document that is not JSON is bad_json; JSON of the wrong shape (the
- * readers' "not a ..." sentences) is bad_request. */
-static int fail_unreadable(api_err *err, const st_merge_result *r)
+ * readers' "not a ..." sentences) is bad_request, and so is a peers.dat
+ * that cannot be read. */
+static int fail_unreadable(api_err *err, const import_args *a,
+                           const st_merge_result *r)
 {
-    api_code code = strncmp(r->why, "not a ", 6) == 0 ? API_BAD_REQUEST
+    api_code code = a->format == IMPORT_CORE ||
+                    strncmp(r->why, "not a ", 6) == 0 ? API_BAD_REQUEST
                                                       : API_BAD_JSON;
 
     return api_fail(err, code, "the document cannot be read: %s", r->why);
@@ -266,7 +279,7 @@ int api_h_import(api_call *c, api_err *err)
     if (rc == AM_OK)
         rc = reply_merge(c, &r, err);
     else if (r.unreadable)
-        rc = fail_unreadable(err, &r);
+        rc = fail_unreadable(err, &a, &r);
     else
         rc = fail_merge(err, rc);
     st_doc_free(&doc);
@@ -287,12 +300,41 @@ static int reply_owned(api_call *c, char *text, size_t len)
     return 0;
 }
 
+/* GET /v1/export?format=core[&chain=NAME]: the pool as a peers.dat. */
+static int export_core(api_call *c, const char *chain_name, api_err *err)
+{
+    const am_chain *chain = c->ctx->chain;
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    int rc;
+
+    if (chain_name != NULL && am_chain_by_name(chain_name, &chain) != AM_OK)
+        return api_fail(err, API_BAD_REQUEST, "unknown chain '%s' (main, "
+                        "testnet4, signet, regtest)", chain_name);
+    rc = st_pool_export_core(c->ctx->pool, chain, &bytes, &len, NULL);
+    if (rc != AM_OK)
+        return api_fail_core(err, rc, "cannot export the pool");
+    reply_owned(c, (char *)bytes, len);
+    c->resp->content_type = "application/octet-stream";
+    return 0;
+}
+
 int api_h_export(api_call *c, api_err *err)
 {
+    const char *format = api_query_get(c->query, "format");
+    const char *chain = api_query_get(c->query, "chain");
     char *text = NULL;
     size_t len = 0;
     int rc;
 
+    if (format != NULL && strcmp(format, "core") == 0)
+        return export_core(c, chain, err);
+    if (format != NULL && strcmp(format, "floresta") != 0)
+        return api_fail(err, API_BAD_REQUEST,
+                        "unknown format '%s' (floresta, core)", format);
+    if (chain != NULL)
+        return api_fail(err, API_BAD_REQUEST,
+                        "chain is taken with format=core only");
     rc = st_pool_export(c->ctx->pool, &text, &len);
     if (rc != AM_OK)
         return api_fail_core(err, rc, "cannot export the pool");

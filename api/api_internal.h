@@ -35,6 +35,7 @@ struct api_ctx {
     api_metrics *metrics;
     void (*metrics_more)(void *ctx, js_buf *b);  /* api_config's */
     void *metrics_ctx;
+    const am_chain *chain;           /* api_config's, never NULL */
 };
 
 /* The request being answered, as a handler sees it. */

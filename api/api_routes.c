@@ -11,6 +11,7 @@ static const char *const q_peers_list[] = {"state", "network", "table",
 static const char *const q_addrv2[] = {"source", NULL};
 static const char *const q_addresses[] = {"count", "network", "services", NULL};
 static const char *const q_import[] = {"format", "services", NULL};
+static const char *const q_export[] = {"format", "chain", NULL};
 
 /* The keys of each JSON body (entries of POST /v1/peers are checked by
  * its handler: api_peer_in_keys). */
@@ -52,7 +53,7 @@ static const api_route routes[] = {
     {"PUT", "/v1/anchors", API_ROUTE_JSON, NULL, api_h_anchors_put,
      b_anchors},
     {"GET", "/v1/anchors", 0, NULL, api_h_anchors_get, NULL},
-    {"GET", "/v1/export", 0, NULL, api_h_export, NULL},
+    {"GET", "/v1/export", 0, q_export, api_h_export, NULL},
     /* The document may be an array: the handler reads the body itself. */
     {"POST", "/v1/import", 0, q_import, api_h_import, NULL},
     {"GET", "/v1/stats", 0, NULL, api_h_stats, NULL},

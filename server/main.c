@@ -23,6 +23,7 @@
 #include "api.h"
 #include "st_pool.h"
 #include "st_store.h"
+#include "srv_cli.h"
 #include "srv_config.h"
 #include "srv_health.h"
 #include "srv_http.h"
@@ -216,6 +217,7 @@ static int open_api(const srv_config *cfg, st_pool *pool, srv_p2p *p2p,
     ac.enable_debug = cfg->enable_debug;
     ac.default_lease = cfg->default_lease;
     ac.max_lease = cfg->max_lease;
+    ac.chain = srv_p2p_chain(cfg);
     if (srv_p2p_any(p2p)) {
         ac.metrics_more = srv_p2p_metrics;
         ac.metrics_ctx = p2p;
@@ -325,6 +327,8 @@ int main(int argc, char **argv)
 
     if (argc > 1 && strcmp(argv[1], "healthcheck") == 0)
         return srv_health_main(argc - 1, argv + 1);
+    if (srv_cli_is_command(argc, argv))
+        return srv_cli_main(argc - 1, argv + 1);
     tune_malloc();
     if (srv_config_load(&cfg, argc, argv, err, sizeof err) != 0) {
         fprintf(stderr, "addrmand: %s (see --help)\n", err);

@@ -831,6 +831,51 @@ int st_pool_anchors(st_pool *p, const st_ref *refs, size_t n, char **text,
     return rc;
 }
 
+/* Peers copied for an export to Core's format: one page of am_list at a
+ * time. */
+#define CORE_PAGE 256
+
+static int copy_unbanned(am_man *core, am_peer **out, size_t *n)
+{
+    am_filter f = {((1u << AM_STATE_COUNT) - 1) & ~(1u << AM_STATE_BANNED),
+                   0, -1, 0};
+    size_t cap = am_size(core), got;
+    uint64_t after = 0, next = 0;
+    int rc = AM_OK;
+
+    *n = 0;
+    *out = malloc((cap ? cap : 1) * sizeof **out);
+    if (*out == NULL)
+        return AM_ERR_NOMEM;
+    do {
+        size_t room = cap - *n < CORE_PAGE ? cap - *n : CORE_PAGE;
+        if (room == 0)
+            break;      /* the core holds no more than am_size said */
+        rc = am_list(core, &f, after, *out + *n, room, &got, &next);
+        *n += got;
+        after = next;
+    } while (rc == AM_OK && next != 0);
+    return rc;
+}
+
+int st_pool_export_core(st_pool *p, const am_chain *chain, uint8_t **out,
+                        size_t *len, st_coredat_written *w)
+{
+    am_peer *peers = NULL;
+    size_t n = 0;
+    int rc;
+
+    *out = NULL;
+    *len = 0;
+    lock(p);
+    rc = copy_unbanned(p->core, &peers, &n);
+    unlock(p);
+    if (rc == AM_OK)
+        rc = st_coredat_write(chain, NULL, peers, n, out, len, w);
+    free(peers);
+    return rc;
+}
+
 /* ---- the data directory ---------------------------------------------- */
 
 int st_pool_save(st_pool *p, size_t *peers)

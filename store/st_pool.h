@@ -35,6 +35,7 @@
 
 #include "addrman.h"
 #include "pool.h"
+#include "st_coredat.h"
 #include "st_lock.h"
 #include "st_merge.h"
 #include "st_store.h"
@@ -296,6 +297,11 @@ int st_pool_export(st_pool *p, char **text, size_t *len);
  * *missing the index of the first unknown one. */
 int st_pool_anchors(st_pool *p, const st_ref *refs, size_t n, char **text,
                     size_t *len, size_t *missing);
+/* Every peer not banned as Bitcoin Core's peers.dat for `chain`
+ * (st_coredat_write: a fresh key; malloc'd *out): copied in one hold,
+ * placed and written after it.  *w (optional): what went where. */
+int st_pool_export_core(st_pool *p, const am_chain *chain, uint8_t **out,
+                        size_t *len, st_coredat_written *w);
 
 /* ---- the data directory ---------------------------------------------- */
 
