@@ -838,7 +838,7 @@ int st_pool_anchors(st_pool *p, const st_ref *refs, size_t n, char **text,
 static int copy_unbanned(am_man *core, am_peer **out, size_t *n)
 {
     am_filter f = {((1u << AM_STATE_COUNT) - 1) & ~(1u << AM_STATE_BANNED),
-                   0, -1, 0};
+                   0, -1, 0, 0};
     size_t cap = am_size(core), got;
     uint64_t after = 0, next = 0;
     int rc = AM_OK;
