@@ -94,6 +94,7 @@ int api_new(const api_config *cfg, api_ctx **out)
     ctx->max_body = cfg->max_body ? cfg->max_body : API_DEFAULT_MAX_BODY;
     ctx->enable_debug = cfg->enable_debug;
     ctx->metrics_more = cfg->metrics_more;
+    ctx->stats_more = cfg->stats_more;
     ctx->metrics_ctx = cfg->metrics_ctx;
     ctx->chain = cfg->chain ? cfg->chain : am_chain_get(AM_CHAIN_MAIN);
     ctx->routes = api_route_table(&ctx->n_routes);

@@ -37,6 +37,7 @@
 
 typedef struct api_ctx api_ctx;
 struct js_buf;
+struct js_w;
 
 typedef struct api_config {
     struct st_pool *pool;    /* the durable pool (st_pool.h), borrowed: the
@@ -57,6 +58,9 @@ typedef struct api_config {
     /* More series for GET /metrics: the daemon's other faces append
      * theirs (called on an HTTP thread for each scrape).  Optional. */
     void (*metrics_more)(void *ctx, struct js_buf *b);
+    /* More members for GET /v1/stats, written into its object (keys of
+     * their own).  Optional.  Both hooks get metrics_ctx. */
+    void (*stats_more)(void *ctx, struct js_w *w);
     void *metrics_ctx;
     /* The daemon's chain (core/chain.h): the magic a peers.dat import
      * must carry and an export gets by default.  NULL: main. */

@@ -137,6 +137,29 @@ static void write_networks(js_w *w, const am_stats *st)
     js_w_object_end(w);
 }
 
+/* The window of "verified" in GET /v1/stats (and of the prober's gauge). */
+#define API_VERIFIED_WINDOW (24 * 60 * 60)
+
+/* How much of the pool is known alive: checks by nodes and the prober
+ * alike (one walk over the pool). */
+static void write_verified(api_ctx *ctx, js_w *w)
+{
+    am_verify_stats vs;
+    int64_t now = st_pool_now(ctx->pool);
+
+    st_pool_verify_stats(ctx->pool, now - API_VERIFIED_WINDOW, &vs);
+    js_w_key(w, "verified");
+    js_w_object(w);
+    js_w_ku64(w, "tried_last_24h", vs.tried_verified);
+    js_w_ku64(w, "never_checked", vs.never_checked);
+    js_w_key(w, "oldest_check");
+    if (vs.oldest_check > 0)
+        js_w_i64(w, vs.oldest_check);
+    else
+        js_w_null(w);
+    js_w_object_end(w);
+}
+
 int api_h_stats(api_call *c, api_err *err)
 {
     am_stats st;
@@ -166,6 +189,9 @@ int api_h_stats(api_call *c, api_err *err)
     js_w_ku64(&w, "next_id", st.next_id);
     api_nodes_stats(c->ctx, &w);
     api_data_stats(c->ctx, &w);
+    write_verified(c->ctx, &w);
+    if (c->ctx->stats_more != NULL)
+        c->ctx->stats_more(c->ctx->metrics_ctx, &w);
     js_w_object_end(&w);
     return api_reply_json(c, 200, &w, err);
 }

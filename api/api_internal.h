@@ -34,6 +34,7 @@ struct api_ctx {
     size_t n_labels;
     api_metrics *metrics;
     void (*metrics_more)(void *ctx, js_buf *b);  /* api_config's */
+    void (*stats_more)(void *ctx, js_w *w);
     void *metrics_ctx;
     const am_chain *chain;           /* api_config's, never NULL */
 };

@@ -805,3 +805,36 @@ void p2p_probe_metrics(p2p_probe *p, js_buf *b)
     metrics_counts(p, b);
     metrics_pool(p, b);
 }
+
+void p2p_probe_stats(p2p_probe *p, js_w *w)
+{
+    uint64_t started = 0;
+    am_stats st;
+
+    for (size_t ph = 0; ph < ST_PROBE_PHASES; ph++)
+        started += get(&p->m.started[ph]);
+    st_pool_stats(p->pool, &st);
+    js_w_key(w, "probe");
+    js_w_object(w);
+    js_w_ku64(w, "in_flight", get(&p->m.in_flight));
+    js_w_ku64(w, "started", started);
+    js_w_ku64(w, "learned", get(&p->m.learned));
+    js_w_key(w, "outcomes");
+    js_w_object(w);
+    for (size_t o = 0; o < P2P_OUTCOMES; o++) {
+        uint64_t n = 0;
+
+        for (size_t net = 0; net < AM_NET_MAX; net++)
+            n += get(&p->m.done[o][net]);
+        js_w_ku64(w, p2p_outcome_name((p2p_outcome)o), n);
+    }
+    js_w_object_end(w);
+    js_w_key(w, "unreachable");
+    js_w_object(w);
+    for (size_t k = 0; k < N_NETS; k++)
+        js_w_ku64(w, am_net_name(probe_nets[k]),
+                  p2p_probe_reaches(p, probe_nets[k])
+                      ? 0 : st.by_net[probe_nets[k]]);
+    js_w_object_end(w);
+    js_w_object_end(w);
+}

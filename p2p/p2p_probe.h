@@ -48,6 +48,7 @@
 
 #include "chain.h"
 #include "js_buf.h"
+#include "js_writer.h"
 #include "p2p_face.h"
 #include "st_pool.h"
 
@@ -96,6 +97,10 @@ void p2p_probe_free(p2p_probe *p);
 
 /* 1 when the prober reaches `net` (a route: directly or by a proxy). */
 int p2p_probe_reaches(const p2p_probe *p, int net);
+
+/* The prober's counts as the member "probe" of GET /v1/stats, into the
+ * open object w. */
+void p2p_probe_stats(p2p_probe *p, js_w *w);
 
 /* The prober's Prometheus series (addrmand_probe_*), appended to b: one
  * walk over the pool for the verified gauges. */

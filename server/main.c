@@ -220,6 +220,7 @@ static int open_api(const srv_config *cfg, st_pool *pool, srv_p2p *p2p,
     ac.chain = srv_p2p_chain(cfg);
     if (srv_p2p_any(p2p)) {
         ac.metrics_more = srv_p2p_metrics;
+        ac.stats_more = srv_p2p_stats;
         ac.metrics_ctx = p2p;
     }
     rc = api_new(&ac, api);

@@ -136,3 +136,11 @@ void srv_p2p_metrics(void *ctx, js_buf *b)
     if (s->probe != NULL)
         p2p_probe_metrics(s->probe, b);
 }
+
+void srv_p2p_stats(void *ctx, js_w *w)
+{
+    srv_p2p *s = ctx;
+
+    if (s->probe != NULL)
+        p2p_probe_stats(s->probe, w);
+}

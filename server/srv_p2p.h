@@ -33,7 +33,8 @@ int srv_p2p_any(const srv_p2p *s);
 /* The chain --chain names (checked by srv_config_load). */
 const am_chain *srv_p2p_chain(const srv_config *cfg);
 
-/* api_config.metrics_more (ctx: the srv_p2p). */
+/* api_config.metrics_more and .stats_more (ctx: the srv_p2p). */
 void srv_p2p_metrics(void *ctx, js_buf *b);
+void srv_p2p_stats(void *ctx, js_w *w);
 
 #endif

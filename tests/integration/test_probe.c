@@ -58,11 +58,23 @@ static it_fakes *fakes_start(const it_fake_spec *specs, size_t n)
     return f;
 }
 
-/* Put every fake into the pool (services 1, as a node would announce). */
+/* Put every fake into the pool (services 1, as a node would announce),
+ * each heard from a source of its own /16: fakes of one /16 heard from
+ * one source would share one new bucket, where two may want one slot. */
 static void add_fakes(it_server *s, it_fakes *f, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        it_add_one(s, it_fakes_host(f, i), it_fakes_port(f, i), 1);
+    for (size_t i = 0; i < n; i++) {
+        char body[256];
+        it_counts c;
+
+        snprintf(body, sizeof body,
+                 "{\"source\": \"10.%zu.%zu.1\", \"peers\": [{\"address\": "
+                 "\"%s\", \"port\": %u, \"services\": 1}]}", i / 250, i % 250,
+                 it_fakes_host(f, i), (unsigned)it_fakes_port(f, i));
+        c = it_add_json(s, body, NULL);
+        if (c.added != 1)
+            fail_msg("fake %zu (%s) was not added", i, it_fakes_host(f, i));
+    }
 }
 
 /* The sum of the /metrics lines that start with `prefix` (a family name
@@ -258,6 +270,23 @@ static void test_probe_round_marks_live_peers_tried_and_dead_ones_failed(
     assert_int_equal(metric_where(s, "addrmand_probe_learned_total"), 5);
     assert_true(metric_where(s, "addrmand_probe_tried_verified_ratio") == 1.0);
 
+    /* GET /v1/stats says the same. */
+    {
+        json_t *st = it_stats(s);
+        json_t *v = IT_MEMBER(st, "verified", JSON_OBJECT);
+        json_t *pr = IT_MEMBER(st, "probe", JSON_OBJECT);
+        json_t *oc = IT_MEMBER(pr, "outcomes", JSON_OBJECT);
+
+        assert_int_equal(int_of(v, "tried_last_24h"), 3);
+        assert_int_equal(int_of(v, "never_checked"), 1);   /* the onion */
+        assert_int_equal(int_of(oc, "ok"), 3);
+        assert_int_equal(int_of(oc, "refused"), 5);
+        assert_int_equal(int_of(pr, "started"), N_ROUND + 4);
+        assert_int_equal(int_of(pr, "learned"), 5);
+        assert_int_equal(int_of(IT_MEMBER(pr, "unreachable", JSON_OBJECT),
+                                "torv3"), 1);
+        json_decref(st);
+    }
     /* The live part of the pool. */
     assert_int_equal(it_count_peers(s, "verified_since=1"), 3);
     {
