@@ -37,7 +37,7 @@ fi
 # so that a bench program being edited cannot stop the run.
 regex=${1:-}
 if [ -z "$regex" ]; then
-    regex='integration\.test_(concurrency|shared_pool|nodes|persist_crash|shutdown|p2p|p2p_hostile|p2p_limits)|unit\.test_p2p_face'
+    regex='integration\.test_(concurrency|shared_pool|nodes|persist_crash|shutdown|p2p|p2p_hostile|p2p_limits|probe|it_socks5)|unit\.test_p2p_face'
     for f in $(grep -l pthread tests/unit/test_*.c 2>/dev/null || true); do
         regex="$regex|unit\\.$(basename "$f" .c)"
     done

@@ -680,6 +680,10 @@ void srv_config_usage(FILE *out)
     fprintf(out,
             "Usage: addrmand [OPTIONS]\n"
             "       addrmand healthcheck [--url URL]\n"
+            "       addrmand import --format core|floresta|btcd|lines "
+            "[--datadir DIR] [--chain NAME] FILE\n"
+            "       addrmand export --format core|floresta [--datadir DIR] "
+            "[--chain NAME] > FILE\n"
             "\n"
             "Bitcoin peer address manager, served over HTTP/JSON.\n"
             "Every option can also be set by its environment variable;\n"
@@ -695,7 +699,9 @@ void srv_config_usage(FILE *out)
             "--version", "show the version and exit");
     fprintf(out,
             "\nhealthcheck: exit 0 when GET /healthz answers 200.  URL defaults\n"
-            "to http://<ADDRMAND_LISTEN or 127.0.0.1:8380>/healthz.\n");
+            "to http://<ADDRMAND_LISTEN or 127.0.0.1:8380>/healthz.\n"
+            "import, export: a data directory's pool from or to a file (core:\n"
+            "Bitcoin Core's peers.dat) while the daemon is not running.\n");
 }
 
 int srv_split_hostport(const char *text, char *host, size_t host_len,

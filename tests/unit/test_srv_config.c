@@ -220,6 +220,76 @@ static void test_p2p_options_default_off_and_are_checked(void **state)
     assert_string_equal(cfg.chain, "regtest");
 }
 
+static void test_probe_options_default_off_and_are_checked(void **state)
+{
+    static const struct {
+        const char *name, *value, *error;   /* error NULL: accepted */
+    } cases[] = {
+        {"probe-rate", "0.5", NULL},
+        {"probe-rate", "250", NULL},
+        {"probe-rate", "10000", NULL},
+        {"probe-rate", "0", "probe-rate: expected probes a second from 0.01"},
+        {"probe-rate", "0.001", "probe-rate: expected"},
+        {"probe-rate", "10001", "probe-rate: expected"},
+        {"probe-rate", "1e3", "probe-rate: expected"},
+        {"probe-rate", ".5", "probe-rate: expected"},
+        {"probe-rate", "5.", "probe-rate: expected"},
+        {"probe-rate", "nan", "probe-rate: expected"},
+        {"probe-rate", "", "probe-rate: expected"},
+        {"probe-concurrency", "1", NULL},
+        {"probe-concurrency", "0", "probe-concurrency: expected an integer from 1 to 10000"},
+        {"probe-concurrency", "10001", "probe-concurrency: expected"},
+        {"probe-timeout", "1", NULL},
+        {"probe-timeout", "0", "probe-timeout: expected seconds from 1 to 3600"},
+        {"probe-timeout", "3601", "probe-timeout: expected"},
+        {"probe-tried-age", "60", NULL},
+        {"probe-tried-age", "59", "probe-tried-age: expected seconds from 60"},
+        {"proxy", "127.0.0.1:9050", NULL},
+        {"proxy", "[::1]:1080", NULL},
+        {"proxy", "", NULL},
+        {"proxy", "localhost:9050", "proxy: expected a numeric HOST:PORT"},
+        {"proxy", "127.0.0.1", "proxy: expected a numeric HOST:PORT"},
+        {"proxy", "127.0.0.1:0", "proxy: expected a numeric HOST:PORT"},
+        {"onion-proxy", "127.0.0.1:9050", NULL},
+        {"onion-proxy", "tor:9050", "onion-proxy: expected a numeric HOST:PORT"},
+        {"i2p-proxy", "127.0.0.1:4447", NULL},
+        {"i2p-proxy", "::1:4447", "i2p-proxy: expected a numeric HOST:PORT"},
+    };
+    srv_config cfg;
+    char err[256];
+    char prog[] = "addrmand";
+    char *argv[] = {prog, NULL};
+
+    (void)state;
+    assert_int_equal(srv_config_load(&cfg, 1, argv, err, sizeof err), 0);
+    assert_int_equal(cfg.probe, 0);
+    assert_true(cfg.probe_rate == 2.0);
+    assert_int_equal(cfg.probe_concurrency, 32);
+    assert_int_equal(cfg.probe_timeout, 10);
+    assert_int_equal(cfg.probe_tried_age, 4 * 3600);
+    assert_string_equal(cfg.proxy, "");
+    assert_string_equal(cfg.onion_proxy, "");
+    assert_string_equal(cfg.i2p_proxy, "");
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        int rc = load_option(cases[i].name, cases[i].value, &cfg, err,
+                             sizeof err);
+        if (cases[i].error == NULL ? rc != 0
+                                   : rc != -1 || strstr(err, cases[i].error) == NULL)
+            fail_msg("--%s %s: %d (%s)", cases[i].name, cases[i].value, rc, err);
+    }
+    assert_int_equal(load_option("probe-rate", "0.25", &cfg, err, sizeof err), 0);
+    assert_true(cfg.probe_rate == 0.25);
+    {
+        char flag[] = "--probe", bad[] = "--probe=maybe";
+        char *on[] = {prog, flag, NULL}, *wrong[] = {prog, bad, NULL};
+
+        assert_int_equal(srv_config_load(&cfg, 2, on, err, sizeof err), 0);
+        assert_int_equal(cfg.probe, 1);
+        assert_int_equal(srv_config_load(&cfg, 2, wrong, err, sizeof err), -1);
+        assert_non_null(strstr(err, "probe: expected 1/0"));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -230,6 +300,7 @@ int main(void)
         cmocka_unit_test(test_max_body_takes_a_size_up_to_1gib),
         cmocka_unit_test(test_listen_port_is_digits_up_to_65535),
         cmocka_unit_test(test_p2p_options_default_off_and_are_checked),
+        cmocka_unit_test(test_probe_options_default_off_and_are_checked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
