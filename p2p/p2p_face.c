@@ -25,9 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 #include <time.h>
 
@@ -35,6 +32,7 @@
 
 #include "am_error.h"
 #include "counter.h"
+#include "p2p_loop.h"
 #include "p2p_msg.h"
 #include "p2p_sess.h"
 
@@ -83,12 +81,9 @@ struct p2p_face {
     char address[300];
     st_pool *pool;
     p2p_sess_config sess_cfg;
-    uv_loop_t loop;
+    p2p_loop lp;
     uv_tcp_t server;
     uv_timer_t tick;
-    uv_async_t stop;
-    uv_thread_t thread;
-    int started, stopped;
     conn *conns;                     /* every admitted connection */
     size_t n_conns;
     am_counter per_ip, per_group;
@@ -151,15 +146,6 @@ static void drop(atomic_uint_fast64_t *a)
 static uint64_t get(const atomic_uint_fast64_t *a)
 {
     return atomic_load_explicit(a, memory_order_relaxed);
-}
-
-/* xorshift64*: nonces and cache lifetimes need no more. */
-static uint64_t next_rand(p2p_face *f)
-{
-    f->rng ^= f->rng >> 12;
-    f->rng ^= f->rng << 25;
-    f->rng ^= f->rng >> 27;
-    return f->rng * UINT64_C(2685821657736338717);
 }
 
 static int64_t now_s(void)
@@ -296,7 +282,7 @@ static void cache_renew(p2p_face *f, addr_cache *ac, int64_t now)
     ac->n = n;
     ac->pool_size = st_pool_size(f->pool);
     ac->expires = now + P2P_FACE_CACHE_MIN +
-                  (int64_t)(next_rand(f) % (P2P_FACE_CACHE_SPREAD + 1));
+                  (int64_t)(p2p_rand64(&f->rng) % (P2P_FACE_CACHE_SPREAD + 1));
     bump(&f->m.renewals, 1);
 }
 
@@ -643,7 +629,7 @@ static int join(p2p_face *f, conn *c, const am_addr *endpoint)
 {
     p2p_sess_config sc = f->sess_cfg;
 
-    sc.nonce = next_rand(f);
+    sc.nonce = p2p_rand64(&f->rng);
     c->sess = p2p_sess_new(&sc, endpoint, now_s());
     if (c->sess == NULL)
         return -1;
@@ -682,7 +668,7 @@ static void on_connection(uv_stream_t *server, int status)
     if ((c = calloc(1, sizeof *c)) == NULL)
         return;                       /* the peer waits in the backlog */
     c->face = f;
-    uv_tcp_init(&f->loop, &c->tcp);
+    uv_tcp_init(&f->lp.uv, &c->tcp);
     c->tcp.data = c;
     if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
         uv_close((uv_handle_t *)&c->tcp, on_refused_closed);
@@ -745,40 +731,14 @@ static void close_all(p2p_face *f)
         conn_close_face(f->conns, FC_SHUTDOWN);
 }
 
-static void on_stop(uv_async_t *a)
+/* On the loop thread at the stop: every handle of the face is closed. */
+static void on_stop(void *data)
 {
-    p2p_face *f = a->data;
+    p2p_face *f = data;
 
     close_all(f);
     uv_close((uv_handle_t *)&f->server, NULL);
     uv_close((uv_handle_t *)&f->tick, NULL);
-    uv_close((uv_handle_t *)&f->stop, NULL);
-}
-
-/*
- * The loop thread yields to the HTTP threads when the CPU is short: its
- * nice value is the process's plus P2P_FACE_NICE (Linux keeps a nice value
- * per thread).  P2P load then takes what HTTP leaves, and a flood of
- * getaddr from stock nodes cannot starve the REST clients.  A failure
- * (an unprivileged process can always lower its priority) is ignored.
- */
-static void lower_priority(void)
-{
-    pid_t tid = (pid_t)syscall(SYS_gettid);
-    int nice_now;
-
-    errno = 0;
-    nice_now = getpriority(PRIO_PROCESS, (id_t)tid);
-    if (errno == 0)
-        (void)setpriority(PRIO_PROCESS, (id_t)tid, nice_now + P2P_FACE_NICE);
-}
-
-static void run_loop(void *arg)
-{
-    p2p_face *f = arg;
-
-    lower_priority();
-    uv_run(&f->loop, UV_RUN_DEFAULT);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -867,13 +827,6 @@ static int bind_listen(p2p_face *f, char *err, size_t err_len)
     return AM_OK;
 }
 
-/* Close the handles made so far and run the loop until they are gone. */
-static void loop_close(p2p_face *f)
-{
-    uv_run(&f->loop, UV_RUN_DEFAULT);
-    uv_loop_close(&f->loop);
-}
-
 static void face_release(p2p_face *f)
 {
     for (size_t i = 0; i < AM_NET_MAX; i++) {
@@ -913,30 +866,27 @@ int p2p_face_new(const p2p_face_config *cfg, st_pool *pool, p2p_face **out,
     f->sess_cfg.handshake_timeout = cfg->handshake_timeout;
     f->sess_cfg.idle_timeout = cfg->idle_timeout;
     f->sess_cfg.max_payload = cfg->max_payload;
-    if (getrandom(&f->rng, sizeof f->rng, 0) != (ssize_t)sizeof f->rng)
-        f->rng = (uint64_t)now_s() ^ (uint64_t)(uintptr_t)f;
-    f->rng |= 1;
+    f->rng = p2p_rand_seed(f);
     f->rbuf = malloc(P2P_FACE_READ_SIZE);
     f->adds = malloc(P2P_ADDR_MAX_ENTRIES * sizeof *f->adds);
     f->draw = malloc(P2P_ADDR_MAX_ENTRIES * sizeof *f->draw);
     if (f->rbuf == NULL || f->adds == NULL || f->draw == NULL ||
-        uv_loop_init(&f->loop) != 0) {
+        p2p_loop_init(&f->lp) != AM_OK) {
         face_release(f);
         return AM_ERR_NOMEM;
     }
-    uv_tcp_init(&f->loop, &f->server);
+    uv_tcp_init(&f->lp.uv, &f->server);
     f->server.data = f;
     rc = bind_listen(f, err, err_len);
     if (rc != AM_OK) {
         uv_close((uv_handle_t *)&f->server, NULL);
-        loop_close(f);
+        p2p_loop_close(&f->lp);
         face_release(f);
         return rc;
     }
-    uv_timer_init(&f->loop, &f->tick);
+    uv_timer_init(&f->lp.uv, &f->tick);
     f->tick.data = f;
-    uv_async_init(&f->loop, &f->stop, on_stop);
-    f->stop.data = f;
+    p2p_loop_on_stop(&f->lp, on_stop, f);
     *out = f;
     return AM_OK;
 }
@@ -948,14 +898,13 @@ const char *p2p_face_address(const p2p_face *f)
 
 int p2p_face_start(p2p_face *f)
 {
-    if (f == NULL || f->started || f->stopped)
+    if (f == NULL || f->lp.started || f->lp.stopped)
         return AM_ERR_INVAL;
     uv_timer_start(&f->tick, on_tick, 1000, 1000);
-    if (uv_thread_create(&f->thread, run_loop, f) != 0) {
+    if (p2p_loop_start(&f->lp) != AM_OK) {
         uv_timer_stop(&f->tick);
         return AM_ERR_IO;
     }
-    f->started = 1;
     flog(f, P2P_LOG_INFO, "p2p listening on %s (chain %s)", f->address,
          f->cfg.chain->name);
     return AM_OK;
@@ -963,17 +912,8 @@ int p2p_face_start(p2p_face *f)
 
 void p2p_face_stop(p2p_face *f)
 {
-    if (f == NULL || f->stopped)
-        return;
-    f->stopped = 1;
-    if (f->started) {
-        uv_async_send(&f->stop);
-        uv_thread_join(&f->thread);
-    } else {
-        on_stop(&f->stop);
-        uv_run(&f->loop, UV_RUN_DEFAULT);
-    }
-    uv_loop_close(&f->loop);
+    if (f != NULL)
+        p2p_loop_stop(&f->lp);
 }
 
 void p2p_face_free(p2p_face *f)
@@ -987,16 +927,11 @@ void p2p_face_free(p2p_face *f)
 /* ------------------------------------------------------------------------ */
 /* Metrics. */
 
-static void head(js_buf *b, const char *name, const char *type, const char *help)
-{
-    js_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
 /* A series of one value, with its head. */
 static void scalar(js_buf *b, const char *name, const char *type,
                    const char *help, const atomic_uint_fast64_t *value)
 {
-    head(b, name, type, help);
+    p2p_metric_head(b, name, type, help);
     js_buf_printf(b, "%s %llu\n", name, (unsigned long long)get(value));
 }
 
@@ -1012,19 +947,19 @@ void p2p_face_metrics(p2p_face *f, js_buf *b)
     static const char *drops[DROP_COUNT] = {"rate_limit", "unusable", "refused"};
     face_metrics *m = &f->m;
 
-    head(b, "addrmand_p2p_connections", "gauge", "Open P2P connections by state.");
+    p2p_metric_head(b, "addrmand_p2p_connections", "gauge", "Open P2P connections by state.");
     js_buf_printf(b, "addrmand_p2p_connections{state=\"handshake\"} %llu\n",
                   (unsigned long long)get(&m->handshaking));
     js_buf_printf(b, "addrmand_p2p_connections{state=\"ready\"} %llu\n",
                   (unsigned long long)get(&m->ready));
     scalar(b, "addrmand_p2p_accepted_total", "counter",
            "P2P connections accepted, refused ones included.", &m->accepted);
-    head(b, "addrmand_p2p_closed_total", "counter",
+    p2p_metric_head(b, "addrmand_p2p_closed_total", "counter",
          "P2P connections closed or refused, by reason.");
     for (size_t i = 0; i < CLOSE_REASONS; i++)
         js_buf_printf(b, "addrmand_p2p_closed_total{reason=\"%s\"} %llu\n",
                       close_name(i), (unsigned long long)get(&m->closed[i]));
-    head(b, "addrmand_p2p_messages_total", "counter",
+    p2p_metric_head(b, "addrmand_p2p_messages_total", "counter",
          "P2P messages by direction and command (\"other\": not read).");
     for (size_t t = 0; t < P2P_SESS_MSG_TYPES; t++) {
         js_buf_printf(b, "addrmand_p2p_messages_total{direction=\"in\",command=\"%s\"} %llu\n",
@@ -1038,7 +973,7 @@ void p2p_face_metrics(p2p_face *f, js_buf *b)
     scalar(b, "addrmand_p2p_addresses_learned_total", "counter",
            "Addresses from addr/addrv2 added to the pool or refreshed.",
            &m->learned);
-    head(b, "addrmand_p2p_addresses_dropped_total", "counter",
+    p2p_metric_head(b, "addrmand_p2p_addresses_dropped_total", "counter",
          "Addresses from addr/addrv2 not learned, by reason.");
     for (size_t i = 0; i < DROP_COUNT; i++)
         js_buf_printf(b, "addrmand_p2p_addresses_dropped_total{reason=\"%s\"} %llu\n",

@@ -28,7 +28,7 @@
  * P2P_SESS_OUT_CAP) and the bytes of one read the session has not taken
  * (at most P2P_FACE_READ_SIZE; reading stops until it takes them).
  *
- * THREADS: the loop runs in a thread of its own, P2P_FACE_NICE nicer than
+ * THREADS: the loop runs in a thread of its own, P2P_LOOP_NICE nicer than
  * the daemon, so that when the CPU is short the HTTP threads go first.
  * p2p_face_new, _start, _stop and _free are called by one thread
  * (the daemon's main).  p2p_face_metrics may be called from any thread at
@@ -60,9 +60,6 @@
 /* The getaddr cache lives 21 hours plus up to 6 more (Core's). */
 #define P2P_FACE_CACHE_MIN (21 * 60 * 60)
 #define P2P_FACE_CACHE_SPREAD (6 * 60 * 60)
-/* The loop thread runs this much nicer than the daemon: P2P load takes
- * the CPU that HTTP leaves. */
-#define P2P_FACE_NICE 10
 
 typedef enum p2p_log_level {
     P2P_LOG_DEBUG,

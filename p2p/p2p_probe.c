@@ -19,14 +19,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include <uv.h>
 
 #include "am_error.h"
 #include "counter.h"
+#include "p2p_loop.h"
 #include "p2p_out.h"
 #include "p2p_sess.h"
 #include "p2p_socks.h"
@@ -52,11 +51,9 @@ typedef struct probe_metrics {
 struct p2p_probe {
     p2p_probe_config cfg;
     st_pool *pool;
-    uv_loop_t loop;
+    p2p_loop lp;
     uv_timer_t tick;
-    uv_async_t stop;
-    uv_thread_t thread;
-    int started, stopped, stopping;
+    int stopping;
     struct sockaddr_storage proxy[AM_NET_MAX];  /* family 0: direct */
     uint32_t reach;                             /* networks with a route */
     probe *probes;
@@ -118,14 +115,6 @@ static int64_t now_ms(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static uint64_t next_rand(p2p_probe *p)
-{
-    p->rng ^= p->rng >> 12;
-    p->rng ^= p->rng << 25;
-    p->rng ^= p->rng >> 27;
-    return p->rng * UINT64_C(2685821657736338717);
 }
 
 /* The socket address of an IP peer (IPv4, IPv6, CJDNS). */
@@ -433,7 +422,7 @@ static p2p_out *session(p2p_probe *p, const probe *q, int64_t now)
     memset(&oc, 0, sizeof oc);
     oc.chain = p->cfg.chain;
     oc.user_agent = P2P_PROBE_USER_AGENT;
-    oc.nonce = next_rand(p);
+    oc.nonce = p2p_rand64(&p->rng);
     oc.timeout = q->via_proxy ? 2 * p->cfg.timeout : p->cfg.timeout;
     oc.answer_wait = p->cfg.answer_wait;
     oc.max_payload = P2P_FACE_MAX_PAYLOAD_DEFAULT;
@@ -465,7 +454,7 @@ static int start_probe(p2p_probe *p, const am_peer *peer, st_probe_phase ph)
         free(q);
         return -1;
     }
-    uv_tcp_init(&p->loop, &q->tcp);
+    uv_tcp_init(&p->lp.uv, &q->tcp);
     q->tcp.data = q;
     q->creq.data = q;
     q->next = p->probes;
@@ -538,9 +527,10 @@ static void on_tick(uv_timer_t *t)
     start_probes(p, now);
 }
 
-static void on_stop(uv_async_t *a)
+/* On the loop thread at the stop: every probe is cut, nothing recorded. */
+static void on_stop(void *data)
 {
-    p2p_probe *p = a->data;
+    p2p_probe *p = data;
 
     p->stopping = 1;
     while (p->probes != NULL) {
@@ -548,21 +538,6 @@ static void on_stop(uv_async_t *a)
         finish(p->probes);
     }
     uv_close((uv_handle_t *)&p->tick, NULL);
-    uv_close((uv_handle_t *)&p->stop, NULL);
-}
-
-/* As the P2P face's loop: HTTP goes first when the CPU is short. */
-static void run_loop(void *arg)
-{
-    p2p_probe *p = arg;
-    pid_t tid = (pid_t)syscall(SYS_gettid);
-    int nice_now;
-
-    errno = 0;
-    nice_now = getpriority(PRIO_PROCESS, (id_t)tid);
-    if (errno == 0)
-        (void)setpriority(PRIO_PROCESS, (id_t)tid, nice_now + P2P_FACE_NICE);
-    uv_run(&p->loop, UV_RUN_DEFAULT);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -647,17 +622,15 @@ int p2p_probe_new(const p2p_probe_config *cfg, st_pool *pool, p2p_probe **out,
     }
     am_counter_init(&p->ids);
     am_counter_init(&p->groups);
-    if (uv_loop_init(&p->loop) != 0) {
+    if (p2p_loop_init(&p->lp) != AM_OK) {
         free(p);
         snprintf(err, err_len, "no event loop");
         return AM_ERR_NOMEM;
     }
-    uv_timer_init(&p->loop, &p->tick);
+    uv_timer_init(&p->lp.uv, &p->tick);
     p->tick.data = p;
-    uv_async_init(&p->loop, &p->stop, on_stop);
-    p->stop.data = p;
-    p->rng = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)p ^
-             UINT64_C(0x9e3779b97f4a7c15);
+    p2p_loop_on_stop(&p->lp, on_stop, p);
+    p->rng = p2p_rand_seed(p);
     p->last_refill = p->t_start = now_ms();
     *out = p;
     return AM_OK;
@@ -665,14 +638,13 @@ int p2p_probe_new(const p2p_probe_config *cfg, st_pool *pool, p2p_probe **out,
 
 int p2p_probe_start(p2p_probe *p)
 {
-    if (p == NULL || p->started || p->stopped)
+    if (p == NULL || p->lp.started || p->lp.stopped)
         return AM_ERR_INVAL;
     uv_timer_start(&p->tick, on_tick, TICK_MS, TICK_MS);
-    if (uv_thread_create(&p->thread, run_loop, p) != 0) {
+    if (p2p_loop_start(&p->lp) != AM_OK) {
         uv_timer_stop(&p->tick);
         return AM_ERR_IO;
     }
-    p->started = 1;
     plog(p, P2P_LOG_INFO,
          "prober on (chain %s): %.3g probes/s, %u at a time, timeout %lld ms",
          p->cfg.chain->name, p->cfg.rate, p->cfg.concurrency,
@@ -682,17 +654,8 @@ int p2p_probe_start(p2p_probe *p)
 
 void p2p_probe_stop(p2p_probe *p)
 {
-    if (p == NULL || p->stopped)
-        return;
-    p->stopped = 1;
-    if (p->started) {
-        uv_async_send(&p->stop);
-        uv_thread_join(&p->thread);
-    } else {
-        on_stop(&p->stop);
-        uv_run(&p->loop, UV_RUN_DEFAULT);
-    }
-    uv_loop_close(&p->loop);
+    if (p != NULL)
+        p2p_loop_stop(&p->lp);
 }
 
 void p2p_probe_free(p2p_probe *p)
@@ -713,11 +676,6 @@ int p2p_probe_reaches(const p2p_probe *p, int net)
 /* ------------------------------------------------------------------------ */
 /* Metrics. */
 
-static void head(js_buf *b, const char *name, const char *type, const char *help)
-{
-    js_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
 static const char *phase_name(st_probe_phase ph)
 {
     switch (ph) {
@@ -734,7 +692,7 @@ static const int probe_nets[] = {AM_NET_IPV4, AM_NET_IPV6, AM_NET_TORV3,
 
 static void metrics_counts(p2p_probe *p, js_buf *b)
 {
-    head(b, "addrmand_probe_total", "counter",
+    p2p_metric_head(b, "addrmand_probe_total", "counter",
          "Probes ended, by outcome and network.");
     for (size_t o = 0; o < P2P_OUTCOMES; o++)
         for (size_t k = 0; k < N_NETS; k++)
@@ -742,20 +700,20 @@ static void metrics_counts(p2p_probe *p, js_buf *b)
                           p2p_outcome_name((p2p_outcome)o),
                           am_net_name(probe_nets[k]),
                           (unsigned long long)get(&p->m.done[o][probe_nets[k]]));
-    head(b, "addrmand_probe_started_total", "counter",
+    p2p_metric_head(b, "addrmand_probe_started_total", "counter",
          "Probes started, by where the candidate came from.");
     for (size_t ph = 0; ph < ST_PROBE_PHASES; ph++)
         js_buf_printf(b, "addrmand_probe_started_total{source=\"%s\"} %llu\n",
                       phase_name((st_probe_phase)ph),
                       (unsigned long long)get(&p->m.started[ph]));
-    head(b, "addrmand_probe_in_flight", "gauge", "Probes under way.");
+    p2p_metric_head(b, "addrmand_probe_in_flight", "gauge", "Probes under way.");
     js_buf_printf(b, "addrmand_probe_in_flight %llu\n",
                   (unsigned long long)get(&p->m.in_flight));
-    head(b, "addrmand_probe_answer_addresses_total", "counter",
+    p2p_metric_head(b, "addrmand_probe_answer_addresses_total", "counter",
          "Usable addresses in the probed peers' getaddr answers.");
     js_buf_printf(b, "addrmand_probe_answer_addresses_total %llu\n",
                   (unsigned long long)get(&p->m.answers));
-    head(b, "addrmand_probe_learned_total", "counter",
+    p2p_metric_head(b, "addrmand_probe_learned_total", "counter",
          "Of them, added to the pool or refreshed.");
     js_buf_printf(b, "addrmand_probe_learned_total %llu\n",
                   (unsigned long long)get(&p->m.learned));
@@ -768,7 +726,7 @@ static void metrics_pool(p2p_probe *p, js_buf *b)
     am_stats st;
 
     st_pool_stats(p->pool, &st);
-    head(b, "addrmand_probe_unreachable_peers", "gauge",
+    p2p_metric_head(b, "addrmand_probe_unreachable_peers", "gauge",
          "Peers of networks the prober has no route to (no proxy), by network.");
     for (size_t k = 0; k < N_NETS; k++)
         js_buf_printf(b, "addrmand_probe_unreachable_peers{network=\"%s\"} %llu\n",
@@ -780,21 +738,21 @@ static void metrics_pool(p2p_probe *p, js_buf *b)
     oldest = vs.never_checked > 0
                  ? (now_ms() - p->t_start) / 1000
                  : (vs.oldest_check > 0 ? now - vs.oldest_check : 0);
-    head(b, "addrmand_probe_never_checked_peers", "gauge",
+    p2p_metric_head(b, "addrmand_probe_never_checked_peers", "gauge",
          "Peers with no attempt and no success yet.");
     js_buf_printf(b, "addrmand_probe_never_checked_peers %llu\n",
                   (unsigned long long)vs.never_checked);
-    head(b, "addrmand_probe_oldest_unchecked_seconds", "gauge",
+    p2p_metric_head(b, "addrmand_probe_oldest_unchecked_seconds", "gauge",
          "How long the peer checked least recently has waited (a peer never "
          "checked: since the prober started).");
     js_buf_printf(b, "addrmand_probe_oldest_unchecked_seconds %lld\n",
                   (long long)(oldest > 0 ? oldest : 0));
-    head(b, "addrmand_probe_tried_verified_ratio", "gauge",
+    p2p_metric_head(b, "addrmand_probe_tried_verified_ratio", "gauge",
          "Share of the tried table whose last success is within 24 hours.");
     js_buf_printf(b, "addrmand_probe_tried_verified_ratio %.4f\n",
                   vs.tried > 0 ? (double)vs.tried_verified / (double)vs.tried
                                : 0.0);
-    head(b, "addrmand_probe_journal_failures_total", "counter",
+    p2p_metric_head(b, "addrmand_probe_journal_failures_total", "counter",
          "Probe results kept in memory only (the journal failed).");
     js_buf_printf(b, "addrmand_probe_journal_failures_total %llu\n",
                   (unsigned long long)get(&p->m.journal_failures));

@@ -36,7 +36,7 @@
  *
  * THREADS: as p2p_face.h.  new, start, stop and free are called by one
  * thread; p2p_probe_metrics from any thread between new and free.  The
- * loop thread runs P2P_FACE_NICE nicer than the daemon.
+ * loop thread runs P2P_LOOP_NICE nicer than the daemon (p2p_loop.h).
  *
  * On error nothing is left running and nothing is changed.
  */

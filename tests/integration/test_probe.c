@@ -59,8 +59,9 @@ static it_fakes *fakes_start(const it_fake_spec *specs, size_t n)
 }
 
 /* Put every fake into the pool (services 1, as a node would announce),
- * each heard from a source of its own /16: fakes of one /16 heard from
- * one source would share one new bucket, where two may want one slot. */
+ * each heard from a source of its own /16 (10.i.0.1): fakes of one /16
+ * heard from one source group would share one new bucket, where two may
+ * want one slot. */
 static void add_fakes(it_server *s, it_fakes *f, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -69,7 +70,7 @@ static void add_fakes(it_server *s, it_fakes *f, size_t n)
 
         snprintf(body, sizeof body,
                  "{\"source\": \"10.%zu.%zu.1\", \"peers\": [{\"address\": "
-                 "\"%s\", \"port\": %u, \"services\": 1}]}", i / 250, i % 250,
+                 "\"%s\", \"port\": %u, \"services\": 1}]}", i % 250, i / 250,
                  it_fakes_host(f, i), (unsigned)it_fakes_port(f, i));
         c = it_add_json(s, body, NULL);
         if (c.added != 1)
