@@ -6,6 +6,8 @@
  */
 #include "p2p_test.h"
 
+#include <time.h>
+
 #include "addrv2.h"
 #include "am_error.h"
 #include "chain.h"
@@ -19,6 +21,7 @@
 #define TIMEOUT 5000
 #define WAIT 2000
 #define NONCE UINT64_C(0x1122334455667788)
+#define STAMP INT64_C(1600000000)     /* our version's time: not T0's */
 #define UA "/addrmand-prober:0.1.0/"
 #define BIG (P2P_HEADER_SIZE + P2P_ADDR_MAX_SIZE + 64)
 #define MAX_SENT 16
@@ -52,6 +55,7 @@ static p2p_out_config config(void)
     c.chain = regtest();
     c.user_agent = UA;
     c.nonce = NONCE;
+    c.timestamp = STAMP;
     c.timeout = TIMEOUT;
     c.answer_wait = WAIT;
     c.max_payload = P2P_SESS_MIN_PAYLOAD;
@@ -318,11 +322,34 @@ static void test_sends_its_version_first_with_no_services_no_relay(void **st)
     assert_int_equal(v.relay, 0);
     assert_int_equal(v.nonce, NONCE);
     assert_string_equal(v.user_agent, UA);
-    assert_int_equal(v.timestamp, T0 / 1000);
+    assert_int_equal(v.timestamp, STAMP);
     assert_int_equal(p2p_netaddr_from_addr(&want, &peer, 0), AM_OK);
     assert_memory_equal(v.addr_recv.ip, want.ip, 16);
     assert_int_equal(v.addr_recv.port, 18444);
     assert_nothing_sent(s);
+    p2p_out_free(s);
+}
+
+/* The prober's clock is monotonic (seconds since boot): a peer that took
+ * it for the version's time would think us decades behind. */
+static void test_version_time_is_the_time_of_day_not_the_callers_clock(
+    void **st)
+{
+    p2p_out_config c = config();
+    am_addr peer = the_peer();
+    int64_t before = (int64_t)time(NULL), after;
+    p2p_out *s;
+    p2p_version v;
+    sent got;
+
+    (void)st;
+    c.timestamp = 0;
+    s = p2p_out_new(&c, &peer, INT64_C(31484000));
+    after = (int64_t)time(NULL);
+    assert_non_null(s);
+    take(s, &got);
+    assert_int_equal(p2p_version_parse(got.payload[0], got.len[0], &v), AM_OK);
+    assert_true(v.timestamp >= before && v.timestamp <= after);
     p2p_out_free(s);
 }
 
@@ -1030,6 +1057,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sends_its_version_first_with_no_services_no_relay),
+        cmocka_unit_test(test_version_time_is_the_time_of_day_not_the_callers_clock),
         cmocka_unit_test(test_version_to_a_peer_beyond_v1_has_zero_addr_recv),
         cmocka_unit_test(test_answers_a_70016_version_with_sendaddrv2_and_verack),
         cmocka_unit_test(test_answers_an_older_version_with_verack_alone),

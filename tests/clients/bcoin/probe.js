@@ -8,8 +8,9 @@
  *      exactly the services bcoin announces in its version and a
  *      last_success set;
  *   2. bcoin saw an inbound peer whose user agent is the prober's
- *      (/addrmand-prober:0.1.0/) and whose version asks for nothing
- *      (services 0, no relay).
+ *      (/addrmand-prober:0.1.0/), whose version asks for nothing
+ *      (services 0, no relay) and carries the time of day (bcoin adjusts
+ *      its clock by its peers' timestamps).
  * Exit status 0 when both hold, 1 with a FAIL line otherwise.
  *
  *   node probe.js HTTP_URL P2P_PORT     (tests/clients/run.sh bcoin-probe
@@ -121,6 +122,10 @@ async function main() {
   const node = makeNode(port, prefix);
   /* Every inbound peer's version, as bcoin read it. */
   const inbound = [];
+  /* The offsets bcoin took from its peers' version timestamps (every peer
+   * here is the prober): it adjusts its clock by them. */
+  const offsets = [];
+  node.network.time.on('sample', sample => offsets.push(sample));
   node.pool.on('peer open', peer => {
     if (peer.outbound)
       return;
@@ -155,6 +160,11 @@ async function main() {
         fail('last_success ' + rec.last_success + ' is not about now');
     }
 
+    console.log('bcoin: offsets of the versions\' timestamps from its clock (s): ' +
+                JSON.stringify(offsets));
+    if (offsets.length === 0 || offsets.some(o => Math.abs(o) > 120))
+      fail('the prober\'s version timestamp is not the time of day: offsets ' +
+           JSON.stringify(offsets) + ' s from bcoin\'s clock');
     const seen = await waitFor(() => inbound.find(p => p.agent === PROBER_AGENT),
                                5000);
     if (!seen) {
