@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "am_error.h"
 #include "p2p_frame.h"
@@ -91,7 +92,7 @@ static int send_msg(p2p_out *s, p2p_msg_type type, const uint8_t *payload,
     return 1;
 }
 
-static int send_version(p2p_out *s, int64_t now_ms)
+static int send_version(p2p_out *s)
 {
     uint8_t payload[P2P_VERSION_MAX_SIZE];
     p2p_version v;
@@ -100,7 +101,10 @@ static int send_version(p2p_out *s, int64_t now_ms)
     memset(&v, 0, sizeof v);
     v.version = P2P_SESS_PROTOCOL;
     v.services = 0;
-    v.timestamp = now_ms / 1000;
+    /* Peers take it for the time of day (Core and bcoin keep the offset
+     * from their own clock), so never the caller's deadline clock. */
+    v.timestamp = s->cfg.timestamp != 0 ? s->cfg.timestamp
+                                        : (int64_t)time(NULL);
     v.addr_recv = s->peer;
     v.nonce = s->cfg.nonce;
     v.user_agent_len = strlen(s->cfg.user_agent);
@@ -254,7 +258,7 @@ p2p_out *p2p_out_new(const p2p_out_config *cfg, const am_addr *peer,
     p2p_reader_init(&s->reader, cfg->chain);
     p2p_reader_set_max(&s->reader, cfg->max_payload);
     s->deadline = now + cfg->timeout;
-    if (!send_version(s, now)) {
+    if (!send_version(s)) {
         p2p_out_free(s);
         return NULL;
     }

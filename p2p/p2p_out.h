@@ -69,6 +69,9 @@ typedef struct p2p_out_config {
     const char *user_agent;   /* at most 256 bytes; borrowed for the
                                * session's life */
     uint64_t nonce;           /* our version's */
+    int64_t timestamp;        /* our version's time, unix seconds; 0 for
+                               * the time of day (the `now` of the calls
+                               * below may be any clock: deadlines only) */
     int64_t timeout;          /* ms from p2p_out_new to the handshake's end */
     int64_t answer_wait;      /* ms after the handshake for the answer */
     uint32_t max_payload;     /* the largest message read, bytes; at least

@@ -14,6 +14,9 @@
 #               network.  Needs node and npm (scripts/deps.sh test).
 #   bitcoinlib  python-bitcoinlib (python/test_bitcoinlib.py), with Debian's
 #               /usr/bin/python3 and python3-bitcoinlib.
+#   bcoin-probe the prober against a bcoin 1.0.2 node (bcoin/probe.js), the
+#               daemon started with --probe --probe-rate 20 --probe-timeout 5;
+#               bcoin installed as for `bcoin`, in the same directory.
 # WORK_DIR defaults to a temporary directory (removed at the end, so each
 # run installs bcoin again).
 set -euo pipefail
@@ -33,8 +36,9 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
 # The client's prerequisites first: nothing is skipped.
+extra=()
 case $client in
-bcoin)
+bcoin|bcoin-probe)
     command -v node >/dev/null || fail "node is missing (bash scripts/deps.sh test installs nodejs)"
     command -v npm >/dev/null || fail "npm is missing (bash scripts/deps.sh test installs npm)"
     dir=${keep:-$work}/bcoin
@@ -58,8 +62,12 @@ bcoin)
         echo "clients: bcoin installed in $(($(date +%s) - t0)) s"
         echo "$stamp" > "$dir/.installed"
     fi
-    cp "$here/bcoin/run.js" "$dir/run.js"
+    cp "$here/bcoin/run.js" "$here/bcoin/probe.js" "$dir/"
     run=(node "$dir/run.js")
+    if [ "$client" = bcoin-probe ]; then
+        run=(node "$dir/probe.js")
+        extra=(--probe --probe-rate 20 --probe-timeout 5)
+    fi
     ;;
 bitcoinlib)
     [ -x /usr/bin/python3 ] || fail "/usr/bin/python3 is missing"
@@ -68,7 +76,7 @@ bitcoinlib)
     run=(/usr/bin/python3 "$here/python/test_bitcoinlib.py")
     ;;
 *)
-    fail "unknown client '$client' (bcoin, bitcoinlib)"
+    fail "unknown client '$client' (bcoin, bitcoinlib, bcoin-probe)"
     ;;
 esac
 
@@ -76,7 +84,7 @@ esac
 # ports does not find it missing.
 : > "$work/server.log"
 "$bin" --datadir "$work/data" --listen 127.0.0.1:0 --p2p-listen 127.0.0.1:0 \
-    --chain regtest --p2p-max-per-ip 0 --p2p-max-per-group 0 \
+    --chain regtest --p2p-max-per-ip 0 --p2p-max-per-group 0 ${extra[@]+"${extra[@]}"} \
     >> "$work/server.log" 2>&1 &
 pid=$!
 http_port= p2p_port=
