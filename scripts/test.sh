@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what is missing, then build and run every test twice: a normal
 # build with -Werror, and an AddressSanitizer + UBSan build; then the
-# threaded tests under ThreadSanitizer, every fuzz target for 30 s, and the
+# threaded tests under ThreadSanitizer, every fuzz target for 20 s, and the
 # container test (Docker engine and image, the integration suite against
 # the container).  Where no Docker engine can run (an unprivileged
 # container, as CI runners often are) the container test prints one line
@@ -33,8 +33,8 @@ run_suite build/sanitize -DCMAKE_BUILD_TYPE=Debug -DADDRMAND_SANITIZE=address,un
 echo "=== ThreadSanitizer over the tests that run threads (scripts/tsan.sh)"
 bash scripts/tsan.sh
 
-echo "=== fuzz targets, 30 s each (fuzz/run)"
-bash fuzz/run 30
+echo "=== fuzz targets, 20 s each (fuzz/run)"
+bash fuzz/run 20
 
 echo "=== the container image (tests/docker/run.sh)"
 bash tests/docker/run.sh build/test

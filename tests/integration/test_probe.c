@@ -5,131 +5,20 @@
  * retry time, the answers to getaddr reach the pool with the probed peer
  * as source, the concurrency and per-group limits hold (the fakes record
  * when they were contacted), Tor goes through a SOCKS5 proxy (it_socks5.h)
- * or not at all, and tried-table collisions end as Core ends them.  Each
- * case starts its own server.
+ * or not at all, and a live collision occupant keeps its slot (a dead
+ * one: test_probe_evict.c).  Each case starts its own server.
  */
-#include "it_api.h"
-#include "it_fake.h"
-#include "it_p2p.h"
-#include "it_persist.h"
-#include "it_socks5.h"
-
-#include "am_error.h"
-#include "netaddr.h"
+#include "it_probe.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#define ONION "pg6mmjiyjmcrsslvykfwnntlaru7p5svn6y2ymmju6nubxndf4pscryd.onion"
-#define WAIT_MS (20000L * it_time_scale())
+#include "it_p2p.h"
+#include "it_socks5.h"
+#include "netaddr.h"
 
-/* Start a prober on regtest: fast, `concurrency` at a time, 2 s timeout,
- * plus `extra` (NULL-terminated, may be NULL). */
-static void start_prober(it_server *s, const char *concurrency,
-                         const char *const *extra)
-{
-    const char *argv[32];
-    size_t n = 0;
-
-    it_need_own(s);
-    argv[n++] = "--enable-debug";
-    argv[n++] = "--chain";
-    argv[n++] = "regtest";
-    argv[n++] = "--probe";
-    argv[n++] = "--probe-rate";
-    argv[n++] = "100";
-    argv[n++] = "--probe-concurrency";
-    argv[n++] = concurrency;
-    argv[n++] = "--probe-timeout";
-    argv[n++] = "2";
-    for (size_t i = 0; extra != NULL && extra[i] != NULL && n + 1 < 32; i++)
-        argv[n++] = extra[i];
-    argv[n] = NULL;
-    it_start(s, argv, NULL, 1);
-}
-
-static it_fakes *fakes_start(const it_fake_spec *specs, size_t n)
-{
-    it_fakes *f = it_fakes_start(it_p2p_chain("regtest"), specs, n);
-
-    assert_non_null(f);
-    return f;
-}
-
-/* Put every fake into the pool (services 1, as a node would announce),
- * each heard from a source of its own /16 (10.i.0.1): fakes of one /16
- * heard from one source group would share one new bucket, where two may
- * want one slot. */
-static void add_fakes(it_server *s, it_fakes *f, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        char body[256];
-        it_counts c;
-
-        snprintf(body, sizeof body,
-                 "{\"source\": \"10.%zu.%zu.1\", \"peers\": [{\"address\": "
-                 "\"%s\", \"port\": %u, \"services\": 1}]}", i % 250, i / 250,
-                 it_fakes_host(f, i), (unsigned)it_fakes_port(f, i));
-        c = it_add_json(s, body, NULL);
-        if (c.added != 1)
-            fail_msg("fake %zu (%s) was not added", i, it_fakes_host(f, i));
-    }
-}
-
-/* The sum of the /metrics lines that start with `prefix` (a family name
- * with the start of its labels). */
-static double metric_where(it_server *s, const char *prefix)
-{
-    it_resp *r = it_get(s, "/metrics");
-    const char *line;
-    size_t n = strlen(prefix);
-    double sum = 0;
-
-    IT_STATUS(r, 200);
-    for (line = r->body; line != NULL && *line != '\0';) {
-        if (strncmp(line, prefix, n) == 0) {
-            const char *v = strchr(line, ' ');
-            if (v != NULL)
-                sum += strtod(v, NULL);
-        }
-        line = strchr(line, '\n');
-        if (line != NULL)
-            line++;
-    }
-    it_resp_free(r);
-    return sum;
-}
-
-/* Wait until `probes` probes have ended (fails the test on time out). */
-static void wait_probes(it_server *s, double probes)
-{
-    long deadline = it_p2p_ms() + WAIT_MS;
-
-    while (metric_where(s, "addrmand_probe_total{") < probes) {
-        if (it_p2p_ms() > deadline) {
-            it_dump_log(s);
-            fail_msg("fewer than %.0f probes ended in time", probes);
-        }
-        it_p2p_sleep_ms(100);
-    }
-}
-
-static json_int_t int_of(const json_t *peer, const char *key)
-{
-    return json_integer_value(IT_MEMBER(peer, key, JSON_INTEGER));
-}
-
-static const char *str_of(const json_t *peer, const char *key)
-{
-    return json_string_value(IT_MEMBER(peer, key, JSON_STRING));
-}
-
-static json_t *fake_peer(it_server *s, it_fakes *f, size_t i)
-{
-    return it_peer(s, it_fakes_host(f, i), it_fakes_port(f, i));
-}
+#define ONION IT_PROBE_ONION
 
 /* ---- one probing round ------------------------------------------------- */
 
@@ -172,18 +61,18 @@ static void round_specs(it_fake_spec *sp)
 static void expect_live(it_server *s, it_fakes *f, size_t i,
                         json_int_t services)
 {
-    json_t *p = fake_peer(s, f, i);
+    json_t *p = it_probe_fake_peer(s, f, i);
     it_fake_stats st;
 
-    if (strcmp(str_of(p, "state"), "tried") != 0 ||
-        strcmp(str_of(p, "table"), "tried") != 0 ||
-        int_of(p, "services") != services)
+    if (strcmp(it_probe_str(p, "state"), "tried") != 0 ||
+        strcmp(it_probe_str(p, "table"), "tried") != 0 ||
+        it_probe_int(p, "services") != services)
         fail_msg("fake %zu (%s): state %s, table %s, services %lld; want "
                  "tried, tried, %lld", i, it_fakes_host(f, i),
-                 str_of(p, "state"), str_of(p, "table"),
-                 (long long)int_of(p, "services"), (long long)services);
-    assert_true(int_of(p, "last_success") > 0);
-    assert_int_equal(int_of(p, "attempts"), 0);
+                 it_probe_str(p, "state"), it_probe_str(p, "table"),
+                 (long long)it_probe_int(p, "services"), (long long)services);
+    assert_true(it_probe_int(p, "last_success") > 0);
+    assert_int_equal(it_probe_int(p, "attempts"), 0);
     json_decref(p);
     /* The probe: our version, then getaddr once the handshake was done. */
     it_fakes_stats(f, i, &st);
@@ -196,14 +85,14 @@ static void expect_live(it_server *s, it_fakes *f, size_t i,
 
 static void expect_dead(it_server *s, it_fakes *f, size_t i)
 {
-    json_t *p = fake_peer(s, f, i);
+    json_t *p = it_probe_fake_peer(s, f, i);
 
-    if (strcmp(str_of(p, "state"), "failed") != 0 || int_of(p, "attempts") != 1)
+    if (strcmp(it_probe_str(p, "state"), "failed") != 0 || it_probe_int(p, "attempts") != 1)
         fail_msg("fake %zu (%s): state %s, attempts %lld; want failed, 1", i,
-                 it_fakes_host(f, i), str_of(p, "state"),
-                 (long long)int_of(p, "attempts"));
-    assert_int_equal(int_of(p, "last_success"), 0);
-    assert_string_equal(str_of(p, "table"), "new");
+                 it_fakes_host(f, i), it_probe_str(p, "state"),
+                 (long long)it_probe_int(p, "attempts"));
+    assert_int_equal(it_probe_int(p, "last_success"), 0);
+    assert_string_equal(it_probe_str(p, "table"), "new");
     json_decref(p);
 }
 
@@ -211,9 +100,9 @@ static void expect_dead(it_server *s, it_fakes *f, size_t i)
 static void expect_learned(it_server *s, const char *host, const char *source)
 {
     json_t *p = it_peer(s, host, 18444);
-    json_int_t age = it_now() - int_of(p, "time");
+    json_int_t age = it_now() - it_probe_int(p, "time");
 
-    assert_string_equal(str_of(p, "source"), source);
+    assert_string_equal(it_probe_str(p, "source"), source);
     if (age < 7200 - 60 || age > 7200 + 60)
         fail_msg("%s: time %lld s old, want Core's 2-hour penalty", host,
                  (long long)age);
@@ -231,13 +120,13 @@ static void test_probe_round_marks_live_peers_tried_and_dead_ones_failed(
     int64_t opened[4], closed[4];
 
     round_specs(sp);
-    f = fakes_start(sp, N_ROUND);
-    start_prober(s, "4", NULL);
-    add_fakes(s, f, N_ROUND);
-    wait_probes(s, N_ROUND);
+    f = it_probe_fakes(sp, N_ROUND);
+    it_probe_start(s, "4", NULL);
+    it_probe_add_fakes(s, f, N_ROUND);
+    it_probe_wait(s, N_ROUND);
     /* The learned ones are probed too (nothing listens there): wait for
      * them, so that every count below is final. */
-    wait_probes(s, N_ROUND + 4);
+    it_probe_wait(s, N_ROUND + 4);
 
     expect_live(s, f, LIVE_V2, 1 | 8 | 1024);
     expect_live(s, f, LIVE_LIMITED, 1024 | 8);
@@ -260,16 +149,16 @@ static void test_probe_round_marks_live_peers_tried_and_dead_ones_failed(
     assert_true(it_fakes_max_open(f, all, N_ROUND) <= 4);
 
     /* The outcomes, by network. */
-    assert_int_equal(metric_where(s, "addrmand_probe_total{outcome=\"ok\",network=\"ipv4\"}"), 3);
-    assert_int_equal(metric_where(s, "addrmand_probe_total{outcome=\"wrong_magic\""), 2);
-    assert_int_equal(metric_where(s, "addrmand_probe_total{outcome=\"no_services\""), 1);
-    assert_int_equal(metric_where(s, "addrmand_probe_total{outcome=\"timeout\""), 2);
-    assert_int_equal(metric_where(s, "addrmand_probe_total{outcome=\"closed\""), 1);
+    assert_int_equal(it_probe_metric(s, "addrmand_probe_total{outcome=\"ok\",network=\"ipv4\"}"), 3);
+    assert_int_equal(it_probe_metric(s, "addrmand_probe_total{outcome=\"wrong_magic\""), 2);
+    assert_int_equal(it_probe_metric(s, "addrmand_probe_total{outcome=\"no_services\""), 1);
+    assert_int_equal(it_probe_metric(s, "addrmand_probe_total{outcome=\"timeout\""), 2);
+    assert_int_equal(it_probe_metric(s, "addrmand_probe_total{outcome=\"closed\""), 1);
     /* DEAD_CLOSED and the four learned IPv4 addresses: refused. */
-    assert_int_equal(metric_where(s, "addrmand_probe_total{outcome=\"refused\""), 5);
-    assert_int_equal(metric_where(s, "addrmand_probe_unreachable_peers{network=\"torv3\"}"), 1);
-    assert_int_equal(metric_where(s, "addrmand_probe_learned_total"), 5);
-    assert_true(metric_where(s, "addrmand_probe_tried_verified_ratio") == 1.0);
+    assert_int_equal(it_probe_metric(s, "addrmand_probe_total{outcome=\"refused\""), 5);
+    assert_int_equal(it_probe_metric(s, "addrmand_probe_unreachable_peers{network=\"torv3\"}"), 1);
+    assert_int_equal(it_probe_metric(s, "addrmand_probe_learned_total"), 5);
+    assert_true(it_probe_metric(s, "addrmand_probe_tried_verified_ratio") == 1.0);
 
     /* GET /v1/stats says the same. */
     {
@@ -278,13 +167,13 @@ static void test_probe_round_marks_live_peers_tried_and_dead_ones_failed(
         json_t *pr = IT_MEMBER(st, "probe", JSON_OBJECT);
         json_t *oc = IT_MEMBER(pr, "outcomes", JSON_OBJECT);
 
-        assert_int_equal(int_of(v, "tried_last_24h"), 3);
-        assert_int_equal(int_of(v, "never_checked"), 1);   /* the onion */
-        assert_int_equal(int_of(oc, "ok"), 3);
-        assert_int_equal(int_of(oc, "refused"), 5);
-        assert_int_equal(int_of(pr, "started"), N_ROUND + 4);
-        assert_int_equal(int_of(pr, "learned"), 5);
-        assert_int_equal(int_of(IT_MEMBER(pr, "unreachable", JSON_OBJECT),
+        assert_int_equal(it_probe_int(v, "tried_last_24h"), 3);
+        assert_int_equal(it_probe_int(v, "never_checked"), 1);   /* the onion */
+        assert_int_equal(it_probe_int(oc, "ok"), 3);
+        assert_int_equal(it_probe_int(oc, "refused"), 5);
+        assert_int_equal(it_probe_int(pr, "started"), N_ROUND + 4);
+        assert_int_equal(it_probe_int(pr, "learned"), 5);
+        assert_int_equal(it_probe_int(IT_MEMBER(pr, "unreachable", JSON_OBJECT),
                                 "torv3"), 1);
         json_decref(st);
     }
@@ -326,13 +215,13 @@ static void test_probe_never_runs_two_probes_in_one_group(void **state)
         else
             other[i - N_GROUP] = i;
     }
-    f = fakes_start(sp, 2 * N_GROUP);
-    start_prober(s, "32", NULL);
-    add_fakes(s, f, 2 * N_GROUP);
-    wait_probes(s, 2 * N_GROUP);
+    f = it_probe_fakes(sp, 2 * N_GROUP);
+    it_probe_start(s, "32", NULL);
+    it_probe_add_fakes(s, f, 2 * N_GROUP);
+    it_probe_wait(s, 2 * N_GROUP);
     for (size_t i = 0; i < 2 * N_GROUP; i++) {
-        json_t *p = fake_peer(s, f, i);
-        assert_string_equal(str_of(p, "state"), "tried");
+        json_t *p = it_probe_fake_peer(s, f, i);
+        assert_string_equal(it_probe_str(p, "state"), "tried");
         json_decref(p);
     }
     assert_int_equal(it_fakes_max_open(f, same, N_GROUP), 1);
@@ -355,12 +244,12 @@ static void test_probe_keeps_to_its_concurrency(void **state)
         snprintf(hosts[i], sizeof hosts[i], "127.%zu.0.1", 50 + i);
         sp[i] = (it_fake_spec){IT_FAKE_SLOW, hosts[i], 9, 0, 1, 500, NULL, 0};
     }
-    f = fakes_start(sp, N_CONC);
-    start_prober(s, "3", NULL);
-    add_fakes(s, f, N_CONC);
-    wait_probes(s, N_CONC);
+    f = it_probe_fakes(sp, N_CONC);
+    it_probe_start(s, "3", NULL);
+    it_probe_add_fakes(s, f, N_CONC);
+    it_probe_wait(s, N_CONC);
     assert_int_equal(it_fakes_max_open(f, NULL, N_CONC), 3);
-    assert_int_equal(metric_where(s, "addrmand_probe_total{outcome=\"ok\""),
+    assert_int_equal(it_probe_metric(s, "addrmand_probe_total{outcome=\"ok\""),
                      N_CONC);
     it_fakes_stop(f);
 }
@@ -371,7 +260,7 @@ static void test_probe_reaches_an_onion_through_the_socks5_proxy(void **state)
 {
     it_server *s = *state;
     it_fake_spec sp = {IT_FAKE_GOOD, "127.40.0.1", 9, 0, 1, 0, answer_v1, 2};
-    it_fakes *f = fakes_start(&sp, 1);
+    it_fakes *f = it_probe_fakes(&sp, 1);
     it_socks5 *px = it_socks5_start();
     char proxy[64];
     const char *extra[] = {"--onion-proxy", proxy, NULL};
@@ -381,20 +270,20 @@ static void test_probe_reaches_an_onion_through_the_socks5_proxy(void **state)
     assert_int_equal(it_socks5_map(px, ONION, it_fakes_host(f, 0),
                                    it_fakes_port(f, 0)), 0);
     snprintf(proxy, sizeof proxy, "127.0.0.1:%u", it_socks5_port(px));
-    start_prober(s, "4", extra);
+    it_probe_start(s, "4", extra);
     it_add_one(s, ONION, 18444, 1);
-    wait_probes(s, 1);
+    it_probe_wait(s, 1);
     p = it_peer(s, ONION, 18444);
-    assert_string_equal(str_of(p, "state"), "tried");
-    assert_int_equal(int_of(p, "services"), 9);
+    assert_string_equal(it_probe_str(p, "state"), "tried");
+    assert_int_equal(it_probe_int(p, "services"), 9);
     json_decref(p);
     assert_int_equal(it_socks5_requests(px, ONION), 1);
-    assert_int_equal(metric_where(s, "addrmand_probe_total{outcome=\"ok\",network=\"torv3\"}"), 1);
+    assert_int_equal(it_probe_metric(s, "addrmand_probe_total{outcome=\"ok\",network=\"torv3\"}"), 1);
     /* The onion peer's answer came with the onion as its source. */
     p = it_peer(s, "127.202.0.1", 18444);
-    assert_string_equal(str_of(p, "source"), ONION);
+    assert_string_equal(it_probe_str(p, "source"), ONION);
     json_decref(p);
-    assert_int_equal(metric_where(s, "addrmand_probe_unreachable_peers{network=\"torv3\"}"), 0);
+    assert_int_equal(it_probe_metric(s, "addrmand_probe_unreachable_peers{network=\"torv3\"}"), 0);
     it_socks5_stop(px);
     it_fakes_stop(f);
 }
@@ -404,85 +293,20 @@ static void test_probe_leaves_onions_alone_without_a_proxy(void **state)
     it_server *s = *state;
     json_t *p;
 
-    start_prober(s, "4", NULL);
+    it_probe_start(s, "4", NULL);
     it_add_one(s, ONION, 18444, 1);
     it_add_one(s, "127.41.0.1", 1, 1);   /* nothing listens on port 1 */
-    wait_probes(s, 1);
+    it_probe_wait(s, 1);
     it_p2p_sleep_ms(500);
     p = it_peer(s, ONION, 18444);
-    assert_string_equal(str_of(p, "state"), "never_tried");
-    assert_int_equal(int_of(p, "last_try"), 0);
+    assert_string_equal(it_probe_str(p, "state"), "never_tried");
+    assert_int_equal(it_probe_int(p, "last_try"), 0);
     json_decref(p);
-    assert_int_equal(metric_where(s, "addrmand_probe_total{"), 1);
-    assert_int_equal(metric_where(s, "addrmand_probe_unreachable_peers{network=\"torv3\"}"), 1);
+    assert_int_equal(it_probe_metric(s, "addrmand_probe_total{"), 1);
+    assert_int_equal(it_probe_metric(s, "addrmand_probe_unreachable_peers{network=\"torv3\"}"), 1);
 }
 
 /* ---- tried-table collisions --------------------------------------------- */
-
-/* A Tor v3 address of its own for i (the prober has no route to Tor in
- * these cases, so it never probes the newcomers). */
-static void onion_of(int i, char *out, size_t len)
-{
-    uint8_t key[32];
-    am_addr a;
-
-    memset(key, 0, sizeof key);
-    key[0] = (uint8_t)i;
-    key[1] = (uint8_t)(i >> 8);
-    key[31] = 0x5a;
-    assert_int_equal(am_addr_from_bytes(&a, AM_NET_TORV3, key, 32, 18444),
-                     AM_OK);
-    assert_int_equal(am_addr_format(&a, out, len), AM_OK);
-}
-
-/* The fake `host:port` imported as tried five hours ago (its success no
- * longer recent), then newcomers marked tried until one collides with it
- * in the one-bucket tried table; the newcomer's address into `newcomer`
- * (port 18444). */
-static void make_collision(it_server *s, const char *host, int port,
-                           char *newcomer, size_t len)
-{
-    char doc[512], path[256];
-    json_t *b;
-    long long t = (long long)it_now() - 5 * 3600;
-
-    snprintf(doc, sizeof doc,
-             "[{\"address\": {\"V4\": \"%s\"}, \"port\": %d, \"services\": 9, "
-             "\"last_connected\": %lld, \"state\": {\"Tried\": %lld}}]",
-             host, port, t, t);
-    b = it_import(s, "floresta", doc, strlen(doc), 200);
-    json_decref(b);
-    for (int i = 0; i < 2000; i++) {
-        char h[AM_ADDR_STRLEN];
-        json_t *p;
-        it_resp *r;
-
-        onion_of(i, h, sizeof h);
-        it_add_one(s, h, 18444, 1);
-        p = it_set_state(s, h, 18444, "tried");
-        if (strcmp(str_of(p, "table"), "new") == 0) {
-            json_decref(p);
-            snprintf(newcomer, len, "%s", h);
-            return;
-        }
-        json_decref(p);
-        it_peer_path(h, 18444, "", path, sizeof path);
-        r = it_delete(s, path);
-        IT_STATUS(r, 204);
-        it_resp_free(r);
-    }
-    fail_msg("no tried collision in 2000 tries");
-}
-
-static const char *table_of(it_server *s, const char *host, int port)
-{
-    static char table[16];
-    json_t *p = it_peer(s, host, port);
-
-    snprintf(table, sizeof table, "%s", str_of(p, "table"));
-    json_decref(p);
-    return table;
-}
 
 /* The occupant is the only peer the prober may draw (the newcomers are
  * onions, out of its reach, and the occupant is not stale for a year):
@@ -491,15 +315,15 @@ static void test_probe_keeps_a_live_collision_occupant(void **state)
 {
     it_server *s = *state;
     it_fake_spec sp = {IT_FAKE_GOOD, "127.42.0.1", 9, 0, 1, 0, NULL, 0};
-    it_fakes *f = fakes_start(&sp, 1);
+    it_fakes *f = it_probe_fakes(&sp, 1);
     const char *extra[] = {"--tried-buckets", "1", "--probe-tried-age",
                            "31536000", NULL};
     char newcomer[AM_ADDR_STRLEN];
 
-    start_prober(s, "4", extra);
-    make_collision(s, it_fakes_host(f, 0), it_fakes_port(f, 0), newcomer,
+    it_probe_start(s, "4", extra);
+    it_probe_collision(s, it_fakes_host(f, 0), it_fakes_port(f, 0), newcomer,
                    sizeof newcomer);
-    wait_probes(s, 1);
+    it_probe_wait(s, 1);
     {
         it_fake_stats st;
         it_fakes_stats(f, 0, &st);
@@ -507,37 +331,9 @@ static void test_probe_keeps_a_live_collision_occupant(void **state)
     }
     /* Alive: it stays, the newcomer stays in the new table. */
     it_p2p_sleep_ms(300);
-    assert_string_equal(table_of(s, it_fakes_host(f, 0), it_fakes_port(f, 0)),
+    assert_string_equal(it_probe_table(s, it_fakes_host(f, 0), it_fakes_port(f, 0)),
                         "tried");
-    assert_string_equal(table_of(s, newcomer, 18444), "new");
-    it_check_debug(s);
-    it_fakes_stop(f);
-}
-
-static void test_probe_evicts_a_dead_collision_occupant(void **state)
-{
-    it_server *s = *state;
-    it_fake_spec sp = {IT_FAKE_RESET, "127.43.0.1", 9, 0, 1, 0, NULL, 0};
-    it_fakes *f = fakes_start(&sp, 1);
-    const char *extra[] = {"--tried-buckets", "1", "--probe-tried-age",
-                           "31536000", NULL};
-    char newcomer[AM_ADDR_STRLEN];
-    long deadline;
-
-    start_prober(s, "4", extra);
-    make_collision(s, it_fakes_host(f, 0), it_fakes_port(f, 0), newcomer,
-                   sizeof newcomer);
-    wait_probes(s, 1);
-    /* Core gives a failed occupant a minute before the newcomer takes
-     * its place; the prober's next draws settle it. */
-    deadline = it_p2p_ms() + 90000L * it_time_scale();
-    while (strcmp(table_of(s, newcomer, 18444), "tried") != 0) {
-        if (it_p2p_ms() > deadline)
-            fail_msg("the dead occupant was not evicted within 90 s");
-        it_p2p_sleep_ms(1000);
-    }
-    assert_string_equal(table_of(s, it_fakes_host(f, 0), it_fakes_port(f, 0)),
-                        "new");
+    assert_string_equal(it_probe_table(s, newcomer, 18444), "new");
     it_check_debug(s);
     it_fakes_stop(f);
 }
@@ -551,7 +347,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_probe_reaches_an_onion_through_the_socks5_proxy, it_fx_setup_none, it_fx_teardown),
         cmocka_unit_test_setup_teardown(test_probe_leaves_onions_alone_without_a_proxy, it_fx_setup_none, it_fx_teardown),
         cmocka_unit_test_setup_teardown(test_probe_keeps_a_live_collision_occupant, it_fx_setup_none, it_fx_teardown),
-        cmocka_unit_test_setup_teardown(test_probe_evicts_a_dead_collision_occupant, it_fx_setup_none, it_fx_teardown),
     };
     it_global_init();
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,185 @@
+/*
+ * it_probe.c - helpers of the prober's tests (see it_probe.h).
+ */
+#include "it_probe.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "am_error.h"
+#include "it_p2p.h"
+#include "it_persist.h"
+#include "netaddr.h"
+
+/* Start a prober on regtest: fast, `concurrency` at a time, 2 s timeout,
+ * plus `extra` (NULL-terminated, may be NULL). */
+void it_probe_start(it_server *s, const char *concurrency,
+                         const char *const *extra)
+{
+    const char *argv[32];
+    size_t n = 0;
+
+    it_need_own(s);
+    argv[n++] = "--enable-debug";
+    argv[n++] = "--chain";
+    argv[n++] = "regtest";
+    argv[n++] = "--probe";
+    argv[n++] = "--probe-rate";
+    argv[n++] = "100";
+    argv[n++] = "--probe-concurrency";
+    argv[n++] = concurrency;
+    argv[n++] = "--probe-timeout";
+    argv[n++] = "2";
+    for (size_t i = 0; extra != NULL && extra[i] != NULL && n + 1 < 32; i++)
+        argv[n++] = extra[i];
+    argv[n] = NULL;
+    it_start(s, argv, NULL, 1);
+}
+
+it_fakes *it_probe_fakes(const it_fake_spec *specs, size_t n)
+{
+    it_fakes *f = it_fakes_start(it_p2p_chain("regtest"), specs, n);
+
+    assert_non_null(f);
+    return f;
+}
+
+/* Put every fake into the pool (services 1, as a node would announce),
+ * each heard from a source of its own /16 (10.i.0.1): fakes of one /16
+ * heard from one source group would share one new bucket, where two may
+ * want one slot. */
+void it_probe_add_fakes(it_server *s, it_fakes *f, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char body[256];
+        it_counts c;
+
+        snprintf(body, sizeof body,
+                 "{\"source\": \"10.%zu.%zu.1\", \"peers\": [{\"address\": "
+                 "\"%s\", \"port\": %u, \"services\": 1}]}", i % 250, i / 250,
+                 it_fakes_host(f, i), (unsigned)it_fakes_port(f, i));
+        c = it_add_json(s, body, NULL);
+        if (c.added != 1)
+            fail_msg("fake %zu (%s) was not added", i, it_fakes_host(f, i));
+    }
+}
+
+/* The sum of the /metrics lines that start with `prefix` (a family name
+ * with the start of its labels). */
+double it_probe_metric(it_server *s, const char *prefix)
+{
+    it_resp *r = it_get(s, "/metrics");
+    const char *line;
+    size_t n = strlen(prefix);
+    double sum = 0;
+
+    IT_STATUS(r, 200);
+    for (line = r->body; line != NULL && *line != '\0';) {
+        if (strncmp(line, prefix, n) == 0) {
+            const char *v = strchr(line, ' ');
+            if (v != NULL)
+                sum += strtod(v, NULL);
+        }
+        line = strchr(line, '\n');
+        if (line != NULL)
+            line++;
+    }
+    it_resp_free(r);
+    return sum;
+}
+
+/* Wait until `probes` probes have ended (fails the test on time out). */
+void it_probe_wait(it_server *s, double probes)
+{
+    long deadline = it_p2p_ms() + IT_PROBE_WAIT_MS;
+
+    while (it_probe_metric(s, "addrmand_probe_total{") < probes) {
+        if (it_p2p_ms() > deadline) {
+            it_dump_log(s);
+            fail_msg("fewer than %.0f probes ended in time", probes);
+        }
+        it_p2p_sleep_ms(100);
+    }
+}
+
+json_int_t it_probe_int(const json_t *peer, const char *key)
+{
+    return json_integer_value(IT_MEMBER(peer, key, JSON_INTEGER));
+}
+
+const char *it_probe_str(const json_t *peer, const char *key)
+{
+    return json_string_value(IT_MEMBER(peer, key, JSON_STRING));
+}
+
+json_t *it_probe_fake_peer(it_server *s, it_fakes *f, size_t i)
+{
+    return it_peer(s, it_fakes_host(f, i), it_fakes_port(f, i));
+}
+
+/* A Tor v3 address of its own for i (the prober has no route to Tor in
+ * these cases, so it never probes the newcomers). */
+void it_probe_onion(int i, char *out, size_t len)
+{
+    uint8_t key[32];
+    am_addr a;
+
+    memset(key, 0, sizeof key);
+    key[0] = (uint8_t)i;
+    key[1] = (uint8_t)(i >> 8);
+    key[31] = 0x5a;
+    assert_int_equal(am_addr_from_bytes(&a, AM_NET_TORV3, key, 32, 18444),
+                     AM_OK);
+    assert_int_equal(am_addr_format(&a, out, len), AM_OK);
+}
+
+/* The fake `host:port` imported as tried five hours ago (its success no
+ * longer recent), then newcomers marked tried until one collides with it
+ * in the one-bucket tried table; the newcomer's address into `newcomer`
+ * (port 18444). */
+void it_probe_collision(it_server *s, const char *host, int port,
+                           char *newcomer, size_t len)
+{
+    char doc[512], path[256];
+    json_t *b;
+    long long t = (long long)it_now() - 5 * 3600;
+
+    snprintf(doc, sizeof doc,
+             "[{\"address\": {\"V4\": \"%s\"}, \"port\": %d, \"services\": 9, "
+             "\"last_connected\": %lld, \"state\": {\"Tried\": %lld}}]",
+             host, port, t, t);
+    b = it_import(s, "floresta", doc, strlen(doc), 200);
+    json_decref(b);
+    for (int i = 0; i < 2000; i++) {
+        char h[AM_ADDR_STRLEN];
+        json_t *p;
+        it_resp *r;
+
+        it_probe_onion(i, h, sizeof h);
+        it_add_one(s, h, 18444, 1);
+        p = it_set_state(s, h, 18444, "tried");
+        if (strcmp(it_probe_str(p, "table"), "new") == 0) {
+            json_decref(p);
+            snprintf(newcomer, len, "%s", h);
+            return;
+        }
+        json_decref(p);
+        it_peer_path(h, 18444, "", path, sizeof path);
+        r = it_delete(s, path);
+        IT_STATUS(r, 204);
+        it_resp_free(r);
+    }
+    fail_msg("no tried collision in 2000 tries");
+}
+
+const char *it_probe_table(it_server *s, const char *host, int port)
+{
+    static char table[16];
+    json_t *p = it_peer(s, host, port);
+
+    snprintf(table, sizeof table, "%s", it_probe_str(p, "table"));
+    json_decref(p);
+    return table;
+}
+
