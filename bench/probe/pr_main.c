@@ -11,8 +11,8 @@
  * inherits.  Then:
  *
  *  1. good peers: 1 000 fakes of the prober's tests (it_fake.c, mode GOOD,
- *     services 1033, addrv2; every second one answers getaddr with an
- *     onion address, which the prober has no route to and so never
+ *     services 1033, addrv2; every second one answers getaddr with three
+ *     onion addresses, which the prober has no route to and so never
  *     probes, the others with an empty answer) on 127.A.B.1, A over all
  *     256 /16s of 127/8 and B = 0..3, so about 4 per network group.  They
  *     are posted over HTTP; from the first probe started to the last one
@@ -29,7 +29,9 @@
  *     thread samples the server's descriptors (/proc/PID/fd), VmRSS and
  *     probes in flight every second; HTTP select slices (http_bench's)
  *     run before the addresses are posted (the prober idle), while it is
- *     busy, and after it is done:
+ *     busy, and after it is done (the prober cannot be paused, so busy and
+ *     idle cannot alternate); the ratio is the median over the slices of
+ *     busy / mean(before, after):
  *       probe_dead addresses=.. ended=.. timeouts=.. seconds=.. rate=..
  *                  fds_idle=.. fds_max=.. fds_after=.. rss_idle_kb=.. ...
  *       probe_http case=select_8 http_conns=4 idle_rps=.. busy_rps=..
@@ -60,6 +62,7 @@
 
 #define MAX_FAKES 1000          /* it_fakes_start's limit */
 #define POST_BATCH 100
+#define FAKE_PASSES 4
 #define SERVICES 1033           /* NODE_NETWORK | WITNESS | NETWORK_LIMITED */
 /* Three Tor v3 addresses (valid checksums): a getaddr answer of one entry
  * makes the prober wait for another (a lone self-announcement), so the
@@ -397,10 +400,11 @@ static unsigned max_open_per_group(bench *b)
     return most;
 }
 
-/* Post the fakes in batches, twice, each time heard from other sources: a
- * fake the new table refused the first time (its slot taken) goes to
- * another bucket the second.  *first gets the time a probe was first seen
- * started (checked after each batch). */
+/* Post the fakes in batches, again until each is in the pool (at most
+ * FAKE_PASSES times), each time heard from other sources: a fake the new
+ * table refused (its slot taken) goes to another bucket the next time.
+ * *first gets the time a probe was first seen started (checked after each
+ * batch). */
 static long post_fakes(bench *b, double *first)
 {
     char (*addrs)[48] = calloc(POST_BATCH, sizeof *addrs);
@@ -410,8 +414,9 @@ static long post_fakes(bench *b, double *first)
     *first = 0;
     if (addrs == NULL)
         return -1;
-    for (uint64_t batch = 0; i < 2 * n; batch++) {
-        for (k = 0; k < POST_BATCH && i < 2 * n; k++, i++)
+    for (uint64_t batch = 0; (i % n != 0 || (unsigned long)added < n) &&
+                             i < FAKE_PASSES * n; batch++) {
+        for (k = 0; k < POST_BATCH && (k == 0 || i % n != 0); k++, i++)
             it_fakes_endpoint(b->fakes, i % n, addrs[k], sizeof addrs[k]);
         if ((a = post_batch(b, batch, addrs, k)) < 0) {
             free(addrs);
@@ -732,7 +737,7 @@ static int run(bench *b)
     print_load("at the start");
     printf("# fakes: %u GOOD on 127.A.B.1 (A: every /16 of 127/8, about %u "
            "per /16), services %d, addrv2; one in two answers getaddr with "
-           "an onion address, the others with nothing; machine: %ld cores "
+           "three onion addresses, the others with nothing; machine: %ld cores "
            "shared by the fakes, the bench and the server\n", b->o->fakes,
            (b->o->fakes + 255) / 256, SERVICES, sysconf(_SC_NPROCESSORS_ONLN));
     /* The server first: it would inherit the fakes' listening sockets. */
