@@ -26,6 +26,9 @@
  * family name and the start of its labels, e.g. "addrmand_probe_total{" or
  * "addrmand_probe_total{outcome=\"ok\""); -1 when /metrics did not answer. */
 double pr_metric(const hb_target *t, const char *prefix);
+/* Every series of t's /metrics starting with prefix whose value is not 0,
+ * on stdout as "# metric <line>". */
+void pr_metric_print(const hb_target *t, const char *prefix);
 
 /* Open descriptors of process pid (entries of /proc/PID/fd); -1 unknown. */
 long pr_fds(pid_t pid);

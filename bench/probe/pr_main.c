@@ -712,26 +712,6 @@ static int phase_dead(bench *b)
 
 /* ---- main ------------------------------------------------------------------- */
 
-/* Every addrmand_probe_ series with a non-zero value, as comment lines. */
-static void print_probe_metrics(const bench *b)
-{
-    const char *p, *end, *nl;
-    hb_conn c;
-    hb_resp r;
-
-    hb_conn_init(&c, &b->http);
-    if (hb_request(&c, "GET", "/metrics", NULL, 0, &r) == 0 && r.status == 200)
-        for (p = r.body, end = r.body + r.body_len; p < end; p = nl + 1) {
-            nl = memchr(p, '\n', (size_t)(end - p));
-            if (nl == NULL)
-                nl = end;
-            if (strncmp(p, "addrmand_probe_", 15) == 0 && nl - p > 2 &&
-                !(nl[-1] == '0' && nl[-2] == ' '))
-                printf("# metric %.*s\n", (int)(nl - p), p);
-        }
-    hb_conn_free(&c);
-}
-
 static int run(bench *b)
 {
     print_load("at the start");
@@ -746,7 +726,7 @@ static int run(bench *b)
     if (phase_good(b) != 0 || phase_dead(b) != 0)
         return -1;
     print_load("at the end");
-    print_probe_metrics(b);
+    pr_metric_print(&b->http, "addrmand_probe_");
     return 0;
 }
 

@@ -22,28 +22,70 @@
 
 /* ---- metrics ----------------------------------------------------------------- */
 
-double pr_metric(const hb_target *t, const char *prefix)
+/* Call fn on every line of t's GET /metrics that starts with prefix (the
+ * line without its newline): 0, or -1 when /metrics did not answer. */
+static int each_series(const hb_target *t, const char *prefix,
+                       void (*fn)(const char *line, size_t len, void *ctx),
+                       void *ctx)
 {
     size_t k = strlen(prefix);
-    const char *p, *end, *nl, *sp;
-    double sum = -1;
+    const char *p, *end, *nl;
+    int rc = -1;
     hb_conn c;
     hb_resp r;
 
     hb_conn_init(&c, t);
     if (hb_request(&c, "GET", "/metrics", NULL, 0, &r) == 0 && r.status == 200) {
-        sum = 0;
+        rc = 0;
         for (p = r.body, end = r.body + r.body_len; p < end; p = nl + 1) {
             nl = memchr(p, '\n', (size_t)(end - p));
             if (nl == NULL)
                 nl = end;
-            if ((size_t)(nl - p) > k && memcmp(p, prefix, k) == 0 &&
-                (sp = memchr(p + k, ' ', (size_t)(nl - p - (ptrdiff_t)k))) != NULL)
-                sum += strtod(sp + 1, NULL);
+            if ((size_t)(nl - p) > k && memcmp(p, prefix, k) == 0)
+                fn(p, (size_t)(nl - p), ctx);
         }
     }
     hb_conn_free(&c);
-    return sum;
+    return rc;
+}
+
+/* The value of a series line: after its last space (labels may hold one). */
+static double value_of(const char *line, size_t len)
+{
+    char num[64];
+    size_t i = len;
+
+    while (i > 0 && line[i - 1] != ' ')
+        i--;
+    if (i == 0 || len - i >= sizeof num)
+        return 0;
+    memcpy(num, line + i, len - i);
+    num[len - i] = '\0';
+    return strtod(num, NULL);
+}
+
+static void add_value(const char *line, size_t len, void *ctx)
+{
+    *(double *)ctx += value_of(line, len);
+}
+
+double pr_metric(const hb_target *t, const char *prefix)
+{
+    double sum = 0;
+
+    return each_series(t, prefix, add_value, &sum) == 0 ? sum : -1;
+}
+
+static void print_nonzero(const char *line, size_t len, void *ctx)
+{
+    (void)ctx;
+    if (value_of(line, len) != 0)
+        printf("# metric %.*s\n", (int)len, line);
+}
+
+void pr_metric_print(const hb_target *t, const char *prefix)
+{
+    each_series(t, prefix, print_nonzero, NULL);
 }
 
 long pr_fds(pid_t pid)
