@@ -146,18 +146,6 @@ static void defaults(opts *o)
     o->http_case = "select_8";
 }
 
-static int parse_unsigned(const char *v, unsigned lo, unsigned hi,
-                          unsigned *out)
-{
-    char *end;
-    unsigned long n = strtoul(v, &end, 10);
-
-    if (end == v || *end || n < lo || n > hi)
-        return -1;
-    *out = (unsigned)n;
-    return 0;
-}
-
 static int option(opts *o, const char *name, const char *v)
 {
     char *end;
@@ -165,22 +153,22 @@ static int option(opts *o, const char *name, const char *v)
     if (strcmp(name, "--server") == 0)
         o->server = v;
     else if (strcmp(name, "--threads") == 0)
-        return parse_unsigned(v, 1, 1024, &o->threads);
+        return bench_parse_unsigned(v, 1, 1024, &o->threads);
     else if (strcmp(name, "--fakes") == 0)
-        return parse_unsigned(v, 1, MAX_FAKES, &o->fakes);
+        return bench_parse_unsigned(v, 1, MAX_FAKES, &o->fakes);
     else if (strcmp(name, "--dead") == 0)
-        return parse_unsigned(v, 1, 60000, &o->dead);
+        return bench_parse_unsigned(v, 1, 60000, &o->dead);
     else if (strcmp(name, "--concurrency") == 0)
-        return parse_unsigned(v, 1, 10000, &o->concurrency);
+        return bench_parse_unsigned(v, 1, 10000, &o->concurrency);
     else if (strcmp(name, "--timeout") == 0)
-        return parse_unsigned(v, 1, 3600, &o->timeout);
+        return bench_parse_unsigned(v, 1, 3600, &o->timeout);
     else if (strcmp(name, "--slices") == 0)
-        return parse_unsigned(v, 1, HB_MAX_SLICES, &o->slices);
+        return bench_parse_unsigned(v, 1, HB_MAX_SLICES, &o->slices);
     else if (strcmp(name, "--slice") == 0) {
         o->slice = strtod(v, &end);
         return end != v && !*end && o->slice > 0 && o->slice <= 60 ? 0 : -1;
     } else if (strcmp(name, "--http-conns") == 0)
-        return parse_unsigned(v, 1, 1000, &o->http_conns);
+        return bench_parse_unsigned(v, 1, 1000, &o->http_conns);
     else if (strcmp(name, "--http-case") == 0)
         o->http_case = v;
     else
@@ -224,26 +212,14 @@ static void parse_args(opts *o, int argc, char **argv)
 
 /* ---- the server ------------------------------------------------------------- */
 
-static void on_alarm(int sig)
-{
-    static const char msg[] = "probe_bench: watchdog: the run took too long\n";
-
-    (void)sig;
-    if (hb_server_pid > 0)
-        kill(hb_server_pid, SIGKILL);
-    if (write(STDERR_FILENO, msg, sizeof msg - 1) < 0)
-        _exit(3);
-    _exit(3);
-}
-
 /* Three times the time the dead addresses take at full concurrency, plus
  * the rest of the run. */
 static void arm_watchdog(const opts *o)
 {
     double dead = (double)o->dead * o->timeout / o->concurrency;
 
-    signal(SIGALRM, on_alarm);
-    alarm((unsigned)(300 + dead * 3 + o->slice * o->slices * 3));
+    hb_watchdog("probe_bench",
+                (unsigned)(300 + dead * 3 + o->slice * o->slices * 3));
 }
 
 static void raise_nofile(void)
@@ -256,19 +232,6 @@ static void raise_nofile(void)
         printf("# descriptors: limit %llu, in this program and the server\n",
                (unsigned long long)rl.rlim_cur);
     }
-}
-
-static void show_log(const char *log)
-{
-    char line[512];
-    FILE *f = fopen(log, "r");
-
-    if (f == NULL)
-        return;
-    fprintf(stderr, "probe_bench: server log (%s):\n", log);
-    while (fgets(line, sizeof line, f) != NULL)
-        fprintf(stderr, "  | %s", line);
-    fclose(f);
 }
 
 static int start_server(bench *b)
@@ -289,7 +252,7 @@ static int start_server(bench *b)
     snprintf(tmo, sizeof tmo, "--probe-timeout=%u", o->timeout);
     so = (hb_server_opts){o->server, o->threads, b->log, args};
     if (hb_server_start(&b->srv, &so, &b->http) != 0) {
-        show_log(b->log);
+        bench_show_log("probe_bench", b->log);
         return -1;
     }
     printf("# server: %s, pid %d, HTTP port %d, --threads=%u --chain=regtest "
@@ -305,17 +268,6 @@ static void stop_server(bench *b)
         fprintf(stderr, "probe_bench: kept %s\n", b->dir);
     else if (b->dir[0])
         bench_remove_tree(b->dir);
-}
-
-static void print_load(const char *when)
-{
-    double l1, l5, l15;
-    FILE *f = fopen("/proc/loadavg", "r");
-
-    if (f != NULL && fscanf(f, "%lf %lf %lf", &l1, &l5, &l15) == 3)
-        printf("# load average %s: %.2f %.2f %.2f\n", when, l1, l5, l15);
-    if (f != NULL)
-        fclose(f);
 }
 
 /* ---- posting addresses ------------------------------------------------------- */
@@ -714,7 +666,7 @@ static int phase_dead(bench *b)
 
 static int run(bench *b)
 {
-    print_load("at the start");
+    bench_print_load("at the start");
     printf("# fakes: %u GOOD on 127.A.B.1 (A: every /16 of 127/8, about %u "
            "per /16), services %d, addrv2; one in two answers getaddr with "
            "three onion addresses, the others with nothing; machine: %ld cores "
@@ -725,7 +677,7 @@ static int run(bench *b)
         return -1;
     if (phase_good(b) != 0 || phase_dead(b) != 0)
         return -1;
-    print_load("at the end");
+    bench_print_load("at the end");
     pr_metric_print(&b->http, "addrmand_probe_");
     return 0;
 }
@@ -745,7 +697,7 @@ int main(int argc, char **argv)
     arm_watchdog(&o);
     rc = run(&b);
     if (rc != 0 && b.log[0])
-        show_log(b.log);
+        bench_show_log("probe_bench", b.log);
     stop_server(&b);
     it_fakes_stop(b.fakes);
     free(b.hosts);
