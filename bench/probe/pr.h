@@ -35,7 +35,7 @@ long pr_fds(pid_t pid);
 
 /* ---- the sampler ----------------------------------------------------------- */
 
-/* Maxima over the samples since pr_sampler_reset, and the last sample. */
+/* What a sample holds; the sampler keeps the last one and the maxima. */
 typedef struct pr_sample {
     long fds, rss_kb;
     double in_flight;
@@ -50,17 +50,14 @@ typedef struct pr_sampler {
     atomic_int stop;
     pthread_mutex_t mu;
     pr_sample last, max;           /* under mu */
-    double min_in_flight;          /* since the reset, under mu */
     unsigned samples;
 } pr_sampler;
 
 /* Sample pid (and t's /metrics) every period_ms in a thread: 0, or -1. */
 int pr_sampler_start(pr_sampler *s, const hb_target *t, pid_t pid,
                      long period_ms);
-/* Forget the maxima (the next sample starts them anew). */
-void pr_sampler_reset(pr_sampler *s);
-void pr_sampler_read(pr_sampler *s, pr_sample *last, pr_sample *max,
-                     double *min_in_flight);
+/* The last sample and the maxima so far (either may be NULL). */
+void pr_sampler_read(pr_sampler *s, pr_sample *last, pr_sample *max);
 void pr_sampler_stop(pr_sampler *s);
 
 /* ---- the blackhole ---------------------------------------------------------- */

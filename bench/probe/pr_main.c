@@ -498,7 +498,7 @@ static int wait_dead(bench *b, pr_sampler *s, double ended0, dead_figs *d)
     pr_sample last;
 
     for (;;) {
-        pr_sampler_read(s, &last, NULL, NULL);
+        pr_sampler_read(s, &last, NULL);
         if (d->rss_quarter == 0 && last.ended - ended0 >= d->added / 4.0)
             d->rss_quarter = last.rss_kb;
         if ((d->ended = ended_probes(b) - ended0) >= (double)d->added)
@@ -542,7 +542,7 @@ static int run_dead(bench *b, pr_sampler *s, const pr_blackhole *bh,
         return -1;
     }
     bench_sleep_ms(SAMPLE_MS + 200);
-    pr_sampler_read(s, &d->idle, NULL, NULL);
+    pr_sampler_read(s, &d->idle, NULL);
     if (slices(cs, &ro, b->o->slices, &d->idle_acc) != 0)
         return -1;
     ended0 = ended_probes(b);
@@ -554,11 +554,11 @@ static int run_dead(bench *b, pr_sampler *s, const pr_blackhole *bh,
     if (busy_slices(b, cs, &ro, d) != 0 || wait_dead(b, s, ended0, d) != 0)
         return -1;
     d->seconds = bench_now_s() - t0;
-    pr_sampler_read(s, &last, &d->max, NULL);
+    pr_sampler_read(s, &last, &d->max);
     d->rss_done = last.rss_kb;
     d->timeouts = pr_metric(&b->http, "addrmand_probe_total{outcome=\"timeout\"");
     bench_sleep_ms(SAMPLE_MS + 200);    /* the closes behind the server */
-    pr_sampler_read(s, &d->after, NULL, NULL);
+    pr_sampler_read(s, &d->after, NULL);
     return slices(cs, &ro, b->o->slices, &d->after_acc);
 }
 

@@ -116,17 +116,13 @@ static void take(pr_sampler *s)
     x.ended = pr_metric(s->t, "addrmand_probe_total{");
     pthread_mutex_lock(&s->mu);
     s->last = x;
-    if (s->samples++ == 0) {
+    if (s->samples++ == 0)
         s->max = x;
-        s->min_in_flight = x.in_flight;
-    }
     s->max.fds = x.fds > s->max.fds ? x.fds : s->max.fds;
     s->max.rss_kb = x.rss_kb > s->max.rss_kb ? x.rss_kb : s->max.rss_kb;
     s->max.in_flight = x.in_flight > s->max.in_flight ? x.in_flight
                                                       : s->max.in_flight;
     s->max.ended = x.ended;
-    if (x.in_flight < s->min_in_flight)
-        s->min_in_flight = x.in_flight;
     pthread_mutex_unlock(&s->mu);
 }
 
@@ -158,24 +154,13 @@ int pr_sampler_start(pr_sampler *s, const hb_target *t, pid_t pid,
     return 0;
 }
 
-void pr_sampler_reset(pr_sampler *s)
-{
-    pthread_mutex_lock(&s->mu);
-    s->samples = 0;
-    pthread_mutex_unlock(&s->mu);
-    take(s);
-}
-
-void pr_sampler_read(pr_sampler *s, pr_sample *last, pr_sample *max,
-                     double *min_in_flight)
+void pr_sampler_read(pr_sampler *s, pr_sample *last, pr_sample *max)
 {
     pthread_mutex_lock(&s->mu);
     if (last)
         *last = s->last;
     if (max)
         *max = s->max;
-    if (min_in_flight)
-        *min_in_flight = s->min_in_flight;
     pthread_mutex_unlock(&s->mu);
 }
 
