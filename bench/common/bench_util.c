@@ -183,3 +183,39 @@ int bench_parse_list(const char *text, uint64_t lo, uint64_t hi, uint64_t *out,
         text += len + 1;
     }
 }
+
+void bench_print_load(const char *when)
+{
+    double l1, l5, l15;
+    FILE *f = fopen("/proc/loadavg", "r");
+
+    if (f != NULL && fscanf(f, "%lf %lf %lf", &l1, &l5, &l15) == 3)
+        printf("# load average %s: %.2f %.2f %.2f\n", when, l1, l5, l15);
+    if (f != NULL)
+        fclose(f);
+}
+
+void bench_show_log(const char *prog, const char *path)
+{
+    char line[512];
+    FILE *f = fopen(path, "r");
+
+    if (f == NULL)
+        return;
+    fprintf(stderr, "%s: server log (%s):\n", prog, path);
+    while (fgets(line, sizeof line, f) != NULL)
+        fprintf(stderr, "  | %s", line);
+    fclose(f);
+}
+
+int bench_parse_unsigned(const char *v, unsigned lo, unsigned hi,
+                         unsigned *out)
+{
+    char *end;
+    unsigned long n = strtoul(v, &end, 10);
+
+    if (end == v || *end || n < lo || n > hi)
+        return -1;
+    *out = (unsigned)n;
+    return 0;
+}

@@ -52,4 +52,16 @@ void bench_remove_tree(const char *path);
 int bench_parse_list(const char *text, uint64_t lo, uint64_t hi, uint64_t *out,
                      size_t cap, size_t *n);
 
+/* ---- what the programs that start a server share ------------------------- */
+
+/* "# load average <when>: l1 l5 l15" on stdout (nothing when unknown). */
+void bench_print_load(const char *when);
+
+/* "<prog>: server log (<path>):" and the file's lines on stderr. */
+void bench_show_log(const char *prog, const char *path);
+
+/* An unsigned number lo..hi in v (all of it): 0 with *out, or -1. */
+int bench_parse_unsigned(const char *v, unsigned lo, unsigned hi,
+                         unsigned *out);
+
 #endif

@@ -80,6 +80,9 @@ int hb_server_start(hb_server *s, const hb_server_opts *o, hb_target *t);
 void hb_server_stop(hb_server *s);
 /* For the watchdog: the pid to kill, 0 when none. */
 extern volatile pid_t hb_server_pid;
+/* After `seconds`, SIGKILL the server (hb_server_pid), say
+ * "<prog>: watchdog: the run took too long" on stderr and _exit(3). */
+void hb_watchdog(const char *prog, unsigned seconds);
 
 /* ---- hb_pool.c ---------------------------------------------------------- */
 

@@ -546,18 +546,6 @@ static int verdict(const opts *o)
 
 /* ---- main --------------------------------------------------------------- */
 
-static void on_alarm(int sig)
-{
-    static const char msg[] = "http_bench: watchdog: the run took too long\n";
-
-    (void)sig;
-    if (hb_server_pid > 0)
-        kill(hb_server_pid, SIGKILL);
-    if (write(STDERR_FILENO, msg, sizeof msg - 1) < 0)
-        _exit(3);
-    _exit(3);
-}
-
 static void arm_watchdog(const opts *o)
 {
     double per_run = o->seconds + slices_of(o) * (o->warmup + 0.5);
@@ -570,9 +558,8 @@ static void arm_watchdog(const opts *o)
             budget += (unsigned)(o->seconds + o->warmup) + 10 +
                       (unsigned)(o->shared_peers[i] / 500);
 
-    signal(SIGALRM, on_alarm);
     signal(SIGPIPE, SIG_IGN);
-    alarm(budget);
+    hb_watchdog("http_bench", budget);
 }
 
 static int start_server(opts *o, hb_server *s)

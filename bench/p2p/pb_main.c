@@ -185,18 +185,6 @@ static int parse_levels(opts *o, const char *v)
     return 0;
 }
 
-static int parse_unsigned(const char *v, unsigned lo, unsigned hi,
-                          unsigned *out)
-{
-    char *end;
-    unsigned long n = strtoul(v, &end, 10);
-
-    if (end == v || *end || n < lo || n > hi)
-        return -1;
-    *out = (unsigned)n;
-    return 0;
-}
-
 /* A number in (0, max]. */
 static int parse_positive(const char *v, double max, double *out)
 {
@@ -224,9 +212,9 @@ static int option(opts *o, const char *name, const char *v)
     else if (strcmp(name, "--server-arg") == 0 && o->n_extra < MAX_EXTRA)
         o->extra[o->n_extra++] = v;
     else if (strcmp(name, "--threads") == 0)
-        return parse_unsigned(v, 1, 1024, &o->threads);
+        return bench_parse_unsigned(v, 1, 1024, &o->threads);
     else if (strcmp(name, "--peers") == 0) {
-        if (parse_unsigned(v, 1, 10000000, &u) != 0)
+        if (bench_parse_unsigned(v, 1, 10000000, &u) != 0)
             return -1;
         o->peers = u;
     } else if (strcmp(name, "--conns") == 0)
@@ -234,24 +222,24 @@ static int option(opts *o, const char *name, const char *v)
     else if (strcmp(name, "--seconds") == 0)
         return parse_seconds(v, &o->seconds);
     else if (strcmp(name, "--idle") == 0)
-        return parse_unsigned(v, 1, 1000000, &o->idle);
+        return bench_parse_unsigned(v, 1, 1000000, &o->idle);
     else if (strcmp(name, "--hold") == 0)
         return parse_seconds(v, &o->hold);
     else if (strcmp(name, "--load-conns") == 0)
-        return parse_unsigned(v, 1, 100000, &o->load_conns);
+        return bench_parse_unsigned(v, 1, 100000, &o->load_conns);
     else if (strcmp(name, "--load-nice") == 0)
-        return parse_unsigned(v, 0, 19, &o->load_nice);
+        return bench_parse_unsigned(v, 0, 19, &o->load_nice);
     else if (strcmp(name, "--load-rate") == 0) {
         if (strcmp(v, "0") == 0)
             o->load_rate = 0;
         else
             return parse_positive(v, 1e6, &o->load_rate);
     } else if (strcmp(name, "--rounds") == 0)
-        return parse_unsigned(v, 1, HB_MAX_SLICES, &o->rounds);
+        return bench_parse_unsigned(v, 1, HB_MAX_SLICES, &o->rounds);
     else if (strcmp(name, "--slice") == 0)
         return parse_seconds(v, &o->slice);
     else if (strcmp(name, "--http-conns") == 0)
-        return parse_unsigned(v, 1, 1000, &o->http_conns);
+        return bench_parse_unsigned(v, 1, 1000, &o->http_conns);
     else if (strcmp(name, "--http-case") == 0)
         o->http_case = v;
     else if (strcmp(name, "--phases") == 0)
@@ -303,18 +291,6 @@ static int phase_on(const opts *o, char phase)
 
 /* ---- the server ---------------------------------------------------------- */
 
-static void on_alarm(int sig)
-{
-    static const char msg[] = "p2p_bench: watchdog: the run took too long\n";
-
-    (void)sig;
-    if (hb_server_pid > 0)
-        kill(hb_server_pid, SIGKILL);
-    if (write(STDERR_FILENO, msg, sizeof msg - 1) < 0)
-        _exit(3);
-    _exit(3);
-}
-
 static void arm_watchdog(const opts *o)
 {
     double t = 120 + (double)o->peers / 500 + o->hold + DRAIN_WAIT_S * 3 +
@@ -322,8 +298,7 @@ static void arm_watchdog(const opts *o)
                (o->slice * 2 + P2P_WARMUP_S + 1) * o->rounds +
                (double)o->idle / 100;
 
-    signal(SIGALRM, on_alarm);
-    alarm((unsigned)t);
+    hb_watchdog("p2p_bench", (unsigned)t);
 }
 
 /* Soft RLIMIT_NOFILE up to the hard one: the idle connections need a
@@ -372,19 +347,6 @@ static int p2p_port_from_log(const char *log)
     return port > 0 && port < 65536 ? port : -1;
 }
 
-static void show_log(const char *log)
-{
-    char line[512];
-    FILE *f = fopen(log, "r");
-
-    if (f == NULL)
-        return;
-    fprintf(stderr, "p2p_bench: server log (%s):\n", log);
-    while (fgets(line, sizeof line, f) != NULL)
-        fprintf(stderr, "  | %s", line);
-    fclose(f);
-}
-
 static int start_server(bench *b)
 {
     const opts *o = b->o;
@@ -412,7 +374,7 @@ static int start_server(bench *b)
     args[n] = NULL;
     so = (hb_server_opts){o->server, o->threads, b->log, args};
     if (hb_server_start(&b->srv, &so, &b->http) != 0) {
-        show_log(b->log);
+        bench_show_log("p2p_bench", b->log);
         return -1;
     }
     b->p2p.host = "127.0.0.1";
@@ -421,7 +383,7 @@ static int start_server(bench *b)
     b->p2p.addrv2 = o->addrv2;
     if (b->p2p.port < 0) {
         fprintf(stderr, "p2p_bench: no \"p2p listening on\" line in the log\n");
-        show_log(b->log);
+        bench_show_log("p2p_bench", b->log);
         return -1;
     }
     printf("# server: %s, pid %d, HTTP port %d, P2P port %d, --threads=%u "
@@ -777,23 +739,12 @@ static int fill(bench *b)
     return 0;
 }
 
-static void print_load(const char *when)
-{
-    double l1, l5, l15;
-    FILE *f = fopen("/proc/loadavg", "r");
-
-    if (f != NULL && fscanf(f, "%lf %lf %lf", &l1, &l5, &l15) == 3)
-        printf("# load average %s: %.2f %.2f %.2f\n", when, l1, l5, l15);
-    if (f != NULL)
-        fclose(f);
-}
-
 static int run(bench *b)
 {
     const opts *o = b->o;
     long rss;
 
-    print_load("at the start");
+    bench_print_load("at the start");
     if (fill(b) != 0)
         return -1;
     if (phase_on(o, '1') && phase_rates(b) != 0)
@@ -805,7 +756,7 @@ static int run(bench *b)
     if (phase_on(o, '3') && phase_http(b) != 0)
         return -1;
     wait_drained(b);
-    print_load("at the end");
+    bench_print_load("at the end");
     print_p2p_metrics(b);
     return 0;
 }
@@ -830,7 +781,7 @@ int main(int argc, char **argv)
     }
     rc = run(&b);
     if (rc != 0)
-        show_log(b.log);
+        bench_show_log("p2p_bench", b.log);
     hb_pool_free(&b.pool);
     stop_server(&b);
     return rc == 0 ? 0 : 1;
