@@ -62,7 +62,7 @@ bcoin|bcoin-probe)
         echo "clients: bcoin installed in $(($(date +%s) - t0)) s"
         echo "$stamp" > "$dir/.installed"
     fi
-    cp "$here/bcoin/run.js" "$here/bcoin/probe.js" "$dir/"
+    cp "$here/bcoin/common.js" "$here/bcoin/run.js" "$here/bcoin/probe.js" "$dir/"
     run=(node "$dir/run.js")
     if [ "$client" = bcoin-probe ]; then
         run=(node "$dir/probe.js")

@@ -164,11 +164,29 @@ static void test_max_body_takes_a_size_up_to_1gib(void **state)
     }
 }
 
+typedef struct option_case {
+    const char *name, *value, *error;   /* error NULL: accepted */
+} option_case;
+
+/* Each option alone on the command line: accepted, or refused with the
+ * error's text. */
+static void check_cases(const option_case *cases, size_t n)
+{
+    srv_config cfg;
+    char err[256];
+
+    for (size_t i = 0; i < n; i++) {
+        int rc = load_option(cases[i].name, cases[i].value, &cfg, err,
+                             sizeof err);
+        if (cases[i].error == NULL ? rc != 0
+                                   : rc != -1 || strstr(err, cases[i].error) == NULL)
+            fail_msg("--%s %s: %d (%s)", cases[i].name, cases[i].value, rc, err);
+    }
+}
+
 static void test_p2p_options_default_off_and_are_checked(void **state)
 {
-    static const struct {
-        const char *name, *value, *error;   /* error NULL: accepted */
-    } cases[] = {
+    static const option_case cases[] = {
         {"p2p-listen", "0.0.0.0:8333", NULL},
         {"p2p-listen", "[::]:18444", NULL},
         {"p2p-listen", "0.0.0.0", NULL},
@@ -209,22 +227,14 @@ static void test_p2p_options_default_off_and_are_checked(void **state)
     assert_int_equal(cfg.p2p_max_per_group, 16);
     assert_int_equal(cfg.p2p_handshake_timeout, 60);
     assert_int_equal(cfg.p2p_idle_timeout, 120);
-    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        int rc = load_option(cases[i].name, cases[i].value, &cfg, err,
-                             sizeof err);
-        if (cases[i].error == NULL ? rc != 0
-                                   : rc != -1 || strstr(err, cases[i].error) == NULL)
-            fail_msg("--%s %s: %d (%s)", cases[i].name, cases[i].value, rc, err);
-    }
+    check_cases(cases, sizeof cases / sizeof *cases);
     assert_int_equal(load_option("chain", "regtest", &cfg, err, sizeof err), 0);
     assert_string_equal(cfg.chain, "regtest");
 }
 
 static void test_probe_options_default_off_and_are_checked(void **state)
 {
-    static const struct {
-        const char *name, *value, *error;   /* error NULL: accepted */
-    } cases[] = {
+    static const option_case cases[] = {
         {"probe-rate", "0.5", NULL},
         {"probe-rate", "250", NULL},
         {"probe-rate", "10000", NULL},
@@ -270,13 +280,7 @@ static void test_probe_options_default_off_and_are_checked(void **state)
     assert_string_equal(cfg.proxy, "");
     assert_string_equal(cfg.onion_proxy, "");
     assert_string_equal(cfg.i2p_proxy, "");
-    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        int rc = load_option(cases[i].name, cases[i].value, &cfg, err,
-                             sizeof err);
-        if (cases[i].error == NULL ? rc != 0
-                                   : rc != -1 || strstr(err, cases[i].error) == NULL)
-            fail_msg("--%s %s: %d (%s)", cases[i].name, cases[i].value, rc, err);
-    }
+    check_cases(cases, sizeof cases / sizeof *cases);
     assert_int_equal(load_option("probe-rate", "0.25", &cfg, err, sizeof err), 0);
     assert_true(cfg.probe_rate == 0.25);
     {

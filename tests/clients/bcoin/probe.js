@@ -30,50 +30,8 @@ const PROBER_AGENT = '/addrmand-prober:0.1.0/';
 /* What the pool is told before the probe: the prober must replace it. */
 const POSTED_SERVICES = 1;
 
-function fail(msg) {
-  console.error('FAIL: ' + msg);
-  process.exitCode = 1;
-}
+const {fail, http, sleep, waitFor, freePort} = require('./common');
 
-async function http(base, method, route, body) {
-  const init = {method, headers: {}};
-  if (body !== undefined) {
-    init.headers['content-type'] = 'application/json';
-    init.body = JSON.stringify(body);
-  }
-  const res = await fetch(base + route, init);
-  const text = await res.text();
-  return {status: res.status, text, json: () => JSON.parse(text)};
-}
-
-function sleep(ms) {
-  return new Promise(resolve => setTimeout(resolve, ms));
-}
-
-/* Polls check() (truthy = done) every 200 ms until timeoutMs. */
-async function waitFor(check, timeoutMs) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v)
-      return v;
-    if (Date.now() >= end)
-      return null;
-    await sleep(200);
-  }
-}
-
-/* A free loopback port for bcoin's listener (it refuses port 0). */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const {port} = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /* bcoin's socket factory: it is to dial nobody. */
 function noDialing(port, host) {
