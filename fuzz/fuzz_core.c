@@ -641,10 +641,13 @@ static void op_list(fz *f)
 {
     am_filter flt;
     uint8_t v = fz_u8(&f->in);
+    memset(&flt, 0, sizeof flt);
     flt.states = v & 0x80 ? 0 : fz_u8(&f->in) & 0x3f;
     flt.networks = pick_networks(f);
     flt.table = (int)(v % 3) - 1;
     flt.services = (v & 0x40) ? pick_services(f) : 0;
+    /* Verified within the last 0..255 minutes (0: no such filter). */
+    flt.verified_since = (v & 0x10) ? fz_now - (int64_t)fz_u8(&f->in) * 60 : 0;
     size_t cap = 1 + fz_u8(&f->in) % 17;
     uint64_t after = (v & 0x20) ? pick_id(f) : 0, next, last = after;
     size_t n, seen = 0, pages = 0;
@@ -666,6 +669,7 @@ static void op_list(fz *f)
             if (flt.table >= 0)
                 CK(f, p->in_tried == flt.table, "table filter");
             CK(f, (p->services & flt.services) == flt.services, "services filter");
+            CK(f, p->last_success >= flt.verified_since, "verified_since filter");
             check_peer(f, p);
             remember_id(f, p->id);
         }
@@ -676,7 +680,7 @@ static void op_list(fz *f)
         after = next;
     } while (next != 0 && ++pages < 100000);
     if (after == 0 && flt.states == 0 && flt.networks == 0 && flt.table < 0 &&
-        flt.services == 0 && !(v & 0x20)) {
+        flt.services == 0 && flt.verified_since == 0 && !(v & 0x20)) {
         am_stats_get(f->m, &st);
         CK(f, seen == st.total, "listed %zu of %zu", seen, st.total);
     }
