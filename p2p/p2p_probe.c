@@ -598,6 +598,8 @@ static int set_routes(p2p_probe *p, char *err, size_t len)
                 p->proxy[net] = p->proxy[AM_NET_IPV4];
                 p->reach |= 1u << net;
             }
+    if (p->cfg.networks != 0)
+        p->reach &= p->cfg.networks;
     return 0;
 }
 
@@ -727,7 +729,8 @@ static void metrics_pool(p2p_probe *p, js_buf *b)
 
     st_pool_stats(p->pool, &st);
     p2p_metric_head(b, "addrmand_probe_unreachable_peers", "gauge",
-         "Peers of networks the prober has no route to (no proxy), by network.");
+         "Peers of networks the prober does not probe (no proxy, or left out "
+         "by --probe-networks), by network.");
     for (size_t k = 0; k < N_NETS; k++)
         js_buf_printf(b, "addrmand_probe_unreachable_peers{network=\"%s\"} %llu\n",
                       am_net_name(probe_nets[k]),

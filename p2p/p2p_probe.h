@@ -22,7 +22,9 @@
  * (fc00::/8 goes through the CJDNS interface when the host has one).  The
  * proxies are SOCKS5 (p2p_socks.h), given a .onion or .b32.i2p name as
  * Tor's SOCKS port and i2pd's SOCKS proxy take them.  A network without a
- * route is not probed; its peers are counted as unreachable.  Through a
+ * route, or left out of `networks`, is not probed; its peers are counted
+ * as unreachable (an IPv4-only host leaves IPv6 out: its every probe
+ * would fail and count an attempt against live peers).  Through a
  * proxy the timeout is twice `timeout`: the circuit is built first.
  *
  * The result goes to the pool through st_pool_probe_done (journalled like
@@ -70,6 +72,9 @@ typedef struct p2p_probe_config {
     int64_t answer_wait;          /* ms, >= 0 */
     int64_t stale_age;            /* seconds, > 0 */
     int64_t retry;                /* seconds, >= 0 */
+    uint32_t networks;            /* bits 1u << net it may probe (e.g. no
+                                   * IPv6 on an IPv4-only host); 0: every
+                                   * network it has a route to */
     const char *proxy;            /* "host:port" (numeric), or NULL */
     const char *onion_proxy;
     const char *i2p_proxy;

@@ -9,6 +9,7 @@
 #include "am_error.h"
 #include "am_parse.h"
 #include "chain.h"
+#include "netaddr.h"
 
 #define MAX_THREADS 1024
 #define MAX_BODY_LIMIT ((size_t)1 << 30)
@@ -411,6 +412,36 @@ static int set_probe_tried_age(srv_config *cfg, const char *v, char *err,
     return 0;
 }
 
+/* A comma-separated list of network names (ipv4,ipv6,torv3,i2p,cjdns). */
+static int set_probe_networks(srv_config *cfg, const char *v, char *err,
+                              size_t len)
+{
+    uint32_t mask = 0;
+    const char *p = v;
+
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        char name[16];
+        int net;
+
+        if (n == 0 || n >= sizeof name)
+            break;
+        memcpy(name, p, n);
+        name[n] = '\0';
+        if (am_net_from_name(name, &net) != AM_OK)
+            break;
+        mask |= 1u << net;
+        if (comma == NULL) {
+            cfg->probe_networks = mask;
+            return 0;
+        }
+        p = comma + 1;
+    }
+    return fail(err, len, "probe-networks", v,
+                "a comma-separated list of ipv4, ipv6, torv3, i2p, cjdns");
+}
+
 /* A SOCKS5 proxy: a numeric HOST:PORT (no name: a lookup would go around
  * the proxy). */
 static int set_proxy_of(const char **dst, const char *what, const char *v,
@@ -525,6 +556,9 @@ static const srv_option options[] = {
     {"probe-tried-age", "SECONDS", "14400",
      "check a tried peer again once its last success is this old",
      set_probe_tried_age},
+    {"probe-networks", "LIST", "all",
+     "networks the prober probes, e.g. ipv4,torv3 on a host without IPv6 "
+     "(ipv4, ipv6, torv3, i2p, cjdns)", set_probe_networks},
     {"proxy", "HOST:PORT", "(none)",
      "SOCKS5 proxy for every probe (Tor and I2P too, unless they have "
      "their own)", set_proxy},

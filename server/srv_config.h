@@ -50,6 +50,7 @@ typedef struct srv_config {
     unsigned probe_concurrency;
     int64_t probe_timeout;        /* seconds: connect plus handshake */
     int64_t probe_tried_age;      /* seconds: re-check tried peers older */
+    uint32_t probe_networks;      /* bits 1u << net; 0: every network */
     const char *proxy;            /* "": none (HOST:PORT, SOCKS5) */
     const char *onion_proxy;
     const char *i2p_proxy;

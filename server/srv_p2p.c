@@ -71,6 +71,7 @@ static int open_probe(const srv_config *cfg, st_pool *pool, p2p_probe **probe)
     pc.timeout = cfg->probe_timeout * 1000;
     pc.stale_age = cfg->probe_tried_age;
     pc.retry = cfg->retry_time;
+    pc.networks = cfg->probe_networks;
     pc.proxy = cfg->proxy;
     pc.onion_proxy = cfg->onion_proxy;
     pc.i2p_proxy = cfg->i2p_proxy;

@@ -306,6 +306,28 @@ static void test_probe_leaves_onions_alone_without_a_proxy(void **state)
     assert_int_equal(it_probe_metric(s, "addrmand_probe_unreachable_peers{network=\"torv3\"}"), 1);
 }
 
+static void test_probe_leaves_out_the_networks_not_named(void **state)
+{
+    it_server *s = *state;
+    it_fake_spec sp = {IT_FAKE_GOOD, "127.44.0.1", 9, 0, 1, 0, NULL, 0};
+    it_fakes *f = it_probe_fakes(&sp, 1);
+    const char *extra[] = {"--probe-networks", "ipv6,cjdns", NULL};
+    json_t *p;
+    it_fake_stats st;
+
+    it_probe_start(s, "4", extra);
+    it_probe_add_fakes(s, f, 1);
+    it_p2p_sleep_ms(1500);              /* a dozen ticks: nothing starts */
+    it_fakes_stats(f, 0, &st);
+    assert_int_equal(st.connections, 0);
+    p = it_probe_fake_peer(s, f, 0);
+    assert_string_equal(it_probe_str(p, "state"), "never_tried");
+    json_decref(p);
+    assert_int_equal(it_probe_metric(s, "addrmand_probe_total{"), 0);
+    assert_int_equal(it_probe_metric(s, "addrmand_probe_unreachable_peers{network=\"ipv4\"}"), 1);
+    it_fakes_stop(f);
+}
+
 /* ---- tried-table collisions --------------------------------------------- */
 
 /* The occupant is the only peer the prober may draw (the newcomers are
@@ -346,6 +368,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_probe_keeps_to_its_concurrency, it_fx_setup_none, it_fx_teardown),
         cmocka_unit_test_setup_teardown(test_probe_reaches_an_onion_through_the_socks5_proxy, it_fx_setup_none, it_fx_teardown),
         cmocka_unit_test_setup_teardown(test_probe_leaves_onions_alone_without_a_proxy, it_fx_setup_none, it_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_probe_leaves_out_the_networks_not_named, it_fx_setup_none, it_fx_teardown),
         cmocka_unit_test_setup_teardown(test_probe_keeps_a_live_collision_occupant, it_fx_setup_none, it_fx_teardown),
     };
     it_global_init();

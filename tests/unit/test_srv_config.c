@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "netaddr.h"
 #include "srv_config.h"
 
 static void test_loopback_hosts_are_recognised(void **state)
@@ -254,6 +255,13 @@ static void test_probe_options_default_off_and_are_checked(void **state)
         {"probe-timeout", "3601", "probe-timeout: expected"},
         {"probe-tried-age", "60", NULL},
         {"probe-tried-age", "59", "probe-tried-age: expected seconds from 60"},
+        {"probe-networks", "ipv4", NULL},
+        {"probe-networks", "ipv4,torv3,i2p,cjdns", NULL},
+        {"probe-networks", "", "probe-networks: expected a comma-separated list"},
+        {"probe-networks", "ipv4,", "probe-networks: expected"},
+        {"probe-networks", "ipv4,,ipv6", "probe-networks: expected"},
+        {"probe-networks", "IPv4", "probe-networks: expected"},
+        {"probe-networks", "onion", "probe-networks: expected"},
         {"proxy", "127.0.0.1:9050", NULL},
         {"proxy", "[::1]:1080", NULL},
         {"proxy", "", NULL},
@@ -277,10 +285,15 @@ static void test_probe_options_default_off_and_are_checked(void **state)
     assert_int_equal(cfg.probe_concurrency, 32);
     assert_int_equal(cfg.probe_timeout, 10);
     assert_int_equal(cfg.probe_tried_age, 4 * 3600);
+    assert_int_equal(cfg.probe_networks, 0);
     assert_string_equal(cfg.proxy, "");
     assert_string_equal(cfg.onion_proxy, "");
     assert_string_equal(cfg.i2p_proxy, "");
     check_cases(cases, sizeof cases / sizeof *cases);
+    assert_int_equal(load_option("probe-networks", "ipv4,torv3", &cfg, err,
+                                 sizeof err), 0);
+    assert_int_equal(cfg.probe_networks,
+                     1u << AM_NET_IPV4 | 1u << AM_NET_TORV3);
     assert_int_equal(load_option("probe-rate", "0.25", &cfg, err, sizeof err), 0);
     assert_true(cfg.probe_rate == 0.25);
     {
