@@ -137,17 +137,13 @@ static void write_networks(js_w *w, const am_stats *st)
     js_w_object_end(w);
 }
 
-/* The window of "verified" in GET /v1/stats (and of the prober's gauge). */
-#define API_VERIFIED_WINDOW (24 * 60 * 60)
-
 /* How much of the pool is known alive: checks by nodes and the prober
  * alike (one walk over the pool). */
 static void write_verified(api_ctx *ctx, js_w *w)
 {
     am_verify_stats vs;
-    int64_t now = st_pool_now(ctx->pool);
 
-    st_pool_verify_stats(ctx->pool, now - API_VERIFIED_WINDOW, &vs);
+    st_pool_verify_stats(ctx->pool, &vs, NULL);
     js_w_key(w, "verified");
     js_w_object(w);
     js_w_ku64(w, "tried_last_24h", vs.tried_verified);

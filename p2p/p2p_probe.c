@@ -721,9 +721,15 @@ static void metrics_counts(p2p_probe *p, js_buf *b)
                   (unsigned long long)get(&p->m.learned));
 }
 
+/* Peers of network probe_nets[k] the prober leaves alone (no route). */
+static size_t unreachable(const p2p_probe *p, const am_stats *st, size_t k)
+{
+    return p2p_probe_reaches(p, probe_nets[k]) ? 0 : st->by_net[probe_nets[k]];
+}
+
 static void metrics_pool(p2p_probe *p, js_buf *b)
 {
-    int64_t now = (int64_t)time(NULL), oldest;
+    int64_t now, oldest;
     am_verify_stats vs;
     am_stats st;
 
@@ -734,9 +740,8 @@ static void metrics_pool(p2p_probe *p, js_buf *b)
     for (size_t k = 0; k < N_NETS; k++)
         js_buf_printf(b, "addrmand_probe_unreachable_peers{network=\"%s\"} %llu\n",
                       am_net_name(probe_nets[k]),
-                      (unsigned long long)(p2p_probe_reaches(p, probe_nets[k])
-                                               ? 0 : st.by_net[probe_nets[k]]));
-    st_pool_verify_stats(p->pool, now - P2P_PROBE_VERIFIED_WINDOW, &vs);
+                      (unsigned long long)unreachable(p, &st, k));
+    st_pool_verify_stats(p->pool, &vs, &now);
     /* A peer never checked has waited since the prober started at most. */
     oldest = vs.never_checked > 0
                  ? (now_ms() - p->t_start) / 1000
@@ -793,9 +798,7 @@ void p2p_probe_stats(p2p_probe *p, js_w *w)
     js_w_key(w, "unreachable");
     js_w_object(w);
     for (size_t k = 0; k < N_NETS; k++)
-        js_w_ku64(w, am_net_name(probe_nets[k]),
-                  p2p_probe_reaches(p, probe_nets[k])
-                      ? 0 : st.by_net[probe_nets[k]]);
+        js_w_ku64(w, am_net_name(probe_nets[k]), unreachable(p, &st, k));
     js_w_object_end(w);
     js_w_object_end(w);
 }

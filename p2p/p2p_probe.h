@@ -61,8 +61,6 @@
 #define P2P_PROBE_STALE_AGE_DEFAULT (4 * 60 * 60)
 #define P2P_PROBE_RETRY_DEFAULT 600         /* Core's retry time */
 #define P2P_PROBE_USER_AGENT "/addrmand-prober:0.1.0/"
-/* The verified share of the tried table is over this window. */
-#define P2P_PROBE_VERIFIED_WINDOW (24 * 60 * 60)
 
 typedef struct p2p_probe_config {
     const am_chain *chain;

@@ -467,11 +467,16 @@ int st_pool_probe_done(st_pool *p, uint64_t id, const am_addr *addr, int ok,
     return rc;
 }
 
-void st_pool_verify_stats(st_pool *p, int64_t since, am_verify_stats *out)
+void st_pool_verify_stats(st_pool *p, am_verify_stats *out, int64_t *now)
 {
+    int64_t t;
+
     lock(p);
-    am_verify_stats_get(p->core, since, out);
+    t = am_now(p->core);
+    am_verify_stats_get(p->core, t - ST_VERIFIED_WINDOW, out);
     unlock(p);
+    if (now != NULL)
+        *now = t;
 }
 
 /* ---- getaddr --------------------------------------------------------- */

@@ -241,8 +241,13 @@ int st_pool_probe_next(st_pool *p, const st_probe_query *q, am_peer *out,
 int st_pool_probe_done(st_pool *p, uint64_t id, const am_addr *addr, int ok,
                        uint64_t services, am_peer *out, int *jrc);
 
-/* am_verify_stats_get under the lock (one walk over every peer). */
-void st_pool_verify_stats(st_pool *p, int64_t since, am_verify_stats *out);
+/* What "verified lately" means wherever it is reported (GET /v1/stats,
+ * the prober's gauge): a last success within a day. */
+#define ST_VERIFIED_WINDOW (24 * 60 * 60)
+/* am_verify_stats_get under the lock (one walk over every peer), counting
+ * successes within ST_VERIFIED_WINDOW of the core's clock; *now (optional)
+ * gets that clock's time. */
+void st_pool_verify_stats(st_pool *p, am_verify_stats *out, int64_t *now);
 
 /* ---- bans ------------------------------------------------------------ */
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -217,5 +218,27 @@ int bench_parse_unsigned(const char *v, unsigned lo, unsigned hi,
     if (end == v || *end || n < lo || n > hi)
         return -1;
     *out = (unsigned)n;
+    return 0;
+}
+
+int bench_raise_nofile(const char *prog, unsigned need)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return -1;
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+        fprintf(stderr, "%s: cannot raise the descriptor limit\n", prog);
+        return -1;
+    }
+    printf("# descriptors: limit %llu, in this program and the server\n",
+           (unsigned long long)rl.rlim_cur);
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+        fprintf(stderr, "%s: %u descriptors needed; the hard limit is %llu "
+                        "(ulimit -Hn)\n", prog, need,
+                (unsigned long long)rl.rlim_cur);
+        return -1;
+    }
     return 0;
 }

@@ -60,6 +60,12 @@ void bench_print_load(const char *when);
 /* "<prog>: server log (<path>):" and the file's lines on stderr. */
 void bench_show_log(const char *prog, const char *path);
 
+/* The soft RLIMIT_NOFILE raised to the hard one (the server started
+ * later inherits it), said in a "# descriptors" line on stdout: 0, or -1
+ * with why on stderr when it cannot be raised or stays below `need`
+ * descriptors (0: no need stated). */
+int bench_raise_nofile(const char *prog, unsigned need);
+
 /* An unsigned number lo..hi in v (all of it): 0 with *out, or -1. */
 int bench_parse_unsigned(const char *v, unsigned lo, unsigned hi,
                          unsigned *out);

@@ -301,28 +301,6 @@ static void arm_watchdog(const opts *o)
     hb_watchdog("p2p_bench", (unsigned)t);
 }
 
-/* Soft RLIMIT_NOFILE up to the hard one: the idle connections need a
- * descriptor each, here and in the server (which inherits the limit). */
-static int raise_nofile(unsigned need)
-{
-    struct rlimit rl;
-
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-        return -1;
-    rl.rlim_cur = rl.rlim_max;
-    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
-        return -1;
-    printf("# descriptors: limit %llu, in this program and the server\n",
-           (unsigned long long)rl.rlim_cur);
-    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
-        fprintf(stderr, "p2p_bench: %u connections need %u descriptors; the "
-                        "hard limit is %llu (ulimit -Hn)\n",
-                need - FDS_SPARE, need, (unsigned long long)rl.rlim_cur);
-        return -1;
-    }
-    return 0;
-}
-
 /* The P2P port from the log line "p2p listening on 127.0.0.1:PORT". */
 static int p2p_port_from_log(const char *log)
 {
@@ -772,7 +750,9 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     memset(&b, 0, sizeof b);
     b.o = &o;
-    if (raise_nofile(o.idle + FDS_SPARE) != 0)
+    /* The idle connections need a descriptor each, here and in the
+     * server. */
+    if (bench_raise_nofile("p2p_bench", o.idle + FDS_SPARE) != 0)
         return 1;
     arm_watchdog(&o);
     if (start_server(&b) != 0) {

@@ -53,7 +53,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #ifndef PR_DEFAULT_SERVER
@@ -220,18 +219,6 @@ static void arm_watchdog(const opts *o)
 
     hb_watchdog("probe_bench",
                 (unsigned)(300 + dead * 3 + o->slice * o->slices * 3));
-}
-
-static void raise_nofile(void)
-{
-    struct rlimit rl;
-
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-        printf("# descriptors: limit %llu, in this program and the server\n",
-               (unsigned long long)rl.rlim_cur);
-    }
 }
 
 static int start_server(bench *b)
@@ -693,7 +680,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     memset(&b, 0, sizeof b);
     b.o = &o;
-    raise_nofile();
+    (void)bench_raise_nofile("probe_bench", 0);
     arm_watchdog(&o);
     rc = run(&b);
     if (rc != 0 && b.log[0])

@@ -1,7 +1,8 @@
 'use strict';
 /*
  * What the bcoin clients (run.js, probe.js) share: a failure line, HTTP to
- * the daemon, sleeping and polling, a free loopback port.
+ * the daemon, sleeping and polling, a free loopback port, the metrics
+ * shown after a failure.
  */
 const net = require('net');
 
@@ -50,4 +51,14 @@ function freePort() {
   });
 }
 
-module.exports = {fail, http, sleep, waitFor, freePort};
+/* The daemon's series starting with `prefix`, on stderr (after a failure). */
+async function dumpMetrics(base, prefix) {
+  try {
+    const r = await http(base, 'GET', '/metrics');
+    console.error(r.text.split('\n').filter(l => l.startsWith(prefix)).join('\n'));
+  } catch (e) {
+    console.error('metrics: ' + e.message);
+  }
+}
+
+module.exports = {fail, http, sleep, waitFor, freePort, dumpMetrics};

@@ -30,7 +30,7 @@ const PROBER_AGENT = '/addrmand-prober:0.1.0/';
 /* What the pool is told before the probe: the prober must replace it. */
 const POSTED_SERVICES = 1;
 
-const {fail, http, sleep, waitFor, freePort} = require('./common');
+const {fail, http, sleep, waitFor, freePort, dumpMetrics} = require('./common');
 
 
 /* bcoin's socket factory: it is to dial nobody. */
@@ -133,10 +133,8 @@ async function main() {
            seen.noRelay + '; want 0 and true');
     }
   } finally {
-    if (process.exitCode) {
-      const m = await http(base, 'GET', '/metrics').catch(e => ({text: e.message}));
-      console.error(m.text.split('\n').filter(l => l.startsWith('addrmand_probe')).join('\n'));
-    }
+    if (process.exitCode)
+      await dumpMetrics(base, 'addrmand_probe_');
     await node.disconnect();
     await node.close();
     fs.rmSync(prefix, {recursive: true, force: true});

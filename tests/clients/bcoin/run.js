@@ -35,7 +35,7 @@ const ANNOUNCED_HOST = '15.16.17.18';
 const ANNOUNCED_PORT = 18445;
 const PENALTY = 2 * 60 * 60;           /* Core's, on an address heard from a peer */
 
-const {fail, http, sleep, waitFor, freePort} = require('./common');
+const {fail, http, sleep, waitFor, freePort, dumpMetrics} = require('./common');
 
 
 /* bcoin's socket factory: the loopback only, anything else fails at once. */
@@ -110,15 +110,6 @@ async function checkAnnounced(base) {
          ' (now less the 2-hour penalty)');
 }
 
-async function dumpMetrics(base) {
-  try {
-    const r = await http(base, 'GET', '/metrics');
-    console.error(r.text.split('\n').filter(l => l.startsWith('addrmand_p2p_')).join('\n'));
-  } catch (e) {
-    console.error('metrics: ' + e.message);
-  }
-}
-
 async function main() {
   const [base, p2pArg] = process.argv.slice(2);
   const p2pPort = Number(p2pArg);
@@ -157,7 +148,7 @@ async function main() {
     await checkAnnounced(base);
   } finally {
     if (process.exitCode)
-      await dumpMetrics(base);
+      await dumpMetrics(base, 'addrmand_p2p_');
     await node.disconnect();
     await node.close();
     fs.rmSync(prefix, {recursive: true, force: true});
