@@ -121,9 +121,16 @@ static inline void fz_same_peer(am_man *a, am_man *b, uint64_t id)
               (long long)p.last_success, (long long)q.last_success,
               (long long)p.last_connected, (long long)q.last_connected,
               p.attempts, q.attempts);
-    FZ_ASSERT(p.has_source == q.has_source &&
-              (!p.has_source || am_addr_host_eq(&p.source, &q.source)),
-              "peer %llu: source", (unsigned long long)id);
+    if (p.has_source != q.has_source ||
+        (p.has_source && !am_addr_host_eq(&p.source, &q.source))) {
+        char sa[AM_ADDR_STRLEN] = "-", sb[AM_ADDR_STRLEN] = "-";
+        if (p.has_source)
+            am_addr_format(&p.source, sa, sizeof sa);
+        if (q.has_source)
+            am_addr_format(&q.source, sb, sizeof sb);
+        FZ_FAIL("peer %llu: source %s (net %d) then %s (net %d)",
+                (unsigned long long)id, sa, p.source.net, sb, q.source.net);
+    }
     am_place pa, pb;
     am_place_of(a, id, &pa);
     am_place_of(b, id, &pb);
