@@ -954,6 +954,40 @@ static int plan_make(const uint8_t *key, const am_peer *peers, size_t n,
     return AM_OK;
 }
 
+/* The plan of the fresh key, of up to ST_COREDAT_KEY_TRIES, that leaves
+ * the fewest peers out.  Which peers share a slot depends on the key
+ * alone, so a small pool that collided under one key is written whole
+ * under another.  A pool of more than a quarter of Core's new table loses
+ * about as many under any key (100k peers: 0.35 s a plan, 0.4% fewer
+ * left out after 4), so it takes the first. */
+static int plan_best(uint8_t key[ST_COREDAT_KEY_LEN], const am_peer *peers,
+                     size_t n, plan *best)
+{
+    uint8_t k[ST_COREDAT_KEY_LEN];
+    plan pl;
+    int rc, i;
+
+    if ((rc = fresh_key(key)) != AM_OK ||
+        (rc = plan_make(key, peers, n, best)) != AM_OK)
+        return rc;
+    for (i = 1; i < ST_COREDAT_KEY_TRIES && best->w.left_out > 0 &&
+                n <= ST_COREDAT_NEW_MAX / 4; i++) {
+        if ((rc = fresh_key(k)) != AM_OK ||
+            (rc = plan_make(k, peers, n, &pl)) != AM_OK) {
+            plan_free(best);
+            return rc;
+        }
+        if (pl.w.left_out < best->w.left_out) {
+            plan_free(best);
+            *best = pl;
+            memcpy(key, k, sizeof k);
+        } else {
+            plan_free(&pl);
+        }
+    }
+    return AM_OK;
+}
+
 int st_coredat_write(const am_chain *chain, const uint8_t *key,
                      const am_peer *peers, size_t n, uint8_t **out,
                      size_t *len, st_coredat_written *w)
@@ -967,12 +1001,13 @@ int st_coredat_write(const am_chain *chain, const uint8_t *key,
     *len = 0;
     if (chain == NULL)
         return AM_ERR_INVAL;
-    if (key != NULL)
+    if (key != NULL) {
         memcpy(k, key, sizeof k);
-    else if ((rc = fresh_key(k)) != AM_OK)
+        if ((rc = plan_make(k, peers, n, &pl)) != AM_OK)
+            return rc;
+    } else if ((rc = plan_best(k, peers, n, &pl)) != AM_OK) {
         return rc;
-    if ((rc = plan_make(k, peers, n, &pl)) != AM_OK)
-        return rc;
+    }
     size_t entries = pl.w.tried + pl.w.new_entries;
     o.b = malloc(4 + 2 + 32 + 12 + entries * ENTRY_MAX +
                  4 * (ST_COREDAT_NEW_BUCKETS + pl.w.new_entries) + 32 + 32);

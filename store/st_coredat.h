@@ -81,7 +81,11 @@
  * error of that entry.
  *
  * WRITING (st_coredat_write): format 4, compat 32 + 4, a fresh key from
- * RAND_bytes (or the one given, for tests), no asmap.  Each peer with a
+ * RAND_bytes (or the one given, for tests), no asmap.  For a pool of at
+ * most a quarter of Core's new table, of up to ST_COREDAT_KEY_TRIES fresh
+ * keys the first that leaves no peer out is taken, or else the one that
+ * leaves out the fewest: which peers share a slot depends on the key, so
+ * such a pool is written whole but for rare bad luck.  Each peer with a
  * last success that was in our tried table goes to Core's tried slot for
  * that key; when the slot is taken it is written as a new entry instead.
  * Every other peer is a new entry listed in the bucket of its source (the
@@ -110,6 +114,7 @@
 #define ST_COREDAT_TRIED_MAX \
     (ST_COREDAT_TRIED_BUCKETS * ST_COREDAT_BUCKET_SIZE)
 #define ST_COREDAT_KEY_LEN 32
+#define ST_COREDAT_KEY_TRIES 4   /* fresh keys tried by st_coredat_write */
 #define ST_COREDAT_WHY_MAX ST_MERGE_MSG_MAX
 
 /* Flags of st_coredat_parse. */
@@ -192,7 +197,7 @@ typedef struct st_coredat_written {
 
 /*
  * A peers.dat of peers[0..n) for `chain` into a malloc'd *out (*len
- * bytes).  key: the bucketing key, or NULL for a fresh random one.  AM_OK
+ * bytes).  key: the bucketing key, or NULL for the best fresh one.  AM_OK
  * with *w (optional) filled, AM_ERR_INVAL (no chain), AM_ERR_NOMEM or
  * AM_ERR_IO (no randomness).
  */
