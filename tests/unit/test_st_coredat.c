@@ -453,6 +453,50 @@ static void test_formats_3_2_and_1_read_their_encodings(void **s)
     free(v);
 }
 
+/* fc00::/8 in Core's legacy 16 bytes is IPv6 to Core and CJDNS to the
+ * pool: the peer and its source come in as CJDNS, the form a snapshot
+ * reads back.  The bug (found by fuzz_coredat): the source came in as
+ * IPv6 and turned CJDNS across a restart. */
+static void test_legacy_fc00_peer_and_source_come_in_as_cjdns(void **s)
+{
+    (void)s;
+    static const uint8_t fc_peer[16] = {0xfc, 0x32, 0x17, 0xea, 0, 0, 0, 0,
+                                        0, 0, 0, 0, 0, 0, 0, 1};
+    static const uint8_t fc_src[16] = {0xfc, 0x9a, 0x55, 0x01, 0, 0, 0, 0,
+                                       0, 0, 0, 0, 0, 0, 0, 2};
+    vec *v = calloc(1, sizeof *v);
+    int32_t idx[1] = {0};
+    st_merge_result r;
+    st_doc doc;
+    am_peer p;
+
+    v_header(v, chain_of(AM_CHAIN_MAIN), 2, 34, 1, 0, 1024);
+    v_entry1(v, 2, fc_peer, 8333, 1, 1700000000, fc_src, 0, 0);
+    v_buckets(v, 1024, 7, idx, 1);
+    v_finish(v, 2);
+    am_man *m = t_man(1024, 256);
+    st_doc_init(&doc);
+    st_merge_result_init(&r);
+    ASSERT_RC(st_coredat_read(v->b, v->n, NULL, &doc, &r), AM_OK);
+    ASSERT_RC(st_merge_doc(m, &doc, NULL, &r), AM_OK);
+    assert_int_equal(r.added, 1);
+    am_addr want;
+    memset(&want, 0, sizeof want);
+    want.net = AM_NET_CJDNS;
+    want.port = 8333;
+    memcpy(want.bytes, fc_peer, 16);
+    ASSERT_RC(am_find(m, &want, &p), AM_OK);
+    assert_int_equal(p.addr.net, AM_NET_CJDNS);
+    assert_true(p.has_source);
+    assert_int_equal(p.source.net, AM_NET_CJDNS);
+    assert_memory_equal(p.source.bytes, fc_src, 16);
+    CHECK(m);
+    st_doc_free(&doc);
+    st_merge_result_free(&r);
+    am_free(m);
+    free(v);
+}
+
 /* A mix: tried entries come in as tried with their last success, new ones
  * as new, each with its own source. */
 static void test_tried_and_new_mix_imports_into_both_tables(void **s)
@@ -929,6 +973,7 @@ int main(void)
         cmocka_unit_test(test_empty_table_reads_and_imports_nothing),
         cmocka_unit_test(test_one_entry_per_network_in_format_4),
         cmocka_unit_test(test_formats_3_2_and_1_read_their_encodings),
+        cmocka_unit_test(test_legacy_fc00_peer_and_source_come_in_as_cjdns),
         cmocka_unit_test(test_tried_and_new_mix_imports_into_both_tables),
         cmocka_unit_test(test_every_truncation_says_which_field_and_byte),
         cmocka_unit_test(test_counts_past_cores_limits_and_negative_are_refused),
