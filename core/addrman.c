@@ -42,7 +42,10 @@ int64_t am_now(am_man *m)
 
 int am_admits(const am_man *m, const am_addr *a)
 {
-    return m->cfg.allow_local ? am_addr_is_local_ok(a) : am_addr_is_routable(a);
+    am_addr c = am_addr_canon(*a);
+
+    return m->cfg.allow_local ? am_addr_is_local_ok(&c)
+                              : am_addr_is_routable(&c);
 }
 
 static uint32_t t32(int64_t t)
@@ -291,6 +294,12 @@ int am_add(am_man *m, const am_addr *addr, const am_addr *source,
     if (!m || !addr || !is_new)
         return AM_ERR_INVAL;
     *is_new = 0;
+    am_addr canon = am_addr_canon(*addr), canon_src;
+    addr = &canon;
+    if (source) {
+        canon_src = am_addr_canon(*source);
+        source = &canon_src;
+    }
     int64_t now;
     int rc = add_allowed(m, addr, source, &now);
     if (rc != AM_OK)
@@ -590,11 +599,15 @@ static void restore_rest(am_man *m, entry *e, int64_t last_try, int64_t now)
         am__set_flag(m, e, F_COOLING, 1);
 }
 
-int am_restore(am_man *m, const am_peer *p, const am_place *place)
+int am_restore(am_man *m, const am_peer *saved, const am_place *place)
 {
-    if (!m || !p || p->id == 0 || p->id > AM_ID_MAX ||
-        (unsigned)p->state >= AM_STATE_COUNT)
+    if (!m || !saved || saved->id == 0 || saved->id > AM_ID_MAX ||
+        (unsigned)saved->state >= AM_STATE_COUNT)
         return AM_ERR_INVAL;
+    am_peer canon = *saved;
+    const am_peer *p = &canon;
+    canon.addr = am_addr_canon(saved->addr);
+    canon.source = am_addr_canon(saved->source);
     int rc = restore_allowed(m, p);
     if (rc != AM_OK)
         return rc;

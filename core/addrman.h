@@ -182,15 +182,16 @@ int64_t am_now(am_man *m);
  * anything else that loads peers must ask the same): publicly routable
  * (am_addr_is_routable), or, with cfg.allow_local, loopback or private
  * too (am_addr_is_local_ok).  0 for anything else (AM_ERR_UNROUTABLE).
- * Local addresses all share the one unroutable network group, so they
- * compete for one source group's 64 new buckets and 8 tried buckets and
- * count against new_group_cap together: local peers heard from local
- * sources (or from themselves) all land in ONE new bucket (64 slots).
+ * The address is taken in the pool's form (am_addr_canon).  Local
+ * addresses are grouped by their /16 (IPv4) or /32 (IPv6) in the
+ * unroutable class (am_addr_group), so a regtest network's peers spread
+ * over buckets as the Internet's do.
  */
 int am_admits(const am_man *m, const am_addr *a);
 
 /*
- * Add one address heard from `source` (NULL: the address is its own source).
+ * Add one address heard from `source` (NULL: the address is its own source),
+ * both taken in the pool's form (am_addr_canon).
  * `time` 0 means now; a time <= 100000000 or more than 10 minutes in the
  * future is stored as now - 5 days.  `penalty` seconds are taken off the
  * time when source is not the address itself (Core's addr time penalty).

@@ -177,6 +177,8 @@ int am_ban_list(am_man *m, am_ban *out, size_t cap, size_t *n_out)
 
 int am_is_banned(am_man *m, const am_addr *a)
 {
+    am_addr canon = am_addr_canon(*a);
+
     am__tick(m);
-    return am__banned(m, a);
+    return am__banned(m, &canon);
 }

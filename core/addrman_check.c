@@ -90,6 +90,11 @@ static int check_entry(checker *c, uint32_t i, const entry *e, size_t *cooling,
     }
     if (e->src != AM_IDX_NONE && (e->src >= m->s_high || m->s[e->src].refs == 0))
         return fail(c, "id %llu: dangling source", (unsigned long long)e->id);
+    const am_addr *src = am__source_of(m, e);
+    if (e->addr.net != am_addr_canon(e->addr).net ||
+        (src != NULL && src->net != am_addr_canon(*src).net))
+        return fail(c, "id %llu: an address not in the pool's form (fc00::/8 "
+                    "held as IPv6)", (unsigned long long)e->id);
     return check_entry_place(c, i, e);
 }
 

@@ -78,7 +78,8 @@ int am_find(am_man *m, const am_addr *endpoint, am_peer *out)
     if (!m || !endpoint || !out)
         return AM_ERR_INVAL;
     am__tick(m);
-    uint32_t i = am__find_endpoint(m, endpoint);
+    am_addr canon = am_addr_canon(*endpoint);
+    uint32_t i = am__find_endpoint(m, &canon);
     if (i == AM_IDX_NONE)
         return AM_ERR_NOTFOUND;
     am__to_peer(m, E(m, i), out);

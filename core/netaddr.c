@@ -460,8 +460,9 @@ static int addr_from_ipv6_text(am_addr *out, const uint8_t raw[16])
     }
     if (memcmp(raw, onioncat_prefix, sizeof(onioncat_prefix)) == 0)
         return AM_ERR_TORV2;
-    out->net = raw[0] == 0xfc ? AM_NET_CJDNS : AM_NET_IPV6;
+    out->net = AM_NET_IPV6;
     memcpy(out->bytes, raw, 16);
+    *out = am_addr_canon(*out);
     return AM_OK;
 }
 
@@ -749,6 +750,13 @@ int am_addr_from_bytes(am_addr *out, int net, const uint8_t *bytes, size_t len,
     memcpy(a.bytes, bytes, len);
     *out = a;
     return AM_OK;
+}
+
+am_addr am_addr_canon(am_addr a)
+{
+    if (a.net == AM_NET_IPV6 && a.bytes[0] == 0xfc)
+        a.net = AM_NET_CJDNS;
+    return a;
 }
 
 int am_addr_format(const am_addr *a, char *buf, size_t len)

@@ -71,10 +71,20 @@ int am_net_from_name(const char *name, int *net);
  * IPv4-mapped or OnionCat prefix is AM_ERR_ADDR/AM_ERR_TORV2, CJDNS must
  * start with 0xfc (AM_ERR_ADDR), network id 3 is AM_ERR_TORV2, any other
  * unknown id is AM_ERR_UNKNOWN_NET.  IPv6 bytes inside fc00::/8 stay IPv6
- * here (the wire says which network it is).
+ * here (the wire says which network it is; am_addr_canon gives the pool's).
  */
 int am_addr_from_bytes(am_addr *out, int net, const uint8_t *bytes, size_t len,
                        uint16_t port);
+
+/*
+ * The form the pool holds: IPv6 bytes inside fc00::/8 are CJDNS, as their
+ * text reads (am_addr_parse).  BIP155's network 2, the 16-byte form of addr
+ * messages and Core's older files may name such bytes IPv6; the core takes
+ * every address in this form (am_add, am_restore, am_find, am_admits,
+ * am_is_banned), so one peer has one entry and keeps its network across a
+ * snapshot, whichever way it came.  Anything else is returned unchanged.
+ */
+am_addr am_addr_canon(am_addr a);
 
 /* Host text only (no port, no brackets).  Port of `out` is set to 0. */
 int am_addr_parse_host(am_addr *out, const char *text);
@@ -138,8 +148,8 @@ int am_addr_is_routable(const am_addr *a);
  * unspecified (0/8, ::), link-local (169.254/16, fe80::/64), multicast,
  * documentation (RFC 5737, RFC 3849), RFC 2544, 240/4 and broadcast,
  * ORCHID, and IPv6 forms carrying an IPv4 address (6to4, Teredo, NAT64,
- * mapped) whose IPv4 part is unroutable.  Such a local address keeps
- * am_addr_group's unroutable group: all of them share that one group.
+ * mapped) whose IPv4 part is unroutable.  am_addr_group gives such a local
+ * address a group of its /16 (IPv4) or /32 (IPv6) in the unroutable class.
  */
 int am_addr_is_local_ok(const am_addr *a);
 

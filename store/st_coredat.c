@@ -703,21 +703,12 @@ int st_coredat_verify(const st_coredat *d, st_coredat_check *check,
 
 /* ---- import ---------------------------------------------------------- */
 
-/* An address as the pool holds it: fc00::/8 is CJDNS there (its text
- * says so, and a snapshot reads it back so), where Core's legacy form and
- * a network id of 2 call it IPv6. */
-static am_addr pool_form(am_addr a)
-{
-    if (a.net == AM_NET_IPV6 && a.bytes[0] == 0xfc)
-        a.net = AM_NET_CJDNS;
-    return a;
-}
-
 static void entry_record(const st_coredat_entry *e, st_rec *rec)
 {
-    rec->addr = pool_form(e->addr);
+    /* Core's legacy form and network id 2 call fc00::/8 IPv6. */
+    rec->addr = am_addr_canon(e->addr);
     rec->has_source = e->has_source;
-    rec->source = pool_form(e->source);
+    rec->source = am_addr_canon(e->source);
     rec->source.port = 0;
     rec->services = e->services;
     rec->time = e->time;

@@ -1152,6 +1152,66 @@ static void test_state_names_round_trip(void **state)
     ASSERT_RC(am_state_from_name(NULL, &st), AM_ERR_INVAL);
 }
 
+/* fc00::/8 bytes named IPv6 (BIP155 network 2, an addr message's 16
+ * bytes, Core's older files) are the CJDNS peer their text names: one
+ * entry, found, banned and restored as CJDNS.  The bug: such a source was
+ * kept as IPv6 and read back from a snapshot as CJDNS. */
+static void test_fc00_named_ipv6_is_the_cjdns_peer(void **state)
+{
+    (void)state;
+    am_man *m = t_man(1024, 256);
+    am_addr v6, src, cj, cj_src;
+    am_peer p;
+    int is_new;
+    uint64_t id;
+
+    ASSERT_RC(am_addr_parse(&cj, "fc32:17ea::1", T_PORT), AM_OK);
+    ASSERT_RC(am_addr_parse(&src, "fc9a:1::2", 0), AM_OK);
+    v6 = cj;
+    v6.net = AM_NET_IPV6;
+    src.net = AM_NET_IPV6;
+    assert_int_equal(cj.net, AM_NET_CJDNS);
+    assert_int_equal(v6.net, AM_NET_IPV6);
+    assert_memory_equal(v6.bytes, cj.bytes, 16);
+    cj_src = am_addr_canon(src);
+    assert_int_equal(cj_src.net, AM_NET_CJDNS);
+    assert_int_equal(am_addr_canon(cj).net, AM_NET_CJDNS);
+    assert_true(am_admits(m, &v6));
+
+    ASSERT_RC(am_add(m, &v6, &src, 1, 0, 0, &is_new, &id), AM_OK);
+    assert_true(is_new);
+    ASSERT_RC(am_get(m, id, &p), AM_OK);
+    assert_int_equal(p.addr.net, AM_NET_CJDNS);
+    assert_true(p.has_source);
+    assert_true(am_addr_host_eq(&p.source, &cj_src));
+    ASSERT_RC(am_add(m, &cj, NULL, 1, 0, 0, &is_new, NULL), AM_OK);
+    assert_false(is_new);
+    assert_int_equal(am_size(m), 1);
+    ASSERT_RC(am_find(m, &v6, &p), AM_OK);
+    assert_int_equal(p.id, id);
+    CHECK(m);
+
+    /* A saved peer named IPv6 comes back as CJDNS too. */
+    am_man *m2 = t_man(1024, 256);
+    p.addr = v6;
+    p.source = src;
+    ASSERT_RC(am_restore(m2, &p, NULL), AM_OK);
+    ASSERT_RC(am_find(m2, &cj, &p), AM_OK);
+    assert_int_equal(p.addr.net, AM_NET_CJDNS);
+    assert_int_equal(p.source.net, AM_NET_CJDNS);
+    CHECK(m2);
+    am_free(m2);
+
+    /* A ban of the CJDNS range covers the bytes named IPv6. */
+    am_subnet net;
+    ASSERT_RC(am_subnet_parse(&net, "fc32::/16"), AM_OK);
+    ASSERT_RC(am_ban_add(m, &net, T_START + 3600, "test", NULL), AM_OK);
+    assert_true(am_is_banned(m, &v6));
+    ASSERT_RC(am_add(m, &v6, NULL, 1, 0, 0, &is_new, NULL), AM_ERR_BANNED);
+    CHECK(m);
+    am_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1202,6 +1262,7 @@ int main(void)
         cmocka_unit_test(test_same_seed_key_and_ops_give_identical_results),
         cmocka_unit_test(test_other_key_gives_other_placements),
         cmocka_unit_test(test_is_terrible_follows_core_rules),
+        cmocka_unit_test(test_fc00_named_ipv6_is_the_cjdns_peer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
