@@ -50,6 +50,7 @@ const char *p2p_outcome_name(p2p_outcome o)
     case P2P_OUT_NO_SERVICES: return "no_services";
     case P2P_OUT_CLOSED: return "closed";
     case P2P_OUT_PROXY: return "proxy";
+    case P2P_OUT_NO_ROUTE: return "no_route";
     }
     return "unknown";
 }

@@ -56,9 +56,12 @@ typedef enum p2p_outcome {
     P2P_OUT_OLD_VERSION,   /* protocol below 70001 */
     P2P_OUT_NO_SERVICES,   /* neither NODE_NETWORK nor NODE_NETWORK_LIMITED */
     P2P_OUT_CLOSED,        /* the peer closed before the handshake ended */
-    P2P_OUT_PROXY          /* the SOCKS5 proxy could not reach the peer */
+    P2P_OUT_PROXY,         /* the SOCKS5 proxy could not reach the peer */
+    P2P_OUT_NO_ROUTE       /* no route to the peer's network from here
+                            * (ENETUNREACH, a proxy's reply 3): not the
+                            * peer's fault */
 } p2p_outcome;
-#define P2P_OUTCOMES (P2P_OUT_PROXY + 1)
+#define P2P_OUTCOMES (P2P_OUT_NO_ROUTE + 1)
 
 /* The metrics name of an outcome ("ok", "refused", ...); "unknown" for a
  * value outside the enum. */

@@ -36,6 +36,11 @@
  * every peer rests costs a draw a second, not ten. */
 #define IDLE_BACKOFF_MS 1000
 #define STALE_EVERY 4            /* every fourth draw: stale tried first */
+/* A network found without a route (ENETUNREACH, a proxy's reply 3) is
+ * left alone this long, then one probe looks again: a host whose IPv6
+ * went away costs one probe per rest, not an attempt on each peer. */
+#define NO_ROUTE_REST_MS (10 * 60 * 1000)
+#define SOCKS_NET_UNREACHABLE 3  /* RFC 1928's REP "network unreachable" */
 
 typedef struct probe probe;
 
@@ -56,6 +61,9 @@ struct p2p_probe {
     int stopping;
     struct sockaddr_storage proxy[AM_NET_MAX];  /* family 0: direct */
     uint32_t reach;                             /* networks with a route */
+    /* Until when (now_ms) a network rests after no route was found: set
+     * by the loop thread, read by the metrics' threads. */
+    atomic_int_fast64_t no_route_until[AM_NET_MAX];
     probe *probes;
     unsigned n_probes;
     am_counter ids, groups;                     /* of the probes in flight */
@@ -177,8 +185,28 @@ static void learn(probe *q)
         bump(&p->m.journal_failures, 1);
 }
 
+/* 1 while `net` rests after no route was found to it. */
+static int resting(const p2p_probe *p, int net, int64_t now)
+{
+    return now < atomic_load_explicit(&p->no_route_until[net],
+                                      memory_order_relaxed);
+}
+
+/* No route to `net` from here: its peers are not drawn for a while (the
+ * probe itself records nothing against its peer). */
+static void rest_network(p2p_probe *p, int net)
+{
+    int64_t now = now_ms();
+
+    if (!resting(p, net, now))
+        plog(p, P2P_LOG_INFO, "no route to %s peers from this host: they rest "
+             "%d minutes", am_net_name(net), NO_ROUTE_REST_MS / 60000);
+    atomic_store_explicit(&p->no_route_until[net], now + NO_ROUTE_REST_MS,
+                          memory_order_relaxed);
+}
+
 /* Record the result (unless the prober stops), leave the in-flight sets,
- * close the socket. */
+ * close the socket.  No route: nothing recorded, the network rests. */
 static void finish(probe *q)
 {
     p2p_probe *p = q->pr;
@@ -194,9 +222,12 @@ static void finish(probe *q)
     if (!p->stopping) {
         if (o == P2P_OUT_OK)
             learn(q);
-        if (st_pool_probe_done(p->pool, q->peer.id, &q->peer.addr,
-                               o == P2P_OUT_OK, v != NULL ? v->services : 0,
-                               &after, &jrc) == AM_OK && jrc != AM_OK)
+        if (o == P2P_OUT_NO_ROUTE)
+            rest_network(p, q->peer.addr.net);
+        else if (st_pool_probe_done(p->pool, q->peer.id, &q->peer.addr,
+                                    o == P2P_OUT_OK,
+                                    v != NULL ? v->services : 0, &after,
+                                    &jrc) == AM_OK && jrc != AM_OK)
             bump(&p->m.journal_failures, 1);
         bump(&p->m.done[o][q->peer.addr.net], 1);
         am_addr_format_endpoint(&q->peer.addr, name, sizeof name);
@@ -325,7 +356,10 @@ static size_t feed_socks(probe *q, const uint8_t *buf, size_t len)
         q->socks_open = 1;
         break;
     case P2P_SOCKS_FAILED:
-        p2p_out_abort(q->out, P2P_OUT_PROXY, p2p_socks_why(&q->socks));
+        p2p_out_abort(q->out,
+                      p2p_socks_reply(&q->socks) == SOCKS_NET_UNREACHABLE
+                          ? P2P_OUT_NO_ROUTE : P2P_OUT_PROXY,
+                      p2p_socks_why(&q->socks));
         break;
     }
     return used;
@@ -356,6 +390,15 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     serve(q);
 }
 
+/* A connect that failed: no route to the network (the peer's, when
+ * direct) is no fault of the peer's. */
+static p2p_outcome connect_outcome(const probe *q, int status)
+{
+    if (q->via_proxy)
+        return P2P_OUT_PROXY;
+    return status == UV_ENETUNREACH ? P2P_OUT_NO_ROUTE : P2P_OUT_REFUSED;
+}
+
 static void on_connect(uv_connect_t *req, int status)
 {
     probe *q = req->data;
@@ -367,8 +410,7 @@ static void on_connect(uv_connect_t *req, int status)
 
         snprintf(why, sizeof why, "%s%s", q->via_proxy ? "the proxy: " : "",
                  uv_strerror(status));
-        p2p_out_abort(q->out, q->via_proxy ? P2P_OUT_PROXY : P2P_OUT_REFUSED,
-                      why);
+        p2p_out_abort(q->out, connect_outcome(q, status), why);
         finish(q);
         return;
     }
@@ -435,6 +477,7 @@ static int start_probe(p2p_probe *p, const am_peer *peer, st_probe_phase ph)
 {
     struct sockaddr_storage to;
     probe *q = calloc(1, sizeof *q);
+    int rc;
 
     if (q == NULL)
         return -1;
@@ -464,10 +507,13 @@ static int start_probe(p2p_probe *p, const am_peer *peer, st_probe_phase ph)
     p->n_probes++;
     bump(&p->m.in_flight, 1);
     bump(&p->m.started[ph], 1);
-    if (uv_tcp_connect(&q->creq, &q->tcp, (const struct sockaddr *)&to,
-                       on_connect) != 0) {
-        p2p_out_abort(q->out, q->via_proxy ? P2P_OUT_PROXY : P2P_OUT_REFUSED,
-                      "the connect could not start");
+    if ((rc = uv_tcp_connect(&q->creq, &q->tcp, (const struct sockaddr *)&to,
+                             on_connect)) != 0) {
+        char why[128];
+
+        snprintf(why, sizeof why, "the connect could not start: %s",
+                 uv_strerror(rc));
+        p2p_out_abort(q->out, connect_outcome(q, rc), why);
         finish(q);
     }
     return 0;
@@ -495,6 +541,9 @@ static void start_probes(p2p_probe *p, int64_t now)
         return;
     memset(&sq, 0, sizeof sq);
     sq.networks = p->reach;
+    for (int net = 0; net < AM_NET_MAX; net++)
+        if (resting(p, net, now))
+            sq.networks &= ~(1u << net);
     sq.retry = p->cfg.retry;
     sq.stale_age = p->cfg.stale_age;
     sq.skip = in_flight;
@@ -672,7 +721,8 @@ void p2p_probe_free(p2p_probe *p)
 
 int p2p_probe_reaches(const p2p_probe *p, int net)
 {
-    return net >= 0 && net < AM_NET_MAX && (p->reach & (1u << net)) != 0;
+    return net >= 0 && net < AM_NET_MAX && (p->reach & (1u << net)) != 0 &&
+           !resting(p, net, now_ms());
 }
 
 /* ------------------------------------------------------------------------ */
@@ -735,8 +785,9 @@ static void metrics_pool(p2p_probe *p, js_buf *b)
 
     st_pool_stats(p->pool, &st);
     p2p_metric_head(b, "addrmand_probe_unreachable_peers", "gauge",
-         "Peers of networks the prober does not probe (no proxy, or left out "
-         "by --probe-networks), by network.");
+         "Peers of networks the prober does not probe (no proxy, left out "
+         "by --probe-networks, or no route found in the last 10 minutes), by "
+         "network.");
     for (size_t k = 0; k < N_NETS; k++)
         js_buf_printf(b, "addrmand_probe_unreachable_peers{network=\"%s\"} %llu\n",
                       am_net_name(probe_nets[k]),

@@ -40,6 +40,7 @@ typedef struct route {
     char host[INET6_ADDRSTRLEN];
     uint16_t port;
     int mapped;                /* 0: only requested, never mapped */
+    int rep;                   /* not 0: the reply, instead of connecting */
     unsigned requests;
 } route;
 
@@ -130,6 +131,21 @@ int it_socks5_map(it_socks5 *s, const char *name, const char *host,
         snprintf(r->host, sizeof r->host, "%s", host);
         r->port = port;
         r->mapped = 1;
+        r->rep = 0;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return r ? 0 : -1;
+}
+
+int it_socks5_refuse(it_socks5 *s, const char *name, int rep)
+{
+    if (!s || !name || !*name || strlen(name) > 255 || rep < 1 || rep > 255)
+        return -1;
+    pthread_mutex_lock(&s->mu);
+    route *r = route_add(s, name);
+    if (r) {
+        r->mapped = 0;
+        r->rep = rep;
     }
     pthread_mutex_unlock(&s->mu);
     return r ? 0 : -1;
@@ -149,17 +165,21 @@ unsigned it_socks5_requests(it_socks5 *s, const char *name)
     return n;
 }
 
-/* A name's destination, counting the request: 0, or -1 when unmapped. */
+/* A name's destination, counting the request: 0, or -1 with the reply to
+ * give into *rep. */
 static int route_lookup(it_socks5 *s, const char *name, char *host,
-                        uint16_t *port)
+                        uint16_t *port, int *rep)
 {
     int rc = -1;
     pthread_mutex_lock(&s->mu);
     s->requests++;
     route *r = route_add(s, name);
+    *rep = REP_HOST_UNREACHABLE;
     if (r) {
         r->requests++;
-        if (r->mapped) {
+        if (r->rep != 0)
+            *rep = r->rep;
+        else if (r->mapped) {
             memcpy(host, r->host, sizeof r->host);
             *port = r->port;
             rc = 0;
@@ -277,8 +297,8 @@ static int on_request(it_socks5 *s, client *c)
     if (c->head[3] == 3) {
         memcpy(name, c->head + 5, c->head[4]);
         name[c->head[4]] = '\0';
-        if (route_lookup(s, name, host, &port) < 0)
-            return reply(c, REP_HOST_UNREACHABLE);
+        if (route_lookup(s, name, host, &port, &rep) < 0)
+            return reply(c, rep);
     } else {
         pthread_mutex_lock(&s->mu);
         s->requests++;

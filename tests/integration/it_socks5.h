@@ -24,6 +24,9 @@ it_socks5 *it_socks5_start(void);
  * is remapped.  0, or -1 for a bad argument or no memory. */
 int it_socks5_map(it_socks5 *s, const char *name, const char *host,
                   uint16_t port);
+/* CONNECT to that name is answered with reply `rep` (1..255: 3 network
+ * unreachable, 4 host unreachable, ...), until it is mapped.  0 or -1. */
+int it_socks5_refuse(it_socks5 *s, const char *name, int rep);
 uint16_t it_socks5_port(const it_socks5 *s);
 /* CONNECT requests received for that name (NULL: all requests, by name or
  * by address). */

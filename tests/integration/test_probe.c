@@ -328,6 +328,50 @@ static void test_probe_leaves_out_the_networks_not_named(void **state)
     it_fakes_stop(f);
 }
 
+/* The proxy has no route to Tor (reply 3, network unreachable): the probe
+ * that finds it out counts nothing against its peer, and onions added
+ * afterwards rest (unreachable) while IPv4 is probed as before. */
+static void test_probe_rests_a_network_it_finds_no_route_to(void **state)
+{
+    it_server *s = *state;
+    it_fake_spec sp = {IT_FAKE_GOOD, "127.45.0.1", 9, 0, 1, 0, NULL, 0};
+    it_fakes *f = it_probe_fakes(&sp, 1);
+    it_socks5 *px = it_socks5_start();
+    char proxy[64], onions[3][IT_HOST_MAX];
+    const char *extra[] = {"--onion-proxy", proxy, NULL};
+
+    assert_non_null(px);
+    snprintf(proxy, sizeof proxy, "127.0.0.1:%u", it_socks5_port(px));
+    for (int i = 0; i < 3; i++) {
+        it_uniq_onion(onions[i], NULL);
+        assert_int_equal(it_socks5_refuse(px, onions[i], 3), 0);
+    }
+    it_probe_start(s, "4", extra);
+    it_add_one(s, onions[0], 18444, 1);
+    it_probe_wait(s, 1);
+    assert_int_equal(it_probe_metric(s, "addrmand_probe_total{outcome=\"no_route\",network=\"torv3\"}"), 1);
+
+    /* At 100 probes a second these would go at once; Tor rests. */
+    it_add_one(s, onions[1], 18444, 1);
+    it_add_one(s, onions[2], 18444, 1);
+    it_probe_add_fakes(s, f, 1);
+    it_probe_wait(s, 2);
+    it_p2p_sleep_ms(1000);
+    assert_int_equal(it_socks5_requests(px, NULL), 1);
+    assert_int_equal(it_probe_metric(s, "addrmand_probe_total{"), 2);
+    for (int i = 0; i < 3; i++) {
+        json_t *p = it_peer(s, onions[i], 18444);
+        assert_string_equal(it_probe_str(p, "state"), "never_tried");
+        assert_int_equal(it_probe_int(p, "attempts"), 0);
+        assert_int_equal(it_probe_int(p, "last_try"), 0);
+        json_decref(p);
+    }
+    assert_int_equal(it_probe_metric(s, "addrmand_probe_unreachable_peers{network=\"torv3\"}"), 3);
+    expect_live(s, f, 0, 9);
+    it_socks5_stop(px);
+    it_fakes_stop(f);
+}
+
 /* ---- tried-table collisions --------------------------------------------- */
 
 /* The occupant is the only peer the prober may draw (the newcomers are
@@ -369,6 +413,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_probe_reaches_an_onion_through_the_socks5_proxy, it_fx_setup_none, it_fx_teardown),
         cmocka_unit_test_setup_teardown(test_probe_leaves_onions_alone_without_a_proxy, it_fx_setup_none, it_fx_teardown),
         cmocka_unit_test_setup_teardown(test_probe_leaves_out_the_networks_not_named, it_fx_setup_none, it_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_probe_rests_a_network_it_finds_no_route_to, it_fx_setup_none, it_fx_teardown),
         cmocka_unit_test_setup_teardown(test_probe_keeps_a_live_collision_occupant, it_fx_setup_none, it_fx_teardown),
     };
     it_global_init();
