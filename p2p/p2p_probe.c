@@ -194,13 +194,13 @@ static int resting(const p2p_probe *p, int net, int64_t now)
 
 /* No route to `net` from here: its peers are not drawn for a while (the
  * probe itself records nothing against its peer). */
-static void rest_network(p2p_probe *p, int net)
+static void rest_network(p2p_probe *p, int net, const char *why)
 {
     int64_t now = now_ms();
 
     if (!resting(p, net, now))
-        plog(p, P2P_LOG_INFO, "no route to %s peers from this host: they rest "
-             "%d minutes", am_net_name(net), NO_ROUTE_REST_MS / 60000);
+        plog(p, P2P_LOG_WARN, "no route to %s peers (%s): they rest %d "
+             "minutes", am_net_name(net), why, NO_ROUTE_REST_MS / 60000);
     atomic_store_explicit(&p->no_route_until[net], now + NO_ROUTE_REST_MS,
                           memory_order_relaxed);
 }
@@ -223,7 +223,7 @@ static void finish(probe *q)
         if (o == P2P_OUT_OK)
             learn(q);
         if (o == P2P_OUT_NO_ROUTE)
-            rest_network(p, q->peer.addr.net);
+            rest_network(p, q->peer.addr.net, p2p_out_why(q->out));
         else if (st_pool_probe_done(p->pool, q->peer.id, &q->peer.addr,
                                     o == P2P_OUT_OK,
                                     v != NULL ? v->services : 0, &after,
@@ -390,13 +390,14 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     serve(q);
 }
 
-/* A connect that failed: no route to the network (the peer's, when
- * direct) is no fault of the peer's. */
+/* A connect that failed.  A proxy that cannot be reached is the route
+ * missing, as is no route to the peer's network: neither is the peer's
+ * fault (a Tor daemon restarting must not fail every onion peer). */
 static p2p_outcome connect_outcome(const probe *q, int status)
 {
-    if (q->via_proxy)
-        return P2P_OUT_PROXY;
-    return status == UV_ENETUNREACH ? P2P_OUT_NO_ROUTE : P2P_OUT_REFUSED;
+    if (q->via_proxy || status == UV_ENETUNREACH)
+        return P2P_OUT_NO_ROUTE;
+    return P2P_OUT_REFUSED;
 }
 
 static void on_connect(uv_connect_t *req, int status)

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "it_p2p.h"
+#include "it_persist.h"
 #include "it_socks5.h"
 #include "netaddr.h"
 
@@ -372,6 +373,30 @@ static void test_probe_rests_a_network_it_finds_no_route_to(void **state)
     it_fakes_stop(f);
 }
 
+/* A Tor proxy that does not answer (nothing listens on its port) is the
+ * route missing, not the onion peer failing: no attempt is counted. */
+static void test_probe_counts_nothing_against_peers_when_the_proxy_is_down(
+    void **state)
+{
+    it_server *s = *state;
+    const char *extra[] = {"--onion-proxy", "127.0.0.1:1", NULL};
+    json_t *p;
+
+    it_probe_start(s, "4", extra);
+    it_add_one(s, ONION, 18444, 1);
+    it_probe_wait(s, 1);
+    assert_int_equal(it_probe_metric(s, "addrmand_probe_total{outcome=\"no_route\",network=\"torv3\"}"), 1);
+    p = it_peer(s, ONION, 18444);
+    assert_string_equal(it_probe_str(p, "state"), "never_tried");
+    assert_int_equal(it_probe_int(p, "attempts"), 0);
+    json_decref(p);
+    assert_int_equal(it_probe_metric(s, "addrmand_probe_unreachable_peers{network=\"torv3\"}"), 1);
+    char *log = it_log_get(s, NULL);
+    assert_non_null(strstr(log, "no route to torv3 peers (the proxy: "
+                                "connection refused)"));
+    free(log);
+}
+
 /* ---- tried-table collisions --------------------------------------------- */
 
 /* The occupant is the only peer the prober may draw (the newcomers are
@@ -414,6 +439,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_probe_leaves_onions_alone_without_a_proxy, it_fx_setup_none, it_fx_teardown),
         cmocka_unit_test_setup_teardown(test_probe_leaves_out_the_networks_not_named, it_fx_setup_none, it_fx_teardown),
         cmocka_unit_test_setup_teardown(test_probe_rests_a_network_it_finds_no_route_to, it_fx_setup_none, it_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_probe_counts_nothing_against_peers_when_the_proxy_is_down, it_fx_setup_none, it_fx_teardown),
         cmocka_unit_test_setup_teardown(test_probe_keeps_a_live_collision_occupant, it_fx_setup_none, it_fx_teardown),
     };
     it_global_init();
