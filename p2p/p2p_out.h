@@ -58,8 +58,9 @@ typedef enum p2p_outcome {
     P2P_OUT_CLOSED,        /* the peer closed before the handshake ended */
     P2P_OUT_PROXY,         /* the SOCKS5 proxy could not reach the peer */
     P2P_OUT_NO_ROUTE       /* no route to the peer's network from here
-                            * (ENETUNREACH, its proxy not answering or
-                            * replying 3): not the peer's fault */
+                            * (the kernel refused to start the connect,
+                            * or the proxy did not answer or replied 3):
+                            * not the peer's fault */
 } p2p_outcome;
 #define P2P_OUTCOMES (P2P_OUT_NO_ROUTE + 1)
 

@@ -36,9 +36,9 @@
  * every peer rests costs a draw a second, not ten. */
 #define IDLE_BACKOFF_MS 1000
 #define STALE_EVERY 4            /* every fourth draw: stale tried first */
-/* A network found without a route (ENETUNREACH, a proxy's reply 3) is
- * left alone this long, then one probe looks again: a host whose IPv6
- * went away costs one probe per rest, not an attempt on each peer. */
+/* A network found without a route (see connect_outcome; a proxy's reply
+ * 3) is left alone this long, then one probe looks again: a host whose
+ * IPv6 went away costs one probe per rest, not an attempt on each peer. */
 #define NO_ROUTE_REST_MS (10 * 60 * 1000)
 #define SOCKS_NET_UNREACHABLE 3  /* RFC 1928's REP "network unreachable" */
 
@@ -390,14 +390,15 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     serve(q);
 }
 
-/* A connect that failed.  A proxy that cannot be reached is the route
- * missing, as is no route to the peer's network: neither is the peer's
- * fault (a Tor daemon restarting must not fail every onion peer). */
-static p2p_outcome connect_outcome(const probe *q, int status)
+/* A connect that failed.  Neither a proxy that cannot be reached (a Tor
+ * daemon restarting must not fail every onion peer) nor a connect the
+ * kernel refused to start (no route to that network, no IPv6 on this
+ * host) is the peer's fault: the route is missing.  Once started, a
+ * failure is the peer's, an ICMP "network unreachable" from afar too:
+ * one dead address must not stop the probing of its whole network. */
+static p2p_outcome connect_outcome(const probe *q, int started)
 {
-    if (q->via_proxy || status == UV_ENETUNREACH)
-        return P2P_OUT_NO_ROUTE;
-    return P2P_OUT_REFUSED;
+    return q->via_proxy || !started ? P2P_OUT_NO_ROUTE : P2P_OUT_REFUSED;
 }
 
 static void on_connect(uv_connect_t *req, int status)
@@ -411,7 +412,7 @@ static void on_connect(uv_connect_t *req, int status)
 
         snprintf(why, sizeof why, "%s%s", q->via_proxy ? "the proxy: " : "",
                  uv_strerror(status));
-        p2p_out_abort(q->out, connect_outcome(q, status), why);
+        p2p_out_abort(q->out, connect_outcome(q, 1), why);
         finish(q);
         return;
     }
@@ -514,7 +515,7 @@ static int start_probe(p2p_probe *p, const am_peer *peer, st_probe_phase ph)
 
         snprintf(why, sizeof why, "the connect could not start: %s",
                  uv_strerror(rc));
-        p2p_out_abort(q->out, connect_outcome(q, rc), why);
+        p2p_out_abort(q->out, connect_outcome(q, 0), why);
         finish(q);
     }
     return 0;

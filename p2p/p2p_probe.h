@@ -25,8 +25,9 @@
  * route, or left out of `networks`, is not probed; its peers are counted
  * as unreachable (an IPv4-only host leaves IPv6 out: its every probe
  * would fail and count an attempt against live peers).  A probe that
- * finds no route to its network (the connect's ENETUNREACH, a proxy that
- * cannot be reached, or a proxy's reply 3, "network unreachable") records
+ * finds no route to its network (a connect the kernel refuses to start,
+ * as ENETUNREACH, a proxy that cannot be reached, or a proxy's reply 3,
+ * "network unreachable") records
  * nothing against its peer, and
  * that network rests 10 minutes: its peers are not drawn and count as
  * unreachable meanwhile, then one probe looks again.  Through a
