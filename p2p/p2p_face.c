@@ -20,7 +20,6 @@
 #include <assert.h>
 #include <errno.h>
 #include <netdb.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,34 +118,7 @@ static void account(conn *c);
 /* ------------------------------------------------------------------------ */
 /* Small helpers. */
 
-__attribute__((format(printf, 3, 4)))
-static void flog(p2p_face *f, p2p_log_level level, const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-
-    if (f->cfg.log == NULL)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    f->cfg.log(f->cfg.log_ctx, level, line);
-}
-
-static void bump(atomic_uint_fast64_t *a, uint64_t n)
-{
-    atomic_fetch_add_explicit(a, n, memory_order_relaxed);
-}
-
-static void drop(atomic_uint_fast64_t *a)
-{
-    atomic_fetch_sub_explicit(a, 1, memory_order_relaxed);
-}
-
-static uint64_t get(const atomic_uint_fast64_t *a)
-{
-    return atomic_load_explicit(a, memory_order_relaxed);
-}
+#define flog(f, ...) p2p_logf((f)->cfg.log, (f)->cfg.log_ctx, __VA_ARGS__)
 
 static int64_t now_s(void)
 {
@@ -241,8 +213,8 @@ static void conn_close(conn *c, size_t reason, const char *why)
     am_counter_dec(&f->per_ip, c->ip_key);
     if (c->group_counted)
         am_counter_dec(&f->per_group, c->group_key);
-    drop(c->ready ? &f->m.ready : &f->m.handshaking);
-    bump(&f->m.closed[reason], 1);
+    p2p_count_sub(c->ready ? &f->m.ready : &f->m.handshaking, 1);
+    p2p_count_add(&f->m.closed[reason], 1);
     flog(f, P2P_LOG_DEBUG, "p2p %s closed: %s%s%s", c->name, close_name(reason),
          why ? ": " : "", why ? why : "");
     uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
@@ -283,7 +255,7 @@ static void cache_renew(p2p_face *f, addr_cache *ac, int64_t now)
     ac->pool_size = st_pool_size(f->pool);
     ac->expires = now + P2P_FACE_CACHE_MIN +
                   (int64_t)(p2p_rand64(&f->rng) % (P2P_FACE_CACHE_SPREAD + 1));
-    bump(&f->m.renewals, 1);
+    p2p_count_add(&f->m.renewals, 1);
 }
 
 /* Renew when expired, or when a short answer (the pool held fewer eligible
@@ -343,7 +315,7 @@ static void answer_getaddr(conn *c)
         return;                       /* again once the output is sent */
     c->want_addrs = 0;
     if (rc == AM_OK)
-        bump(&f->m.served, ac->served[v2]);
+        p2p_count_add(&f->m.served, ac->served[v2]);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -355,8 +327,8 @@ static void learn(conn *c, const p2p_sess_event *ev)
     size_t n = ev->learned.n, added = 0;
     int jrc = AM_OK;
 
-    bump(&f->m.dropped[DROP_RATE_LIMIT], ev->learned.dropped);
-    bump(&f->m.dropped[DROP_UNUSABLE], ev->learned.unusable);
+    p2p_count_add(&f->m.dropped[DROP_RATE_LIMIT], ev->learned.dropped);
+    p2p_count_add(&f->m.dropped[DROP_UNUSABLE], ev->learned.unusable);
     if (n == 0)
         return;
     for (size_t i = 0; i < n; i++) {
@@ -376,8 +348,8 @@ static void learn(conn *c, const p2p_sess_event *ev)
                       &jrc);
     for (size_t i = 0; i < n; i++)
         added += f->adds[i].rc == AM_OK;
-    bump(&f->m.learned, added);
-    bump(&f->m.dropped[DROP_REFUSED], n - added);
+    p2p_count_add(&f->m.learned, added);
+    p2p_count_add(&f->m.dropped[DROP_REFUSED], n - added);
     if (jrc != AM_OK)
         flog(f, P2P_LOG_WARN, "p2p %s: addresses learned but not journalled (%s)",
              c->name, am_strerror(jrc));
@@ -453,16 +425,16 @@ static void account(conn *c)
 
     for (size_t t = 0; t < P2P_SESS_MSG_TYPES; t++) {
         if (st->msgs_in[t] != c->seen_in[t])
-            bump(&f->m.msgs_in[t], st->msgs_in[t] - c->seen_in[t]);
+            p2p_count_add(&f->m.msgs_in[t], st->msgs_in[t] - c->seen_in[t]);
         if (st->msgs_out[t] != c->seen_out[t])
-            bump(&f->m.msgs_out[t], st->msgs_out[t] - c->seen_out[t]);
+            p2p_count_add(&f->m.msgs_out[t], st->msgs_out[t] - c->seen_out[t]);
         c->seen_in[t] = st->msgs_in[t];
         c->seen_out[t] = st->msgs_out[t];
     }
     if (!c->ready && p2p_sess_ready(c->sess)) {
         c->ready = 1;
-        drop(&f->m.handshaking);
-        bump(&f->m.ready, 1);
+        p2p_count_sub(&f->m.handshaking, 1);
+        p2p_count_add(&f->m.ready, 1);
     }
 }
 
@@ -619,7 +591,7 @@ static int admit(p2p_face *f, conn *c)
 /* Refuse a connection that never joined the list. */
 static void refuse(p2p_face *f, conn *c, size_t reason)
 {
-    bump(&f->m.closed[reason], 1);
+    p2p_count_add(&f->m.closed[reason], 1);
     flog(f, P2P_LOG_DEBUG, "p2p %s refused: %s", c->name, close_name(reason));
     uv_close((uv_handle_t *)&c->tcp, on_refused_closed);
 }
@@ -649,7 +621,7 @@ static int join(p2p_face *f, conn *c, const am_addr *endpoint)
         f->conns->prev = c;
     f->conns = c;
     f->n_conns++;
-    bump(&f->m.handshaking, 1);
+    p2p_count_add(&f->m.handshaking, 1);
     return 0;
 }
 
@@ -674,7 +646,7 @@ static void on_connection(uv_stream_t *server, int status)
         uv_close((uv_handle_t *)&c->tcp, on_refused_closed);
         return;
     }
-    bump(&f->m.accepted, 1);
+    p2p_count_add(&f->m.accepted, 1);
     if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) != 0 ||
         addr_of_sockaddr(&ss, &endpoint) != AM_OK) {
         snprintf(c->name, sizeof c->name, "(unknown peer)");
@@ -932,7 +904,7 @@ static void scalar(js_buf *b, const char *name, const char *type,
                    const char *help, const atomic_uint_fast64_t *value)
 {
     p2p_metric_head(b, name, type, help);
-    js_buf_printf(b, "%s %llu\n", name, (unsigned long long)get(value));
+    js_buf_printf(b, "%s %llu\n", name, (unsigned long long)p2p_count_get(value));
 }
 
 static const char *command_name(size_t t)
@@ -949,24 +921,24 @@ void p2p_face_metrics(p2p_face *f, js_buf *b)
 
     p2p_metric_head(b, "addrmand_p2p_connections", "gauge", "Open P2P connections by state.");
     js_buf_printf(b, "addrmand_p2p_connections{state=\"handshake\"} %llu\n",
-                  (unsigned long long)get(&m->handshaking));
+                  (unsigned long long)p2p_count_get(&m->handshaking));
     js_buf_printf(b, "addrmand_p2p_connections{state=\"ready\"} %llu\n",
-                  (unsigned long long)get(&m->ready));
+                  (unsigned long long)p2p_count_get(&m->ready));
     scalar(b, "addrmand_p2p_accepted_total", "counter",
            "P2P connections accepted, refused ones included.", &m->accepted);
     p2p_metric_head(b, "addrmand_p2p_closed_total", "counter",
          "P2P connections closed or refused, by reason.");
     for (size_t i = 0; i < CLOSE_REASONS; i++)
         js_buf_printf(b, "addrmand_p2p_closed_total{reason=\"%s\"} %llu\n",
-                      close_name(i), (unsigned long long)get(&m->closed[i]));
+                      close_name(i), (unsigned long long)p2p_count_get(&m->closed[i]));
     p2p_metric_head(b, "addrmand_p2p_messages_total", "counter",
          "P2P messages by direction and command (\"other\": not read).");
     for (size_t t = 0; t < P2P_SESS_MSG_TYPES; t++) {
         js_buf_printf(b, "addrmand_p2p_messages_total{direction=\"in\",command=\"%s\"} %llu\n",
-                      command_name(t), (unsigned long long)get(&m->msgs_in[t]));
+                      command_name(t), (unsigned long long)p2p_count_get(&m->msgs_in[t]));
         if (t != P2P_MSG_OTHER)
             js_buf_printf(b, "addrmand_p2p_messages_total{direction=\"out\",command=\"%s\"} %llu\n",
-                          command_name(t), (unsigned long long)get(&m->msgs_out[t]));
+                          command_name(t), (unsigned long long)p2p_count_get(&m->msgs_out[t]));
     }
     scalar(b, "addrmand_p2p_addresses_served_total", "counter",
            "Addresses sent in getaddr answers.", &m->served);
@@ -977,7 +949,7 @@ void p2p_face_metrics(p2p_face *f, js_buf *b)
          "Addresses from addr/addrv2 not learned, by reason.");
     for (size_t i = 0; i < DROP_COUNT; i++)
         js_buf_printf(b, "addrmand_p2p_addresses_dropped_total{reason=\"%s\"} %llu\n",
-                      drops[i], (unsigned long long)get(&m->dropped[i]));
+                      drops[i], (unsigned long long)p2p_count_get(&m->dropped[i]));
     scalar(b, "addrmand_p2p_getaddr_cache_renewals_total", "counter",
            "getaddr answers drawn from the pool (one per network per 21-27 h).",
            &m->renewals);

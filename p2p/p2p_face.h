@@ -45,6 +45,7 @@
 
 #include "js_buf.h"
 #include "chain.h"
+#include "p2p_log.h"
 #include "st_pool.h"
 
 #define P2P_FACE_MAX_CONNECTIONS_DEFAULT 125   /* Core's -maxconnections */
@@ -60,15 +61,6 @@
 /* The getaddr cache lives 21 hours plus up to 6 more (Core's). */
 #define P2P_FACE_CACHE_MIN (21 * 60 * 60)
 #define P2P_FACE_CACHE_SPREAD (6 * 60 * 60)
-
-typedef enum p2p_log_level {
-    P2P_LOG_DEBUG,
-    P2P_LOG_INFO,
-    P2P_LOG_WARN
-} p2p_log_level;
-
-/* One log line (no newline); called on the loop thread. */
-typedef void (*p2p_log_fn)(void *ctx, p2p_log_level level, const char *line);
 
 typedef struct p2p_face_config {
     const am_chain *chain;

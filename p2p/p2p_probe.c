@@ -14,7 +14,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,29 +92,7 @@ static void serve(probe *q);
 /* ------------------------------------------------------------------------ */
 /* Small helpers. */
 
-__attribute__((format(printf, 3, 4)))
-static void plog(p2p_probe *p, p2p_log_level level, const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-
-    if (p->cfg.log == NULL)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    p->cfg.log(p->cfg.log_ctx, level, line);
-}
-
-static void bump(atomic_uint_fast64_t *a, int64_t n)
-{
-    atomic_fetch_add_explicit(a, (uint_fast64_t)n, memory_order_relaxed);
-}
-
-static uint64_t get(const atomic_uint_fast64_t *a)
-{
-    return atomic_load_explicit(a, memory_order_relaxed);
-}
+#define plog(p, ...) p2p_logf((p)->cfg.log, (p)->cfg.log_ctx, __VA_ARGS__)
 
 static int64_t now_ms(void)
 {
@@ -179,10 +156,10 @@ static void learn(probe *q)
     for (size_t i = 0; i < n; i++)
         added += items[i].rc == AM_OK;
     free(items);
-    bump(&p->m.answers, (int64_t)n);
-    bump(&p->m.learned, (int64_t)added);
+    p2p_count_add(&p->m.answers, n);
+    p2p_count_add(&p->m.learned, added);
     if (jrc != AM_OK)
-        bump(&p->m.journal_failures, 1);
+        p2p_count_add(&p->m.journal_failures, 1);
 }
 
 /* 1 while `net` rests after no route was found to it. */
@@ -228,8 +205,8 @@ static void finish(probe *q)
                                     o == P2P_OUT_OK,
                                     v != NULL ? v->services : 0, &after,
                                     &jrc) == AM_OK && jrc != AM_OK)
-            bump(&p->m.journal_failures, 1);
-        bump(&p->m.done[o][q->peer.addr.net], 1);
+            p2p_count_add(&p->m.journal_failures, 1);
+        p2p_count_add(&p->m.done[o][q->peer.addr.net], 1);
         am_addr_format_endpoint(&q->peer.addr, name, sizeof name);
         plog(p, P2P_LOG_DEBUG, "probe %s: %s%s%s", name, p2p_outcome_name(o),
              *p2p_out_why(q->out) ? ": " : "", p2p_out_why(q->out));
@@ -243,7 +220,7 @@ static void finish(probe *q)
     if (q->next != NULL)
         q->next->prev = q->prev;
     p->n_probes--;
-    atomic_fetch_sub_explicit(&p->m.in_flight, 1, memory_order_relaxed);
+    p2p_count_sub(&p->m.in_flight, 1);
     uv_close((uv_handle_t *)&q->tcp, on_probe_closed);
 }
 
@@ -507,8 +484,8 @@ static int start_probe(p2p_probe *p, const am_peer *peer, st_probe_phase ph)
         p->probes->prev = q;
     p->probes = q;
     p->n_probes++;
-    bump(&p->m.in_flight, 1);
-    bump(&p->m.started[ph], 1);
+    p2p_count_add(&p->m.in_flight, 1);
+    p2p_count_add(&p->m.started[ph], 1);
     if ((rc = uv_tcp_connect(&q->creq, &q->tcp, (const struct sockaddr *)&to,
                              on_connect)) != 0) {
         char why[128];
@@ -753,24 +730,24 @@ static void metrics_counts(p2p_probe *p, js_buf *b)
             js_buf_printf(b, "addrmand_probe_total{outcome=\"%s\",network=\"%s\"} %llu\n",
                           p2p_outcome_name((p2p_outcome)o),
                           am_net_name(probe_nets[k]),
-                          (unsigned long long)get(&p->m.done[o][probe_nets[k]]));
+                          (unsigned long long)p2p_count_get(&p->m.done[o][probe_nets[k]]));
     p2p_metric_head(b, "addrmand_probe_started_total", "counter",
          "Probes started, by where the candidate came from.");
     for (size_t ph = 0; ph < ST_PROBE_PHASES; ph++)
         js_buf_printf(b, "addrmand_probe_started_total{source=\"%s\"} %llu\n",
                       phase_name((st_probe_phase)ph),
-                      (unsigned long long)get(&p->m.started[ph]));
+                      (unsigned long long)p2p_count_get(&p->m.started[ph]));
     p2p_metric_head(b, "addrmand_probe_in_flight", "gauge", "Probes under way.");
     js_buf_printf(b, "addrmand_probe_in_flight %llu\n",
-                  (unsigned long long)get(&p->m.in_flight));
+                  (unsigned long long)p2p_count_get(&p->m.in_flight));
     p2p_metric_head(b, "addrmand_probe_answer_addresses_total", "counter",
          "Usable addresses in the probed peers' getaddr answers.");
     js_buf_printf(b, "addrmand_probe_answer_addresses_total %llu\n",
-                  (unsigned long long)get(&p->m.answers));
+                  (unsigned long long)p2p_count_get(&p->m.answers));
     p2p_metric_head(b, "addrmand_probe_learned_total", "counter",
          "Of them, added to the pool or refreshed.");
     js_buf_printf(b, "addrmand_probe_learned_total %llu\n",
-                  (unsigned long long)get(&p->m.learned));
+                  (unsigned long long)p2p_count_get(&p->m.learned));
 }
 
 /* Peers of network probe_nets[k] the prober leaves alone (no route). */
@@ -816,7 +793,7 @@ static void metrics_pool(p2p_probe *p, js_buf *b)
     p2p_metric_head(b, "addrmand_probe_journal_failures_total", "counter",
          "Probe results kept in memory only (the journal failed).");
     js_buf_printf(b, "addrmand_probe_journal_failures_total %llu\n",
-                  (unsigned long long)get(&p->m.journal_failures));
+                  (unsigned long long)p2p_count_get(&p->m.journal_failures));
 }
 
 void p2p_probe_metrics(p2p_probe *p, js_buf *b)
@@ -831,20 +808,20 @@ void p2p_probe_stats(p2p_probe *p, js_w *w)
     am_stats st;
 
     for (size_t ph = 0; ph < ST_PROBE_PHASES; ph++)
-        started += get(&p->m.started[ph]);
+        started += p2p_count_get(&p->m.started[ph]);
     st_pool_stats(p->pool, &st);
     js_w_key(w, "probe");
     js_w_object(w);
-    js_w_ku64(w, "in_flight", get(&p->m.in_flight));
+    js_w_ku64(w, "in_flight", p2p_count_get(&p->m.in_flight));
     js_w_ku64(w, "started", started);
-    js_w_ku64(w, "learned", get(&p->m.learned));
+    js_w_ku64(w, "learned", p2p_count_get(&p->m.learned));
     js_w_key(w, "outcomes");
     js_w_object(w);
     for (size_t o = 0; o < P2P_OUTCOMES; o++) {
         uint64_t n = 0;
 
         for (size_t net = 0; net < AM_NET_MAX; net++)
-            n += get(&p->m.done[o][net]);
+            n += p2p_count_get(&p->m.done[o][net]);
         js_w_ku64(w, p2p_outcome_name((p2p_outcome)o), n);
     }
     js_w_object_end(w);
