@@ -950,17 +950,21 @@ static int ipv6_is_local(const uint8_t b[16])
     return (has_prefix(b, zero, 15) && b[15] == 1) || (b[0] & 0xfe) == 0xfc;
 }
 
-int am_addr_is_local_ok(const am_addr *a)
+/* Loopback or private: the unroutable addresses a local network uses. */
+static int is_local(const am_addr *a)
 {
-    if (am_addr_is_routable(a))
-        return 1;
-    if (a == NULL)
-        return 0;
     switch (a->net) {
     case AM_NET_IPV4: return ipv4_is_local(a->bytes);
     case AM_NET_IPV6: return ipv6_is_local(a->bytes);
     default:          return 0;
     }
+}
+
+int am_addr_is_local_ok(const am_addr *a)
+{
+    if (am_addr_is_routable(a))
+        return 1;
+    return a != NULL && is_local(a);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -980,16 +984,17 @@ size_t am_addr_group(const am_addr *a, uint8_t out[AM_GROUP_MAXLEN])
     if (a == NULL || out == NULL)
         return 0;
     memset(out, 0, AM_GROUP_MAXLEN);
-    if (!am_addr_is_routable(a) && am_addr_is_local_ok(a)) {
+    if (!am_addr_is_routable(a)) {
+        size_t len = a->net == AM_NET_IPV4 ? 2 : 4;
+
+        if (!is_local(a))
+            return 1;   /* class 0 alone */
         /* A local test network (regtest) is grouped as the Internet is:
          * one group for all would crowd its peers into one new bucket. */
-        size_t len = a->net == AM_NET_IPV4 ? 2 : 4;
         out[1] = a->net;
         memcpy(out + 2, a->bytes, len);
         return 2 + len;
     }
-    if (!am_addr_is_routable(a))
-        return 1;       /* class 0 alone */
     if (a->net == AM_NET_IPV4 ||
         (a->net == AM_NET_IPV6 && ipv6_linked_ipv4(a->bytes, v4))) {
         const uint8_t *src = a->net == AM_NET_IPV4 ? a->bytes : v4;

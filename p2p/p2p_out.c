@@ -99,19 +99,13 @@ static int send_version(p2p_out *s)
     p2p_version v;
     size_t len = 0;
 
-    memset(&v, 0, sizeof v);
-    v.version = P2P_SESS_PROTOCOL;
-    v.services = 0;
-    /* Peers take it for the time of day (Core and bcoin keep the offset
-     * from their own clock), so never the caller's deadline clock. */
-    v.timestamp = s->cfg.timestamp != 0 ? s->cfg.timestamp
-                                        : (int64_t)time(NULL);
-    v.addr_recv = s->peer;
-    v.nonce = s->cfg.nonce;
-    v.user_agent_len = strlen(s->cfg.user_agent);
-    memcpy(v.user_agent, s->cfg.user_agent, v.user_agent_len + 1);
-    v.has_relay = 1;
-    v.relay = 0;
+    /* Services 0: a probe serves nothing.  Peers take the timestamp for
+     * the time of day (Core and bcoin keep the offset from their own
+     * clock), so never the caller's deadline clock. */
+    p2p_sess_our_version(&v, 0,
+                         s->cfg.timestamp != 0 ? s->cfg.timestamp
+                                               : (int64_t)time(NULL),
+                         &s->peer, s->cfg.nonce, s->cfg.user_agent);
     return p2p_version_build(&v, payload, sizeof payload, &len) == AM_OK &&
            send_msg(s, P2P_MSG_VERSION, payload, len);
 }

@@ -169,6 +169,17 @@ static int resting(const p2p_probe *p, int net, int64_t now)
                                       memory_order_relaxed);
 }
 
+/* The networks probed now: with a route, and not resting. */
+static uint32_t routes_now(const p2p_probe *p, int64_t now)
+{
+    uint32_t nets = p->reach;
+
+    for (int net = 0; net < AM_NET_MAX; net++)
+        if (resting(p, net, now))
+            nets &= ~(1u << net);
+    return nets;
+}
+
 /* No route to `net` from here: its peers are not drawn for a while (the
  * probe itself records nothing against its peer). */
 static void rest_network(p2p_probe *p, int net, const char *why)
@@ -519,10 +530,7 @@ static void start_probes(p2p_probe *p, int64_t now)
     if (now < p->idle_until)
         return;
     memset(&sq, 0, sizeof sq);
-    sq.networks = p->reach;
-    for (int net = 0; net < AM_NET_MAX; net++)
-        if (resting(p, net, now))
-            sq.networks &= ~(1u << net);
+    sq.networks = routes_now(p, now);
     sq.retry = p->cfg.retry;
     sq.stale_age = p->cfg.stale_age;
     sq.skip = in_flight;
@@ -700,8 +708,8 @@ void p2p_probe_free(p2p_probe *p)
 
 int p2p_probe_reaches(const p2p_probe *p, int net)
 {
-    return net >= 0 && net < AM_NET_MAX && (p->reach & (1u << net)) != 0 &&
-           !resting(p, net, now_ms());
+    return net >= 0 && net < AM_NET_MAX &&
+           (routes_now(p, now_ms()) & (1u << net)) != 0;
 }
 
 /* ------------------------------------------------------------------------ */

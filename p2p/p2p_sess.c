@@ -8,6 +8,7 @@
  */
 #include "p2p_sess.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -239,24 +240,33 @@ void p2p_sess_consumed(p2p_sess *s, size_t n)
 /* ------------------------------------------------------------------------ */
 /* The handshake. */
 
+void p2p_sess_our_version(p2p_version *v, uint64_t services, int64_t timestamp,
+                          const p2p_netaddr *addr_recv, uint64_t nonce,
+                          const char *user_agent)
+{
+    memset(v, 0, sizeof *v);
+    v->version = P2P_SESS_PROTOCOL;
+    v->services = services;
+    v->timestamp = timestamp;
+    v->addr_recv = *addr_recv;
+    v->addr_from.services = services;
+    v->nonce = nonce;
+    v->user_agent_len = strlen(user_agent);
+    assert(v->user_agent_len <= P2P_USER_AGENT_MAX);
+    memcpy(v->user_agent, user_agent, v->user_agent_len + 1);
+    v->start_height = 0;
+    v->has_relay = 1;
+    v->relay = 0;
+}
+
 static int send_version(p2p_sess *s, int64_t now)
 {
     p2p_version v;
     size_t len = 0;
     int rc;
 
-    memset(&v, 0, sizeof v);
-    v.version = P2P_SESS_PROTOCOL;
-    v.services = s->cfg.services;
-    v.timestamp = now;
-    v.addr_recv = s->peer;
-    v.addr_from.services = s->cfg.services;  /* as Core: services, :: and 0 */
-    v.nonce = s->cfg.nonce;
-    v.user_agent_len = strlen(s->user_agent);
-    memcpy(v.user_agent, s->user_agent, v.user_agent_len + 1);
-    v.start_height = 0;
-    v.has_relay = 1;
-    v.relay = 0;                             /* no transactions, please */
+    p2p_sess_our_version(&v, s->cfg.services, now, &s->peer, s->cfg.nonce,
+                         s->user_agent);
     if (!out_reserve(s, P2P_HEADER_SIZE + P2P_VERSION_MAX_SIZE))
         return AM_ERR_FULL;
     rc = p2p_version_build(&v, s->out + s->out_end + P2P_HEADER_SIZE,

@@ -136,6 +136,16 @@ typedef struct p2p_sess_stats {
 typedef struct p2p_sess p2p_sess;
 
 /*
+ * The version message we send, inbound (p2p_sess) or as a probe
+ * (p2p_out): protocol P2P_SESS_PROTOCOL, `services` in it and in its
+ * addr_from (as Core: services, :: and port 0), height 0, relay 0 (no
+ * transactions).  user_agent at most P2P_USER_AGENT_MAX bytes.
+ */
+void p2p_sess_our_version(p2p_version *v, uint64_t services, int64_t timestamp,
+                          const p2p_netaddr *addr_recv, uint64_t nonce,
+                          const char *user_agent);
+
+/*
  * A session for a peer that connected from `peer` (addr_recv of our
  * version; zeros when it does not fit v1) at time `now`.  NULL when an
  * argument is invalid (no chain, a user agent above 256 bytes, a timeout
