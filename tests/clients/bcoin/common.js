@@ -2,8 +2,9 @@
 /*
  * What the bcoin clients (run.js, probe.js) share: a failure line, HTTP to
  * the daemon, sleeping and polling, a free loopback port, the metrics
- * shown after a failure.
+ * shown after a failure, the end of a test's bcoin node, the test's run.
  */
+const fs = require('fs');
 const net = require('net');
 
 function fail(msg) {
@@ -61,4 +62,22 @@ async function dumpMetrics(base, prefix) {
   }
 }
 
-module.exports = {fail, http, sleep, waitFor, freePort, dumpMetrics};
+/* After a test: the daemon's series starting with `prefix` when it
+ * failed, then the bcoin node closed and its directory removed. */
+async function finish(base, prefix, node, dir) {
+  if (process.exitCode)
+    await dumpMetrics(base, prefix);
+  await node.disconnect();
+  await node.close();
+  fs.rmSync(dir, {recursive: true, force: true});
+}
+
+/* Runs a test's main(); an exception fails it. */
+function run(main) {
+  main().catch((e) => {
+    console.error('FAIL: ' + (e.stack || e));
+    process.exit(1);
+  });
+}
+
+module.exports = {fail, http, sleep, waitFor, freePort, finish, run};

@@ -30,7 +30,7 @@ const PROBER_AGENT = '/addrmand-prober:0.1.0/';
 /* What the pool is told before the probe: the prober must replace it. */
 const POSTED_SERVICES = 1;
 
-const {fail, http, sleep, waitFor, freePort, dumpMetrics} = require('./common');
+const {fail, http, sleep, waitFor, freePort, finish, run} = require('./common');
 
 
 /* bcoin's socket factory: it is to dial nobody. */
@@ -133,17 +133,10 @@ async function main() {
            seen.noRelay + '; want 0 and true');
     }
   } finally {
-    if (process.exitCode)
-      await dumpMetrics(base, 'addrmand_probe_');
-    await node.disconnect();
-    await node.close();
-    fs.rmSync(prefix, {recursive: true, force: true});
+    await finish(base, 'addrmand_probe_', node, prefix);
   }
   if (!process.exitCode)
     console.log('bcoin-probe: pass (' + (Date.now() - t0) + ' ms)');
 }
 
-main().catch((e) => {
-  console.error('FAIL: ' + (e.stack || e));
-  process.exit(1);
-});
+run(main);

@@ -35,7 +35,7 @@ const ANNOUNCED_HOST = '15.16.17.18';
 const ANNOUNCED_PORT = 18445;
 const PENALTY = 2 * 60 * 60;           /* Core's, on an address heard from a peer */
 
-const {fail, http, sleep, waitFor, freePort, dumpMetrics} = require('./common');
+const {fail, http, sleep, waitFor, freePort, finish, run} = require('./common');
 
 
 /* bcoin's socket factory: the loopback only, anything else fails at once. */
@@ -147,17 +147,10 @@ async function main() {
 
     await checkAnnounced(base);
   } finally {
-    if (process.exitCode)
-      await dumpMetrics(base, 'addrmand_p2p_');
-    await node.disconnect();
-    await node.close();
-    fs.rmSync(prefix, {recursive: true, force: true});
+    await finish(base, 'addrmand_p2p_', node, prefix);
   }
   if (!process.exitCode)
     console.log('bcoin: pass (' + (Date.now() - t0) + ' ms)');
 }
 
-main().catch((e) => {
-  console.error('FAIL: ' + (e.stack || e));
-  process.exit(1);
-});
+run(main);
