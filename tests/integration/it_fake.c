@@ -40,6 +40,14 @@ typedef struct chunk {
     uint8_t data[];
 } chunk;
 
+/* One accepted connection.  The times are for the test to read; the
+ * stamps, drawn from one counter under the mutex, order every open and
+ * close of every fake exactly (milliseconds tie). */
+typedef struct fake_contact {
+    int64_t opened, closed;    /* ms; closed 0 while open */
+    uint64_t open_stamp, close_stamp;
+} fake_contact;
+
 typedef struct fake {
     it_fake_spec spec;
     char host[INET_ADDRSTRLEN];
@@ -52,7 +60,7 @@ typedef struct fake {
     uint64_t rng;              /* GARBAGE's bytes */
     /* under the mutex */
     it_fake_stats st;
-    int64_t *opened, *closed;
+    fake_contact *contacts;
     size_t n_contacts, cap_contacts;
 } fake;
 
@@ -78,6 +86,7 @@ struct it_fakes {
     int started;
     pthread_t thread;
     pthread_mutex_t mu;
+    uint64_t stamp;            /* under the mutex: the last contact stamp */
 };
 
 int64_t it_fakes_now_ms(void)
@@ -108,22 +117,18 @@ static size_t contact_open(it_fakes *f, fake *k)
     pthread_mutex_lock(&f->mu);
     if (k->n_contacts == k->cap_contacts) {
         size_t cap = k->cap_contacts ? 2 * k->cap_contacts : 16;
-        int64_t *o = realloc(k->opened, cap * sizeof *o);
-        if (o)
-            k->opened = o;
-        int64_t *c = realloc(k->closed, cap * sizeof *c);
-        if (c)
-            k->closed = c;
-        if (!o || !c) {
+        fake_contact *c = realloc(k->contacts, cap * sizeof *c);
+        if (!c) {
             pthread_mutex_unlock(&f->mu);
             fprintf(stderr, "it_fake: out of memory for contacts\n");
             abort();
         }
+        k->contacts = c;
         k->cap_contacts = cap;
     }
     size_t i = k->n_contacts++;
-    k->opened[i] = it_fakes_now_ms();
-    k->closed[i] = 0;
+    k->contacts[i] = (fake_contact){.opened = it_fakes_now_ms(),
+                                    .open_stamp = ++f->stamp};
     k->st.connections++;
     pthread_mutex_unlock(&f->mu);
     return i;
@@ -132,7 +137,8 @@ static size_t contact_open(it_fakes *f, fake *k)
 static void contact_close(it_fakes *f, fake *k, size_t i)
 {
     pthread_mutex_lock(&f->mu);
-    k->closed[i] = it_fakes_now_ms();
+    k->contacts[i].closed = it_fakes_now_ms();
+    k->contacts[i].close_stamp = ++f->stamp;
     pthread_mutex_unlock(&f->mu);
 }
 
@@ -692,31 +698,25 @@ size_t it_fakes_contacts(it_fakes *f, size_t i, int64_t *opened,
     size_t n = k->n_contacts;
     for (size_t j = 0; j < n && j < cap; j++) {
         if (opened)
-            opened[j] = k->opened[j];
+            opened[j] = k->contacts[j].opened;
         if (closed)
-            closed[j] = k->closed[j];
+            closed[j] = k->contacts[j].closed;
     }
     pthread_mutex_unlock(&f->mu);
     return n;
 }
 
-/* A contact's open or close at a time.  At one millisecond the closes go
- * first (a close and another connection's open then do not overlap),
- * then the opens, then the closes of contacts opened at that very
- * millisecond, which never go before their own open. */
-enum { EDGE_CLOSE, EDGE_OPEN, EDGE_CLOSE_SAME_MS };
-
+/* A contact's open or close, by its stamp; a contact still open closes
+ * after everything.  Stamps are unique, so the order is exact. */
 typedef struct edge {
-    int64_t t;
-    int kind;
+    uint64_t stamp;
+    int open;
 } edge;
 
 static int edge_cmp(const void *a, const void *b)
 {
     const edge *x = a, *y = b;
-    if (x->t != y->t)
-        return x->t < y->t ? -1 : 1;
-    return x->kind - y->kind;
+    return x->stamp < y->stamp ? -1 : x->stamp > y->stamp;
 }
 
 /* The contacts of fakes idx[0..n) (idx NULL: all) as edges; NULL on no
@@ -736,9 +736,9 @@ static edge *contact_edges(const it_fakes *f, const size_t *idx, size_t n,
             continue;
         const fake *k = &f->fakes[i];
         for (size_t c = 0; c < k->n_contacts; c++) {
-            int64_t o = k->opened[c], cl = k->closed[c] ? k->closed[c] : INT64_MAX;
-            e[(*n_edges)++] = (edge){o, EDGE_OPEN};
-            e[(*n_edges)++] = (edge){cl, cl == o ? EDGE_CLOSE_SAME_MS : EDGE_CLOSE};
+            const fake_contact *ct = &k->contacts[c];
+            e[(*n_edges)++] = (edge){ct->open_stamp, 1};
+            e[(*n_edges)++] = (edge){ct->close_stamp ? ct->close_stamp : UINT64_MAX, 0};
         }
     }
     return e;
@@ -756,9 +756,9 @@ unsigned it_fakes_max_open(it_fakes *f, const size_t *idx, size_t n)
         return 0;
     qsort(e, n_edges, sizeof *e, edge_cmp);
     for (size_t j = 0; j < n_edges; j++) {
-        if (e[j].kind == EDGE_OPEN && ++open > best)
+        if (e[j].open && ++open > best)
             best = open;
-        else if (e[j].kind != EDGE_OPEN)
+        else if (!e[j].open)
             open--;
     }
     free(e);
@@ -784,8 +784,7 @@ void it_fakes_stop(it_fakes *f)
         for (size_t j = 0; j < k->n_fillers; j++)
             close(k->fillers[j]);
         free(k->answer);
-        free(k->opened);
-        free(k->closed);
+        free(k->contacts);
     }
     for (int i = 0; i < 2; i++)
         if (f->wake[i] >= 0)

@@ -101,8 +101,9 @@ void it_fakes_stats(it_fakes *f, size_t i, it_fake_stats *out);
 size_t it_fakes_contacts(it_fakes *f, size_t i, int64_t *opened,
                          int64_t *closed, size_t cap);
 /* The most connections open at one time among fakes idx[0..n) (idx NULL:
- * all fakes), from the contacts' times (a close and an open at the same
- * millisecond do not overlap). */
+ * all fakes), in the order the fakes' thread saw the opens and closes (it
+ * handles the closes a poll reports before its accepts, so a connection
+ * closed before another was made never overlaps it). */
 unsigned it_fakes_max_open(it_fakes *f, const size_t *idx, size_t n);
 /* Stops the thread (joined), closes every socket, frees f (NULL is fine). */
 void it_fakes_stop(it_fakes *f);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -24,7 +25,7 @@
 #define SLOW_MS 300
 
 enum { F_V2, F_V1, F_CLOSED, F_NO_ACCEPT, F_RESET, F_GARBAGE, F_WRONG_MAGIC,
-       F_SILENT, F_SLOW, F_COUNT, F_N };
+       F_SILENT, F_SLOW, F_COUNT, F_QUICK, F_N };
 
 static const char *const answer_v2[] = {"1.2.3.4:8333", "[2001:db8::5]:8333",
                                         ONION ":8333"};
@@ -56,6 +57,7 @@ static int setup(void **state)
     specs[F_SLOW] = (it_fake_spec){.mode = IT_FAKE_SLOW, .host = "127.10.9.1",
                                    .services = 9, .delay_ms = SLOW_MS};
     specs[F_COUNT] = (it_fake_spec){.mode = IT_FAKE_GOOD, .services = 9};
+    specs[F_QUICK] = (it_fake_spec){.mode = IT_FAKE_SILENT, .host = "127.10.10.1"};
     w.chain = it_p2p_chain("regtest");
     w.fakes = it_fakes_start(w.chain, specs, F_N);
     w.proxy = it_socks5_start();
@@ -411,6 +413,38 @@ static void test_max_open_counts_overlapping_connections(void **state)
     assert_true(it_fakes_max_open(w->fakes, NULL, 0) >= 3);
 }
 
+/* Each connection is made once the fake saw the last one close, with no
+ * pause, so many fall within one millisecond of the close before them:
+ * they never overlap, however the milliseconds tie. */
+static void test_max_open_orders_a_close_before_the_next_open_in_one_ms(void **state)
+{
+    enum { ROUNDS = 200 };
+    world *w = *state;
+    size_t idx[] = {F_QUICK};
+    int64_t opened[ROUNDS], closed[ROUNDS];
+    int same_ms = 0;
+
+    for (size_t r = 0; r < ROUNDS; r++) {
+        int fd = dial(w, F_QUICK, 1000);
+        assert_true(fd >= 0);
+        close(fd);
+        long deadline = it_p2p_ms() + 2000;
+        for (;;) {
+            size_t n = it_fakes_contacts(w->fakes, F_QUICK, opened, closed, ROUNDS);
+            if (n == r + 1 && closed[r])
+                break;
+            assert_true(it_p2p_ms() < deadline);
+            struct timespec ts = {0, 50 * 1000};
+            nanosleep(&ts, NULL);
+        }
+        if (r && opened[r] == closed[r - 1] && closed[r - 1] == opened[r - 1])
+            same_ms++;
+    }
+    assert_int_equal(it_fakes_max_open(w->fakes, idx, 1), 1);
+    print_message("%d of %d connections opened in the millisecond the one "
+                  "before was opened and closed\n", same_ms, ROUNDS - 1);
+}
+
 static void test_fakes_listen_on_their_own_hosts(void **state)
 {
     world *w = *state;
@@ -486,6 +520,7 @@ int main(void)
         cmocka_unit_test(test_silent_fake_reads_and_never_writes),
         cmocka_unit_test(test_slow_fake_answers_after_its_delay),
         cmocka_unit_test(test_max_open_counts_overlapping_connections),
+        cmocka_unit_test(test_max_open_orders_a_close_before_the_next_open_in_one_ms),
         cmocka_unit_test(test_a_thousand_fakes_serve_from_distinct_groups),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
