@@ -27,9 +27,8 @@
  * would fail and count an attempt against live peers).  A probe that
  * finds no route to its network (a connect the kernel refuses to start,
  * as ENETUNREACH, a proxy that cannot be reached, or a proxy's reply 3,
- * "network unreachable") records
- * nothing against its peer, and
- * that network rests 10 minutes: its peers are not drawn and count as
+ * "network unreachable") records nothing against its peer, and that
+ * network rests 10 minutes: its peers are not drawn and count as
  * unreachable meanwhile, then one probe looks again.  Through a
  * proxy the timeout is twice `timeout`: the circuit is built first.
  *
