@@ -28,6 +28,7 @@
 #include "p2p_out.h"
 #include "p2p_sess.h"
 #include "p2p_socks.h"
+#include "st_ignore.h"
 
 #define TICK_MS 100
 #define READ_SIZE (64u * 1024u)
@@ -133,15 +134,17 @@ static void on_probe_closed(uv_handle_t *h)
     free(q);
 }
 
-/* The answer to getaddr, into the pool with the peer as its source. */
+/* The answer to getaddr, into the pool with the peer as its source; a
+ * debug line says how much of it the pool took, and why not the rest. */
 static void learn(probe *q)
 {
     p2p_probe *p = q->pr;
-    size_t n = 0, added = 0;
+    size_t n = 0, added = 0, ignored = 0, by[ST_IGN_COUNT] = {0};
     const am_addrv2_entry *e = p2p_out_learned(q->out, &n);
     st_add *items;
     am_addr source = q->peer.addr;
     int jrc = AM_OK;
+    char name[AM_ADDR_STRLEN], why[160];
 
     if (n == 0 || (items = calloc(n, sizeof *items)) == NULL)
         return;
@@ -153,13 +156,24 @@ static void learn(probe *q)
     source.port = 0;
     (void)st_pool_add_heard(p->pool, items, n, &source, P2P_FACE_ADDR_PENALTY,
                             &jrc);
-    for (size_t i = 0; i < n; i++)
-        added += items[i].rc == AM_OK;
+    for (size_t i = 0; i < n; i++) {
+        st_ignore w;
+
+        if (items[i].rc == AM_OK)
+            added++;
+        else if (st_ignore_of(items[i].rc, &w))
+            st_ignore_count(&ignored, by, w);
+    }
     free(items);
     p2p_count_add(&p->m.answers, n);
     p2p_count_add(&p->m.learned, added);
     if (jrc != AM_OK)
         p2p_count_add(&p->m.journal_failures, 1);
+    am_addr_format_endpoint(&q->peer.addr, name, sizeof name);
+    st_ignored_text(by, why, sizeof why);
+    plog(p, P2P_LOG_DEBUG, "probe %s: answer of %zu addresses: %zu added%s%s"
+         "%s", name, n, added, ignored ? ", ignored: " : "", why,
+         jrc != AM_OK ? ", the journal failed" : "");
 }
 
 /* 1 while `net` rests after no route was found to it. */

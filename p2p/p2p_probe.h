@@ -38,8 +38,10 @@
  * collision it occupied resolved in its favour), failure counts an
  * attempt.  The answer to getaddr (at most 1000 entries) goes to
  * st_pool_add_heard with the probed peer as source and Core's 2-hour
- * penalty, before the connection is closed.  A probe cut by the prober's
- * stop records nothing.
+ * penalty, before the connection is closed; a debug line says how many
+ * the pool added and why it ignored the rest ("table_full 2": their new
+ * slots hold better entries).  A probe cut by the prober's stop records
+ * nothing.
  *
  * THREADS: as p2p_face.h.  new, start, stop and free are called by one
  * thread; p2p_probe_metrics from any thread between new and free.  The

@@ -13,7 +13,7 @@
 #include "netaddr.h"
 
 /* Start a prober on regtest: fast, `concurrency` at a time, 2 s timeout,
- * plus `extra` (NULL-terminated, may be NULL). */
+ * logging at debug level, plus `extra` (NULL-terminated, may be NULL). */
 void it_probe_start(it_server *s, const char *concurrency,
                          const char *const *extra)
 {
@@ -22,6 +22,8 @@ void it_probe_start(it_server *s, const char *concurrency,
 
     it_need_own(s);
     argv[n++] = "--enable-debug";
+    argv[n++] = "--log-level";
+    argv[n++] = "debug";
     argv[n++] = "--chain";
     argv[n++] = "regtest";
     argv[n++] = "--probe";
@@ -45,24 +47,88 @@ it_fakes *it_probe_fakes(const it_fake_spec *specs, size_t n)
     return f;
 }
 
+int it_probe_try_add(it_server *s, const char *host, int port,
+                     const char *source)
+{
+    char src[128] = "";
+    it_resp *r;
+    json_t *b;
+    int added;
+
+    if (source != NULL)
+        snprintf(src, sizeof src, "\"source\": \"%s\", ", source);
+    r = it_sendf(s, "POST", "/v1/peers", "{%s\"peers\": [{\"address\": "
+                 "\"%s\", \"port\": %d, \"services\": 1}]}", src, host,
+                 port);
+    IT_STATUS(r, 200);
+    b = IT_BODY(r);
+    added = IT_JINT(b, "added") == 1;
+    if (!added && it_ignored_by(b, "table_full") != 1)
+        fail_msg("adding %s port %d: %s", host, port, r->body);
+    it_resp_free(r);
+    return added;
+}
+
 /* Put every fake into the pool (services 1, as a node would announce),
  * each heard from a source of its own /16 (10.i.0.1): fakes of one /16
  * heard from one source group would share one new bucket, where two may
- * want one slot. */
+ * want one slot.  Fakes of distinct buckets still meet in one slot now
+ * and then (the bucketing key is fresh each run): a fake turned away is
+ * heard again from another source group, which gives it another bucket. */
 void it_probe_add_fakes(it_server *s, it_fakes *f, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        char body[256];
-        it_counts c;
+        char src[64];
+        size_t k = 0;
 
-        snprintf(body, sizeof body,
-                 "{\"source\": \"10.%zu.%zu.1\", \"peers\": [{\"address\": "
-                 "\"%s\", \"port\": %u, \"services\": 1}]}", i % 250, i / 250,
-                 it_fakes_host(f, i), (unsigned)it_fakes_port(f, i));
-        c = it_add_json(s, body, NULL);
-        if (c.added != 1)
-            fail_msg("fake %zu (%s) was not added", i, it_fakes_host(f, i));
+        snprintf(src, sizeof src, "10.%zu.%zu.1", i % 250, i / 250);
+        while (!it_probe_try_add(s, it_fakes_host(f, i), it_fakes_port(f, i),
+                                 src)) {
+            if (++k == 8)
+                fail_msg("fake %zu (%s): its slot was held from 8 sources",
+                         i, it_fakes_host(f, i));
+            /* Private IPv6 sources, a /32 (group) for each (k, i). */
+            snprintf(src, sizeof src, "fd%02zx:%zx::1", k, i);
+        }
     }
+}
+
+int it_probe_learned(it_server *s, const char *host, int port,
+                     const char *source)
+{
+    json_t *p;
+    json_int_t age;
+
+    if (it_peer_status(s, host, port) == 404)
+        return 0;
+    p = it_peer(s, host, port);
+    assert_string_equal(it_probe_str(p, "source"), source);
+    age = it_now() - it_probe_int(p, "time");
+    if (age < 7200 - 60 || age > 7200 + 60)
+        fail_msg("%s: time %lld s old, want Core's 2-hour penalty", host,
+                 (long long)age);
+    json_decref(p);
+    return 1;
+}
+
+void it_probe_expect_answer(it_server *s, const char *peer, size_t n,
+                            size_t added)
+{
+    char want[512];
+    char *log = it_log_get(s, NULL);
+
+    if (added < n)
+        snprintf(want, sizeof want, "probe %s: answer of %zu addresses: %zu "
+                 "added, ignored: table_full %zu\n", peer, n, added,
+                 n - added);
+    else
+        snprintf(want, sizeof want, "probe %s: answer of %zu addresses: %zu "
+                 "added\n", peer, n, added);
+    if (strstr(log, want) == NULL) {
+        it_dump_log(s);
+        fail_msg("no log line \"%.*s\"", (int)strlen(want) - 1, want);
+    }
+    free(log);
 }
 
 /* The sum of the /metrics lines that start with `prefix` (a family name
@@ -90,17 +156,22 @@ double it_probe_metric(it_server *s, const char *prefix)
 }
 
 /* Wait until `probes` probes have ended (fails the test on time out). */
-void it_probe_wait(it_server *s, double probes)
+void it_probe_wait_for(it_server *s, const char *prefix, double value)
 {
     long deadline = it_p2p_ms() + IT_PROBE_WAIT_MS;
 
-    while (it_probe_metric(s, "addrmand_probe_total{") < probes) {
+    while (it_probe_metric(s, prefix) < value) {
         if (it_p2p_ms() > deadline) {
             it_dump_log(s);
-            fail_msg("fewer than %.0f probes ended in time", probes);
+            fail_msg("%s stayed below %.0f", prefix, value);
         }
         it_p2p_sleep_ms(100);
     }
+}
+
+void it_probe_wait(it_server *s, double probes)
+{
+    it_probe_wait_for(s, "addrmand_probe_total{", probes);
 }
 
 json_int_t it_probe_int(const json_t *peer, const char *key)
@@ -134,14 +205,9 @@ void it_probe_onion(int i, char *out, size_t len)
     assert_int_equal(am_addr_format(&a, out, len), AM_OK);
 }
 
-/* The fake `host:port` imported as tried five hours ago (its success no
- * longer recent), then newcomers marked tried until one collides with it
- * in the one-bucket tried table; the newcomer's address into `newcomer`
- * (port 18444). */
-void it_probe_collision(it_server *s, const char *host, int port,
-                           char *newcomer, size_t len)
+void it_probe_import_tried(it_server *s, const char *host, int port)
 {
-    char doc[512], path[256];
+    char doc[512];
     json_t *b;
     long long t = (long long)it_now() - 5 * 3600;
 
@@ -151,6 +217,17 @@ void it_probe_collision(it_server *s, const char *host, int port,
              host, port, t, t);
     b = it_import(s, "floresta", doc, strlen(doc), 200);
     json_decref(b);
+}
+
+/* The fake `host:port` imported as tried five hours ago, then newcomers
+ * marked tried until one collides with it in the one-bucket tried table;
+ * the newcomer's address into `newcomer` (port 18444). */
+void it_probe_collision(it_server *s, const char *host, int port,
+                           char *newcomer, size_t len)
+{
+    char path[256];
+
+    it_probe_import_tried(s, host, port);
     for (int i = 0; i < 2000; i++) {
         char h[AM_ADDR_STRLEN];
         json_t *p;

@@ -13,16 +13,41 @@
 #define IT_PROBE_WAIT_MS (20000L * it_time_scale())
 
 /* Start a prober on regtest: fast, `concurrency` at a time, 2 s timeout,
- * plus `extra` (NULL-terminated, may be NULL). */
+ * logging at debug level, plus `extra` (NULL-terminated, may be NULL). */
 void it_probe_start(it_server *s, const char *concurrency,
                     const char *const *extra);
 /* it_fakes_start on regtest (fails the test when it cannot). */
 it_fakes *it_probe_fakes(const it_fake_spec *specs, size_t n);
-/* Every fake into the pool, each heard from a source /16 of its own. */
+/*
+ * Add host:port (services 1) heard from `source` (NULL: from itself): 1
+ * when added, 0 when turned away because the new-table slot it hashes to
+ * is held by a peer that is not terrible (`table_full`: Core's rule keeps
+ * the occupant).  Any address may meet that now and then, since the
+ * bucketing key is secret and fresh each run.  Anything else fails the
+ * test.
+ */
+int it_probe_try_add(it_server *s, const char *host, int port,
+                     const char *source);
+/* Every fake into the pool, each heard from a source /16 of its own (and
+ * from another when its slot is held). */
 void it_probe_add_fakes(it_server *s, it_fakes *f, size_t n);
+/* An address a probed peer answered: 1 when it is in the pool, heard
+ * from `source` with Core's 2-hour penalty on its time (fails the test
+ * when it is there otherwise); 0 when it is not there. */
+int it_probe_learned(it_server *s, const char *host, int port,
+                     const char *source);
+/* The server's log says that the answer of `peer` (host:port) held n
+ * addresses, `added` of them added and the rest ignored as table_full:
+ * their new-table slots held better entries, which any address may meet
+ * now and then (the bucketing key is secret and fresh each run). */
+void it_probe_expect_answer(it_server *s, const char *peer, size_t n,
+                            size_t added);
 /* The sum of the /metrics lines that start with `prefix`. */
 double it_probe_metric(it_server *s, const char *prefix);
-/* Wait until `probes` probes have ended (fails the test on time out). */
+/* Wait until the metric lines starting with `prefix` sum to `value` or
+ * more (fails the test on time out). */
+void it_probe_wait_for(it_server *s, const char *prefix, double value);
+/* Wait until `probes` probes have ended. */
 void it_probe_wait(it_server *s, double probes);
 json_int_t it_probe_int(const json_t *peer, const char *key);
 const char *it_probe_str(const json_t *peer, const char *key);
@@ -30,6 +55,9 @@ const char *it_probe_str(const json_t *peer, const char *key);
 json_t *it_probe_fake_peer(it_server *s, it_fakes *f, size_t i);
 /* A Tor v3 address of its own for i, port 18444. */
 void it_probe_onion(int i, char *out, size_t len);
+/* IPv4 host:port imported as tried five hours ago (its success no
+ * longer recent: the prober tests it again). */
+void it_probe_import_tried(it_server *s, const char *host, int port);
 /* host:port imported as tried five hours ago, then onion newcomers made
  * tried until one collides with it in a one-bucket tried table (the
  * daemon runs with --tried-buckets 1); that newcomer into `newcomer`. */

@@ -5,8 +5,9 @@
  * retry time, the answers to getaddr reach the pool with the probed peer
  * as source, the concurrency and per-group limits hold (the fakes record
  * when they were contacted), Tor goes through a SOCKS5 proxy (it_socks5.h)
- * or not at all, and a live collision occupant keeps its slot (a dead
- * one: test_probe_evict.c).  Each case starts its own server.
+ * or not at all, an answer larger than the new table fills it and no
+ * more, and a live collision occupant keeps its slot (a dead one:
+ * test_probe_evict.c).  Each case starts its own server.
  */
 #include "it_probe.h"
 
@@ -97,19 +98,6 @@ static void expect_dead(it_server *s, it_fakes *f, size_t i)
     json_decref(p);
 }
 
-/* A learned address: in the pool, heard from `source`, 2 hours old. */
-static void expect_learned(it_server *s, const char *host, const char *source)
-{
-    json_t *p = it_peer(s, host, 18444);
-    json_int_t age = it_now() - it_probe_int(p, "time");
-
-    assert_string_equal(it_probe_str(p, "source"), source);
-    if (age < 7200 - 60 || age > 7200 + 60)
-        fail_msg("%s: time %lld s old, want Core's 2-hour penalty", host,
-                 (long long)age);
-    json_decref(p);
-}
-
 static void test_probe_round_marks_live_peers_tried_and_dead_ones_failed(
     void **state)
 {
@@ -119,28 +107,38 @@ static void test_probe_round_marks_live_peers_tried_and_dead_ones_failed(
     json_int_t t0 = it_now();
     size_t all[N_ROUND];
     int64_t opened[4], closed[4];
+    int v1, v2, v4, onion;
+    char peer[64];
 
     round_specs(sp);
     f = it_probe_fakes(sp, N_ROUND);
     it_probe_start(s, "4", NULL);
     it_probe_add_fakes(s, f, N_ROUND);
     it_probe_wait(s, N_ROUND);
-    /* The learned ones are probed too (nothing listens there): wait for
-     * them, so that every count below is final. */
-    it_probe_wait(s, N_ROUND + 4);
+    /* Both answers (5 addresses) are in the pool once they are counted. */
+    it_probe_wait_for(s, "addrmand_probe_answer_addresses_total", 5);
+
+    /* The answers, with each probed peer as source; the onion came in
+     * the addrv2 answer.  One may have found its new slot held. */
+    v2 = it_probe_learned(s, "127.200.0.1", 18444, "127.10.0.1") +
+         it_probe_learned(s, "127.201.0.1", 18444, "127.10.0.1");
+    onion = it_probe_learned(s, ONION, 18444, "127.10.0.1");
+    v1 = it_probe_learned(s, "127.202.0.1", 18444, "127.11.0.1") +
+         it_probe_learned(s, "127.203.0.1", 18444, "127.11.0.1");
+    it_fakes_endpoint(f, LIVE_V2, peer, sizeof peer);
+    it_probe_expect_answer(s, peer, 3, (size_t)(v2 + onion));
+    it_fakes_endpoint(f, LIVE_LIMITED, peer, sizeof peer);
+    it_probe_expect_answer(s, peer, 2, (size_t)v1);
+    v4 = v2 + v1;
+    /* The learned IPv4 ones are probed too (nothing listens there): wait
+     * for them, so that every count below is final. */
+    it_probe_wait(s, N_ROUND + v4);
 
     expect_live(s, f, LIVE_V2, 1 | 8 | 1024);
     expect_live(s, f, LIVE_LIMITED, 1024 | 8);
     expect_live(s, f, LIVE_SLOW, 1);
     for (size_t i = DEAD_GARBAGE; i < N_ROUND; i++)
         expect_dead(s, f, i);
-    /* The answers, with each probed peer as source; the onion came in
-     * the addrv2 answer. */
-    expect_learned(s, "127.200.0.1", "127.10.0.1");
-    expect_learned(s, "127.201.0.1", "127.10.0.1");
-    expect_learned(s, ONION, "127.10.0.1");
-    expect_learned(s, "127.202.0.1", "127.11.0.1");
-    expect_learned(s, "127.203.0.1", "127.11.0.1");
 
     /* Once each within the retry time; never more than 4 at a time. */
     for (size_t i = 0; i < N_ROUND; i++) {
@@ -155,10 +153,10 @@ static void test_probe_round_marks_live_peers_tried_and_dead_ones_failed(
     assert_int_equal(it_probe_metric(s, "addrmand_probe_total{outcome=\"no_services\""), 1);
     assert_int_equal(it_probe_metric(s, "addrmand_probe_total{outcome=\"timeout\""), 2);
     assert_int_equal(it_probe_metric(s, "addrmand_probe_total{outcome=\"closed\""), 1);
-    /* DEAD_CLOSED and the four learned IPv4 addresses: refused. */
-    assert_int_equal(it_probe_metric(s, "addrmand_probe_total{outcome=\"refused\""), 5);
-    assert_int_equal(it_probe_metric(s, "addrmand_probe_unreachable_peers{network=\"torv3\"}"), 1);
-    assert_int_equal(it_probe_metric(s, "addrmand_probe_learned_total"), 5);
+    /* DEAD_CLOSED and the learned IPv4 addresses: refused. */
+    assert_int_equal(it_probe_metric(s, "addrmand_probe_total{outcome=\"refused\""), 1 + v4);
+    assert_int_equal(it_probe_metric(s, "addrmand_probe_unreachable_peers{network=\"torv3\"}"), onion);
+    assert_int_equal(it_probe_metric(s, "addrmand_probe_learned_total"), v4 + onion);
     assert_true(it_probe_metric(s, "addrmand_probe_tried_verified_ratio") == 1.0);
 
     /* GET /v1/stats says the same. */
@@ -169,13 +167,13 @@ static void test_probe_round_marks_live_peers_tried_and_dead_ones_failed(
         json_t *oc = IT_MEMBER(pr, "outcomes", JSON_OBJECT);
 
         assert_int_equal(it_probe_int(v, "tried_last_24h"), 3);
-        assert_int_equal(it_probe_int(v, "never_checked"), 1);   /* the onion */
+        assert_int_equal(it_probe_int(v, "never_checked"), onion);
         assert_int_equal(it_probe_int(oc, "ok"), 3);
-        assert_int_equal(it_probe_int(oc, "refused"), 5);
-        assert_int_equal(it_probe_int(pr, "started"), N_ROUND + 4);
-        assert_int_equal(it_probe_int(pr, "learned"), 5);
+        assert_int_equal(it_probe_int(oc, "refused"), 1 + v4);
+        assert_int_equal(it_probe_int(pr, "started"), N_ROUND + v4);
+        assert_int_equal(it_probe_int(pr, "learned"), v4 + onion);
         assert_int_equal(it_probe_int(IT_MEMBER(pr, "unreachable", JSON_OBJECT),
-                                "torv3"), 1);
+                                "torv3"), onion);
         json_decref(st);
     }
     /* The live part of the pool. */
@@ -280,10 +278,16 @@ static void test_probe_reaches_an_onion_through_the_socks5_proxy(void **state)
     json_decref(p);
     assert_int_equal(it_socks5_requests(px, ONION), 1);
     assert_int_equal(it_probe_metric(s, "addrmand_probe_total{outcome=\"ok\",network=\"torv3\"}"), 1);
-    /* The onion peer's answer came with the onion as its source. */
-    p = it_peer(s, "127.202.0.1", 18444);
-    assert_string_equal(it_probe_str(p, "source"), ONION);
-    json_decref(p);
+    /* The onion peer's answer came with the onion as its source (one of
+     * the two may have found its new slot held; both, about one time in
+     * ten million). */
+    {
+        int n = it_probe_learned(s, "127.202.0.1", 18444, ONION) +
+                it_probe_learned(s, "127.203.0.1", 18444, ONION);
+
+        it_probe_expect_answer(s, ONION ":18444", 2, (size_t)n);
+        assert_true(n >= 1);
+    }
     assert_int_equal(it_probe_metric(s, "addrmand_probe_unreachable_peers{network=\"torv3\"}"), 0);
     it_socks5_stop(px);
     it_fakes_stop(f);
@@ -329,6 +333,22 @@ static void test_probe_leaves_out_the_networks_not_named(void **state)
     it_fakes_stop(f);
 }
 
+/* A fresh onion that the proxy answers with reply 3 (network unreachable),
+ * added to the pool.  Onions of one group (their first 4 bits) heard from
+ * themselves share a new bucket, where two may want one slot: then
+ * another is drawn. */
+static void add_unreachable_onion(it_server *s, it_socks5 *px,
+                                  char onion[IT_HOST_MAX])
+{
+    for (int tries = 0; tries < 8; tries++) {
+        it_uniq_onion(onion, NULL);
+        assert_int_equal(it_socks5_refuse(px, onion, 3), 0);
+        if (it_probe_try_add(s, onion, 18444, NULL))
+            return;
+    }
+    fail_msg("8 onions found their slots held");
+}
+
 /* The proxy has no route to Tor (reply 3, network unreachable): the probe
  * that finds it out counts nothing against its peer, and onions added
  * afterwards rest (unreachable) while IPv4 is probed as before. */
@@ -343,18 +363,14 @@ static void test_probe_rests_a_network_it_finds_no_route_to(void **state)
 
     assert_non_null(px);
     snprintf(proxy, sizeof proxy, "127.0.0.1:%u", it_socks5_port(px));
-    for (int i = 0; i < 3; i++) {
-        it_uniq_onion(onions[i], NULL);
-        assert_int_equal(it_socks5_refuse(px, onions[i], 3), 0);
-    }
     it_probe_start(s, "4", extra);
-    it_add_one(s, onions[0], 18444, 1);
+    add_unreachable_onion(s, px, onions[0]);
     it_probe_wait(s, 1);
     assert_int_equal(it_probe_metric(s, "addrmand_probe_total{outcome=\"no_route\",network=\"torv3\"}"), 1);
 
     /* At 100 probes a second these would go at once; Tor rests. */
-    it_add_one(s, onions[1], 18444, 1);
-    it_add_one(s, onions[2], 18444, 1);
+    add_unreachable_onion(s, px, onions[1]);
+    add_unreachable_onion(s, px, onions[2]);
     it_probe_add_fakes(s, f, 1);
     it_probe_wait(s, 2);
     it_p2p_sleep_ms(1000);
@@ -395,6 +411,50 @@ static void test_probe_counts_nothing_against_peers_when_the_proxy_is_down(
     assert_non_null(strstr(log, "no route to torv3 peers (the proxy: "
                                 "connection refused)"));
     free(log);
+}
+
+/* ---- an answer larger than the new table --------------------------------- */
+
+#define N_BIG 200
+
+/* One new bucket (64 slots), and a peer in the tried table whose answer
+ * holds 200 addresses: the pool takes those whose slots are free, Core's
+ * rule turns the others away (table_full), and the prober's count and
+ * its log line say just that. */
+static void test_probe_answer_larger_than_the_new_table_fills_what_it_can(
+    void **state)
+{
+    it_server *s = *state;
+    static char hosts[N_BIG][32], ends[N_BIG][40];
+    const char *answer[N_BIG];
+    it_fake_spec sp = {IT_FAKE_GOOD, "127.46.0.1", 9, 0, 1, 0, answer, N_BIG};
+    const char *extra[] = {"--new-buckets", "1", NULL};
+    it_fakes *f;
+    char peer[64];
+    size_t in = 0;
+
+    for (size_t i = 0; i < N_BIG; i++) {
+        snprintf(hosts[i], sizeof hosts[i], "127.%zu.%zu.1", 61 + i % 100,
+                 i / 100);
+        snprintf(ends[i], sizeof ends[i], "%s:18444", hosts[i]);
+        answer[i] = ends[i];
+    }
+    f = it_probe_fakes(&sp, 1);
+    it_probe_start(s, "4", extra);
+    it_probe_import_tried(s, it_fakes_host(f, 0), it_fakes_port(f, 0));
+    it_probe_wait(s, 1);
+    for (size_t i = 0; i < N_BIG; i++)
+        in += (size_t)it_probe_learned(s, hosts[i], 18444, "127.46.0.1");
+    /* About 61 of 64 slots take one of 200 addresses hashed at random. */
+    assert_true(in >= 32 && in <= 64);
+    it_fakes_endpoint(f, 0, peer, sizeof peer);
+    it_probe_expect_answer(s, peer, N_BIG, in);
+    assert_int_equal(it_probe_metric(s, "addrmand_probe_learned_total"), in);
+    assert_int_equal(it_probe_metric(s, "addrmand_probe_answer_addresses_total"), N_BIG);
+    assert_string_equal(it_probe_table(s, it_fakes_host(f, 0), it_fakes_port(f, 0)),
+                        "tried");
+    it_check_debug(s);
+    it_fakes_stop(f);
 }
 
 /* ---- tried-table collisions --------------------------------------------- */
@@ -440,6 +500,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_probe_leaves_out_the_networks_not_named, it_fx_setup_none, it_fx_teardown),
         cmocka_unit_test_setup_teardown(test_probe_rests_a_network_it_finds_no_route_to, it_fx_setup_none, it_fx_teardown),
         cmocka_unit_test_setup_teardown(test_probe_counts_nothing_against_peers_when_the_proxy_is_down, it_fx_setup_none, it_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_probe_answer_larger_than_the_new_table_fills_what_it_can, it_fx_setup_none, it_fx_teardown),
         cmocka_unit_test_setup_teardown(test_probe_keeps_a_live_collision_occupant, it_fx_setup_none, it_fx_teardown),
     };
     it_global_init();
