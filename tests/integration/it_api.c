@@ -150,6 +150,34 @@ void it_add_one(it_server *s, const char *host, int port, uint64_t services)
                  (long long)c.ignored, c.n_errors);
 }
 
+void it_add_fresh(it_server *s, int kind, int port, uint64_t services,
+                  char host[IT_HOST_MAX])
+{
+    char body[512];
+    it_counts c;
+    int tries = 0;
+
+    do {
+        switch (kind) {
+        case '6': it_uniq_ipv6(host, NULL); break;
+        case 'o': it_uniq_onion(host, NULL); break;
+        case 'i': it_uniq_i2p(host, NULL); break;
+        case 'c': it_uniq_cjdns(host, NULL); break;
+        default:  it_uniq_ipv4(host); break;
+        }
+        snprintf(body, sizeof body, "{\"peers\": [{\"address\": \"%s\", "
+                 "\"port\": %d, \"services\": %" PRIu64 "}]}", host, port,
+                 services);
+        c = it_add_json(s, body, NULL);
+        if (c.n_errors != 0 || c.updated != 0 || c.added + c.ignored != 1)
+            fail_msg("adding %s port %d: added %lld updated %lld ignored "
+                     "%lld errors %zu", host, port, (long long)c.added,
+                     (long long)c.updated, (long long)c.ignored, c.n_errors);
+    } while (IT_TURNED_AWAY(c.ignored == 1, &tries));
+    if (c.added != 1)
+        fail_msg("%d fresh addresses in a row turned away", tries);
+}
+
 void it_add_ipv4s(it_server *s, size_t n, uint64_t services,
                   char (*hosts)[IT_HOST_MAX])
 {

@@ -43,8 +43,27 @@ json_int_t it_ignored_by(const json_t *answer, const char *reason);
  * ignored_by included); the errors array (new reference) into *errors when
  * not NULL. */
 it_counts it_add_json(it_server *s, const char *json, json_t **errors);
+/*
+ * A fresh address may find its new-table slot held and be turned away
+ * (ignored, table_full): in a shared pool by another test's peer, and on
+ * our own server now and then too, since the bucketing key is fresh each
+ * run (two addresses of one group heard from one source share a bucket,
+ * and a slot one time in 64; onions and I2P have 16 groups).
+ * IT_TURNED_AWAY(turned_away, &tries) is 1 when `turned_away` and fewer
+ * than IT_FRESH_TRIES tries were made: the test then draws other
+ * addresses.  A rule that turns an address away every time still fails.
+ */
+#define IT_FRESH_TRIES 50
+#define IT_TURNED_AWAY(turned_away, tries)                                   \
+    ((turned_away) && ++*(tries) < IT_FRESH_TRIES)
+
 /* One peer, its own source; asserts it was added (a new peer). */
 void it_add_one(it_server *s, const char *host, int port, uint64_t services);
+/* A fresh address of `kind` ('4' IPv4, '6' IPv6, 'o' Tor v3, 'i' I2P, 'c'
+ * CJDNS) into host, added as one peer (its own source) on `port` with
+ * `services`; another is drawn while one is turned away (IT_TURNED_AWAY). */
+void it_add_fresh(it_server *s, int kind, int port, uint64_t services,
+                  char host[IT_HOST_MAX]);
 /* n unique IPv4 peers with `services`; their hosts into hosts[i]. */
 void it_add_ipv4s(it_server *s, size_t n, uint64_t services,
                   char (*hosts)[IT_HOST_MAX]);

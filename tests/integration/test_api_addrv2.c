@@ -150,16 +150,6 @@ static void check_peer(it_server *s, const char *host, int port,
     json_decref(peer);
 }
 
-/*
- * In a shared pool a fresh address may find its table slot held by another
- * test's peer, and is then ignored.  When `turned_away` says so, 1: the
- * test builds its message again from other addresses (SHARED_TRIES times at
- * most).  On our own server, 0: the test's own checks decide.
- */
-#define SHARED_TRIES 50
-#define SHARED_IGNORED(s, turned_away, tries)                                \
-    ((s)->shared && (turned_away) && ++*(tries) < SHARED_TRIES)
-
 /* ---- tests ----------------------------------------------------------- */
 
 static void test_addrv2_adds_every_network(void **state)
@@ -187,7 +177,7 @@ again:
     put_entry(&p, t, 0xfd, 5, hash, 32, 0);
     put_entry(&p, t, 0x10000, 6, cjb, 16, 8333);
     c = post_ok(s, NULL, &p, NULL);
-    if (SHARED_IGNORED(s, c.ignored > 0, &tries))
+    if (IT_TURNED_AWAY(c.ignored > 0, &tries))
         goto again;
     assert_int_equal(c.added, 5);
     assert_int_equal(c.ignored + c.updated, 0);
@@ -214,7 +204,7 @@ static void test_addrv2_services_full_u64_kept(void **state)
         put_cs(&p, 1);
         put_ipv4(&p, v4, 0, UINT64_MAX, 8333);
         c = post_ok(s, NULL, &p, NULL);
-    } while (SHARED_IGNORED(s, c.ignored > 0, &tries));
+    } while (IT_TURNED_AWAY(c.ignored > 0, &tries));
     assert_int_equal(c.added, 1);
     it_peer_path(v4, 8333, NULL, path, sizeof path);
     r = it_get(s, path);
@@ -248,7 +238,7 @@ static void test_addrv2_skips_unknown_network_and_torv2(void **state)
         put_ipv4(&p, v4, 0, 0, 8333);
         put_entry(&p, 0, 0, 0x42, big, sizeof big, 8333);
         c = post_ok(s, NULL, &p, NULL);
-    } while (SHARED_IGNORED(s, c.ignored > 3, &tries));
+    } while (IT_TURNED_AWAY(c.ignored > 3, &tries));
     assert_int_equal(c.added, 1);
     assert_int_equal(c.ignored, 3);
     assert_int_equal(ignored_for("unknown_network"), 2);
@@ -279,7 +269,7 @@ again:
     put_entry(&p, 0, 0, 6, badcj, 16, 8333);
     put_ipv4(&p, b, 0, 1, 8334);
     c = post_ok(s, NULL, &p, &errors);
-    if (SHARED_IGNORED(s, c.ignored > 0, &tries)) {
+    if (IT_TURNED_AWAY(c.ignored > 0, &tries)) {
         json_decref(errors);
         goto again;
     }
@@ -321,7 +311,7 @@ again:
     put_entry(&p, 0, 1, 6, cjb, 16, 0);
     put_entry(&p, 0, 1, 5, hash, 32, 0);
     c = post_ok(s, NULL, &p, &errors);
-    if (SHARED_IGNORED(s, c.ignored > 0, &tries)) {
+    if (IT_TURNED_AWAY(c.ignored > 0, &tries)) {
         json_decref(errors);
         goto again;
     }
@@ -449,7 +439,7 @@ static void test_addrv2_source_query_parameter(void **state)
         put_ipv4(&p, v4, 0, 1, 8333);
         snprintf(q, sizeof q, "?source=%s", src);
         c = post_ok(s, q, &p, NULL);
-    } while (SHARED_IGNORED(s, c.ignored > 0, &tries));
+    } while (IT_TURNED_AWAY(c.ignored > 0, &tries));
     assert_int_equal(c.added, 1);
     peer = it_peer(s, v4, 8333);
     IT_STREQ(IT_JSTR(peer, "source"), src);

@@ -23,61 +23,10 @@ static void expect_near(json_int_t got, json_int_t want, json_int_t slack,
                  (long long)want, (long long)slack, (long long)got);
 }
 
-/* In a shared pool a fresh address may find its table slot held by
- * another test's peer, and its add is ignored: the test then draws another.
- * This many in a row fail it. */
-#define SHARED_TRIES 50
-
-/* Add `host` on `port` as one peer: 1 when added.  On our own server it
- * must be; in a shared pool it may be ignored (0). */
-static int try_add(it_server *s, const char *host, int port, uint64_t svc)
-{
-    static int ignored;
-    char body[512];
-    it_counts c;
-
-    if (!s->shared) {
-        it_add_one(s, host, port, svc);
-        return 1;
-    }
-    snprintf(body, sizeof body, "{\"peers\": [{\"address\": \"%s\", "
-             "\"port\": %d, \"services\": %" PRIu64 "}]}", host, port, svc);
-    c = it_add_json(s, body, NULL);
-    if (c.n_errors != 0 || c.updated != 0 || c.added + c.ignored != 1 ||
-        (c.ignored == 1 && ++ignored >= SHARED_TRIES))
-        fail_msg("adding %s port %d: added %lld updated %lld ignored %lld "
-                 "errors %zu", host, port, (long long)c.added,
-                 (long long)c.updated, (long long)c.ignored, c.n_errors);
-    if (c.added == 1)
-        ignored = 0;
-    return c.added == 1;
-}
-
-/* In a shared pool, when `turned_away` (some fresh address was ignored):
- * 1, and the test tries again with other addresses, SHARED_TRIES times at
- * most.  On our own server, 0: the test's own checks decide. */
-#define SHARED_IGNORED(s, turned_away, tries)                                \
-    ((s)->shared && (turned_away) && ++*(tries) < SHARED_TRIES)
-
-/* A fresh address into host ('4' IPv4, '6' IPv6, 'o' Tor v3), added as
- * one peer on `port` with `svc`. */
-static void add_fresh(it_server *s, int kind, char host[IT_HOST_MAX],
-                      int port, uint64_t svc)
-{
-    do {
-        if (kind == '6')
-            it_uniq_ipv6(host, NULL);
-        else if (kind == 'o')
-            it_uniq_onion(host, NULL);
-        else
-            it_uniq_ipv4(host);
-    } while (!try_add(s, host, port, svc));
-}
-
-/* A fresh peer (add_fresh) reported `state` ("tried" or "connected"); the
- * answer (a new reference).  In a shared pool the tried slot it needs may be
- * held by another test's peer: a collision, and it stays in the new table
- * for now; then it is reset and another address is drawn. */
+/* A fresh peer (it_add_fresh) reported `state` ("tried" or "connected"); the
+ * answer (a new reference).  The tried slot it needs may be held by
+ * another peer (in a shared pool above all): a collision, and it stays in
+ * the new table for now; then it is reset and another address is drawn. */
 static json_t *add_tried(it_server *s, int kind, char host[IT_HOST_MAX],
                          uint64_t svc, const char *state)
 {
@@ -86,9 +35,9 @@ static json_t *add_tried(it_server *s, int kind, char host[IT_HOST_MAX],
     for (;;) {
         json_t *p;
 
-        add_fresh(s, kind, host, IT_PORT, svc);
+        it_add_fresh(s, kind, IT_PORT, svc, host);
         p = it_set_state(s, host, IT_PORT, state);
-        if (!SHARED_IGNORED(s, strcmp(IT_JSTR(p, "table"), "tried") != 0,
+        if (!IT_TURNED_AWAY(strcmp(IT_JSTR(p, "table"), "tried") != 0,
                             &tries))
             return p;
         json_decref(p);
@@ -97,8 +46,9 @@ static json_t *add_tried(it_server *s, int kind, char host[IT_HOST_MAX],
 }
 
 /* Add `input` (any text form); the peer must read back as `canon` on
- * `network`.  In shared mode a real seed may already be known, and the add
- * may be ignored (NULL: the test tries another address). */
+ * `network`.  The add may be turned away (NULL: the test tries another
+ * address, IT_TURNED_AWAY); in shared mode a real seed may already be
+ * known (`known_ok`). */
 static json_t *add_and_check(it_server *s, const char *input,
                              const char *canon, const char *network,
                              int known_ok)
@@ -112,8 +62,8 @@ static json_t *add_and_check(it_server *s, const char *input,
     snprintf(body, sizeof body, "{\"peers\": [{\"address\": \"%s\"}]}", input);
     c = it_add_json(s, body, NULL);
     assert_int_equal(c.n_errors, 0);
-    if (s->shared && c.ignored == 1 && c.added + c.updated == 0) {
-        if (++ignored >= SHARED_TRIES)
+    if (c.ignored == 1 && c.added + c.updated == 0) {
+        if (++ignored >= IT_FRESH_TRIES)
             fail_msg("%d adds in a row ignored", ignored);
         return NULL;
     }
@@ -161,7 +111,7 @@ static void test_add_ipv4_peer_has_every_field(void **state)
     char host[IT_HOST_MAX];
     json_t *p;
 
-    add_fresh(s, '4', host, IT_PORT, 1033);
+    it_add_fresh(s, '4', IT_PORT, 1033, host);
     p = it_peer(s, host, IT_PORT);
     IT_STREQ(IT_JSTR(p, "address"), host);
     IT_STREQ(IT_JSTR(p, "network"), "ipv4");
@@ -183,8 +133,8 @@ static void test_add_without_source_peer_is_its_own_source(void **state)
     char v4[IT_HOST_MAX], onion[IT_HOST_MAX];
     json_t *p;
 
-    add_fresh(s, '4', v4, IT_PORT, 1);
-    add_fresh(s, 'o', onion, IT_PORT, 1);
+    it_add_fresh(s, '4', IT_PORT, 1, v4);
+    it_add_fresh(s, 'o', IT_PORT, 1, onion);
     p = it_peer(s, v4, IT_PORT);
     IT_STREQ(IT_JSTR(p, "source"), v4);
     json_decref(p);
@@ -410,7 +360,7 @@ again:
              "{\"address\": \"%s\", \"time\": \"now\"}]}",
              a, b, c3, c3, c3);
     c = it_add_json(s, body, &errors);
-    if (SHARED_IGNORED(s, c.ignored > 1, &tries)) {
+    if (IT_TURNED_AWAY(c.ignored > 1, &tries)) {
         json_decref(errors);
         goto again;
     }
@@ -501,7 +451,7 @@ again:
              "{\"address\": \"%s\", \"port\": 8333}]}",
              a, b, v6, onion, cj, i2p, i2p2);
     c = it_add_json(s, body, &errors);
-    if (SHARED_IGNORED(s, c.ignored > 0, &tries)) {
+    if (IT_TURNED_AWAY(c.ignored > 0, &tries)) {
         json_decref(errors);
         goto again;
     }
@@ -582,7 +532,7 @@ again:
     r = it_send(s, "POST", "/v1/peers", body);
     IT_STATUS(r, 200);
     b = IT_BODY(r);
-    if (SHARED_IGNORED(s, IT_JINT(b, "ignored") > 3, &tries)) {
+    if (IT_TURNED_AWAY(IT_JINT(b, "ignored") > 3, &tries)) {
         it_resp_free(r);
         goto again;
     }
@@ -606,7 +556,7 @@ again:
         r = it_send(s, "POST", "/v1/peers", body);
         IT_STATUS(r, 200);
         b = IT_BODY(r);
-        if (!SHARED_IGNORED(s, IT_JINT(b, "ignored") > 0, &tries))
+        if (!IT_TURNED_AWAY(IT_JINT(b, "ignored") > 0, &tries))
             break;
         it_resp_free(r);
     } while (1);
@@ -632,7 +582,7 @@ again:
              "{\"peers\": [{\"address\": \"%s:1000\", \"port\": 2000}, "
              "{\"address\": \"%s:18444\", \"port\": 18444}]}", a, b);
     c = it_add_json(s, body, &errors);
-    if (SHARED_IGNORED(s, c.ignored > 0, &tries)) {
+    if (IT_TURNED_AWAY(c.ignored > 0, &tries)) {
         json_decref(errors);
         goto again;
     }
@@ -689,7 +639,7 @@ static void test_add_same_address_twice_in_one_batch(void **state)
                  "\"services\": 1}, {\"address\": \"%s:8333\", "
                  "\"services\": 4}]}", host, host);
         c = it_add_json(s, body, NULL);
-    } while (SHARED_IGNORED(s, c.ignored > 0, &tries));
+    } while (IT_TURNED_AWAY(c.ignored > 0, &tries));
     assert_int_equal(c.added, 1);
     assert_int_equal(c.updated, 1);
     p = it_peer(s, host, IT_PORT);
@@ -715,7 +665,7 @@ static void test_add_known_peer_is_updated_and_services_ored(void **state)
     it_counts c;
     json_t *p;
 
-    add_fresh(s, '4', host, IT_PORT, 1);
+    it_add_fresh(s, '4', IT_PORT, 1, host);
     snprintf(body, sizeof body,
              "{\"peers\": [{\"address\": \"%s\", \"services\": 8}]}", host);
     c = it_add_json(s, body, NULL);
@@ -741,7 +691,7 @@ static json_int_t added_time(it_server *s, const char *time_member)
                  host, time_member ? ", \"time\": " : "",
                  time_member ? time_member : "");
         c = it_add_json(s, body, NULL);
-    } while (SHARED_IGNORED(s, c.ignored > 0, &tries));
+    } while (IT_TURNED_AWAY(c.ignored > 0, &tries));
     assert_int_equal(c.added, 1);
     p = it_peer(s, host, IT_PORT);
     t = IT_JINT(p, "time");
@@ -784,7 +734,7 @@ static void test_add_source_kept_in_canonical_form(void **state)
         snprintf(body, sizeof body, "{\"source\": \"2001:0DB8:0:0::1\", "
                  "\"peers\": [{\"address\": \"%s\"}]}", host);
         c = it_add_json(s, body, NULL);
-    } while (SHARED_IGNORED(s, c.ignored > 0, &tries));
+    } while (IT_TURNED_AWAY(c.ignored > 0, &tries));
     assert_int_equal(c.added, 1);
     p = it_peer(s, host, IT_PORT);
     IT_STREQ(IT_JSTR(p, "source"), "2001:db8::1");
@@ -806,7 +756,7 @@ static void test_add_source_with_port_drops_port(void **state)
         snprintf(body, sizeof body, "{\"source\": \"%s:8333\", "
                  "\"peers\": [{\"address\": \"%s\"}]}", src, host);
         c = it_add_json(s, body, NULL);
-    } while (SHARED_IGNORED(s, c.ignored > 0, &tries));
+    } while (IT_TURNED_AWAY(c.ignored > 0, &tries));
     assert_int_equal(c.added, 1);
     p = it_peer(s, host, IT_PORT);
     IT_STREQ(IT_JSTR(p, "source"), src);
@@ -840,7 +790,7 @@ static void test_get_peer_by_id_equals_get_by_endpoint(void **state)
     char host[IT_HOST_MAX];
     json_t *a, *b;
 
-    add_fresh(s, '6', host, IT_PORT, 5);
+    it_add_fresh(s, '6', IT_PORT, 5, host);
     a = it_peer(s, host, IT_PORT);
     b = it_peer_id(s, IT_JINT(a, "id"));
     assert_true(json_equal(a, b));
@@ -854,7 +804,7 @@ static void test_get_peer_by_percent_encoded_ipv6_endpoint(void **state)
     char host[IT_HOST_MAX], path[IT_PATH_MAX];
     it_resp *r;
 
-    add_fresh(s, '6', host, 18333, 0);
+    it_add_fresh(s, '6', 18333, 0, host);
     it_peer_path(host, 18333, NULL, path, sizeof path);
     assert_non_null(strstr(path, "%5B"));
     assert_non_null(strstr(path, "%5D%3A18333"));
@@ -871,7 +821,7 @@ static void test_get_peer_endpoint_without_port_means_8333(void **state)
     char host[IT_HOST_MAX], path[IT_PATH_MAX];
     it_resp *r;
 
-    add_fresh(s, '4', host, IT_PORT, 0);
+    it_add_fresh(s, '4', IT_PORT, 0, host);
     snprintf(path, sizeof path, "/v1/peers/%s", host);
     r = it_get(s, path);
     IT_STATUS(r, 200);
@@ -891,11 +841,11 @@ static void test_same_host_other_port_is_other_peer(void **state)
      * time in 64 their slots collide: the second is turned away.  Then
      * start again with another host (the first stays behind, harmlessly). */
     do {
-        add_fresh(s, '4', host, IT_PORT, 0);
+        it_add_fresh(s, '4', IT_PORT, 0, host);
         snprintf(body, sizeof body, "{\"peers\": [{\"address\": \"%s\", "
                  "\"port\": 18333, \"services\": 0}]}", host);
         c = it_add_json(s, body, NULL);
-    } while (c.added == 0 && c.ignored == 1 && ++tries < SHARED_TRIES);
+    } while (IT_TURNED_AWAY(c.added == 0 && c.ignored == 1, &tries));
     assert_int_equal(c.added, 1);
     a = it_peer(s, host, IT_PORT);
     b = it_peer(s, host, 18333);
@@ -957,7 +907,7 @@ static void test_delete_peer_is_204_then_404(void **state)
     json_t *p;
     it_resp *r;
 
-    add_fresh(s, '4', host, IT_PORT, 0);
+    it_add_fresh(s, '4', IT_PORT, 0, host);
     p = it_peer(s, host, IT_PORT);
     snprintf(path, sizeof path, "/v1/peers/%lld",
              (long long)IT_JINT(p, "id"));
@@ -978,7 +928,7 @@ static void test_delete_peer_by_endpoint(void **state)
     char host[IT_HOST_MAX], path[IT_PATH_MAX];
     it_resp *r;
 
-    add_fresh(s, 'o', host, IT_PORT, 0);
+    it_add_fresh(s, 'o', IT_PORT, 0, host);
     it_peer_path(host, IT_PORT, NULL, path, sizeof path);
     r = it_delete(s, path);
     IT_STATUS(r, 204);
@@ -1008,17 +958,17 @@ static void test_list_filters_by_services_network_state_table(void **state)
     json_t *p;
     int tries = 0, collided;
 
-    /* Shared: on a tried collision (add_tried), all four again, tagged
+    /* On a tried collision (as in add_tried), all four again, tagged
      * anew. */
     do {
         svc = it_uniq_services();
         it_add_ipv4s(s, 2, svc, v4);
-        add_fresh(s, '6', v6, IT_PORT, svc);
-        add_fresh(s, 'o', onion, IT_PORT, svc | 2);
+        it_add_fresh(s, '6', IT_PORT, svc, v6);
+        it_add_fresh(s, 'o', IT_PORT, svc | 2, onion);
         p = it_set_state(s, v4[0], IT_PORT, "tried");
         collided = strcmp(IT_JSTR(p, "table"), "tried") != 0;
         json_decref(p);
-    } while (SHARED_IGNORED(s, collided, &tries));
+    } while (IT_TURNED_AWAY(collided, &tries));
     assert_int_equal(list_count(s, svc, ""), 4);
     assert_int_equal(list_count(s, svc | 2, ""), 1);
     assert_int_equal(list_count(s, svc, "&network=torv3"), 1);
@@ -1197,7 +1147,7 @@ static void test_state_failed_counts_attempt_and_stays_new(void **state)
     char host[IT_HOST_MAX];
     json_t *p;
 
-    add_fresh(s, '4', host, IT_PORT, 1);
+    it_add_fresh(s, '4', IT_PORT, 1, host);
     json_decref(it_set_state(s, host, IT_PORT, "failed"));
     p = it_peer(s, host, IT_PORT);
     IT_STREQ(IT_JSTR(p, "state"), "failed");
@@ -1214,7 +1164,7 @@ static void test_state_success_after_failure_resets_attempts(void **state)
     char host[IT_HOST_MAX];
     json_t *p;
 
-    add_fresh(s, '4', host, IT_PORT, 1);
+    it_add_fresh(s, '4', IT_PORT, 1, host);
     json_decref(it_set_state(s, host, IT_PORT, "failed"));
     p = it_set_state(s, host, IT_PORT, "tried");
     IT_STREQ(IT_JSTR(p, "state"), "tried");
@@ -1228,7 +1178,7 @@ static void test_state_never_tried_returns_peer_to_new_table(void **state)
     char host[IT_HOST_MAX];
     json_t *p;
 
-    add_fresh(s, '4', host, IT_PORT, 1);
+    it_add_fresh(s, '4', IT_PORT, 1, host);
     json_decref(it_set_state(s, host, IT_PORT, "tried"));
     p = it_set_state(s, host, IT_PORT, "never_tried");
     IT_STREQ(IT_JSTR(p, "state"), "never_tried");
@@ -1263,7 +1213,7 @@ static void test_state_by_id_path(void **state)
     json_t *p;
     it_resp *r;
 
-    add_fresh(s, '4', host, IT_PORT, 1);
+    it_add_fresh(s, '4', IT_PORT, 1, host);
     p = it_peer(s, host, IT_PORT);
     snprintf(path, sizeof path, "/v1/peers/%lld/state",
              (long long)IT_JINT(p, "id"));
@@ -1290,7 +1240,7 @@ static void test_state_invalid_requests_are_rejected(void **state)
     char path[IT_PATH_MAX], other[IT_PATH_MAX];
     json_t *p;
 
-    add_fresh(s, '4', host, IT_PORT, 1);
+    it_add_fresh(s, '4', IT_PORT, 1, host);
     it_peer_path(host, IT_PORT, "/state", path, sizeof path);
     expect_put_error(s, path, "{\"state\": \"bogus\"}", 400, "bad_request");
     expect_put_error(s, path, "{\"state\": \"banned\"}", 400, "bad_request");
@@ -1319,7 +1269,7 @@ static void test_state_rejected_request_leaves_peer_unchanged(void **state)
     char host[IT_HOST_MAX], path[IT_PATH_MAX];
     json_t *before, *after;
 
-    add_fresh(s, '4', host, IT_PORT, 1);
+    it_add_fresh(s, '4', IT_PORT, 1, host);
     before = it_peer(s, host, IT_PORT);
     it_peer_path(host, IT_PORT, "/state", path, sizeof path);
     expect_put_error(s, path, "{\"state\": \"tried\", \"node\": \"\"}", 400,
@@ -1339,7 +1289,7 @@ static void test_services_update_replaces_flags(void **state)
     it_resp *r;
     json_t *p;
 
-    add_fresh(s, '4', host, IT_PORT, 1033);
+    it_add_fresh(s, '4', IT_PORT, 1033, host);
     it_peer_path(host, IT_PORT, "/services", path, sizeof path);
     r = it_send(s, "PUT", path, "{\"services\": 8}");
     IT_STATUS(r, 200);
@@ -1375,7 +1325,7 @@ static void test_services_full_u64_range_round_trips(void **state)
     char host[IT_HOST_MAX], path[IT_PATH_MAX];
     it_resp *r;
 
-    add_fresh(s, '4', host, IT_PORT, 1);
+    it_add_fresh(s, '4', IT_PORT, 1, host);
     it_peer_path(host, IT_PORT, "/services", path, sizeof path);
     expect_services_text(s, path, "18446744073709551615");
     expect_services_text(s, path, "9223372036854775808");
@@ -1394,7 +1344,7 @@ static void test_services_invalid_requests_are_rejected(void **state)
     char host[IT_HOST_MAX], path[IT_PATH_MAX];
     json_t *p;
 
-    add_fresh(s, '4', host, IT_PORT, 77);
+    it_add_fresh(s, '4', IT_PORT, 77, host);
     it_peer_path(host, IT_PORT, "/services", path, sizeof path);
     expect_put_error(s, path, "{\"services\": -1}", 400, "bad_request");
     expect_put_error(s, path, "{\"services\": \"5\"}", 400, "bad_request");

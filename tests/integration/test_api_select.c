@@ -48,42 +48,6 @@ static json_t *select_svc(it_server *s, uint64_t svc, int count,
     return it_select(s, body);
 }
 
-/* A fresh address of `kind` (0 IPv4, 1 Tor, 2 I2P) into out, added as one
- * peer with `svc`.  On our own server the first one must be added; in a
- * shared pool its table slot may be held by another test's peer, and then
- * the add is ignored: draw another. */
-static void add_fresh(it_server *s, int kind, uint64_t svc,
-                      char out[IT_HOST_MAX])
-{
-    char body[512];
-    it_counts c;
-    int tries = 0;
-
-    for (;;) {
-        if (kind == 0)
-            it_uniq_ipv4(out);
-        else if (kind == 1)
-            it_uniq_onion(out, NULL);
-        else
-            it_uniq_i2p(out, NULL);
-        if (!s->shared) {
-            it_add_one(s, out, IT_PORT, svc);
-            return;
-        }
-        snprintf(body, sizeof body, "{\"peers\": [{\"address\": \"%s\", "
-                 "\"port\": %d, \"services\": %" PRIu64 "}]}", out, IT_PORT,
-                 svc);
-        c = it_add_json(s, body, NULL);
-        if (c.added == 1)
-            return;
-        if (c.ignored != 1 || c.n_errors != 0 || ++tries >= 50)
-            fail_msg("adding %s: added %lld updated %lld ignored %lld "
-                     "errors %zu (try %d)", out, (long long)c.added,
-                     (long long)c.updated, (long long)c.ignored, c.n_errors,
-                     tries);
-    }
-}
-
 /* Every peer of `peers` is distinct and among hosts[0..n) (port 8333). */
 static void expect_subset(const json_t *peers, char (*hosts)[IT_HOST_MAX],
                           size_t n)
@@ -143,9 +107,9 @@ static void test_select_filters_by_network(void **state)
     char h[3][IT_HOST_MAX];
     json_t *peers;
 
-    add_fresh(s, 0, svc, h[0]);
-    add_fresh(s, 1, svc, h[1]);
-    add_fresh(s, 2, svc, h[2]);
+    it_add_fresh(s, '4', IT_PORT, svc, h[0]);
+    it_add_fresh(s, 'o', IT_PORT, svc, h[1]);
+    it_add_fresh(s, 'i', IT_PORT, svc, h[2]);
     peers = select_svc(s, svc, 10, ", \"networks\": [\"torv3\"]");
     assert_int_equal(json_array_size(peers), 1);
     IT_STREQ(IT_JSTR(json_array_get(peers, 0), "address"), h[1]);
@@ -515,8 +479,8 @@ static void test_addresses_filter_by_network(void **state)
     json_t *a;
     it_resp *r;
 
-    add_fresh(s, 0, svc, v4);
-    add_fresh(s, 1, svc, onion);
+    it_add_fresh(s, '4', IT_PORT, svc, v4);
+    it_add_fresh(s, 'o', IT_PORT, svc, onion);
     snprintf(q, sizeof q, "network=torv3&services=%" PRIu64, svc);
     a = addresses(s, q);
     assert_int_equal(json_array_size(a), 1);
@@ -541,8 +505,8 @@ static void test_addresses_leave_out_terrible_peers(void **state)
     it_counts c;
     int tries = 0;
 
-    /* In a shared pool one of the two may be turned away (its slot is
-     * held): then both again, with other addresses and service bits. */
+    /* One of the two may be turned away (its slot is held): then both
+     * again, with other addresses and service bits. */
     do {
         svc = it_uniq_services();
         it_uniq_ipv4(old);
@@ -552,7 +516,7 @@ static void test_addresses_leave_out_terrible_peers(void **state)
                  "{\"address\": \"%s\", \"services\": %" PRIu64 "}]}", old,
                  svc, (long long)(it_now() - 40 * 86400), fresh, svc);
         c = it_add_json(s, body, NULL);
-    } while (s->shared && c.added != 2 && c.ignored > 0 && ++tries < 50);
+    } while (IT_TURNED_AWAY(c.added != 2 && c.ignored > 0, &tries));
     assert_int_equal(c.added, 2);
     snprintf(q, sizeof q, "services=%" PRIu64, svc);
     a = addresses(s, q);

@@ -24,28 +24,8 @@ static json_int_t fresh_peer(it_server *s, char host[IT_HOST_MAX])
 {
     json_t *p;
     json_int_t id;
-    int tries = 0;
 
-    /* In a shared pool the fresh address may find its table slot held by
-     * another test's peer (it is then ignored): then another one. */
-    for (;;) {
-        char body[256];
-        it_counts c;
-
-        it_uniq_ipv4(host);
-        if (!s->shared) {
-            it_add_one(s, host, IT_PORT, 1);
-            break;
-        }
-        snprintf(body, sizeof body, "{\"peers\": [{\"address\": \"%s\", "
-                 "\"port\": %d, \"services\": 1}]}", host, IT_PORT);
-        c = it_add_json(s, body, NULL);
-        if (c.added == 1)
-            break;
-        if (c.ignored != 1 || ++tries >= 50)
-            fail_msg("adding %s: added %lld ignored %lld", host,
-                     (long long)c.added, (long long)c.ignored);
-    }
+    it_add_fresh(s, '4', IT_PORT, 1, host);
     p = it_peer(s, host, IT_PORT);
     id = IT_JINT(p, "id");
     json_decref(p);

@@ -147,18 +147,13 @@ static void same16(const char *a, const char *b, int *same)
     *same = a0 == b0 && a1 == b1;
 }
 
-/* Add `host` as one peer: 1 when added.  On our own server it must be; in
- * a shared pool its table slot may be held by another test's peer, and then
- * the add is ignored (0). */
+/* Add `host` as one peer: 1 when added, 0 when turned away because its
+ * table slot is held (IT_TURNED_AWAY). */
 static int try_add(it_server *s, const char *host, uint64_t svc)
 {
     char body[512];
     it_counts c;
 
-    if (!s->shared) {
-        it_add_one(s, host, IT_PORT, svc);
-        return 1;
-    }
     snprintf(body, sizeof body, "{\"peers\": [{\"address\": \"%s\", "
              "\"port\": %d, \"services\": %" PRIu64 "}]}", host, IT_PORT, svc);
     c = it_add_json(s, body, NULL);
@@ -186,8 +181,8 @@ static void add_distinct(it_server *s, size_t n, uint64_t svc,
         if (try_add(s, hosts[i], svc)) {
             i++;
             tries = 0;
-        } else if (++tries > 50) {
-            fail_msg("50 fresh addresses in a row ignored");
+        } else if (++tries > IT_FRESH_TRIES) {
+            fail_msg("%d fresh addresses in a row ignored", tries);
         }
     }
 }
