@@ -69,6 +69,43 @@ static void test_import_floresta_seed_files(void **state)
     }
 }
 
+/*
+ * tests/data/btcd/peers.json with its times moved forward by one amount so
+ * that the newest is now.  Entries last seen in 2023 are terrible, and a
+ * terrible entry gives up its slot to a newcomer where a sound one turns
+ * it away: two of the file's entries sharing a slot (one time in 4096)
+ * would then push each other out at every import.
+ */
+static char *btcd_file(size_t *len)
+{
+    static const char *const times[] = {"TimeStamp", "LastAttempt",
+                                        "LastSuccess"};
+    char *raw = it_data_file("btcd/peers.json", len), *out;
+    json_t *doc = json_loadb(raw, *len, 0, NULL), *all, *e;
+    json_int_t newest = 0;
+    size_t i;
+
+    assert_non_null(doc);
+    all = IT_JARR(doc, "Addresses");
+    json_array_foreach(all, i, e)
+        if (IT_JINT(e, "TimeStamp") > newest)
+            newest = IT_JINT(e, "TimeStamp");
+    json_array_foreach(all, i, e)
+        for (size_t k = 0; k < 3; k++) {
+            json_int_t t = IT_JINT(e, times[k]);
+
+            if (t > 0)      /* not Go's zero time */
+                json_object_set_new(e, times[k],
+                                    json_integer(t + it_now() - newest));
+        }
+    out = json_dumps(doc, JSON_COMPACT);
+    assert_non_null(out);
+    *len = strlen(out);
+    json_decref(doc);
+    free(raw);
+    return out;
+}
+
 static void test_import_btcd_peers(void **state)
 {
     it_server *s = *state;
@@ -77,7 +114,7 @@ static void test_import_btcd_peers(void **state)
     json_t *b, *p;
 
     it_need_own(s);
-    doc = it_data_file("btcd/peers.json", &len);
+    doc = btcd_file(&len);
     b = it_import(s, "btcd", doc, len, 200);
     assert_int_equal(n_errors(b), 0);
     assert_true(IT_JINT(b, "added") >= 3);
