@@ -150,12 +150,36 @@ void it_add_one(it_server *s, const char *host, int port, uint64_t services)
                  (long long)c.ignored, c.n_errors);
 }
 
+int it_try_add(it_server *s, const char *host, int port, uint64_t services,
+               const char *source, const char *why)
+{
+    char src[128] = "";
+    it_resp *r;
+    json_t *b;
+    int added;
+
+    if (source != NULL)
+        snprintf(src, sizeof src, "\"source\": \"%s\", ", source);
+    r = it_sendf(s, "POST", "/v1/peers", "{%s\"peers\": [{\"address\": "
+                 "\"%s\", \"port\": %d, \"services\": %" PRIu64 "}]}", src,
+                 host, port, services);
+    IT_STATUS(r, 200);
+    b = IT_BODY(r);
+    added = IT_JINT(b, "added") == 1;
+    if (json_array_size(IT_JARR(b, "errors")) != 0 ||
+        IT_JINT(b, "updated") != 0 ||
+        IT_JINT(b, "added") + IT_JINT(b, "ignored") != 1 ||
+        (!added && why != NULL && it_ignored_by(b, why) != 1))
+        fail_msg("adding %s port %d: %s", host, port, r->body);
+    it_check_ignored_by(b);
+    it_resp_free(r);
+    return added;
+}
+
 void it_add_fresh(it_server *s, int kind, int port, uint64_t services,
                   char host[IT_HOST_MAX])
 {
-    char body[512];
-    it_counts c;
-    int tries = 0;
+    int tries = 0, added;
 
     do {
         switch (kind) {
@@ -165,16 +189,9 @@ void it_add_fresh(it_server *s, int kind, int port, uint64_t services,
         case 'c': it_uniq_cjdns(host, NULL); break;
         default:  it_uniq_ipv4(host); break;
         }
-        snprintf(body, sizeof body, "{\"peers\": [{\"address\": \"%s\", "
-                 "\"port\": %d, \"services\": %" PRIu64 "}]}", host, port,
-                 services);
-        c = it_add_json(s, body, NULL);
-        if (c.n_errors != 0 || c.updated != 0 || c.added + c.ignored != 1)
-            fail_msg("adding %s port %d: added %lld updated %lld ignored "
-                     "%lld errors %zu", host, port, (long long)c.added,
-                     (long long)c.updated, (long long)c.ignored, c.n_errors);
-    } while (IT_TURNED_AWAY(c.ignored == 1, &tries));
-    if (c.added != 1)
+        added = it_try_add(s, host, port, services, NULL, NULL);
+    } while (IT_TURNED_AWAY(!added, &tries));
+    if (!added)
         fail_msg("%d fresh addresses in a row turned away", tries);
 }
 

@@ -59,6 +59,12 @@ it_counts it_add_json(it_server *s, const char *json, json_t **errors);
 
 /* One peer, its own source; asserts it was added (a new peer). */
 void it_add_one(it_server *s, const char *host, int port, uint64_t services);
+/* Add host:port as one peer with `services`, heard from `source` (NULL:
+ * from itself): 1 when added, 0 when turned away (the one entry ignored,
+ * for reason `why` when it is not NULL, e.g. "table_full").  Anything
+ * else (an error, an update, another reason) fails the test. */
+int it_try_add(it_server *s, const char *host, int port, uint64_t services,
+               const char *source, const char *why);
 /* A fresh address of `kind` ('4' IPv4, '6' IPv6, 'o' Tor v3, 'i' I2P, 'c'
  * CJDNS) into host, added as one peer (its own source) on `port` with
  * `services`; another is drawn while one is turned away (IT_TURNED_AWAY). */

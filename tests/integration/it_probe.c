@@ -47,28 +47,6 @@ it_fakes *it_probe_fakes(const it_fake_spec *specs, size_t n)
     return f;
 }
 
-int it_probe_try_add(it_server *s, const char *host, int port,
-                     const char *source)
-{
-    char src[128] = "";
-    it_resp *r;
-    json_t *b;
-    int added;
-
-    if (source != NULL)
-        snprintf(src, sizeof src, "\"source\": \"%s\", ", source);
-    r = it_sendf(s, "POST", "/v1/peers", "{%s\"peers\": [{\"address\": "
-                 "\"%s\", \"port\": %d, \"services\": 1}]}", src, host,
-                 port);
-    IT_STATUS(r, 200);
-    b = IT_BODY(r);
-    added = IT_JINT(b, "added") == 1;
-    if (!added && it_ignored_by(b, "table_full") != 1)
-        fail_msg("adding %s port %d: %s", host, port, r->body);
-    it_resp_free(r);
-    return added;
-}
-
 /* Put every fake into the pool (services 1, as a node would announce),
  * each heard from a source of its own /16 (10.i.0.1): fakes of one /16
  * heard from one source group would share one new bucket, where two may
@@ -82,8 +60,8 @@ void it_probe_add_fakes(it_server *s, it_fakes *f, size_t n)
         size_t k = 0;
 
         snprintf(src, sizeof src, "10.%zu.%zu.1", i % 250, i / 250);
-        while (!it_probe_try_add(s, it_fakes_host(f, i), it_fakes_port(f, i),
-                                 src)) {
+        while (!it_try_add(s, it_fakes_host(f, i), it_fakes_port(f, i), 1,
+                           src, "table_full")) {
             if (++k == 8)
                 fail_msg("fake %zu (%s): its slot was held from 8 sources",
                          i, it_fakes_host(f, i));
@@ -155,7 +133,8 @@ double it_probe_metric(it_server *s, const char *prefix)
     return sum;
 }
 
-/* Wait until `probes` probes have ended (fails the test on time out). */
+/* Wait until the metric lines starting with `prefix` sum to `value` or
+ * more (fails the test on time out). */
 void it_probe_wait_for(it_server *s, const char *prefix, double value)
 {
     long deadline = it_p2p_ms() + IT_PROBE_WAIT_MS;
@@ -169,6 +148,7 @@ void it_probe_wait_for(it_server *s, const char *prefix, double value)
     }
 }
 
+/* Wait until `probes` probes have ended. */
 void it_probe_wait(it_server *s, double probes)
 {
     it_probe_wait_for(s, "addrmand_probe_total{", probes);

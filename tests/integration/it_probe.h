@@ -18,16 +18,6 @@ void it_probe_start(it_server *s, const char *concurrency,
                     const char *const *extra);
 /* it_fakes_start on regtest (fails the test when it cannot). */
 it_fakes *it_probe_fakes(const it_fake_spec *specs, size_t n);
-/*
- * Add host:port (services 1) heard from `source` (NULL: from itself): 1
- * when added, 0 when turned away because the new-table slot it hashes to
- * is held by a peer that is not terrible (`table_full`: Core's rule keeps
- * the occupant).  Any address may meet that now and then, since the
- * bucketing key is secret and fresh each run.  Anything else fails the
- * test.
- */
-int it_probe_try_add(it_server *s, const char *host, int port,
-                     const char *source);
 /* Every fake into the pool, each heard from a source /16 of its own (and
  * from another when its slot is held). */
 void it_probe_add_fakes(it_server *s, it_fakes *f, size_t n);

@@ -147,23 +147,6 @@ static void same16(const char *a, const char *b, int *same)
     *same = a0 == b0 && a1 == b1;
 }
 
-/* Add `host` as one peer: 1 when added, 0 when turned away because its
- * table slot is held (IT_TURNED_AWAY). */
-static int try_add(it_server *s, const char *host, uint64_t svc)
-{
-    char body[512];
-    it_counts c;
-
-    snprintf(body, sizeof body, "{\"peers\": [{\"address\": \"%s\", "
-             "\"port\": %d, \"services\": %" PRIu64 "}]}", host, IT_PORT, svc);
-    c = it_add_json(s, body, NULL);
-    if (c.n_errors != 0 || c.updated != 0 || c.added + c.ignored != 1)
-        fail_msg("adding %s: added %lld updated %lld ignored %lld errors %zu",
-                 host, (long long)c.added, (long long)c.updated,
-                 (long long)c.ignored, c.n_errors);
-    return c.added == 1;
-}
-
 /* n peers with `svc`, each in a /16 of its own. */
 static void add_distinct(it_server *s, size_t n, uint64_t svc,
                          char (*hosts)[IT_HOST_MAX])
@@ -178,7 +161,7 @@ static void add_distinct(it_server *s, size_t n, uint64_t svc,
             for (j = 0; j < i && !same; j++)
                 same16(hosts[i], hosts[j], &same);
         } while (same);
-        if (try_add(s, hosts[i], svc)) {
+        if (it_try_add(s, hosts[i], IT_PORT, svc, NULL, NULL)) {
             i++;
             tries = 0;
         } else if (++tries > IT_FRESH_TRIES) {

@@ -343,7 +343,7 @@ static void add_unreachable_onion(it_server *s, it_socks5 *px,
     for (int tries = 0; tries < 8; tries++) {
         it_uniq_onion(onion, NULL);
         assert_int_equal(it_socks5_refuse(px, onion, 3), 0);
-        if (it_probe_try_add(s, onion, 18444, NULL))
+        if (it_try_add(s, onion, 18444, 1, NULL, "table_full"))
             return;
     }
     fail_msg("8 onions found their slots held");
