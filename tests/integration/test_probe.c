@@ -296,14 +296,16 @@ static void test_probe_reaches_an_onion_through_the_socks5_proxy(void **state)
 static void test_probe_leaves_onions_alone_without_a_proxy(void **state)
 {
     it_server *s = *state;
+    char onion[IT_HOST_MAX];
     json_t *p;
 
     it_probe_start(s, "4", NULL);
-    it_add_one(s, ONION, 18444, 1);
     it_add_one(s, "127.41.0.1", 1, 1);   /* nothing listens on port 1 */
+    /* Another onion is drawn while one finds that peer's slot held. */
+    it_add_fresh(s, 'o', 18444, 1, onion);
     it_probe_wait(s, 1);
     it_p2p_sleep_ms(500);
-    p = it_peer(s, ONION, 18444);
+    p = it_peer(s, onion, 18444);
     assert_string_equal(it_probe_str(p, "state"), "never_tried");
     assert_int_equal(it_probe_int(p, "last_try"), 0);
     json_decref(p);
