@@ -48,49 +48,41 @@ function loopbackOnly(port, host) {
   return s;
 }
 
-/* Each of POOL_ADDRS into the pool.  One whose table slot is held (the
- * pool's key is fresh each run: two addresses meet in a slot about one
- * time in 65536) is turned away as table_full: it is replaced by another
- * host of its /16, and tried again. */
-async function seedPool(base, now) {
-  for (let i = 0; i < POOL_ADDRS.length; i++) {
-    for (let tries = 0; ; tries++) {
-      const r = await http(base, 'POST', '/v1/peers', {peers: [{
-        address: POOL_ADDRS[i], port: POOL_PORT, services: SERVICES, time: now - 600
-      }]});
-      assert.strictEqual(r.status, 200, 'POST /v1/peers: ' + r.status + ' ' + r.text);
-      const res = r.json();
-      if (res.added === 1)
-        break;
-      assert.ok(res.ignored_by.table_full === 1 && tries < 5,
-        'POST /v1/peers of ' + POOL_ADDRS[i] + ': ' + r.text);
-      POOL_ADDRS[i] = POOL_ADDRS[i].replace(/\.\d+$/, '.' + (tries + 20));
-    }
-  }
-}
-
-/* The face adds bcoin's address with bcoin's IP as source; its new slot
- * can be held by one of POOL_ADDRS (about one time in 16000) and it would
- * be turned away.  So the slot is tried first over HTTP, from the same
- * source: an address that gets in is removed again and announced, its slot
- * now known free; one turned away as table_full gives way to another host
- * of its /16. */
-async function chooseAnnounced(base) {
+/* Adds host:port (heard from `source`, or from itself when it is
+ * undefined) and returns the host it got in as.  The pool's key is fresh
+ * each run, so the host's new slot may be held; then it is turned away as
+ * table_full and another host of its /16 is tried.  Anything else fails. */
+async function addTakingAnother(base, host, port, source, time) {
   for (let tries = 0; ; tries++) {
-    const r = await http(base, 'POST', '/v1/peers', {source: '127.0.0.1', peers: [{
-      address: ANNOUNCED_HOST, port: ANNOUNCED_PORT, services: SERVICES
+    const r = await http(base, 'POST', '/v1/peers', {source, peers: [{
+      address: host, port, services: SERVICES, time
     }]});
     assert.strictEqual(r.status, 200, 'POST /v1/peers: ' + r.status + ' ' + r.text);
     const res = r.json();
-    if (res.added === 1) {
-      const d = await http(base, 'DELETE', '/v1/peers/' + ANNOUNCED_HOST + ':' + ANNOUNCED_PORT);
-      assert.strictEqual(d.status, 204, 'DELETE of the trial address: ' + d.status + ' ' + d.text);
-      return;
-    }
+    if (res.added === 1)
+      return host;
     assert.ok(res.ignored_by.table_full === 1 && tries < 5,
-      'POST /v1/peers of ' + ANNOUNCED_HOST + ': ' + r.text);
-    ANNOUNCED_HOST = ANNOUNCED_HOST.replace(/\.\d+$/, '.' + (tries + 20));
+      'POST /v1/peers of ' + host + ': ' + r.text);
+    host = host.replace(/\.\d+$/, '.' + (tries + 20));
   }
+}
+
+/* Each of POOL_ADDRS into the pool (two meet in a slot about one time in
+ * 65536). */
+async function seedPool(base, now) {
+  for (let i = 0; i < POOL_ADDRS.length; i++)
+    POOL_ADDRS[i] = await addTakingAnother(base, POOL_ADDRS[i], POOL_PORT, undefined, now - 600);
+}
+
+/* The face adds bcoin's address with bcoin's IP as source; its new slot
+ * can be held by one of POOL_ADDRS (about one time in 16000), and it
+ * would be turned away.  So the slot is tried first over HTTP from that
+ * source: the host that gets in is removed again and announced, its slot
+ * now known to be free. */
+async function chooseAnnounced(base) {
+  ANNOUNCED_HOST = await addTakingAnother(base, ANNOUNCED_HOST, ANNOUNCED_PORT, '127.0.0.1', 0);
+  const d = await http(base, 'DELETE', '/v1/peers/' + ANNOUNCED_HOST + ':' + ANNOUNCED_PORT);
+  assert.strictEqual(d.status, 204, 'DELETE of the trial address: ' + d.status + ' ' + d.text);
 }
 
 function makeNode(p2pPort, listenPort, prefix) {
