@@ -162,24 +162,36 @@ static void test_stats_counts_follow_state_changes(void **state)
     it_server *s = *state;
     char h[3][IT_HOST_MAX];
     json_t *before, *after;
-    json_int_t moved = 0;
+    json_int_t moved;
     json_t *p;
-    int i;
+    int i, tries = 0;
 
-    it_add_ipv4s(s, 3, 1, h);
-    before = it_stats(s);
-    json_decref(it_set_state(s, h[0], IT_PORT, "tried"));
-    json_decref(it_set_state(s, h[1], IT_PORT, "connected"));
-    json_decref(it_set_state(s, h[2], IT_PORT, "failed"));
-    after = it_stats(s);
-    for (i = 0; i < 2; i++) {
-        p = it_peer(s, h[i], IT_PORT);
-        moved += strcmp(IT_JSTR(p, "table"), "tried") == 0;
-        json_decref(p);
+    /* The tried slot of one of ours may be held: by another test's peer in
+     * a shared pool, or on our own by the other of ours (the key is fresh
+     * each run: about one run in 16000).  A collision, and ours stays in
+     * the new table for now.  On our own pool the three are then put back
+     * and three others drawn. */
+    for (;;) {
+        it_add_ipv4s(s, 3, 1, h);
+        before = it_stats(s);
+        json_decref(it_set_state(s, h[0], IT_PORT, "tried"));
+        json_decref(it_set_state(s, h[1], IT_PORT, "connected"));
+        json_decref(it_set_state(s, h[2], IT_PORT, "failed"));
+        after = it_stats(s);
+        moved = 0;
+        for (i = 0; i < 2; i++) {
+            p = it_peer(s, h[i], IT_PORT);
+            moved += strcmp(IT_JSTR(p, "table"), "tried") == 0;
+            json_decref(p);
+        }
+        if (!IT_TURNED_AWAY(!s->shared && moved != 2, &tries))
+            break;
+        for (i = 0; i < 3; i++)
+            json_decref(it_set_state(s, h[i], IT_PORT, "never_tried"));
+        json_decref(before);
+        json_decref(after);
     }
     check_consistent(after);
-    /* In a shared pool the tried slot of one of ours may be held by another
-     * test's peer: a collision, and ours stays in the new table for now. */
     if (!s->shared)
         assert_int_equal(moved, 2);
     expect_delta(before, after, "peers", NULL, NULL, 0);

@@ -367,11 +367,11 @@ static void getaddr_leaves_out_banned_and_non_network_peers(void **state)
     it_p2p c;
 
     assert_non_null(e);
-    for (i = 0; i < 3; i++) {
-        it_add_fresh(s, '4', 8333, NODE_NETWORK, good[i]);
-    }
-    it_add_fresh(s, '4', 8333, NODE_WITNESS, witness_only);
+    /* First, into the empty pool: a fixed host's slot cannot be held. */
     it_add_one(s, "11.7.7.7", 8333, NODE_NETWORK);
+    for (i = 0; i < 3; i++)
+        it_add_fresh(s, '4', 8333, NODE_NETWORK, good[i]);
+    it_add_fresh(s, '4', 8333, NODE_WITNESS, witness_only);
     json_decref(it_ban(s, "11.0.0.0/8"));
     it_p2p_open(&c, port, it_p2p_chain("main"));
     it_p2p_handshake(&c, 1, NULL);

@@ -106,14 +106,35 @@ static char *btcd_file(size_t *len)
     return out;
 }
 
+/* Put `key` (a JSON string) into stopped b's addrmand.json. */
+static void put_key(it_server *b, json_t *key)
+{
+    char *tb = it_file_get(b, "addrmand.json", NULL), *out;
+    json_t *mb = json_loads(tb, 0, NULL);
+
+    assert_non_null(mb);
+    json_object_set(mb, "key", key);
+    out = json_dumps(mb, JSON_COMPACT);
+    it_file_put(b, "addrmand.json", out, strlen(out));
+    free(out);
+    free(tb);
+    json_decref(mb);
+}
+
 static void test_import_btcd_peers(void **state)
 {
     it_server *s = *state;
     size_t len;
     char *doc;
-    json_t *b, *p;
+    json_t *b, *p, *key = json_string("6d1f0e2c9b8a7d6c5b4a39281706f5e4");
 
     it_need_own(s);
+    /* A fixed key: with a fresh one the onion below finds its slot held by
+     * an earlier entry of the file about one run in 65536. */
+    assert_int_equal(it_signal_wait(s, SIGTERM, IT_STOP_TIMEOUT_MS), 0);
+    put_key(s, key);
+    json_decref(key);
+    it_restart(s, NULL);
     doc = btcd_file(&len);
     b = it_import(s, "btcd", doc, len, 200);
     assert_int_equal(n_errors(b), 0);
@@ -282,19 +303,12 @@ static size_t export_import(it_server *a, it_server *b)
 static void copy_key(it_server *a, it_server *b)
 {
     char *ta = it_file_get(a, "addrmand.json", NULL);
-    char *tb = it_file_get(b, "addrmand.json", NULL), *out;
-    json_t *ma = json_loads(ta, 0, NULL), *mb = json_loads(tb, 0, NULL);
+    json_t *ma = json_loads(ta, 0, NULL);
 
     assert_non_null(ma);
-    assert_non_null(mb);
-    json_object_set(mb, "key", json_object_get(ma, "key"));
-    out = json_dumps(mb, JSON_COMPACT);
-    it_file_put(b, "addrmand.json", out, strlen(out));
-    free(out);
+    put_key(b, json_object_get(ma, "key"));
     free(ta);
-    free(tb);
     json_decref(ma);
-    json_decref(mb);
 }
 
 static void test_export_then_import_gives_the_same_pool(void **state)
@@ -390,11 +404,11 @@ static void test_floresta_null_id_imports_and_loads(void **state)
     it_server *s = *state;
     char h[2][IT_HOST_MAX], doc[512];
     json_t *b;
+    int tries = 0;
 
     it_need_own(s);
-    it_uniq_ipv4(h[0]);
-    it_uniq_ipv4(h[1]);
     for (int i = 0; i < 2; i++) {
+        it_uniq_ipv4(h[i]);
         snprintf(doc, sizeof doc,
                  "[{\"address\": {\"V4\": \"%s\"}, \"last_connected\": 0, "
                  "\"state\": \"NeverTried\", \"services\": 9, "
@@ -405,6 +419,15 @@ static void test_floresta_null_id_imports_and_loads(void **state)
             it_file_put(s, "floresta-peers.json", doc, strlen(doc));
             b = post_load(s, "{\"file\": \"floresta-peers.json\"}", 200,
                           NULL);
+        }
+        /* The second may find the first holding its slot (the key is
+         * fresh each run): then it is drawn again. */
+        if (i == 1 && IT_TURNED_AWAY(IT_JINT(b, "added") == 0 &&
+                                     it_ignored_by(b, "table_full") == 1,
+                                     &tries)) {
+            json_decref(b);
+            i--;
+            continue;
         }
         assert_int_equal(IT_JINT(b, "added"), 1);
         assert_int_equal(n_errors(b), 0);
