@@ -198,25 +198,8 @@ void it_add_fresh(it_server *s, int kind, int port, uint64_t services,
 void it_add_ipv4s(it_server *s, size_t n, uint64_t services,
                   char (*hosts)[IT_HOST_MAX])
 {
-    size_t i;
-
-    /* In a big shared pool (ADDRMAND_TEST_URL) a fresh address can find
-     * its table slot taken and be turned away: then take another one. */
-    for (i = 0; i < n; i++) {
-        char body[512];
-        it_counts c;
-        int tries = 0;
-        do {
-            it_uniq_ipv4(hosts[i]);
-            snprintf(body, sizeof body,
-                     "{\"peers\": [{\"address\": \"%s\", \"port\": %d, "
-                     "\"services\": %" PRIu64 "}]}", hosts[i], IT_PORT, services);
-            c = it_add_json(s, body, NULL);
-        } while (c.added == 0 && c.ignored == 1 && ++tries < 20);
-        if (c.added != 1 || c.n_errors != 0)
-            fail_msg("adding %s: expected added 1, got added %lld ignored %lld",
-                     hosts[i], (long long)c.added, (long long)c.ignored);
-    }
+    for (size_t i = 0; i < n; i++)
+        it_add_fresh(s, '4', IT_PORT, services, hosts[i]);
 }
 
 static const char *const net_names[] = { "ipv4", "ipv6", "torv3", "i2p",

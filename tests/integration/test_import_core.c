@@ -23,11 +23,20 @@
 
 /* ---- the real file, its times brought up to date ------------------------ */
 
+static uint64_t le_at(const uint8_t *p, size_t n)
+{
+    uint64_t v = 0;
+
+    for (size_t i = 0; i < n; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
 /* A CompactSize at dat[*at]; *at moves past it. */
 static uint64_t compact_at(const uint8_t *dat, size_t len, size_t *at)
 {
     uint8_t b;
-    uint64_t v = 0;
+    uint64_t v;
     size_t n;
 
     assert_true(*at < len);
@@ -36,18 +45,8 @@ static uint64_t compact_at(const uint8_t *dat, size_t len, size_t *at)
         return b;
     n = b == 253 ? 2 : b == 254 ? 4 : 8;
     assert_true(*at + n <= len);
-    for (size_t i = 0; i < n; i++)
-        v |= (uint64_t)dat[*at + i] << (8 * i);
+    v = le_at(dat + *at, n);
     *at += n;
-    return v;
-}
-
-static uint64_t le_at(const uint8_t *p, size_t n)
-{
-    uint64_t v = 0;
-
-    for (size_t i = 0; i < n; i++)
-        v |= (uint64_t)p[i] << (8 * i);
     return v;
 }
 
